@@ -1,0 +1,54 @@
+"""simulacra: simulated people in the loop with AI systems.
+
+Most users need only what is here::
+
+    import simulacra
+    result = simulacra.run("config.yaml")          # or await simulacra.arun(config)
+    print(result.summary["success"])
+
+Heavier parts (models, statistics) load when first used, so ``import simulacra`` is fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "ConfigError": "simulacra.errors",
+    "ModelError": "simulacra.errors",
+    "SimulacraError": "simulacra.errors",
+    "Persona": "simulacra.people",
+    "Population": "simulacra.people",
+    "Task": "simulacra.tasks",
+    "Fact": "simulacra.tasks",
+    "Episode": "simulacra.sim.episode",
+    "ModelConfig": "simulacra.llm",
+    "RunConfig": "simulacra.runs",
+    "RunResult": "simulacra.runs",
+    "load_config": "simulacra.runs",
+    "run": "simulacra.runs",
+    "arun": "simulacra.runs",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+if TYPE_CHECKING:
+    from simulacra.errors import ConfigError, ModelError, SimulacraError
+    from simulacra.llm import ModelConfig
+    from simulacra.people import Persona, Population
+    from simulacra.runs import RunConfig, RunResult, arun, load_config, run
+    from simulacra.sim.episode import Episode
+    from simulacra.tasks import Fact, Task
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simulacra' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

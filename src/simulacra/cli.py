@@ -1,0 +1,273 @@
+"""The ``simulacra`` command line. Parsing and printing only; the work is in the library."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from simulacra.errors import ConfigError, RunError, SimulacraError
+
+app = typer.Typer(
+    name="simulacra",
+    help="Simulated people in the loop with AI systems.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _fail(error: Exception, code: int = EXIT_USAGE) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+def _execute(
+    config: Any, *, resume: bool, overwrite: bool, concurrency: int | None, cache: bool
+) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from simulacra.runs import Progress as Counters
+    from simulacra.runs import arun
+
+    counters = Counters(total=0)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("episodes"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("errors {task.fields[errors]}  tokens {task.fields[tokens]:,}"),
+        console=errors,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(config.name, total=None, errors=0, tokens=0)
+
+        def show(state: Counters) -> None:
+            bar.update(
+                task,
+                total=state.total,
+                completed=state.done,
+                errors=state.errors,
+                tokens=state.tokens,
+            )
+
+        counters.listeners.append(show)
+        counters.listeners.append(lambda state: None)
+        try:
+            result = asyncio.run(
+                arun(
+                    config,
+                    resume=resume,
+                    overwrite=overwrite,
+                    concurrency=concurrency,
+                    use_cache=cache,
+                    progress=counters,
+                )
+            )
+        except KeyboardInterrupt:
+            bar.stop()
+            errors.print(
+                f"[yellow]interrupted:[/] {counters.done} finished episode(s) were kept in "
+                f"{config.run_dir()}; continue with --resume"
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    return result
+
+
+@app.command()
+def run(
+    config_path: Annotated[Path, typer.Argument(metavar="CONFIG.yaml", help="run configuration")],
+    resume: Annotated[
+        bool, typer.Option("--resume", help="skip finished episodes", envvar="SIMULACRA_RESUME")
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="discard an earlier run of the same name")
+    ] = False,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", "-c", min=1, help="episodes at once", envvar="SIMULACRA_CONCURRENCY"
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
+    ] = False,
+) -> None:
+    """Run the episodes of CONFIG.yaml and write them to its run directory."""
+    from simulacra.runs import load_config
+
+    try:
+        config = load_config(config_path)
+        config.validate_references()
+        result = _execute(
+            config, resume=resume, overwrite=overwrite, concurrency=concurrency, cache=not no_cache
+        )
+    except (ConfigError, RunError) as exc:
+        raise _fail(exc) from None
+    except SimulacraError as exc:
+        raise _fail(exc, 1) from None
+    _print_summary(result.summary, result.run_dir)
+
+
+@app.command()
+def demo(
+    concurrency: Annotated[int | None, typer.Option("--concurrency", "-c", min=1)] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="bypass the response cache")] = False,
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o")] = Path("runs"),
+) -> None:
+    """Simulated users with personas and hidden goals talk to an assistant on the
+    embedded model (no network, no API key); prints the results."""
+    from simulacra.demo import demo_config
+
+    config = demo_config(output_dir=str(output_dir))
+    try:
+        result = _execute(
+            config, resume=False, overwrite=True, concurrency=concurrency, cache=not no_cache
+        )
+    except SimulacraError as exc:
+        raise _fail(exc, 1) from None
+    _print_episodes(result.run_dir)
+    _print_summary(result.summary, result.run_dir)
+
+
+@app.command()
+def show(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory")],
+    episodes: Annotated[bool, typer.Option("--episodes", "-e", help="list every episode")] = False,
+) -> None:
+    """Print the summary of a run directory."""
+    from simulacra.runs import SUMMARY, read_episodes, summarize
+
+    if not (run_dir / "episodes.jsonl").exists():
+        raise _fail(RunError(f"{run_dir}: no episodes.jsonl here"))
+    summary_path = run_dir / SUMMARY
+    summary = (
+        json.loads(summary_path.read_text())
+        if summary_path.exists()
+        else summarize(read_episodes(run_dir))
+    )
+    if episodes:
+        _print_episodes(run_dir)
+    _print_summary(summary, run_dir)
+
+
+@app.command()
+def personas() -> None:
+    """List the built-in personas."""
+    from simulacra.people import builtin_personas
+
+    table = Table(title="built-in personas", title_justify="left")
+    for column in (
+        "name",
+        "who",
+        "expertise",
+        "verbosity",
+        "patience",
+        "coop.",
+        "typos",
+        "background",
+    ):
+        table.add_column(column, overflow="fold")
+    for p in builtin_personas():
+        table.add_row(
+            p.name, p.label, p.expertise, f"{p.verbosity:.2f}", str(p.patience),
+            f"{p.cooperativeness:.2f}", f"{p.typo_rate:.2f}", p.background,
+        )  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+def tasks(suite: Annotated[str, typer.Option("--suite", "-s")] = "everyday") -> None:
+    """List the tasks of a suite."""
+    from simulacra.tasks import suite_tasks
+
+    try:
+        items = suite_tasks(suite)
+    except ConfigError as exc:
+        raise _fail(exc) from None
+    table = Table(title=f"suite {suite}: {len(items)} tasks", title_justify="left")
+    for column in ("id", "goal", "hidden facts", "reference"):
+        table.add_column(column, overflow="fold")
+    for t in items:
+        table.add_row(t.id, t.goal, str(len(t.facts)), t.reference)
+    console.print(table)
+
+
+def _print_episodes(run_dir: Path) -> None:
+    from simulacra.runs import read_episodes
+
+    table = Table(title="episodes", title_justify="left")
+    for column in ("persona", "task", "turns", "stop", "success", "guards", "first user turn"):
+        table.add_column(column, overflow="fold")
+    for e in read_episodes(run_dir):
+        first = next((m["content"] for m in e.get("messages", []) if m.get("role") == "user"), "")
+        outcome = "error" if e.get("status") == "error" else ("yes" if e.get("success") else "no")
+        table.add_row(
+            e["persona"].get("name", ""), e["task"].get("id", ""), str(e.get("user_turns", 0)),
+            e.get("stop_reason", ""), outcome, str(len(e.get("guard_events", []))), first[:80],
+        )  # fmt: skip
+    console.print(table)
+
+
+def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
+    table = Table(
+        title=f"run {summary.get('run', run_dir.name)}", title_justify="left", show_header=False
+    )
+    table.add_column("measure")
+    table.add_column("value")
+    success = summary.get("success")
+    if success:
+        table.add_row(
+            "success",
+            f"{success['value']:.1%}  (95% CI {success['low']:.1%} to {success['high']:.1%}, {success['n']} tasks)"
+            if success.get("low") is not None
+            else f"{success['value']:.1%}",
+        )
+    table.add_row("episodes", f"{summary['episodes']} ({summary['errors']} errors)")
+    if summary.get("mean_user_turns") is not None:
+        table.add_row("mean user turns", f"{summary['mean_user_turns']:.2f}")
+    table.add_row("stop reasons", ", ".join(f"{k} {v}" for k, v in summary["stop_reasons"].items()))
+    guards = summary["guard_events"]
+    table.add_row(
+        "guard events",
+        f"{guards['total']} ({guards['fallbacks']} fallbacks)"
+        + "".join(f", {k} {v}" for k, v in guards.items() if k not in ("total", "fallbacks")),
+    )
+    for role, usage in summary["usage"].items():
+        table.add_row(
+            f"tokens ({role})",
+            f"{usage['total_tokens']:,} in {usage['calls']} calls ({usage['cached_calls']} cached)",
+        )
+    if summary.get("error_kinds"):
+        table.add_row("errors", ", ".join(f"{k} {v}" for k, v in summary["error_kinds"].items()))
+    console.print(table)
+    console.print(f"run directory: {run_dir}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,35 @@
+"""The built-in demo: a small population meets an assistant on the embedded model."""
+
+from __future__ import annotations
+
+from simulacra.llm import ModelConfig
+from simulacra.runs import PersonaSource, RunConfig, TargetConfig, TaskSource, UserConfig
+
+DEMO_PERSONAS = ["busy-nurse", "retired-engineer", "teen-gamer", "polite-professional"]
+DEMO_TASKS = ["pancakes-scale", "bill-split-tip", "laptop-savings"]
+
+
+def demo_config(*, output_dir: str = "runs") -> RunConfig:
+    """Four personas × three everyday tasks, user and assistant on the embedded model.
+
+    Sized to finish in a few minutes on two CPU cores.
+    """
+    return RunConfig(
+        name="demo",
+        seed=7,
+        models={"local": ModelConfig(backend="local", n_ctx=2048)},
+        user=UserConfig(model="local", max_tokens=48),
+        target=TargetConfig(
+            type="model",
+            model="local",
+            name="assistant (embedded 0.5B)",
+            system_prompt="You are a helpful assistant. Answer briefly; if information is missing, ask for it.",
+            max_tokens=120,
+            temperature=0.3,
+        ),
+        personas=PersonaSource(builtin=DEMO_PERSONAS),
+        tasks=TaskSource(suite="everyday", ids=DEMO_TASKS),
+        max_turns=5,
+        concurrency=2,
+        output_dir=output_dir,
+    )

@@ -1,0 +1,42 @@
+"""The model layer: one async chat protocol, three backends, and what wraps them.
+
+``await model.chat(messages, params) -> Completion``. Backends: ``openai`` (any
+OpenAI-compatible endpoint), ``local`` (llama.cpp in-process, the embedded default) and
+``scripted`` (deterministic replies for tests). ``ModelPool`` builds them from
+``ModelConfig`` with a response cache, retries and an adaptive concurrency limit.
+"""
+
+from simulacra.llm._cache import CachedModel, ResponseCache, request_key
+from simulacra.llm._config import ModelConfig, ModelPool
+from simulacra.llm._resilience import AdaptiveLimiter, ResilientModel, RetryPolicy
+from simulacra.llm._scripted import ScriptedModel
+from simulacra.llm._types import (
+    ChatModel,
+    ChatParams,
+    Completion,
+    Message,
+    Role,
+    TokenLogprob,
+    ToolCall,
+    Usage,
+)
+
+__all__ = [
+    "AdaptiveLimiter",
+    "CachedModel",
+    "ChatModel",
+    "ChatParams",
+    "Completion",
+    "Message",
+    "ModelConfig",
+    "ModelPool",
+    "ResilientModel",
+    "ResponseCache",
+    "RetryPolicy",
+    "Role",
+    "ScriptedModel",
+    "TokenLogprob",
+    "ToolCall",
+    "Usage",
+    "request_key",
+]

@@ -1,0 +1,92 @@
+"""A SQLite response cache keyed by the full request.
+
+The key is the SHA-256 of the canonical JSON of the model's identity, the messages and
+every sampling parameter (seed included), so a cached reply is only ever returned for the
+very same request. Cached completions cost no tokens: their usage counts one cached call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+from simulacra.llm._types import ChatModel, ChatParams, Completion, Message, Usage
+
+
+def request_key(model: str, messages: list[Message], params: ChatParams) -> str:
+    payload = {
+        "model": model,
+        "messages": [m.to_dict() for m in messages],
+        "params": params.to_dict(),
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    """A key → completion table in one SQLite file (WAL, safe across processes)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, completion TEXT NOT NULL)"
+        )
+        self._db.commit()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> Completion | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT completion FROM responses WHERE key = ?", (key,)
+            ).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return Completion.from_dict(json.loads(row[0]))
+
+    def put(self, key: str, completion: Completion) -> None:
+        text = json.dumps(completion.to_dict(), ensure_ascii=False)
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO responses (key, completion) VALUES (?, ?)", (key, text)
+            )
+            self._db.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class CachedModel:
+    """Serves repeated requests from a ``ResponseCache``; errors are never cached."""
+
+    def __init__(self, inner: ChatModel, cache: ResponseCache) -> None:
+        self.inner = inner
+        self.cache = cache
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    async def chat(self, messages: list[Message], params: ChatParams | None = None) -> Completion:
+        params = params or ChatParams()
+        key = request_key(self.inner.name, messages, params)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit.with_(cached=True, usage=Usage(cached_calls=1), latency_s=0.0)
+        completion = await self.inner.chat(messages, params)
+        self.cache.put(key, completion)
+        return completion
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

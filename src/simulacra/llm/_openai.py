@@ -1,0 +1,196 @@
+"""The ``openai`` backend: any OpenAI-compatible ``/chat/completions`` endpoint.
+
+Works with OpenAI itself, vLLM, SGLang, Ollama, the llama.cpp server and LiteLLM. The API
+key is read from an environment variable whose *name* is configured, so no key is ever
+written into a config, a run directory or a log; the key is never part of an error text.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from simulacra.errors import ConfigError, ModelError
+from simulacra.llm._types import ChatParams, Completion, Message, TokenLogprob, ToolCall, Usage
+
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class OpenAIModel:
+    """Chat completions over HTTP with httpx.
+
+    ``model`` is the model id sent in the request; ``api_key_env`` names the environment
+    variable holding the key (no key is sent when it is ``None``). ``extra_body`` is merged
+    into every request (e.g. vendor-specific options); ``headers`` are added to each call.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        api_key_env: str | None = None,
+        timeout_s: float = 60.0,
+        max_connections: int = 64,
+        headers: dict[str, str] | None = None,
+        extra_body: dict[str, Any] | None = None,
+        default_params: ChatParams | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self._default = default_params or ChatParams()
+        self._extra_body = dict(extra_body or {})
+        request_headers = {"Content-Type": "application/json", **(headers or {})}
+        if api_key_env is not None:
+            key = os.environ.get(api_key_env)
+            if not key:
+                raise ConfigError(
+                    f"environment variable {api_key_env} (named by api_key_env) is not set"
+                )
+            request_headers["Authorization"] = f"Bearer {key}"
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=request_headers,
+            timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            transport=transport,
+        )
+
+    @property
+    def name(self) -> str:
+        return f"openai:{self.base_url}:{self.model}"
+
+    def request_body(self, messages: list[Message], params: ChatParams) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m.to_dict() for m in messages],
+            **self._extra_body,
+        }
+        simple = {
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+            "seed": params.seed,
+            "tool_choice": params.tool_choice,
+            "response_format": params.response_format,
+        }
+        body.update({k: v for k, v in simple.items() if v is not None})
+        if params.stop:
+            body["stop"] = list(params.stop)
+        if params.tools:
+            body["tools"] = list(params.tools)
+        if params.logprobs:
+            body["logprobs"] = True
+            if params.top_logprobs:
+                body["top_logprobs"] = params.top_logprobs
+        return body
+
+    async def chat(self, messages: list[Message], params: ChatParams | None = None) -> Completion:
+        params = self._default.merged(params)
+        body = self.request_body(messages, params)
+        started = time.perf_counter()
+        try:
+            response = await self._client.post("/chat/completions", json=body)
+        except httpx.TimeoutException as exc:
+            raise ModelError(
+                f"{self.base_url}: timed out ({type(exc).__name__})", retryable=True
+            ) from None
+        except httpx.TransportError as exc:
+            raise ModelError(
+                f"{self.base_url}: connection failed ({type(exc).__name__}: {exc})", retryable=True
+            ) from None
+        latency = time.perf_counter() - started
+        if response.status_code >= 400:
+            raise ModelError(
+                f"{self.base_url}: HTTP {response.status_code}: {_error_text(response)}",
+                retryable=response.status_code in RETRYABLE_STATUS,
+                status=response.status_code,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+            )
+        try:
+            data = response.json()
+            return parse_completion(data, latency_s=latency)
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise ModelError(
+                f"{self.base_url}: malformed response ({type(exc).__name__}: {exc})", retryable=True
+            ) from None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+        error = data.get("error", data) if isinstance(data, dict) else data
+        message = error.get("message", error) if isinstance(error, dict) else error
+        return str(message)[:300]
+    except ValueError:
+        return response.text[:300]
+
+
+def parse_completion(data: dict[str, Any], *, latency_s: float = 0.0) -> Completion:
+    """Turn an OpenAI-shaped response body into a ``Completion``."""
+    choice = data["choices"][0]
+    message = choice.get("message") or {}
+    calls = tuple(
+        ToolCall(
+            id=str(call.get("id") or f"call_{index}"),
+            name=str(call["function"]["name"]),
+            arguments=call["function"].get("arguments") or "{}",
+        )
+        for index, call in enumerate(message.get("tool_calls") or ())
+    )
+    usage = data.get("usage") or {}
+    logprobs = None
+    content_logprobs = (choice.get("logprobs") or {}).get("content")
+    if content_logprobs:
+        logprobs = tuple(
+            TokenLogprob(
+                token=str(item["token"]),
+                logprob=float(item["logprob"]),
+                top=tuple(
+                    (str(alt["token"]), float(alt["logprob"]))
+                    for alt in item.get("top_logprobs") or ()
+                ),
+            )
+            for item in content_logprobs
+        )
+    return Completion(
+        text=message.get("content") or "",
+        tool_calls=calls,
+        finish_reason=choice.get("finish_reason") or "stop",
+        usage=Usage(
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            calls=1,
+        ),
+        latency_s=latency_s,
+        logprobs=logprobs,
+        model=str(data.get("model") or ""),
+    )

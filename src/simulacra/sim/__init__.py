@@ -1,0 +1,1 @@
+"""Simulation: targets, user simulators, the episode loop and the runner."""

@@ -1,0 +1,85 @@
+"""The episode loop: a simulated user and a target take turns until the user stops."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from simulacra.errors import ModelError, SimulacraError, TargetError
+from simulacra.llm import Message
+from simulacra.people import Persona
+from simulacra.sim.episode import Episode
+from simulacra.sim.targets import Target, ToolBox
+from simulacra.sim.users import UserSimulator
+from simulacra.tasks import Task
+
+MAX_TURNS = "max_turns"
+
+
+def final_answer(messages: list[Message], task: Task) -> str:
+    """The last assistant message that gives an answer (else the last one at all)."""
+    replies = [m.content for m in messages if m.role == "assistant" and m.content.strip()]
+    for text in reversed(replies):
+        if task.gives_answer(text):
+            return text
+    return replies[-1] if replies else ""
+
+
+async def run_episode(
+    episode: Episode,
+    *,
+    persona: Persona,
+    task: Task,
+    user: UserSimulator,
+    target: Target,
+    tools: ToolBox | None = None,
+    max_turns: int | None = None,
+) -> Episode:
+    """Play one conversation into ``episode`` and score it; failures are recorded, not raised."""
+    del persona  # the user simulator already holds it; kept for symmetry with hooks
+    limit = max_turns or task.max_turns
+    transcript: list[Message] = []
+    records: list[dict[str, Any]] = []
+    episode.started_at = time.time()
+    started = time.perf_counter()
+    try:
+        for _ in range(limit):
+            turn = await user.next_turn(transcript)
+            episode.add_usage("user", turn.usage)
+            episode.guard_events.extend(event.to_dict() for event in turn.guard_events)
+            if turn.text:
+                message = Message(role="user", content=turn.text)
+                transcript.append(message)
+                records.append({**message.to_dict(), "meta": turn.meta})
+                episode.user_turns += 1
+            if turn.stop:
+                episode.stop_reason = turn.stop_reason or "stopped"
+                break
+            reply = await target.respond(
+                transcript, seed=episode.seed + len(transcript), tools=tools
+            )
+            episode.add_usage("target", reply.usage)
+            transcript.extend(reply.messages)
+            records.extend(m.to_dict() for m in reply.messages)
+            if records:
+                records[-1]["meta"] = {"latency_s": round(reply.latency_s, 4)}
+        else:
+            episode.stop_reason = MAX_TURNS
+    except (ModelError, TargetError, SimulacraError) as exc:
+        episode.status = "error"
+        episode.error = f"{type(exc).__name__}: {exc}"
+        episode.stop_reason = "error"
+    finally:
+        episode.messages = records
+        episode.duration_s = time.perf_counter() - started
+    if episode.status == "ok":
+        try:
+            result = task.evaluate(final_answer(transcript, task))
+        except Exception as exc:  # a user-supplied check may fail in any way
+            episode.status = "error"
+            episode.error = f"success check failed: {type(exc).__name__}: {exc}"
+        else:
+            episode.success = result.passed
+            episode.score = 1.0 if result.passed else 0.0
+            episode.check = result.to_dict()
+    return episode

@@ -1,0 +1,145 @@
+"""The system under test.
+
+Three kinds: a model with a system prompt (``ModelTarget``), a Python callable given as
+``package.module:function`` (``CallableTarget``), and an OpenAI-compatible HTTP endpoint of
+the user's own application (``HttpTarget``, which adds no system prompt of its own).
+A target answers the conversation so far with one or more messages (an agent may call
+tools before it answers; tool results go back to it, errors included).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from simulacra.errors import ModelError, TargetError
+from simulacra.llm import ChatModel, ChatParams, Message, Usage
+
+
+@dataclass(kw_only=True)
+class TargetReply:
+    messages: list[Message]
+    usage: Usage = field(default_factory=Usage)
+    latency_s: float = 0.0
+
+
+class ToolBox(Protocol):
+    """What a target needs from a tool environment."""
+
+    def tools(self) -> list[dict[str, Any]]: ...
+
+    def call(self, name: str, arguments: str | dict[str, Any]) -> str: ...
+
+
+class Target(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    async def respond(
+        self, transcript: list[Message], *, seed: int, tools: ToolBox | None = None
+    ) -> TargetReply: ...
+
+
+class ModelTarget:
+    """A chat model behind a system prompt; runs tool calls against ``tools`` when given."""
+
+    def __init__(
+        self,
+        model: ChatModel,
+        *,
+        system_prompt: str | None = None,
+        params: ChatParams | None = None,
+        name: str | None = None,
+        max_tool_steps: int = 12,
+    ) -> None:
+        self.model = model
+        self.system_prompt = system_prompt
+        self.params = params or ChatParams()
+        self._name = name or model.name
+        self.max_tool_steps = max_tool_steps
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def respond(
+        self, transcript: list[Message], *, seed: int, tools: ToolBox | None = None
+    ) -> TargetReply:
+        prefix = [Message(role="system", content=self.system_prompt)] if self.system_prompt else []
+        params = self.params.merged(
+            ChatParams(seed=seed, tools=tuple(tools.tools()) if tools else ())
+        )
+        produced: list[Message] = []
+        usage = Usage()
+        latency = 0.0
+        for _ in range(self.max_tool_steps + 1):
+            completion = await self.model.chat(prefix + transcript + produced, params)
+            usage = usage + completion.usage
+            latency += completion.latency_s
+            message = completion.message()
+            produced.append(message)
+            if not message.tool_calls or tools is None:
+                break
+            for call in message.tool_calls:
+                result = tools.call(call.name, call.arguments)
+                produced.append(
+                    Message(role="tool", content=result, tool_call_id=call.id, name=call.name)
+                )
+        return TargetReply(messages=produced, usage=usage, latency_s=latency)
+
+
+class HttpTarget(ModelTarget):
+    """An OpenAI-compatible endpoint of the user's own app: no system prompt is added."""
+
+
+class CallableTarget:
+    """A Python function (sync or async) given the message list as OpenAI-style dicts.
+
+    It may return a string, a message dict (``{"role": "assistant", "content": ...}``),
+    or a list of message dicts (e.g. tool calls and results followed by an answer).
+    """
+
+    def __init__(self, function: Callable[..., Any], *, name: str | None = None) -> None:
+        self.function = function
+        self._name = name or str(getattr(function, "__qualname__", "callable"))
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def respond(
+        self, transcript: list[Message], *, seed: int, tools: ToolBox | None = None
+    ) -> TargetReply:
+        payload = [m.to_dict() for m in transcript]
+        try:
+            result = self.function(payload)
+            if inspect.isawaitable(result):
+                result = await result
+        except (ModelError, TargetError):
+            raise
+        except Exception as exc:
+            raise TargetError(f"target {self._name} raised {type(exc).__name__}: {exc}") from exc
+        return TargetReply(messages=_as_messages(result, self._name))
+
+
+def _as_messages(result: Any, name: str) -> list[Message]:
+    if isinstance(result, str):
+        return [Message(role="assistant", content=result)]
+    items = result if isinstance(result, list) else [result]
+    messages: list[Message] = []
+    for item in items:
+        if not isinstance(item, dict) or item.get("role") not in ("assistant", "tool"):
+            shown = json.dumps(item, default=str)[:120]
+            raise TargetError(
+                f"target {name} returned {shown}; expected a string or assistant/tool message dicts"
+            )
+        try:
+            messages.append(Message.from_dict(item))
+        except (KeyError, TypeError) as exc:
+            raise TargetError(f"target {name} returned a malformed message ({exc})") from None
+    if not messages or messages[-1].role != "assistant":
+        raise TargetError(f"target {name} must end its reply with an assistant message")
+    return messages

@@ -1,0 +1,34 @@
+"""User simulators: strategies that write the next user turn, with guards."""
+
+from simulacra.sim.users._base import (
+    GAVE_UP,
+    SATISFIED,
+    UserContext,
+    UserFactory,
+    UserSimulator,
+    UserTurn,
+    simulators,
+)
+from simulacra.sim.users._guards import GuardEvent, check_turn, clean_turn
+from simulacra.sim.users._llm_user import LLMUser, LLMUserOptions
+from simulacra.sim.users._scripted import ScriptedUser
+from simulacra.sim.users._style import add_typos, apply_style, length_target
+
+__all__ = [
+    "GAVE_UP",
+    "SATISFIED",
+    "GuardEvent",
+    "LLMUser",
+    "LLMUserOptions",
+    "ScriptedUser",
+    "UserContext",
+    "UserFactory",
+    "UserSimulator",
+    "UserTurn",
+    "add_typos",
+    "apply_style",
+    "check_turn",
+    "clean_turn",
+    "length_target",
+    "simulators",
+]

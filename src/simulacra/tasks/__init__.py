@@ -1,0 +1,32 @@
+"""Tasks: what simulated users want, and code that checks whether they got it."""
+
+from simulacra.tasks._checks import (
+    AnyOfCheck,
+    Check,
+    CheckResult,
+    DateCheck,
+    NumericCheck,
+    PythonCheck,
+    RegexCheck,
+    extract_dates,
+    extract_numbers,
+)
+from simulacra.tasks._task import Fact, Task, load_tasks, parse_tasks, suite_tasks, suites
+
+__all__ = [
+    "AnyOfCheck",
+    "Check",
+    "CheckResult",
+    "DateCheck",
+    "Fact",
+    "NumericCheck",
+    "PythonCheck",
+    "RegexCheck",
+    "Task",
+    "extract_dates",
+    "extract_numbers",
+    "load_tasks",
+    "parse_tasks",
+    "suite_tasks",
+    "suites",
+]

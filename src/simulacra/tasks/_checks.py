@@ -1,0 +1,204 @@
+"""Success checks: code that decides whether an answer is right.
+
+Numeric answers are extracted from text ("$1,234.50", "7.6 L", "1/2", "-3") and compared
+with a tolerance. By default a numeric check passes when any number in the answering
+message matches (assistants restate inputs, but rarely the computed result by chance);
+``strict: true`` compares only the last number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from simulacra.registry import import_object
+
+_NUMBER = re.compile(
+    r"(?<![\w.])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?(?![\d])|(?<![\w.])[-−]?\.\d+"
+)
+_MONTHS = {
+    name: index
+    for index, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_DAY_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\.?,?\s*(\d{{4}})?", re.I
+)
+_MONTH_DAY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b,?\s*(\d{{4}})?", re.I)
+
+
+def extract_numbers(text: str) -> list[float]:
+    """Every number in ``text`` in order; thousands separators and fractions understood."""
+    numbers: list[float] = []
+    for match in _NUMBER.finditer(text):
+        token = match.group(0).replace("−", "-").replace(",", "").replace(" ", "")
+        try:
+            if "/" in token:
+                top, bottom = token.split("/")
+                if float(bottom) == 0:
+                    continue
+                numbers.append(float(top) / float(bottom))
+            else:
+                numbers.append(float(token))
+        except ValueError:
+            continue
+    return numbers
+
+
+def extract_dates(text: str, *, default_year: int | None = None) -> list[dt.date]:
+    found: list[tuple[int, dt.date]] = []
+    for match in _ISO_DATE.finditer(text):
+        _append_date(found, match.start(), int(match[1]), int(match[2]), int(match[3]))
+    for match in _DAY_MONTH.finditer(text):
+        year = int(match[3]) if match[3] else default_year
+        if year is not None:
+            _append_date(found, match.start(), year, _MONTHS[match[2].lower()], int(match[1]))
+    for match in _MONTH_DAY.finditer(text):
+        year = int(match[3]) if match[3] else default_year
+        if year is not None:
+            _append_date(found, match.start(), year, _MONTHS[match[1].lower()], int(match[2]))
+    return [date for _, date in sorted(found)]
+
+
+def _append_date(
+    found: list[tuple[int, dt.date]], at: int, year: int, month: int, day: int
+) -> None:
+    with contextlib.suppress(ValueError):
+        found.append((at, dt.date(year, month, day)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckResult:
+    passed: bool
+    extracted: Any = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "extracted": self.extracted, "detail": self.detail}
+
+
+class NumericCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["numeric"] = "numeric"
+    value: float
+    rel_tol: float = Field(default=0.005, ge=0)
+    abs_tol: float = Field(default=0.0, ge=0)
+    strict: bool = False
+
+    def matches(self, number: float) -> bool:
+        return math.isclose(number, self.value, rel_tol=self.rel_tol, abs_tol=self.abs_tol)
+
+    def gives_answer(self, text: str) -> bool:
+        return bool(extract_numbers(text))
+
+    def evaluate(self, text: str) -> CheckResult:
+        numbers = extract_numbers(text)
+        if not numbers:
+            return CheckResult(passed=False, detail="no number in the answer")
+        candidates = numbers[-1:] if self.strict else numbers
+        hit = next((n for n in candidates if self.matches(n)), None)
+        if hit is not None:
+            return CheckResult(passed=True, extracted=hit)
+        return CheckResult(passed=False, extracted=numbers[-1], detail=f"expected {self.value:g}")
+
+
+class DateCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["date"] = "date"
+    value: dt.date
+
+    def gives_answer(self, text: str) -> bool:
+        return bool(extract_dates(text, default_year=self.value.year))
+
+    def evaluate(self, text: str) -> CheckResult:
+        dates = extract_dates(text, default_year=self.value.year)
+        if not dates:
+            return CheckResult(passed=False, detail="no date in the answer")
+        if self.value in dates:
+            return CheckResult(passed=True, extracted=self.value.isoformat())
+        return CheckResult(
+            passed=False, extracted=dates[-1].isoformat(), detail=f"expected {self.value}"
+        )
+
+
+class AnyOfCheck(BaseModel):
+    """Passes when any of ``values`` occurs in the answer (case-insensitive, word-bounded)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["any_of"] = "any_of"
+    values: list[str] = Field(min_length=1)
+
+    def _pattern(self, value: str) -> re.Pattern[str]:
+        return re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", re.I)
+
+    def gives_answer(self, text: str) -> bool:
+        return bool(text.strip())
+
+    def evaluate(self, text: str) -> CheckResult:
+        for value in self.values:
+            if self._pattern(value).search(text):
+                return CheckResult(passed=True, extracted=value)
+        return CheckResult(passed=False, detail=f"none of {self.values} in the answer")
+
+
+class RegexCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["regex"] = "regex"
+    pattern: str
+
+    def gives_answer(self, text: str) -> bool:
+        return bool(text.strip())
+
+    def evaluate(self, text: str) -> CheckResult:
+        match = re.search(self.pattern, text, re.I | re.S)
+        return CheckResult(passed=bool(match), extracted=match.group(0) if match else None)
+
+
+class PythonCheck(BaseModel):
+    """``function`` is an import path to ``f(answer: str) -> bool``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["python"] = "python"
+    function: str
+
+    def _callable(self) -> Callable[[str], object]:
+        function = import_object(self.function)
+        if not callable(function):
+            raise TypeError(f"{self.function} is not callable")
+        return function
+
+    def gives_answer(self, text: str) -> bool:
+        return bool(text.strip())
+
+    def evaluate(self, text: str) -> CheckResult:
+        return CheckResult(passed=bool(self._callable()(text)))
+
+
+Check = Annotated[
+    NumericCheck | DateCheck | AnyOfCheck | RegexCheck | PythonCheck, Field(discriminator="type")
+]

@@ -1,0 +1,166 @@
+"""What the simulated human wants.
+
+A ``Task`` has the goal as the user knows it, hidden facts the user reveals only when the
+conversation calls for them, a reference answer and a success check run by code. The same
+information split into ``shards`` (the first being the opening request) supports sharded
+conversations; ``environment`` names a tool environment for agentic tasks.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from simulacra.errors import ConfigError
+from simulacra.registry import Registry
+from simulacra.tasks._checks import Check, CheckResult
+
+_KEY_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+class Fact(BaseModel):
+    """A piece of hidden information. ``keys`` reveal it when they appear in a turn
+    (default: the numbers in its text)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1)
+    keys: list[str] = Field(default_factory=list)
+
+    def mention_keys(self) -> list[str]:
+        if self.keys:
+            return self.keys
+        return [k.replace(",", "") for k in _KEY_NUMBER.findall(self.text)]
+
+    def mentioned_in(self, text: str) -> bool:
+        keys = self.mention_keys()
+        if not keys:
+            return False
+        normalised = text.lower().replace(",", "")
+        return all(_contains_token(normalised, key.lower()) for key in keys)
+
+
+def _contains_token(text: str, key: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(key)}(?![\w]|\.\d)", text) is not None
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    suite: str = "custom"
+    goal: str = Field(min_length=1, description="the opening request, as the user knows it")
+    facts: list[Fact] = Field(default_factory=list)
+    instruction: str | None = Field(default=None, description="fully specified, single-turn form")
+    shards: list[str] = Field(default_factory=list)
+    reference: str = ""
+    check: Check
+    max_turns: int = Field(default=8, ge=1, le=100)
+    environment: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("facts", mode="before")
+    @classmethod
+    def _facts_from_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"text": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("reference", mode="before")
+    @classmethod
+    def _reference_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value
+
+    def full_instruction(self) -> str:
+        return self.instruction or " ".join([self.goal, *(fact.text for fact in self.facts)])
+
+    def shard_texts(self) -> list[str]:
+        return self.shards or [self.goal, *(fact.text for fact in self.facts)]
+
+    def evaluate(self, answer: str) -> CheckResult:
+        return self.check.evaluate(answer)
+
+    def gives_answer(self, text: str) -> bool:
+        return self.check.gives_answer(text)
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()
+    )
+
+
+def parse_tasks(data: Any, *, source: str, suite: str | None = None) -> list[Task]:
+    """Tasks from ``{suite: name, tasks: [...]}`` or a bare list."""
+    if isinstance(data, dict):
+        suite = data.get("suite", suite)
+        data = data.get("tasks")
+    if not isinstance(data, list):
+        raise ConfigError("expected a list of tasks (or {suite, tasks})", source=source)
+    tasks: list[Task] = []
+    seen: set[str] = set()
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise ConfigError("expected a mapping", source=source, field=f"task {index + 1}")
+        if suite and "suite" not in item:
+            item = {**item, "suite": suite}
+        try:
+            task = Task.model_validate(item)
+        except ValidationError as exc:
+            where = f"task {index + 1} ({item.get('id', '?')})"
+            raise ConfigError(_errors(exc), source=source, field=where) from None
+        if task.id in seen:
+            raise ConfigError(
+                f"duplicate task id {task.id!r}", source=source, field=f"task {index + 1}"
+            )
+        seen.add(task.id)
+        tasks.append(task)
+    return tasks
+
+
+def load_tasks(path: str | Path) -> list[Task]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read task file ({exc.strerror})", source=str(path)) from None
+    if path.suffix == ".jsonl":
+        import json
+
+        items = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ConfigError(
+                        f"invalid JSON ({exc.msg})", source=str(path), field=f"line {number}"
+                    ) from None
+        return parse_tasks(items, source=str(path))
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML ({exc})", source=str(path)) from None
+    return parse_tasks(data, source=str(path))
+
+
+suites: Registry[Any] = Registry("task suite")
+"""Suite name → a zero-argument function returning its tasks."""
+
+
+@suites.register("everyday")
+def everyday() -> list[Task]:
+    """Everyday numeric problems: recipes, bills, conversions, dates, money."""
+    return load_tasks(Path(__file__).parent / "data" / "everyday.yaml")
+
+
+def suite_tasks(name: str) -> list[Task]:
+    factory = suites.get(name)
+    tasks = factory()
+    if not isinstance(tasks, list) or not all(isinstance(t, Task) for t in tasks):
+        raise ConfigError(f"task suite {name!r} did not return a list of Task")
+    return tasks

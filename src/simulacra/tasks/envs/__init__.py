@@ -1,0 +1,89 @@
+"""Environments: stateful worlds an agent acts on through tools, and tasks played on them.
+
+The pieces:
+
+- ``Environment`` (subclass it, mark methods with ``@tool``), ``EnvFactory`` (fresh
+  copies of one initial state), ``ToolSpec`` and the call log's ``ToolCallRecord``;
+- state comparison: ``state_hash``, ``diff_states`` / ``Environment.diff`` → ``DiffRow``;
+- coded policy rules: ``RequirePriorCall``, ``OwnRecordsOnly``, ``OneSubjectOnly``,
+  ``FunctionRule`` → ``PolicyViolation``;
+- tasks and scoring: ``EnvTask``, ``Action``, ``validate_tasks``, ``score_episode`` →
+  ``EnvScore``;
+- built-ins: the ``shop`` environment with its tasks (``load_shop``) and the retail
+  customer-service environment over user-supplied data files (``load_tau_retail``),
+  both registered in ``env_suites`` and ``environments``.
+"""
+
+from simulacra.tasks.envs._base import (
+    DiffRow,
+    EnvFactory,
+    Environment,
+    State,
+    ToolCallRecord,
+    ToolSpec,
+    canonical_json,
+    check_declared_schema,
+    diff_states,
+    state_hash,
+    tool,
+)
+from simulacra.tasks.envs._policy import (
+    FunctionRule,
+    OneSubjectOnly,
+    OwnRecordsOnly,
+    PolicyRule,
+    PolicyViolation,
+    RequirePriorCall,
+)
+from simulacra.tasks.envs._registry import SuiteLoader, env_suites, environments
+from simulacra.tasks.envs._retail import RetailEnv, load_tau_retail
+from simulacra.tasks.envs._schema import function_schema
+from simulacra.tasks.envs._shop import SHOP_POLICY, ShopEnv, load_shop, shop_state
+from simulacra.tasks.envs._task import (
+    Action,
+    EnvScore,
+    EnvTask,
+    load_env_tasks,
+    missing_outputs,
+    replay,
+    score_episode,
+    validate_tasks,
+)
+
+__all__ = [
+    "SHOP_POLICY",
+    "Action",
+    "DiffRow",
+    "EnvFactory",
+    "EnvScore",
+    "EnvTask",
+    "Environment",
+    "FunctionRule",
+    "OneSubjectOnly",
+    "OwnRecordsOnly",
+    "PolicyRule",
+    "PolicyViolation",
+    "RequirePriorCall",
+    "RetailEnv",
+    "ShopEnv",
+    "State",
+    "SuiteLoader",
+    "ToolCallRecord",
+    "ToolSpec",
+    "canonical_json",
+    "check_declared_schema",
+    "diff_states",
+    "env_suites",
+    "environments",
+    "function_schema",
+    "load_env_tasks",
+    "load_shop",
+    "load_tau_retail",
+    "missing_outputs",
+    "replay",
+    "score_episode",
+    "shop_state",
+    "state_hash",
+    "tool",
+    "validate_tasks",
+]

@@ -1,0 +1,252 @@
+"""Tool-use tasks over an environment, their load-time checks, and episode scoring.
+
+A task's expected outcome is not a stored state but the list of ground-truth tool calls
+that produce it. Scoring replays those calls on a fresh environment and compares the
+hash of the result with the hash of the state the agent left; the reward is 1 only when
+the hashes match and the agent said every required ``outputs`` string (case-insensitive,
+commas removed) in some message of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+
+from simulacra.errors import ConfigError
+from simulacra.tasks.envs._base import DiffRow, EnvFactory, Environment
+from simulacra.tasks.envs._policy import PolicyViolation
+
+__all__ = [
+    "Action",
+    "EnvScore",
+    "EnvTask",
+    "load_env_tasks",
+    "missing_outputs",
+    "replay",
+    "score_episode",
+    "validate_tasks",
+]
+
+
+class Action(BaseModel):
+    """One ground-truth tool call: a tool name and its arguments (``kwargs`` also read)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1)
+    arguments: dict[str, Any] = Field(
+        default_factory=dict, validation_alias=AliasChoices("arguments", "kwargs")
+    )
+
+
+class EnvTask(BaseModel):
+    """A task played against an environment.
+
+    - ``instruction``: the simulated user's goal as they know it (never shown to the
+      agent);
+    - ``private_details``: facts only the user knows and reveals when asked (an email,
+      an order id), by name;
+    - ``shards``: the same information in pieces, the first being the opening request
+      (empty when the task was not written in pieces);
+    - ``actions``: the ground-truth tool calls whose replay defines the expected state;
+    - ``outputs``: strings the agent must say;
+    - ``env``: the environment's registry name; ``suite``: the suite the task belongs to.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    suite: str
+    env: str
+    instruction: str = Field(min_length=1)
+    private_details: dict[str, str] = Field(default_factory=dict)
+    shards: tuple[str, ...] = ()
+    actions: tuple[Action, ...] = ()
+    outputs: tuple[str, ...] = ()
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def writes(self) -> bool:
+        """Whether the task has ground-truth actions (it may still change nothing)."""
+        return bool(self.actions)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvScore:
+    """The verdict on one episode of an environment task.
+
+    ``reward`` is 1.0 when ``hash_match`` and nothing is in ``missing_outputs``, else
+    0.0. ``diff`` lists state rows where the agent's state (actual) differs from the
+    replayed ground truth (expected). ``violations`` are breaches of the environment's
+    coded policy rules; they are reported but do not change the reward.
+    """
+
+    task_id: str
+    reward: float
+    hash_match: bool
+    expected_hash: str
+    actual_hash: str
+    missing_outputs: tuple[str, ...] = ()
+    diff: tuple[DiffRow, ...] = ()
+    violations: tuple[PolicyViolation, ...] = ()
+
+    @property
+    def success(self) -> bool:
+        return self.reward == 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "reward": self.reward,
+            "hash_match": self.hash_match,
+            "expected_hash": self.expected_hash,
+            "actual_hash": self.actual_hash,
+            "missing_outputs": list(self.missing_outputs),
+            "diff": [row.to_dict() for row in self.diff],
+            "violations": [v.to_dict() for v in self.violations],
+        }
+
+
+def _normalise_text(text: str) -> str:
+    return text.lower().replace(",", "")
+
+
+def missing_outputs(outputs: Iterable[str], messages: Iterable[str]) -> list[str]:
+    """The required outputs that appear in none of ``messages`` (case and commas ignored)."""
+    said = [_normalise_text(m) for m in messages]
+    return [out for out in outputs if not any(_normalise_text(out) in m for m in said)]
+
+
+def replay(
+    factory: EnvFactory, actions: Sequence[Action], *, task_id: str | None = None
+) -> Environment:
+    """Run ``actions`` on a fresh environment; ConfigError if any of them fails."""
+    env = factory()
+    for i, action in enumerate(actions):
+        result = env.call(action.name, action.arguments)
+        record = env.calls[-1]
+        if record.error:
+            who = f"task {task_id!r}" if task_id else "replay"
+            raise ConfigError(
+                f"{who}: the expected state cannot be reached: action {i} "
+                f"({action.name}) failed: {result}",
+                field=f"actions[{i}]",
+            )
+    return env
+
+
+def validate_tasks(
+    factory: EnvFactory, tasks: Sequence[EnvTask], *, source: str | None = None
+) -> None:
+    """Check tasks at load time: unique ids, matching environment, replayable actions.
+
+    Each task's ground-truth actions must name existing tools, carry valid arguments and
+    replay on a fresh environment without an error. Raises ConfigError naming the task.
+    """
+    seen: set[str] = set()
+    for i, task in enumerate(tasks):
+        where = f"tasks[{i}]"
+        if task.id in seen:
+            raise ConfigError(f"duplicate task id {task.id!r}", source=source, field=where)
+        seen.add(task.id)
+        if task.env != factory.name:
+            raise ConfigError(
+                f"task {task.id!r} is for environment {task.env!r}, not {factory.name!r}",
+                source=source,
+                field=f"{where}.env",
+            )
+        for j, out in enumerate(task.outputs):
+            if not out.strip():
+                raise ConfigError(
+                    f"task {task.id!r}: output {j} is empty",
+                    source=source,
+                    field=f"{where}.outputs",
+                )
+        try:
+            replay(factory, task.actions, task_id=task.id)
+        except ConfigError as exc:
+            raise ConfigError(
+                str(exc), source=source, field=f"{where}.{exc.field}" if exc.field else where
+            ) from exc
+
+
+def score_episode(
+    env_factory: EnvFactory,
+    task: EnvTask,
+    final_env: Environment,
+    assistant_messages: Sequence[str],
+) -> EnvScore:
+    """Score one finished episode: replay the ground truth, compare states and outputs."""
+    expected = replay(env_factory, task.actions, task_id=task.id)
+    expected_hash = expected.state_hash()
+    actual_hash = final_env.state_hash()
+    hash_match = expected_hash == actual_hash
+    missing = missing_outputs(task.outputs, assistant_messages)
+    return EnvScore(
+        task_id=task.id,
+        reward=1.0 if hash_match and not missing else 0.0,
+        hash_match=hash_match,
+        expected_hash=expected_hash,
+        actual_hash=actual_hash,
+        missing_outputs=tuple(missing),
+        diff=() if hash_match else tuple(final_env.diff(expected)),
+        violations=tuple(final_env.check_policy()),
+    )
+
+
+def load_env_tasks(
+    source: str | Path | Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    suite: str | None = None,
+    env: str | None = None,
+) -> list[EnvTask]:
+    """Read tasks from a JSON file or from already-decoded data.
+
+    The data is a list of task objects or ``{"tasks": [...]}``.
+
+    ``suite`` and ``env`` fill in tasks that do not name their own. Bad entries raise
+    ConfigError with the file and the field at fault. The tasks are not replayed here;
+    pass them to ``validate_tasks`` with the environment factory.
+    """
+    where: str | None = None
+    if isinstance(source, str | Path):
+        where = str(source)
+        try:
+            raw: Any = json.loads(Path(source).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read task file ({exc})", source=where) from exc
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"invalid JSON: {exc}", source=where) from exc
+    else:
+        raw = source
+    if isinstance(raw, Mapping):
+        raw = raw.get("tasks")
+    if isinstance(raw, tuple):
+        raw = list(raw)
+    if not isinstance(raw, list):
+        raise ConfigError("expected a list of tasks (or an object with 'tasks')", source=where)
+    tasks: list[EnvTask] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            raise ConfigError("each task must be an object", source=where, field=f"tasks[{i}]")
+        data = dict(item)
+        if suite is not None:
+            data.setdefault("suite", suite)
+        if env is not None:
+            data.setdefault("env", env)
+        try:
+            tasks.append(EnvTask.model_validate(data))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(
+                f"{first['msg']} ({exc.error_count()} problem(s))",
+                source=where,
+                field=f"tasks[{i}].{loc}" if loc else f"tasks[{i}]",
+            ) from exc
+    return tasks
