@@ -266,6 +266,26 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     console.print(f"run directory: {run_dir}")
 
 
+_EXTENSIONS = ("simulacra.feedback._cli", "simulacra.trust._cli", "simulacra.report._cli")
+
+
+def _register_extensions() -> None:
+    """Commands that live beside the code they drive, each module with ``register(app)``."""
+    import importlib
+
+    for name in _EXTENSIONS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue  # that part of the package is not installed
+            raise
+        module.register(app)
+
+
+_register_extensions()
+
+
 def main() -> None:
     try:
         app()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from simulacra.llm import ModelConfig
 from simulacra.runs import PersonaSource, RunConfig, TargetConfig, TaskSource, UserConfig
 
-DEMO_PERSONAS = ["busy-nurse", "retired-engineer", "teen-gamer", "polite-professional"]
-DEMO_TASKS = ["pancakes-scale", "bill-split-tip", "laptop-savings"]
+DEMO_PERSONAS = ["busy-nurse", "retired-engineer", "teen-gamer"]
+DEMO_TASKS = ["pancakes-scale", "laptop-savings"]
 
 
 def demo_config(*, output_dir: str = "runs") -> RunConfig:
-    """Four personas × three everyday tasks, user and assistant on the embedded model.
+    """Three personas × two everyday tasks, user and assistant on the embedded model.
 
     Sized to finish in a few minutes on two CPU cores.
     """
@@ -24,12 +24,12 @@ def demo_config(*, output_dir: str = "runs") -> RunConfig:
             model="local",
             name="assistant (embedded 0.5B)",
             system_prompt="You are a helpful assistant. Answer briefly; if information is missing, ask for it.",
-            max_tokens=120,
+            max_tokens=80,
             temperature=0.3,
         ),
         personas=PersonaSource(builtin=DEMO_PERSONAS),
         tasks=TaskSource(suite="everyday", ids=DEMO_TASKS),
-        max_turns=5,
+        max_turns=4,
         concurrency=2,
         output_dir=output_dir,
     )

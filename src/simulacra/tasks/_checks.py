@@ -52,10 +52,16 @@ _DAY_MONTH = re.compile(
 _MONTH_DAY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b,?\s*(\d{{4}})?", re.I)
 
 
+_LIST_MARKER = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+", re.M)
+
+
 def extract_numbers(text: str) -> list[float]:
-    """Every number in ``text`` in order; thousands separators and fractions understood."""
+    """Every number in ``text`` in order; thousands separators and fractions understood.
+
+    Markers of numbered lists ("1. ", "2) ") are not numbers of the answer.
+    """
     numbers: list[float] = []
-    for match in _NUMBER.finditer(text):
+    for match in _NUMBER.finditer(_LIST_MARKER.sub(" ", text)):
         token = match.group(0).replace("−", "-").replace(",", "").replace(" ", "")
         try:
             if "/" in token:

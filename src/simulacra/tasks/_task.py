@@ -45,7 +45,15 @@ class Fact(BaseModel):
 
 
 def _contains_token(text: str, key: str) -> bool:
-    return re.search(rf"(?<![\w.]){re.escape(key)}(?![\w]|\.\d)", text) is not None
+    return (
+        re.search(
+            rf"(?<![\w.]){re.escape(key)}(?!\d|[.,]\d)"
+            if key[-1:].isdigit()
+            else rf"(?<!\w){re.escape(key)}(?!\w)",
+            text,
+        )
+        is not None
+    )
 
 
 class Task(BaseModel):

@@ -99,9 +99,46 @@ def dropped_fact(text: str, fact: Fact | None) -> bool:
 
 
 _STOPWORDS = frozenset(
-    "that this with what have just your from they them then than there their about would could "
-    "should will need want know does make much many more some into also been were when where "
-    "which while still okay".split()
+    [
+        "that",
+        "this",
+        "with",
+        "what",
+        "have",
+        "just",
+        "your",
+        "from",
+        "they",
+        "them",
+        "then",
+        "than",
+        "there",
+        "their",
+        "about",
+        "would",
+        "could",
+        "should",
+        "will",
+        "need",
+        "want",
+        "know",
+        "does",
+        "make",
+        "much",
+        "many",
+        "more",
+        "some",
+        "into",
+        "also",
+        "been",
+        "were",
+        "when",
+        "where",
+        "which",
+        "while",
+        "still",
+        "okay",
+    ]
 )
 
 

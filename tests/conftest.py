@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fake_openai import FakeOpenAIServer, ServerState  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees a real key, and no test writes to the user's cache."""
+    for name in ("OPENAI_API_KEY", "SIMULACRA_CONCURRENCY", "SIMULACRA_RESUME", "SIMULACRA_NO_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SIMULACRA_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def model_cache_dir() -> Path:
+    """The real cache directory, where the embedded model is assembled once."""
+    from simulacra.llm._weights import cache_dir
+
+    return cache_dir()
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(ServerState()) as server:
+        yield server
