@@ -8,16 +8,23 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_openai import FakeOpenAIServer, ServerState  # noqa: E402
+from fake_openai import FakeOpenAIServer, ServerState
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def clean_environ(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No test sees a real key, and no test writes to the user's cache."""
-    for name in ("OPENAI_API_KEY", "SIMULACRA_CONCURRENCY", "SIMULACRA_RESUME", "SIMULACRA_NO_CACHE"):
+    for name in (
+        "OPENAI_API_KEY",
+        "SIMULACRA_CONCURRENCY",
+        "SIMULACRA_RESUME",
+        "SIMULACRA_NO_CACHE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SIMULACRA_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 

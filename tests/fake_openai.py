@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-_WORDS = "amber birch cedar delta ember fjord grove harbor iris juniper kelp lotus maple nectar onyx".split()
+_WORDS = ["amber", "birch", "cedar", "delta", "ember", "fjord", "grove", "harbor", "iris", "juniper", "kelp", "lotus", "maple", "nectar", "onyx"]
 _PLAN = re.compile(r"^Say \((\d+) words\): (.*)$", re.S)
 
 
@@ -43,7 +43,9 @@ def reply_text(body: dict[str, Any], n: int) -> str:
     match = _PLAN.match(last)
     if match:
         return f"{match.group(2)} ({_WORDS[n % len(_WORDS)]} {_WORDS[(n // 15) % 15]})"
-    return f"Noted {_WORDS[n % 15]} {_WORDS[(n // 15) % 15]} {_WORDS[(n // 225) % 15]}, tell me more."
+    return (
+        f"Noted {_WORDS[n % 15]} {_WORDS[(n // 15) % 15]} {_WORDS[(n // 225) % 15]}, tell me more."
+    )
 
 
 def make_app(state: ServerState) -> Starlette:
@@ -57,21 +59,34 @@ def make_app(state: ServerState) -> Starlette:
             await asyncio.sleep(state.latency_s)
         if state.failures:
             status, headers = state.failures.pop(0)
-            return JSONResponse({"error": {"message": f"scripted failure {status}"}}, status_code=status, headers=headers)
+            return JSONResponse(
+                {"error": {"message": f"scripted failure {status}"}},
+                status_code=status,
+                headers=headers,
+            )
         message: dict[str, Any] = {"role": "assistant", "content": reply_text(body, n)}
         finish = "stop"
         if state.tool_call and body.get("tools") and body["messages"][-1]["role"] == "user":
             message = {
                 "role": "assistant",
                 "content": None,
-                "tool_calls": [{"id": f"call_{n}", "type": "function", "function": state.tool_call}],
+                "tool_calls": [
+                    {"id": f"call_{n}", "type": "function", "function": state.tool_call}
+                ],
             }
             finish = "tool_calls"
         choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
         if body.get("logprobs"):
             choice["logprobs"] = {
                 "content": [
-                    {"token": "A", "logprob": -0.1, "top_logprobs": [{"token": "A", "logprob": -0.1}, {"token": "B", "logprob": -2.4}]}
+                    {
+                        "token": "A",
+                        "logprob": -0.1,
+                        "top_logprobs": [
+                            {"token": "A", "logprob": -0.1},
+                            {"token": "B", "logprob": -2.4},
+                        ],
+                    }
                 ]
             }
         words = sum(len(str(m.get("content") or "").split()) for m in body["messages"])
@@ -82,7 +97,11 @@ def make_app(state: ServerState) -> Starlette:
                 "created": int(time.time()),
                 "model": body.get("model", "fake"),
                 "choices": [choice],
-                "usage": {"prompt_tokens": words, "completion_tokens": len(str(message.get("content") or "").split()), "total_tokens": 0},
+                "usage": {
+                    "prompt_tokens": words,
+                    "completion_tokens": len(str(message.get("content") or "").split()),
+                    "total_tokens": 0,
+                },
             }
         )
 
@@ -101,7 +120,13 @@ class FakeOpenAIServer:
     def __init__(self, state: ServerState | None = None, port: int | None = None) -> None:
         self.state = state or ServerState()
         self.port = port or free_port()
-        config = uvicorn.Config(make_app(self.state), host="127.0.0.1", port=self.port, log_level="error", access_log=False)
+        config = uvicorn.Config(
+            make_app(self.state),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="error",
+            access_log=False,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -131,4 +156,6 @@ if __name__ == "__main__":
     parser.add_argument("--latency", type=float, default=0.1)
     args = parser.parse_args()
     app_state = ServerState(latency_s=args.latency, record=False)
-    uvicorn.run(make_app(app_state), host="127.0.0.1", port=args.port, log_level="error", access_log=False)
+    uvicorn.run(
+        make_app(app_state), host="127.0.0.1", port=args.port, log_level="error", access_log=False
+    )

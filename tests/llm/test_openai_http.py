@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_openai import FakeOpenAIServer
 
+from fake_openai import FakeOpenAIServer
 from simulacra.errors import ConfigError, ModelError
 from simulacra.llm import ChatParams, Message, ModelConfig, ModelPool, RetryPolicy
 from simulacra.llm._openai import OpenAIModel, parse_retry_after
@@ -16,7 +16,9 @@ HELLO = [Message(role="system", content="be brief"), Message(role="user", conten
 
 async def test_chat_sends_params_and_parses_reply(fake_server: FakeOpenAIServer) -> None:
     model = OpenAIModel(base_url=fake_server.base_url, model="m-1")
-    completion = await model.chat(HELLO, ChatParams(temperature=0.2, max_tokens=7, seed=5, stop=("x",)))
+    completion = await model.chat(
+        HELLO, ChatParams(temperature=0.2, max_tokens=7, seed=5, stop=("x",))
+    )
     await model.aclose()
     body = fake_server.state.requests[-1]
     assert body["model"] == "m-1" and body["temperature"] == 0.2
@@ -27,7 +29,9 @@ async def test_chat_sends_params_and_parses_reply(fake_server: FakeOpenAIServer)
     assert completion.latency_s > 0
 
 
-async def test_api_key_comes_from_named_env_var(fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_api_key_comes_from_named_env_var(
+    fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MY_KEY", "sk-secret-123")
     model = OpenAIModel(base_url=fake_server.base_url, model="m", api_key_env="MY_KEY")
     await model.chat(HELLO)
@@ -41,7 +45,9 @@ async def test_api_key_comes_from_named_env_var(fake_server: FakeOpenAIServer, m
 async def test_tool_calls_and_logprobs(fake_server: FakeOpenAIServer) -> None:
     fake_server.state.tool_call = {"name": "get_order", "arguments": json.dumps({"order_id": "#1"})}
     model = OpenAIModel(base_url=fake_server.base_url, model="m")
-    tools = ({"type": "function", "function": {"name": "get_order", "parameters": {"type": "object"}}},)
+    tools = (
+        {"type": "function", "function": {"name": "get_order", "parameters": {"type": "object"}}},
+    )
     completion = await model.chat(HELLO, ChatParams(tools=tools, logprobs=True, top_logprobs=2))
     await model.aclose()
     assert completion.finish_reason == "tool_calls"
@@ -56,7 +62,11 @@ async def test_http_errors_become_model_errors(fake_server: FakeOpenAIServer) ->
     model = OpenAIModel(base_url=fake_server.base_url, model="m")
     with pytest.raises(ModelError) as throttled:
         await model.chat(HELLO)
-    assert throttled.value.status == 429 and throttled.value.retryable and throttled.value.retry_after == 3
+    assert (
+        throttled.value.status == 429
+        and throttled.value.retryable
+        and throttled.value.retry_after == 3
+    )
     with pytest.raises(ModelError) as bad:
         await model.chat(HELLO)
     assert bad.value.status == 400 and not bad.value.retryable
@@ -66,10 +76,14 @@ async def test_http_errors_become_model_errors(fake_server: FakeOpenAIServer) ->
     await model.aclose()
 
 
-async def test_pool_retries_429_and_5xx_against_server(fake_server: FakeOpenAIServer, tmp_path) -> None:
+async def test_pool_retries_429_and_5xx_against_server(
+    fake_server: FakeOpenAIServer, tmp_path
+) -> None:
     fake_server.state.failures = [(429, {"retry-after": "0"}), (502, {}), (500, {})]
     pool = ModelPool(cache_path=tmp_path / "c.sqlite")
-    model = pool.build(ModelConfig(backend="openai", base_url=fake_server.base_url, model="m", max_concurrency=4))
+    model = pool.build(
+        ModelConfig(backend="openai", base_url=fake_server.base_url, model="m", max_concurrency=4)
+    )
     model.inner.policy = RetryPolicy(max_attempts=5, base_delay_s=0.001)  # type: ignore[attr-defined]
     completion = await model.chat(HELLO, ChatParams(seed=1))
     assert completion.text.startswith("Noted")

@@ -50,7 +50,9 @@ def test_request_key_covers_every_part() -> None:
     assert base != request_key("m2", HELLO, ChatParams(seed=1))
     assert base != request_key("m", HELLO, ChatParams(seed=2))
     assert base != request_key("m", HELLO, ChatParams(seed=1, temperature=0.0))
-    assert base != request_key("m", [Message(role="user", content="hello  there")], ChatParams(seed=1))
+    assert base != request_key(
+        "m", [Message(role="user", content="hello  there")], ChatParams(seed=1)
+    )
 
 
 async def test_cache_serves_identical_requests_without_calling(tmp_path) -> None:

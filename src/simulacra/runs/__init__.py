@@ -1,0 +1,35 @@
+"""Runs: configs, run directories, the runner and summaries."""
+
+from simulacra.runs._config import (
+    PersonaSource,
+    RunConfig,
+    TargetConfig,
+    TaskSource,
+    UserConfig,
+    load_config,
+    parse_config,
+)
+from simulacra.runs._runner import Progress, RunResult, arun, run, schedule
+from simulacra.runs._store import EPISODES, SUMMARY, EpisodeStore, read_episodes, read_jsonl
+from simulacra.runs._summary import summarize
+
+__all__ = [
+    "EPISODES",
+    "SUMMARY",
+    "EpisodeStore",
+    "PersonaSource",
+    "Progress",
+    "RunConfig",
+    "RunResult",
+    "TargetConfig",
+    "TaskSource",
+    "UserConfig",
+    "arun",
+    "load_config",
+    "parse_config",
+    "read_episodes",
+    "read_jsonl",
+    "run",
+    "schedule",
+    "summarize",
+]

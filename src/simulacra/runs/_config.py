@@ -1,0 +1,318 @@
+"""Run configuration: one typed object, loaded from YAML or built in Python.
+
+Unknown keys, wrong types, missing files and unknown persona, task, model or simulator
+names are all ``ConfigError``s that name the file and the field, raised before anything
+is written or any model is called.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from simulacra.errors import ConfigError
+from simulacra.llm import ModelConfig
+from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
+from simulacra.tasks import Task, load_tasks, parse_tasks, suite_tasks
+
+NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UserConfig(_Strict):
+    """The simulated user: which simulator, on which model, with which options."""
+
+    simulator: str = "llm"
+    model: str = "local"
+    max_regenerations: int = Field(default=2, ge=0, le=10)
+    temperature: float = Field(default=0.8, ge=0, le=2)
+    max_tokens: int = Field(default=96, ge=8)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class TargetConfig(_Strict):
+    """The system under test."""
+
+    type: Literal["model", "callable", "http"] = "model"
+    name: str | None = None
+    model: str | None = Field(default="local", description="a key of `models` (type: model)")
+    system_prompt: str | None = "You are a helpful assistant."
+    callable: str | None = Field(default=None, description="package.module:function")
+    base_url: str | None = None
+    model_id: str | None = Field(default=None, description="model field sent to the endpoint")
+    api_key_env: str | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_concurrency: int = Field(default=16, ge=1)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> TargetConfig:
+        if self.type == "callable" and not self.callable:
+            raise ValueError("a callable target needs `callable: package.module:function`")
+        if self.type == "http" and (not self.base_url or not self.model_id):
+            raise ValueError("an http target needs base_url and model_id")
+        if self.type == "model" and not self.model:
+            raise ValueError("a model target needs `model`, a key of `models`")
+        return self
+
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        if self.type == "callable":
+            return str(self.callable)
+        if self.type == "http":
+            return f"{self.base_url}#{self.model_id}"
+        return f"model:{self.model}"
+
+
+class PersonaSource(_Strict):
+    """Where personas come from: built-in names (or "all"), a file, inline, or a population."""
+
+    builtin: list[str] | Literal["all"] | None = None
+    file: str | None = None
+    inline: list[dict[str, Any]] | None = None
+    population: Population | None = None
+    limit: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _some_source(self) -> PersonaSource:
+        if not (self.builtin or self.file or self.inline) and self.population is None:
+            raise ValueError("give builtin, file, inline or population")
+        return self
+
+
+class TaskSource(_Strict):
+    suite: str | list[str] | None = None
+    file: str | None = None
+    inline: list[dict[str, Any]] | None = None
+    ids: list[str] | None = None
+    limit: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _some_source(self) -> TaskSource:
+        if not (self.suite or self.file or self.inline):
+            raise ValueError("give suite, file or inline")
+        return self
+
+
+class RunConfig(_Strict):
+    """One experiment. ``simulacra run CONFIG.yaml`` and ``simulacra.run(config)`` take this."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    seed: int = 0
+    models: dict[str, ModelConfig] = Field(default_factory=lambda: {"local": ModelConfig()})
+    user: UserConfig = Field(default_factory=UserConfig)
+    target: TargetConfig = Field(default_factory=TargetConfig)
+    personas: PersonaSource = Field(default_factory=lambda: PersonaSource(builtin="all"))
+    tasks: TaskSource = Field(default_factory=lambda: TaskSource(suite="everyday"))
+    repeats: int = Field(default=1, ge=1, le=1000)
+    max_turns: int | None = Field(default=None, ge=1, le=100)
+    concurrency: int = Field(default=4, ge=1, le=4096)
+    output_dir: str = "runs"
+    cache: bool = True
+    base_dir: str | None = Field(default=None, description="where relative paths resolve")
+    _source: str = PrivateAttr(default="<config>")
+
+    @property
+    def source(self) -> str:
+        """The file this config was read from (``<config>`` when built in Python)."""
+        return self._source
+
+    @field_validator("models")
+    @classmethod
+    def _model_names(cls, value: dict[str, ModelConfig]) -> dict[str, ModelConfig]:
+        if not value:
+            raise ValueError("define at least one model")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> RunConfig:
+        if self.user.simulator != "scripted" and self.user.model not in self.models:
+            raise ValueError(
+                f"user.model {self.user.model!r} is not a key of models ({', '.join(self.models)})"
+            )
+        if self.target.type == "model" and self.target.model not in self.models:
+            raise ValueError(
+                f"target.model {self.target.model!r} is not a key of models ({', '.join(self.models)})"
+            )
+        return self
+
+    # -- resolution ---------------------------------------------------------------------
+
+    def path(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        if not path.is_absolute() and self.base_dir:
+            path = Path(self.base_dir) / path
+        return path
+
+    def run_dir(self) -> Path:
+        return self.path(self.output_dir) / self.name
+
+    def resolve_personas(self) -> list[Persona]:
+        source = self.personas
+        personas: list[Persona] = []
+        library = {p.name: p for p in builtin_personas()}
+        if source.builtin == "all":
+            personas.extend(library.values())
+        elif source.builtin:
+            for index, name in enumerate(source.builtin):
+                if name not in library:
+                    raise ConfigError(
+                        f"unknown persona {name!r} (known: {', '.join(sorted(library))})",
+                        source=self.source,
+                        field=f"personas.builtin[{index}]",
+                    )
+                personas.append(library[name])
+        if source.file:
+            path = self.path(source.file)
+            if not path.exists():
+                raise ConfigError(
+                    f"file {path} not found", source=self.source, field="personas.file"
+                )
+            personas.extend(load_personas(path))
+        if source.inline:
+            personas.extend(parse_personas(source.inline, source="personas.inline"))
+        if source.population is not None:
+            source.population.check_paths()
+            personas = source.population.sample(personas or list(library.values()))
+        names = [p.name for p in personas]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ConfigError(
+                f"duplicate persona names: {', '.join(duplicates)}",
+                source=self.source,
+                field="personas",
+            )
+        return personas[: source.limit] if source.limit else personas
+
+    def resolve_tasks(self) -> list[Task]:
+        source = self.tasks
+        tasks: list[Task] = []
+        suites = [source.suite] if isinstance(source.suite, str) else source.suite or []
+        for index, suite in enumerate(suites):
+            try:
+                tasks.extend(suite_tasks(suite))
+            except ConfigError as exc:
+                raise ConfigError(
+                    str(exc), source=self.source, field=f"tasks.suite[{index}]"
+                ) from None
+        if source.file:
+            path = self.path(source.file)
+            if not path.exists():
+                raise ConfigError(f"file {path} not found", source=self.source, field="tasks.file")
+            tasks.extend(load_tasks(path))
+        if source.inline:
+            tasks.extend(parse_tasks(source.inline, source="tasks.inline"))
+        if source.ids:
+            by_id = {t.id: t for t in tasks}
+            for index, task_id in enumerate(source.ids):
+                if task_id not in by_id:
+                    raise ConfigError(
+                        f"unknown task id {task_id!r}",
+                        source=self.source,
+                        field=f"tasks.ids[{index}]",
+                    )
+            tasks = [by_id[i] for i in source.ids]
+        ids = [t.id for t in tasks]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ConfigError(
+                f"duplicate task ids: {', '.join(duplicates)}", source=self.source, field="tasks"
+            )
+        return tasks[: source.limit] if source.limit else tasks
+
+    def validate_references(self) -> tuple[list[Persona], list[Task]]:
+        """Resolve everything a run needs; raise ``ConfigError`` on the first problem."""
+        from simulacra.registry import import_object
+        from simulacra.sim.users import simulators
+
+        try:
+            simulators.get(self.user.simulator)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), source=self.source, field="user.simulator") from None
+        if self.target.type == "callable":
+            function = import_object(str(self.target.callable))
+            if not callable(function):
+                raise ConfigError(
+                    f"{self.target.callable} is not callable",
+                    source=self.source,
+                    field="target.callable",
+                )
+        personas = self.resolve_personas()
+        tasks = self.resolve_tasks()
+        if not personas:
+            raise ConfigError("no personas selected", source=self.source, field="personas")
+        if not tasks:
+            raise ConfigError("no tasks selected", source=self.source, field="tasks")
+        return personas, tasks
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What must match for ``--resume`` to continue a run (not concurrency or cache)."""
+        data = self.model_dump(
+            mode="json", exclude={"concurrency", "cache", "base_dir", "output_dir"}
+        )
+        return data
+
+
+def _format_validation(error: ValidationError) -> tuple[str, str]:
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    named = re.match(r"([a-z_]+(?:\.[a-z_]+)+) ", message)
+    if field == "(top level)" and named:
+        field = named.group(1)
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    more = len(error.errors()) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return field, message
+
+
+def parse_config(data: Any, *, source: str = "<config>", base_dir: str | None = None) -> RunConfig:
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping of settings", source=source)
+    if base_dir is not None and "base_dir" not in data:
+        data = {**data, "base_dir": base_dir}
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as exc:
+        field, message = _format_validation(exc)
+        raise ConfigError(message, source=source, field=field) from None
+    config._source = source
+    return config
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read a run config from YAML (safely: no tags, no code)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", source=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config ({exc.strerror})", source=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        raise ConfigError(
+            f"invalid YAML: {getattr(exc, 'problem', exc)}", source=str(path), field=where
+        ) from None
+    return parse_config(data, source=str(path), base_dir=str(path.parent.resolve()))

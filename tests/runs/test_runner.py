@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import simulacra
+from simulacra.errors import ConfigError, RunError
+from simulacra.runs import RunConfig, load_config, parse_config, read_episodes
+
+
+def config(tmp_path: Path, **overrides: object) -> RunConfig:
+    data: dict[str, object] = {
+        "name": "t",
+        "output_dir": str(tmp_path / "runs"),
+        "models": {"echo": {"backend": "scripted", "function": "targets_for_tests:echo_plan"}},
+        "user": {"model": "echo"},
+        "target": {"type": "callable", "callable": "targets_for_tests:calculator"},
+        "personas": {"builtin": ["polite-professional", "retired-engineer"]},
+        "tasks": {"suite": "everyday", "ids": ["pancakes-scale", "bill-split-tip"]},
+        "repeats": 2,
+        "concurrency": 3,
+    }
+    data.update(overrides)
+    return parse_config(data)
+
+
+async def test_run_writes_one_line_per_episode_and_summary(tmp_path: Path) -> None:
+    result = await simulacra.arun(config(tmp_path))
+    episodes = read_episodes(result.run_dir)
+    assert len(episodes) == 2 * 2 * 2 == result.written
+    assert len({e["id"] for e in episodes}) == 8
+    pancakes = [e for e in episodes if e["task"]["id"] == "pancakes-scale"]
+    assert all(e["success"] for e in pancakes)
+    assert all(e["stop_reason"] == "satisfied" for e in pancakes)
+    bills = [e for e in episodes if e["task"]["id"] == "bill-split-tip"]
+    assert not any(e["success"] for e in bills)
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert summary["episodes"] == 8 and summary["errors"] == 0 and summary["complete"]
+    assert summary["success"]["value"] == pytest.approx(0.5)
+    assert summary["usage"]["user"]["calls"] > 0
+    assert summary["by_task"]["pancakes-scale"]["success"] == 1.0
+    first = pancakes[0]
+    assert first["messages"][0]["role"] == "user" and first["messages"][0]["meta"]["act"] == "open"
+    assert first["usage"]["user"]["calls"] >= first["user_turns"]
+
+
+async def test_ids_and_seeds_are_deterministic(tmp_path: Path) -> None:
+    a = await simulacra.arun(config(tmp_path, output_dir=str(tmp_path / "a")))
+    b = await simulacra.arun(config(tmp_path, output_dir=str(tmp_path / "b")))
+    key = lambda e: (e["id"], e["seed"], [m["content"] for m in e["messages"]])  # noqa: E731
+    assert sorted(map(key, read_episodes(a.run_dir))) == sorted(map(key, read_episodes(b.run_dir)))
+
+
+async def test_resume_skips_finished_and_repairs_torn_tail(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    first = await simulacra.arun(cfg)
+    path = first.run_dir / "episodes.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    # keep 3 episodes, one duplicated, plus a torn half line
+    path.write_bytes(b"".join(lines[:3]) + lines[1] + lines[3][:40])
+    resumed = await simulacra.arun(cfg, resume=True)
+    assert resumed.skipped == 3 and resumed.written == 5
+    ids = [e["id"] for e in read_episodes(first.run_dir)]
+    raw_ids = [json.loads(line)["id"] for line in path.read_bytes().splitlines()]
+    assert len(ids) == len(raw_ids) == 8 == len(set(raw_ids))
+    assert json.loads((first.run_dir / "summary.json").read_text())["episodes"] == 8
+
+
+async def test_refuses_to_mix_runs(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    await simulacra.arun(cfg)
+    with pytest.raises(RunError, match="--resume"):
+        await simulacra.arun(cfg)
+    changed = config(tmp_path, repeats=3)
+    with pytest.raises(RunError, match="different config"):
+        await simulacra.arun(changed, resume=True)
+    again = await simulacra.arun(cfg, overwrite=True)
+    assert again.written == 8
+
+
+async def test_target_errors_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
+    result = await simulacra.arun(
+        config(tmp_path, target={"type": "callable", "callable": "targets_for_tests:broken"})
+    )
+    episodes = read_episodes(result.run_dir)
+    assert len(episodes) == 8 and all(e["status"] == "error" for e in episodes)
+    assert "database is down" in episodes[0]["error"]
+    assert episodes[0]["messages"][0]["role"] == "user"  # the partial transcript is kept
+    garbage = await simulacra.arun(
+        config(
+            tmp_path, name="g", target={"type": "callable", "callable": "targets_for_tests:garbage"}
+        )
+    )
+    episode = read_episodes(garbage.run_dir)[0]
+    assert episode["status"] == "error" and "expected a string" in episode["error"]
+    assert garbage.summary["errors"] == 8
+
+
+async def test_model_errors_after_retries_are_recorded(tmp_path: Path) -> None:
+    from simulacra.errors import ModelError
+
+    cfg = config(
+        tmp_path,
+        models={
+            "down": {
+                "backend": "scripted",
+                "function": "targets_for_tests:always_503",
+                "max_attempts": 2,
+            }
+        },
+        user={"model": "down"},
+    )
+    result = await simulacra.arun(cfg)
+    episode = read_episodes(result.run_dir)[0]
+    assert episode["status"] == "error" and "gave up after 2 attempts" in episode["error"]
+    assert issubclass(ModelError, simulacra.SimulacraError)
+
+
+def test_python_api_sync_and_yaml_path(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(
+        "name: y\noutput_dir: out\nmodels: {echo: {backend: scripted, function: 'targets_for_tests:echo_plan'}}\n"
+        "user: {model: echo}\ntarget: {type: callable, callable: 'targets_for_tests:calculator'}\n"
+        "personas: {builtin: [polite-professional]}\ntasks: {suite: everyday, ids: [pancakes-scale]}\n"
+    )
+    result = simulacra.run(path)
+    assert result.run_dir == tmp_path / "out" / "y"  # relative to the config file
+    assert [e.success for e in result.episodes()] == [True]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "field", "message"),
+    [
+        ("name: x\nrepeat: 2\n", "repeat", "unknown key"),
+        ("name: x\nrepeats: lots\n", "repeats", "valid integer"),
+        (
+            "name: x\npersonas: {builtin: [nobody]}\n",
+            r"personas.builtin\[0\]",
+            "unknown persona 'nobody'",
+        ),
+        (
+            "name: x\ntasks: {suite: everyday, ids: [nope]}\n",
+            r"tasks.ids\[0\]",
+            "unknown task id 'nope'",
+        ),
+        ("name: x\ntasks: {file: missing.yaml}\n", "tasks.file", "not found"),
+        ("name: x\nuser: {model: gpt}\n", "user.model", "user.model 'gpt' is not a key of models"),
+        ("name: x\nuser: {simulator: ghost}\n", "user.simulator", "unknown user simulator 'ghost'"),
+        (
+            "name: x\ntarget: {type: callable, callable: 'targets_for_tests:NOT_CALLABLE'}\n",
+            "target.callable",
+            "not callable",
+        ),
+        ("name: x\nmodels: {local: {backend: openai}}\n", "models.local", "base_url and model"),
+        ("name: [\n", "line 2", "invalid YAML"),
+    ],
+)
+def test_config_errors_name_file_and_field(
+    tmp_path: Path, yaml_text: str, field: str, message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(ConfigError, match=rf"bad.yaml: {field}: .*{message}"):
+        load_config(path).validate_references()
+    assert not (tmp_path / "runs").exists()

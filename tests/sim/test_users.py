@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import random
+import re
+import statistics
+
+from simulacra.llm import ChatParams, Message, ScriptedModel
+from simulacra.people import Persona, WritingStyle, builtin_personas
+from simulacra.sim.users import (
+    LLMUser,
+    LLMUserOptions,
+    add_typos,
+    apply_style,
+    clean_turn,
+    length_target,
+)
+from simulacra.sim.users._guards import check_turn
+from simulacra.tasks import Fact, suite_tasks
+
+TASK = next(t for t in suite_tasks("everyday") if t.id == "pancakes-scale")
+PLAIN = Persona(
+    name="plain",
+    background="test person",
+    typo_rate=0.0,
+    patience=2,
+    cooperativeness=1.0,
+    style=WritingStyle(lowercase_rate=0.0, end_punctuation_rate=1.0, greeting_rate=0.0),
+)
+
+
+def echo_plan(messages: list[Message], params: ChatParams) -> str:
+    """A model that says exactly what it was asked to say."""
+    return re.sub(r"^Say \(\d+ words\): ", "", messages[-1].content)
+
+
+def assistant(text: str) -> Message:
+    return Message(role="assistant", content=text)
+
+
+async def test_opens_with_goal_then_reveals_facts_one_at_a_time_then_accepts() -> None:
+    user = LLMUser(persona=PLAIN, task=TASK, model=ScriptedModel(echo_plan), seed=1)
+    opening = await user.next_turn([])
+    assert opening.act == "open" and "pancake" in opening.text.lower()
+    assert not any(f.mentioned_in(opening.text) for f in TASK.facts)
+    transcript = [
+        Message(role="user", content=opening.text),
+        assistant("How many people does it serve now?"),
+    ]
+    reveal = await user.next_turn(transcript)
+    assert reveal.act == "reveal" and TASK.facts[0].mentioned_in(reveal.text)
+    assert not TASK.facts[1].mentioned_in(reveal.text)
+    transcript += [
+        Message(role="user", content=reveal.text),
+        assistant("And how many are you cooking for?"),
+    ]
+    second = await user.next_turn(transcript)
+    assert TASK.facts[1].mentioned_in(second.text)
+    transcript += [Message(role="user", content=second.text), assistant("You need 750 g of flour.")]
+    last = await user.next_turn(transcript)
+    assert last.stop and last.stop_reason == "satisfied"
+
+
+async def test_premature_answer_is_corrected_with_the_next_fact() -> None:
+    user = LLMUser(persona=PLAIN, task=TASK, model=ScriptedModel(echo_plan), seed=1)
+    await user.next_turn([])
+    turn = await user.next_turn([assistant("Just use 300 g.")])
+    assert turn.act == "correct" and TASK.facts[0].mentioned_in(turn.text)
+
+
+async def test_patience_runs_out_after_unhelpful_replies() -> None:
+    user = LLMUser(persona=PLAIN, task=TASK, model=ScriptedModel(echo_plan), seed=2)
+    await user.next_turn([])
+    acts = []
+    transcript: list[Message] = []
+    for i in range(6):
+        transcript.append(
+            assistant(f"Pancakes are a lovely breakfast idea, version {'abcdefgh'[i]}.")
+        )
+        turn = await user.next_turn(transcript)
+        acts.append(turn.act)
+        if turn.stop:
+            break
+    # patience 2: the third unhelpful reply ends it
+    assert acts[-1] == "gave_up" and len(acts) == 3
+    assert user.frustration > 0.3
+
+
+async def test_repeated_assistant_reply_raises_frustration_more() -> None:
+    a = LLMUser(persona=PLAIN, task=TASK, model=ScriptedModel(echo_plan), seed=3)
+    b = LLMUser(persona=PLAIN, task=TASK, model=ScriptedModel(echo_plan), seed=3)
+    await a.next_turn([])
+    await b.next_turn([])
+    await a.next_turn([assistant("Tell me more about it"), assistant("Tell me more about it")])
+    await b.next_turn([assistant("Something else entirely"), assistant("Tell me more about it")])
+    assert a.frustration > b.frustration
+
+
+async def test_guards_regenerate_then_fall_back_and_record_events() -> None:
+    drifting = ScriptedModel(["Sure! I'd be happy to help you with pancakes."], cycle=True)
+    user = LLMUser(
+        persona=PLAIN,
+        task=TASK,
+        model=drifting,
+        seed=1,
+        options=LLMUserOptions(max_regenerations=2),
+    )
+    turn = await user.next_turn([])
+    assert [e.guard for e in turn.guard_events] == ["role_drift"] * 3
+    assert [e.action for e in turn.guard_events] == ["regenerate", "regenerate", "fallback"]
+    assert turn.text == TASK.goal  # the plain statement
+    assert len(drifting.calls) == 3
+    seeds = {params.seed for _, params in drifting.calls}
+    assert len(seeds) == 3  # each attempt samples differently
+
+
+async def test_leak_guard_catches_all_facts_at_once() -> None:
+    leaky = ScriptedModel(
+        [
+            "I need flour, it serves 4 with 300 g and I'm cooking for 10 people.",
+            "how much flour for more people?",
+        ]
+    )
+    user = LLMUser(persona=PLAIN, task=TASK, model=leaky, seed=1)
+    turn = await user.next_turn([])
+    assert turn.guard_events[0].guard == "leak"
+    assert turn.text == "how much flour for more people?"
+
+
+def test_guard_order_and_cases() -> None:
+    facts = TASK.facts
+    assert check_turn("", planned="x", fact=None, hidden=[], previous=[])[0] == "empty"  # type: ignore[index]
+    assert (
+        check_turn(
+            "How can I help you today?", planned="I need flour", fact=None, hidden=[], previous=[]
+        )[0]
+        == "role_drift"
+    )  # type: ignore[index]
+    assert (
+        check_turn("it makes 4", planned=facts[0].text, fact=facts[0], hidden=[], previous=[])[0]
+        == "dropped_fact"
+    )  # type: ignore[index]
+    assert (
+        check_turn(
+            "how much flour then",
+            planned="how much flour do I need",
+            fact=None,
+            hidden=[],
+            previous=["How much flour then?"],
+        )[0]
+        == "repetition"
+    )  # type: ignore[index]
+    assert (
+        check_turn(
+            "what a nice day", planned="how much flour do I need", fact=None, hidden=[], previous=[]
+        )[0]
+        == "off_plan"
+    )  # type: ignore[index]
+    assert (
+        check_turn(
+            "how much flour do i need",
+            planned="how much flour do I need",
+            fact=None,
+            hidden=[Fact(text="serves 4")],
+            previous=[],
+        )
+        is None
+    )
+
+
+def test_clean_turn_strips_wrappers() -> None:
+    assert clean_turn('"how much flour?"') == "how much flour?"
+    assert clean_turn("User: how much flour?\n\nNote: I kept the numbers.") == "how much flour?"
+
+
+def test_length_follows_verbosity() -> None:
+    rng = random.Random(0)
+    terse = Persona(name="t", background="x", verbosity=0.0)
+    wordy = Persona(name="w", background="x", verbosity=1.0)
+    short = statistics.median(length_target(terse, rng) for _ in range(500))
+    long = statistics.median(length_target(wordy, rng) for _ in range(500))
+    assert 4 <= short <= 6 and 30 <= long <= 36
+    calm = statistics.mean(length_target(wordy, rng) for _ in range(500))
+    angry = statistics.mean(length_target(wordy, rng, frustration=1.0) for _ in range(500))
+    assert angry < 0.7 * calm
+
+
+def test_typos_at_the_persona_rate_and_numbers_untouched() -> None:
+    rng = random.Random(1)
+    text = " ".join(["recipe"] * 2000) + " 300 g"
+    styled, count = add_typos(text, 0.1, rng)
+    assert 160 <= count <= 240
+    assert styled.endswith("300 g")
+
+
+def test_casing_and_punctuation_rates() -> None:
+    rng = random.Random(5)
+    persona = Persona(
+        name="x", background="y", typo_rate=0.0,
+        style=WritingStyle(lowercase_rate=0.3, end_punctuation_rate=0.5, greeting_rate=0.0),
+    )  # fmt: skip
+    outputs = [apply_style("How much flour do I need.", persona, rng) for _ in range(2000)]
+    lower = sum(o[0].islower() for o in outputs) / len(outputs)
+    ended = sum(o.endswith(".") for o in outputs) / len(outputs)
+    assert 0.26 < lower < 0.34 and 0.45 < ended < 0.55
+
+
+async def test_default_population_looks_like_real_users() -> None:
+    """Short, informal: median words near 17 or below, some lowercase starts, some questions."""
+    words, lower, questions = [], 0, 0
+    turns = 0
+    for persona in builtin_personas():
+        for task in suite_tasks("everyday")[:6]:
+            user = LLMUser(persona=persona, task=task, model=ScriptedModel(echo_plan), seed=11)
+            transcript: list[Message] = []
+            for reply in (
+                "What exactly do you need?",
+                "Could you tell me more?",
+                "The answer is 12.",
+            ):
+                turn = await user.next_turn(transcript)
+                words.append(len(turn.text.split()))
+                lower += turn.text[:1].islower()
+                questions += "?" in turn.text
+                turns += 1
+                transcript += [Message(role="user", content=turn.text), assistant(reply)]
+    assert statistics.median(words) <= 17
+    assert 0.08 < lower / turns < 0.5
+    assert 0.1 < questions / turns < 0.6
