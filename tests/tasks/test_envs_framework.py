@@ -142,6 +142,11 @@ class Bank(Environment):
     def hang_up(self) -> None:
         """End the call."""
 
+    @tool
+    def opaque(self) -> object:
+        """Return something JSON cannot carry."""
+        return object()
+
 
 STATE = {
     "accounts": {
@@ -177,6 +182,7 @@ def test_tools_are_generated_in_openai_format(bank: Bank) -> None:
         "half_done",
         "kinds",
         "hang_up",
+        "opaque",
     ]
     assert all(t["type"] == "function" for t in tools)
     deposit = _function(bank, "deposit")
@@ -484,6 +490,7 @@ def test_an_int_is_accepted_for_a_number(bank: Bank) -> None:
         ),
         ("deposit", {"account": "zz", "amount": 1}, "tool_error", "account not found: 'zz'"),
         ("deposit", {"account": "a1", "amount": -1}, "tool_error", "amount must be positive"),
+        ("opaque", {}, "internal", "internal error in tool opaque: TypeError"),
         (
             "broken_transfer",
             {"account": "a1"},

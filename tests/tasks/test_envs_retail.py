@@ -375,7 +375,13 @@ def test_modify_items_replaces_items_and_settles_the_difference(
 
 
 def test_modify_items_validates_every_pair(env: RetailEnv) -> None:
-    order_id = find_order(env, lambda o, u: o["status"] == "pending" and len(o["items"]) >= 2)
+    order_id = find_order(
+        env,
+        lambda o, u: (
+            o["status"] == "pending"
+            and len({i["item_id"] for i in o["items"]}) == len(o["items"]) >= 2
+        ),
+    )
     order = env.state["orders"][order_id]
     first, second = order["items"][0], order["items"][1]
     method = paid_with(order)
@@ -407,10 +413,46 @@ def test_modify_items_validates_every_pair(env: RetailEnv) -> None:
     assert "same length" in attempt([first["item_id"], second["item_id"]], [other_variant])
     assert "not in order" in attempt(["0000000000"], [other_variant])
     assert "at least one" in attempt([], [])
-    assert "appears 2 times" in attempt([first["item_id"]] * 2, [other_variant] * 2) or (
-        first["item_id"] == second["item_id"]
+    assert "appears 2 times but the order has 1" in attempt(
+        [first["item_id"]] * 2, [other_variant] * 2
+    )
+    assert "payment method not found" in fails(
+        env,
+        "modify_pending_order_items",
+        order_id=order_id,
+        item_ids=[first["item_id"]],
+        new_item_ids=[other_variant],
+        payment_method_id="gift_card_0",
     )
     assert env.state["orders"][order_id]["status"] == "pending"
+    assert all(not call.ok for call in env.calls)
+
+
+def test_modify_items_can_replace_each_unit_of_a_repeated_item(env: RetailEnv) -> None:
+    order_id = find_order(
+        env,
+        lambda o, u: (
+            o["status"] == "pending" and len({i["item_id"] for i in o["items"]}) < len(o["items"])
+        ),
+    )
+    order = env.state["orders"][order_id]
+    ids = [i["item_id"] for i in order["items"]]
+    repeated = dict(next(i for i in order["items"] if ids.count(i["item_id"]) > 1))
+    variants = env.state["products"][repeated["product_id"]]["variants"].values()
+    others = [v for v in variants if v["available"] and v["item_id"] != repeated["item_id"]]
+    assert len(others) >= 2
+    result = ok(
+        env,
+        "modify_pending_order_items",
+        order_id=order_id,
+        item_ids=[repeated["item_id"]] * 2,
+        new_item_ids=[others[0]["item_id"], others[-1]["item_id"]],
+        payment_method_id=paid_with(order),
+    )
+    new_ids = [i["item_id"] for i in result["items"]]
+    assert repeated["item_id"] not in new_ids
+    assert others[0]["item_id"] in new_ids and others[-1]["item_id"] in new_ids
+    assert len(new_ids) == len(ids)
 
 
 def test_modify_items_refuses_unavailable_items(env: RetailEnv) -> None:

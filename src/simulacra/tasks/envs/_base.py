@@ -22,10 +22,9 @@ import copy
 import hashlib
 import json
 import pickle
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast, overload
 
 from simulacra.errors import ConfigError, ToolError
 from simulacra.tasks.envs._schema import check_value, compare_schemas, function_schema
@@ -399,7 +398,9 @@ class Environment:
         if missing:
             raise ConfigError(f"environment {self.name!r}: state lacks table(s) {missing}")
         self.state: State = (
-            copy.deepcopy({k: dict(v) for k, v in state.items()}) if copy_state else state  # type: ignore[assignment]
+            copy.deepcopy({k: dict(v) for k, v in state.items()})
+            if copy_state
+            else cast(State, state)
         )
         self.instructions = instructions
         self.calls: list[ToolCallRecord] = []
@@ -495,22 +496,19 @@ class Environment:
             )
         before = pickle.dumps(self.state, pickle.HIGHEST_PROTOCOL) if spec.writes else None
         try:
-            value = spec.func(self, **copy.deepcopy(decoded))
+            result = _render(spec.func(self, **copy.deepcopy(decoded)))
         except ToolError as exc:
             self._restore(before)
             return self._log(name, decoded, f"Error: {exc}", "tool_error", writes=spec.writes)
         except Exception as exc:
             self._restore(before)
-            where = traceback.extract_tb(exc.__traceback__)[-1]
             return self._log(
                 name,
                 decoded,
-                f"Error: internal error in tool {name}: {type(exc).__name__}: {exc} "
-                f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno})",
+                f"Error: internal error in tool {name}: {type(exc).__name__}: {exc}",
                 "internal",
                 writes=spec.writes,
             )
-        result = _render(value)
         if name in self.stop_tools:
             self.stopped = True
         return self._log(name, decoded, result, None, writes=spec.writes)
