@@ -1,7 +1,9 @@
 """The program that runs inside the sandbox.
 
-The host passes this file's source to ``python -I -S -B -c`` with one argument, a JSON
-object ``{"mode": "script" | "tests", "workdir": ..., "result_fd": ...}``. It then:
+The host runs ``python -I -S -B -c STUB SOURCE CONFIG``, where the stub compiles this
+file's source under the name :data:`FRAME_NAME` (so its frames can be left out of the
+program's tracebacks) and CONFIG is a JSON object ``{"mode": "script" | "tests",
+"workdir": ..., "result_fd": ..., "guard": true}``. It then:
 
 1. installs :class:`Guard`, an audit hook that stays for the life of the interpreter;
 2. in ``script`` mode runs ``main.py`` from the work directory as ``__main__``;
@@ -24,7 +26,7 @@ same on every machine:
 - processes: ``fork`` is allowed (the kernel's process limit applies), running another
   program is not (``exec*``, ``posix_spawn``, ``system``, ``subprocess``); signals only
   within the sandbox's own process group;
-- native code: no ``ctypes``, no hand-built code objects.
+- native code: no ``ctypes``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple, NoReturn
 
+FRAME_NAME = "<sandbox>"
+STUB = f"import sys; exec(compile(sys.argv[1], {FRAME_NAME!r}, 'exec'))"
 SCRIPT = "main.py"
 SOLUTION = "solution.py"
 TESTS = "tests.py"
@@ -112,7 +116,6 @@ class Guard:
             "signal.pthread_kill": self._nothing,
             "resource.prlimit": self._prlimit,
             "import": self._import,
-            "code.__new__": self._code,
         }
         for event in _SPAWN_EVENTS:
             handlers[event] = self._spawn
@@ -222,9 +225,6 @@ class Guard:
         if args[0] in _BLOCKED_MODULES:
             raise ImportError(f"sandbox: module {args[0]!r} is not available", name=args[0])
 
-    def _code(self, args: tuple[Any, ...]) -> None:
-        _deny("building code objects by hand")
-
 
 def _group_of(pid: int) -> int | None:
     try:
@@ -244,12 +244,25 @@ def _line_buffered() -> None:
 
 
 def _print_exception(exc: BaseException) -> None:
+    """Print a traceback as Python would, without the frames of this bootstrap."""
     import traceback
 
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename == "<string>":
-        tb = tb.tb_next  # hide this bootstrap's own frames
-    traceback.print_exception(type(exc), exc, tb)
+    report = traceback.TracebackException.from_exception(exc)
+    seen: set[int] = set()
+    pending = [report]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        frames = [
+            frame
+            for position, frame in enumerate(current.stack)
+            if frame.filename != FRAME_NAME and not (position == 0 and frame.filename == "<string>")
+        ]
+        current.stack = traceback.StackSummary.from_list(frames)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    sys.stderr.write("".join(report.format()))
 
 
 def run_script(workdir: str) -> None:
@@ -279,7 +292,7 @@ class Step(NamedTuple):
     """One top-level statement of a test file and its role."""
 
     kind: Literal["setup", "check", "skip"]
-    index: int
+    position: int
     #: Case name for checks (``""`` otherwise).
     name: str
 
@@ -415,7 +428,7 @@ def run_tests(workdir: str, result_fd: int) -> None:
     for step in steps:
         if step.kind == "skip":
             continue
-        node = tree.body[step.index]
+        node = tree.body[step.position]
         code = compile(ast.Module(body=[node], type_ignores=[]), TESTS, "exec")
         try:
             exec(code, namespace)
@@ -444,9 +457,10 @@ def _exit(code: object = None) -> NoReturn:
 
 
 def main(argv: list[str]) -> None:
-    config = json.loads(argv[1])
+    config = json.loads(argv[-1])
     workdir = str(config["workdir"])
-    Guard(workdir, (sys.prefix, sys.exec_prefix, sys.base_prefix)).install()
+    if config.get("guard", True):
+        Guard(workdir, (sys.prefix, sys.exec_prefix, sys.base_prefix)).install()
     # ``exit`` and ``quit`` come from ``site``, which -S skips; programs still call them.
     vars(builtins).setdefault("exit", _exit)
     vars(builtins).setdefault("quit", _exit)

@@ -90,10 +90,16 @@ DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 UID_POOL = range(60100, 61100)
 
 
-class _Libc:
+class Libc:
     """The three libc calls Python 3.11's ``os`` module lacks, loaded on first use."""
 
     def __init__(self) -> None:
+        try:
+            self._load()
+        except AttributeError as exc:  # not Linux: the calls do not exist
+            raise OSError(errno.ENOSYS, f"libc lacks a sandbox call: {exc}") from exc
+
+    def _load(self) -> None:
         lib = ctypes.CDLL(None, use_errno=True)
         self._unshare = lib.unshare
         self._unshare.argtypes = [ctypes.c_int]
@@ -140,16 +146,16 @@ class _Libc:
         self._check(self._prctl(option, arg, 0, 0, 0), "prctl")
 
 
-_libc: _Libc | None = None
+_libc: Libc | None = None
 _libc_lock = threading.Lock()
 
 
-def libc() -> _Libc:
-    """The shared :class:`_Libc`, created on first use (never inside a forked child)."""
+def libc() -> Libc:
+    """The shared :class:`Libc`, created on first use (never inside a forked child)."""
     global _libc
     with _libc_lock:
         if _libc is None:
-            _libc = _Libc()
+            _libc = Libc()
         return _libc
 
 
@@ -185,7 +191,7 @@ def _encoded(path: str) -> bytes:
     return os.fsencode(path)
 
 
-def _build_root(plan: ChildPlan, lib: _Libc, root: str) -> None:
+def _build_root(plan: ChildPlan, lib: Libc, root: str) -> None:
     # Nothing mounted from here on may propagate back to the host's namespace.
     lib.mount(None, b"/", None, MS_REC | MS_PRIVATE)
     lib.mount(b"tmpfs", _encoded(root), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m,mode=0755")
@@ -209,7 +215,7 @@ def _build_root(plan: ChildPlan, lib: _Libc, root: str) -> None:
     os.chroot(root)
 
 
-def child_setup(plan: ChildPlan, lib: _Libc | None) -> None:
+def child_setup(plan: ChildPlan, lib: Libc | None) -> None:
     """Runs in the child between ``fork`` and ``exec`` (``preexec_fn``).
 
     On any failure it writes ``plan.failure_tag`` and the reason to stderr and exits with
@@ -248,7 +254,7 @@ def interpreter() -> str:
     return os.path.realpath(sys.executable)
 
 
-def _keep_flags(path: str) -> int:
+def keep_flags(path: str) -> int:
     flags = os.statvfs(path).f_flag
     kept = flags & _LOCKED_STATVFS_BITS
     if flags & _ST_RELATIME:
@@ -288,10 +294,10 @@ def system_binds() -> tuple[Bind, ...]:
                 add_path(real)
             return
         if os.path.isdir(path):
-            binds.append(Bind(path=path, kind="dir", keep_flags=_keep_flags(path)))
+            binds.append(Bind(path=path, kind="dir", keep_flags=keep_flags(path)))
             bound_dirs.append(path)
         elif os.path.isfile(path):
-            binds.append(Bind(path=path, kind="file", keep_flags=_keep_flags(path)))
+            binds.append(Bind(path=path, kind="file", keep_flags=keep_flags(path)))
 
     for path in SYSTEM_DIRS:
         add_path(path)
@@ -352,6 +358,11 @@ def _process_uids() -> dict[int, set[int]]:
     return owners
 
 
+def process_count(uid: int) -> int:
+    """How many live processes ``uid`` has now."""
+    return len(_process_uids().get(uid, ()))
+
+
 def sweep_uid(uid: int) -> int:
     """Send SIGKILL to every live process that runs under ``uid``; return how many."""
     pids = _process_uids().get(uid, set())
@@ -361,10 +372,13 @@ def sweep_uid(uid: int) -> int:
     return len(pids)
 
 
-def kill_group(pgid: int) -> None:
-    """SIGKILL a process group, ignoring one that is already gone."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
+def kill_group(pgid: int) -> bool:
+    """SIGKILL a process group; return whether it still had members (dying ones count)."""
+    try:
         os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 class UidLease:
