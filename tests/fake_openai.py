@@ -23,7 +23,62 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-_WORDS = ["amber", "birch", "cedar", "delta", "ember", "fjord", "grove", "harbor", "iris", "juniper", "kelp", "lotus", "maple", "nectar", "onyx"]
+_VOCAB = [
+    "apple",
+    "bridge",
+    "candle",
+    "dune",
+    "engine",
+    "forest",
+    "garden",
+    "harbor",
+    "island",
+    "jacket",
+    "kettle",
+    "ladder",
+    "meadow",
+    "needle",
+    "orchard",
+    "pepper",
+    "quartz",
+    "river",
+    "saddle",
+    "timber",
+    "umbrella",
+    "valley",
+    "window",
+    "yarn",
+    "zephyr",
+    "anchor",
+    "basket",
+    "canyon",
+    "dragon",
+    "eagle",
+    "falcon",
+    "glacier",
+    "hammer",
+    "igloo",
+    "jungle",
+    "lantern",
+    "marble",
+]
+_WORDS = [
+    "amber",
+    "birch",
+    "cedar",
+    "delta",
+    "ember",
+    "fjord",
+    "grove",
+    "harbor",
+    "iris",
+    "juniper",
+    "kelp",
+    "lotus",
+    "maple",
+    "nectar",
+    "onyx",
+]
 _PLAN = re.compile(r"^Say \((\d+) words\): (.*)$", re.S)
 
 
@@ -43,9 +98,8 @@ def reply_text(body: dict[str, Any], n: int) -> str:
     match = _PLAN.match(last)
     if match:
         return f"{match.group(2)} ({_WORDS[n % len(_WORDS)]} {_WORDS[(n // 15) % 15]})"
-    return (
-        f"Noted {_WORDS[n % 15]} {_WORDS[(n // 15) % 15]} {_WORDS[(n // 225) % 15]}, tell me more."
-    )
+    words = [_VOCAB[(n * 7919 + i * 104729 + i * i * 31) % len(_VOCAB)] for i in range(6)]
+    return f"Noted: {' '.join(words)}. Tell me more."
 
 
 def make_app(state: ServerState) -> Starlette:

@@ -28,6 +28,11 @@ from simulacra.people import Persona, Population, builtin_personas, load_persona
 from simulacra.tasks import Task, load_tasks, parse_tasks, suite_tasks
 
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+Mode = Literal["full", "concat", "sharded"]
+
+
+def _default_modes() -> list[Mode]:
+    return ["sharded"]
 
 
 class _Strict(BaseModel):
@@ -99,14 +104,17 @@ class PersonaSource(_Strict):
 class TaskSource(_Strict):
     suite: str | list[str] | None = None
     file: str | None = None
+    tau_retail: str | None = Field(
+        default=None, description="a directory holding retail tasks in the public tau-bench format"
+    )
     inline: list[dict[str, Any]] | None = None
     ids: list[str] | None = None
     limit: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _some_source(self) -> TaskSource:
-        if not (self.suite or self.file or self.inline):
-            raise ValueError("give suite, file or inline")
+        if not (self.suite or self.file or self.inline or self.tau_retail):
+            raise ValueError("give suite, file, inline or tau_retail")
         return self
 
 
@@ -120,7 +128,12 @@ class RunConfig(_Strict):
     target: TargetConfig = Field(default_factory=TargetConfig)
     personas: PersonaSource = Field(default_factory=lambda: PersonaSource(builtin="all"))
     tasks: TaskSource = Field(default_factory=lambda: TaskSource(suite="everyday"))
-    repeats: int = Field(default=1, ge=1, le=1000)
+    repeats: int = Field(default=1, ge=1, le=100_000)
+    modes: list[Mode] = Field(
+        default_factory=_default_modes,
+        min_length=1,
+        description="how tasks reach the assistant",
+    )
     max_turns: int | None = Field(default=None, ge=1, le=100)
     concurrency: int = Field(default=4, ge=1, le=4096)
     output_dir: str = "runs"
@@ -218,6 +231,18 @@ class RunConfig(_Strict):
             tasks.extend(load_tasks(path))
         if source.inline:
             tasks.extend(parse_tasks(source.inline, source="tasks.inline"))
+        if source.tau_retail:
+            from simulacra.tasks._env_tasks import tau_retail_tasks
+
+            path = self.path(source.tau_retail)
+            if not path.is_dir():
+                raise ConfigError(
+                    f"directory {path} not found", source=self.source, field="tasks.tau_retail"
+                )
+            try:
+                tasks.extend(tau_retail_tasks(path))
+            except ConfigError as exc:
+                raise ConfigError(str(exc), source=self.source, field="tasks.tau_retail") from None
         if source.ids:
             by_id = {t.id: t for t in tasks}
             for index, task_id in enumerate(source.ids):

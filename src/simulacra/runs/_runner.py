@@ -20,7 +20,7 @@ from simulacra.runs._summary import summarize
 from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
 from simulacra.sim.targets import CallableTarget, HttpTarget, ModelTarget, Target
-from simulacra.sim.users import UserContext, simulators
+from simulacra.sim.users import FeedbackUser, UserContext, simulators
 from simulacra.tasks import Task
 
 
@@ -32,6 +32,7 @@ class Slot:
     persona: Persona
     task: Task
     repeat: int
+    mode: str
     seed: int
 
 
@@ -70,12 +71,15 @@ class Progress:
 
 def schedule(config: RunConfig, personas: list[Persona], tasks: list[Task]) -> Iterator[Slot]:
     target = config.target.label()
-    for persona, task, repeat in itertools.product(personas, tasks, range(config.repeats)):
+    for mode, persona, task, repeat in itertools.product(
+        config.modes, personas, tasks, range(config.repeats)
+    ):
         yield Slot(
-            id=episode_id(config.name, persona.name, task.id, repeat, target),
+            id=episode_id(config.name, persona.name, task.id, repeat, target, mode),
             persona=persona,
             task=task,
             repeat=repeat,
+            mode=mode,
             seed=derive_seed(config.seed, persona.name, task.id, repeat),
         )
 
@@ -148,7 +152,7 @@ def prepare_run_dir(
             "repeats",
             "max_turns",
         )
-        if before is not None and any(before.get(k) != now.get(k) for k in keys if k != "models"):
+        if before is not None and any(before.get(k) != now.get(k) for k in keys):
             raise RunError(
                 f"{run_dir} was made by a different config; resume only with the same config"
             )
@@ -209,7 +213,7 @@ async def arun(
                         task=slot.task,
                         model=user_model,
                         seed=slot.seed,
-                        options=options,
+                        options={**options, "mode": slot.mode},
                     )
                 )
                 episode = Episode(
@@ -219,6 +223,7 @@ async def arun(
                     task=_task_record(slot.task),
                     target=target.name,
                     repeat=slot.repeat,
+                    mode=slot.mode,
                     seed=slot.seed,
                 )
                 await run_episode(
@@ -229,6 +234,9 @@ async def arun(
                     target=target,
                     max_turns=config.max_turns,
                 )
+                if isinstance(user, FeedbackUser):
+                    episode.extra["first_success_turn"] = user.first_success_turn
+                    episode.extra["feedback_turns"] = user.feedback_turns
                 store.append(episode.to_dict())
                 written += 1
                 tracker.update(episode)

@@ -11,7 +11,9 @@ from simulacra.llm import Usage
 
 def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:
     """Success with a bootstrap 95% CI (resampling tasks), turns, tokens per role, guard
-    events, stop reasons and errors, plus success by persona and by task."""
+    events, stop reasons and errors; by persona, task, suite and mode; and, when the run
+    has the data, pass^k and aptitude/unreliability over repeats, the multi-turn drop
+    (sharded vs full) and success by turn of feedback episodes."""
     from simulacra.stats import success_rate
 
     records: list[dict[str, Any]] = []
@@ -21,6 +23,7 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
     stops: Counter[str] = Counter()
     errors: Counter[str] = Counter()
     turns: list[int] = []
+    first_success: list[int | None] = []
     total = 0
     for episode in episodes:
         total += 1
@@ -34,19 +37,26 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
             errors[(episode.get("error") or "unknown error").split(":")[0]] += 1
             continue
         turns.append(int(episode.get("user_turns", 0)))
+        extra = episode.get("extra") or {}
+        if "first_success_turn" in extra:
+            first_success.append(extra["first_success_turn"])
         if episode.get("score") is not None:
+            task = episode.get("task") or {}
+            persona = (episode.get("persona") or {}).get("name", "")
+            mode = episode.get("mode", "sharded")
             records.append(
                 {
-                    "task": (episode.get("task") or {}).get("id", ""),
-                    "persona": (episode.get("persona") or {}).get("name", ""),
-                    "suite": (episode.get("task") or {}).get("suite", ""),
+                    "task": task.get("id", ""),
+                    "persona": persona,
+                    "suite": task.get("suite", ""),
+                    "mode": mode,
+                    "unit": f"{task.get('id', '')}|{persona}|{mode}",
                     "score": float(episode["score"]),
                 }
             )
-    scored = len(records)
     summary: dict[str, Any] = {
         "episodes": total,
-        "scored": scored,
+        "scored": len(records),
         "errors": sum(errors.values()),
         "error_kinds": dict(errors),
         "success": success_rate(records, seed=seed).to_dict() if records else None,
@@ -57,8 +67,32 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
         "tokens": sum(u.total_tokens for u in usage.values()),
         "by_persona": _rates(records, "persona"),
         "by_task": _rates(records, "task"),
+        "by_suite": _rates(records, "suite"),
+        "by_mode": _rates(records, "mode"),
     }
+    summary.update(_reliability(records, seed=seed))
+    if first_success:
+        from simulacra.stats import success_by_turn
+
+        summary["success_by_turn"] = success_by_turn(first_success, seed=seed).to_dict()
     return summary
+
+
+def _reliability(records: list[dict[str, Any]], *, seed: int) -> dict[str, Any]:
+    """pass^k, aptitude and unreliability over repeats; the sharded-vs-full drop."""
+    from simulacra.stats import aptitude, multi_turn_drop, pass_hat_k, unreliability
+
+    out: dict[str, Any] = {}
+    trials = Counter(r["unit"] for r in records)
+    if trials and max(trials.values()) >= 2:
+        curve = pass_hat_k(records, task_key="unit", seed=seed)
+        out["pass_hat_k"] = {str(k): estimate.to_dict() for k, estimate in sorted(curve.items())}
+        out["aptitude"] = aptitude(records, task_key="unit", seed=seed).to_dict()
+        out["unreliability"] = unreliability(records, task_key="unit", seed=seed).to_dict()
+    modes = {r["mode"] for r in records}
+    if {"full", "sharded"} <= modes:
+        out["multi_turn_drop"] = multi_turn_drop(records, seed=seed).to_dict()
+    return out
 
 
 def _rates(records: list[dict[str, Any]], key: str) -> dict[str, dict[str, float]]:

@@ -38,6 +38,12 @@ async def run_episode(
     """Play one conversation into ``episode`` and score it; failures are recorded, not raised."""
     del persona  # the user simulator already holds it; kept for symmetry with hooks
     limit = max_turns or task.max_turns
+    session = None
+    if task.environment and tools is None:
+        from simulacra.tasks._env_tasks import EnvSession
+
+        session = EnvSession(task)
+        tools = session
     transcript: list[Message] = []
     records: list[dict[str, Any]] = []
     episode.started_at = time.time()
@@ -63,6 +69,9 @@ async def run_episode(
             records.extend(m.to_dict() for m in reply.messages)
             if records:
                 records[-1]["meta"] = {"latency_s": round(reply.latency_s, 4)}
+            if session is not None and session.stopped:
+                episode.stop_reason = "transferred"
+                break
         else:
             episode.stop_reason = MAX_TURNS
     except (ModelError, TargetError, SimulacraError) as exc:
@@ -74,7 +83,12 @@ async def run_episode(
         episode.duration_s = time.perf_counter() - started
     if episode.status == "ok":
         try:
-            result = task.evaluate(final_answer(transcript, task))
+            if session is not None:
+                said = [m.content for m in transcript if m.role == "assistant" and m.content]
+                result = session.score(said)
+                episode.extra["tool_calls"] = len(session.env.calls)
+            else:
+                result = await task.aevaluate(final_answer(transcript, task))
         except Exception as exc:  # a user-supplied check may fail in any way
             episode.status = "error"
             episode.error = f"success check failed: {type(exc).__name__}: {exc}"

@@ -68,7 +68,12 @@ class ModelTarget:
     async def respond(
         self, transcript: list[Message], *, seed: int, tools: ToolBox | None = None
     ) -> TargetReply:
-        prefix = [Message(role="system", content=self.system_prompt)] if self.system_prompt else []
+        system = self.system_prompt or ""
+        instructions = getattr(tools, "instructions", "") if tools is not None else ""
+        if instructions:
+            # an environment's policy is part of the agent's instructions
+            system = f"{system}\n\n{instructions}".strip()
+        prefix = [Message(role="system", content=system)] if system else []
         params = self.params.merged(
             ChatParams(seed=seed, tools=tuple(tools.tools()) if tools else ())
         )

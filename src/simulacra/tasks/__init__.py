@@ -8,10 +8,20 @@ from simulacra.tasks._checks import (
     NumericCheck,
     PythonCheck,
     RegexCheck,
+    UnitTestCheck,
+    extract_code,
     extract_dates,
     extract_numbers,
 )
-from simulacra.tasks._task import Fact, Task, load_tasks, parse_tasks, suite_tasks, suites
+from simulacra.tasks._task import (
+    Fact,
+    Task,
+    checkable_items,
+    load_tasks,
+    parse_tasks,
+    suite_tasks,
+    suites,
+)
 
 __all__ = [
     "AnyOfCheck",
@@ -23,6 +33,9 @@ __all__ = [
     "PythonCheck",
     "RegexCheck",
     "Task",
+    "UnitTestCheck",
+    "checkable_items",
+    "extract_code",
     "extract_dates",
     "extract_numbers",
     "load_tasks",

@@ -205,6 +205,84 @@ class PythonCheck(BaseModel):
         return CheckResult(passed=bool(self._callable()(text)))
 
 
+_FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)```", re.S | re.I)
+
+
+def extract_code(text: str, entry_point: str) -> str | None:
+    """The code block of an answer that defines ``entry_point`` (the last such block)."""
+    definition = re.compile(rf"^\s*(?:async\s+)?def\s+{re.escape(entry_point)}\s*\(", re.M)
+    blocks = [block for block in _FENCE.findall(text) if definition.search(block)]
+    if blocks:
+        return str(blocks[-1])
+    return text if definition.search(text) else None
+
+
+class UnitTestCheck(BaseModel):
+    """Model-written code that must pass ``tests`` (asserts or ``test_*`` functions).
+
+    The code is taken from the answer's fenced block that defines ``entry_point`` and is
+    run only in the sandbox (:mod:`simulacra.tasks.sandbox`), never in this process.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["unit_tests"] = "unit_tests"
+    entry_point: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    tests: str = Field(min_length=1)
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+
+    def gives_answer(self, text: str) -> bool:
+        return extract_code(text, self.entry_point) is not None
+
+    def _limits(self) -> Any:
+        from simulacra.tasks.sandbox import SandboxLimits
+
+        return SandboxLimits(wall_seconds=self.timeout_s, cpu_seconds=max(1, int(self.timeout_s)))
+
+    def _result(self, outcome: Any) -> CheckResult:
+        return CheckResult(
+            passed=bool(outcome.all_passed),
+            extracted=f"{outcome.passed}/{outcome.total} tests passed",
+            detail=outcome.first_failure or outcome.error or "",
+        )
+
+    def evaluate(self, text: str) -> CheckResult:
+        code = extract_code(text, self.entry_point)
+        if code is None:
+            return CheckResult(passed=False, detail=f"no definition of {self.entry_point}()")
+        from simulacra.tasks.sandbox import run_tests
+
+        return self._result(run_tests(code, self.tests, limits=self._limits()))
+
+    async def aevaluate(self, text: str) -> CheckResult:
+        code = extract_code(text, self.entry_point)
+        if code is None:
+            return CheckResult(passed=False, detail=f"no definition of {self.entry_point}()")
+        from simulacra.tasks.sandbox import arun_tests
+
+        return self._result(await arun_tests(code, self.tests, limits=self._limits()))
+
+
+class EnvironmentCheck(BaseModel):
+    """Success is the state the agent left in the task's environment (scored by the
+    episode loop, which holds the environment): see :mod:`simulacra.tasks.envs`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["environment"] = "environment"
+
+    def gives_answer(self, text: str) -> bool:
+        return bool(text.strip())
+
+    def evaluate(self, text: str) -> CheckResult:
+        return CheckResult(passed=False, detail="an environment task is scored on its environment")
+
+
 Check = Annotated[
-    NumericCheck | DateCheck | AnyOfCheck | RegexCheck | PythonCheck, Field(discriminator="type")
+    NumericCheck
+    | DateCheck
+    | AnyOfCheck
+    | RegexCheck
+    | PythonCheck
+    | UnitTestCheck
+    | EnvironmentCheck,
+    Field(discriminator="type"),
 ]

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulacra.errors import ConfigError
 from simulacra.registry import Registry
-from simulacra.tasks._checks import Check, CheckResult
+from simulacra.tasks._checks import Check, CheckResult, UnitTestCheck
 
 _KEY_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -42,6 +42,23 @@ class Fact(BaseModel):
             return False
         normalised = text.lower().replace(",", "")
         return all(_contains_token(normalised, key.lower()) for key in keys)
+
+
+_BACKTICKED = re.compile(r"`([^`]+)`")
+_QUOTED = re.compile(r"\"([^\"]+)\"")
+
+
+def checkable_items(text: str) -> list[str]:
+    """What a grader can check in an instruction: numbers, `code` and "quoted" strings."""
+    items = [n.replace(",", "") for n in _KEY_NUMBER.findall(_BACKTICKED.sub(" ", text))]
+    items += _BACKTICKED.findall(text) + _QUOTED.findall(text)
+    return list(dict.fromkeys(items))
+
+
+def _mentions(text: str, item: str) -> bool:
+    if item[-1:].isdigit() and item[:1].isdigit():
+        return _contains_token(text.replace(",", ""), item)
+    return item.lower() in text.lower()
 
 
 def _contains_token(text: str, key: str) -> bool:
@@ -91,6 +108,26 @@ class Task(BaseModel):
 
     def evaluate(self, answer: str) -> CheckResult:
         return self.check.evaluate(answer)
+
+    async def aevaluate(self, answer: str) -> CheckResult:
+        """``evaluate`` without blocking the event loop (code checks run in the sandbox)."""
+        if isinstance(self.check, UnitTestCheck):
+            return await self.check.aevaluate(answer)
+        return self.check.evaluate(answer)
+
+    @model_validator(mode="after")
+    def _shards_cover_instruction(self) -> Task:
+        """Every checkable fact of the full instruction must appear in some shard."""
+        if self.instruction and self.shards:
+            joined = " ".join(self.shards)
+            missing = [
+                item for item in checkable_items(self.instruction) if not _mentions(joined, item)
+            ]
+            if missing:
+                raise ValueError(
+                    "shards do not cover the instruction's checkable facts: " + ", ".join(missing)
+                )
+        return self
 
     def gives_answer(self, text: str) -> bool:
         return self.check.gives_answer(text)
@@ -164,6 +201,26 @@ suites: Registry[Any] = Registry("task suite")
 def everyday() -> list[Task]:
     """Everyday numeric problems: recipes, bills, conversions, dates, money."""
     return load_tasks(Path(__file__).parent / "data" / "everyday.yaml")
+
+
+@suites.register("numeric")
+def numeric() -> list[Task]:
+    """Numeric word problems, each fully specified and split into shards."""
+    return load_tasks(Path(__file__).parent / "data" / "numeric.yaml")
+
+
+@suites.register("code")
+def code() -> list[Task]:
+    """Python function tasks checked by unit tests in the sandbox, with shards."""
+    return load_tasks(Path(__file__).parent / "data" / "code.yaml")
+
+
+@suites.register("shop")
+def shop() -> list[Task]:
+    """Tool use in a small shop: customers, orders, products, refunds (28 tasks)."""
+    from simulacra.tasks._env_tasks import shop_tasks
+
+    return shop_tasks()
 
 
 def suite_tasks(name: str) -> list[Task]:

@@ -9,18 +9,23 @@ from simulacra.sim.users._base import (
     UserTurn,
     simulators,
 )
+from simulacra.sim.users._feedback import FeedbackUser
 from simulacra.sim.users._guards import GuardEvent, check_turn, clean_turn
 from simulacra.sim.users._llm_user import LLMUser, LLMUserOptions
+from simulacra.sim.users._modes import MODES, SingleTurnUser, opening_text, sharded_view
 from simulacra.sim.users._scripted import ScriptedUser
 from simulacra.sim.users._style import add_typos, apply_style, length_target
 
 __all__ = [
     "GAVE_UP",
+    "MODES",
     "SATISFIED",
+    "FeedbackUser",
     "GuardEvent",
     "LLMUser",
     "LLMUserOptions",
     "ScriptedUser",
+    "SingleTurnUser",
     "UserContext",
     "UserFactory",
     "UserSimulator",
@@ -30,5 +35,7 @@ __all__ = [
     "check_turn",
     "clean_turn",
     "length_target",
+    "opening_text",
+    "sharded_view",
     "simulators",
 ]

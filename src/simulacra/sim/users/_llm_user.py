@@ -21,6 +21,7 @@ from simulacra.llm import ChatModel, ChatParams, Message, Usage
 from simulacra.people import Persona
 from simulacra.sim.users._base import GAVE_UP, SATISFIED, UserContext, UserTurn, simulators
 from simulacra.sim.users._guards import GuardEvent, check_turn, clean_turn, similarity
+from simulacra.sim.users._modes import SingleTurnUser, opening_text, sharded_view
 from simulacra.sim.users._style import apply_style, length_target, truncate_words
 from simulacra.tasks import Fact, Task
 
@@ -267,14 +268,17 @@ class LLMUser:
         )
 
 
-def _llm_user(context: UserContext) -> LLMUser:
+def _llm_user(context: UserContext) -> LLMUser | SingleTurnUser:
+    mode = str(context.options.get("mode", "sharded"))
+    if mode in ("full", "concat"):
+        return SingleTurnUser(opening_text(context.task, mode))
     if context.model is None:
         raise ModelError("the 'llm' user simulator needs a model")
     known = set(LLMUserOptions.__dataclass_fields__)
     options: dict[str, Any] = {k: v for k, v in context.options.items() if k in known}
     return LLMUser(
         persona=context.persona,
-        task=context.task,
+        task=sharded_view(context.task),
         model=context.model,
         seed=context.seed,
         options=LLMUserOptions(**options),

@@ -1,0 +1,254 @@
+"""Throughput and memory of the episode engine against a fake OpenAI-compatible server.
+
+Starts the fake server (tests/fake_openai.py) in a subprocess with a fixed latency, then
+in this process runs:
+
+(a) a raw baseline: a bare asyncio loop making exactly the calls the episodes need (user
+    turn, then assistant turn, one after the other within an episode) with the same HTTP
+    client and concurrency;
+(b) simulacra's runner: the same episodes through the `openai` backend, cache off.
+
+Prints wall times, the overhead ratio (baseline / simulacra; 1.0 means no overhead),
+the efficiency of each against the ideal, model calls per episode, peak RSS, and the RSS
+growth from 1,000 to 10,000 episodes.
+
+    python benchmarks/engine_throughput.py [--episodes 1000] [--concurrency 64]
+        [--turns 4] [--latency 0.1] [--big 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import simulacra  # noqa: E402
+from fake_openai import free_port  # noqa: E402
+from simulacra.runs import parse_config  # noqa: E402
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "fake_openai.py"),
+            "--port",
+            str(port),
+            "--latency",
+            str(latency),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            httpx.post(
+                f"{url}/chat/completions",
+                json={"messages": [{"role": "user", "content": "hi"}]},
+                timeout=2,
+            )
+            return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("fake server did not start")
+
+
+async def baseline(url: str, episodes: int, turns: int, concurrency: int) -> tuple[float, int]:
+    """The bare loop: per episode, `turns` x (user call, then assistant call)."""
+    calls = 0
+    async with httpx.AsyncClient(
+        base_url=url,
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+    ) as client:
+        queue = iter(range(episodes))
+
+        async def worker() -> None:
+            nonlocal calls
+            for episode in queue:
+                transcript: list[dict[str, Any]] = []
+                for turn in range(turns):
+                    user = await client.post(
+                        "/chat/completions",
+                        json={
+                            "model": "fake",
+                            "messages": [
+                                {"role": "system", "content": "You are a person chatting."},
+                                {
+                                    "role": "user",
+                                    "content": f"Say (12 words): fact {turn} of episode {episode}",
+                                },
+                            ],
+                        },
+                    )
+                    transcript.append(
+                        {"role": "user", "content": user.json()["choices"][0]["message"]["content"]}
+                    )
+                    reply = await client.post(
+                        "/chat/completions", json={"model": "fake", "messages": transcript}
+                    )
+                    transcript.append(reply.json()["choices"][0]["message"])
+                    calls += 2
+
+        started = time.perf_counter()
+        async with asyncio.TaskGroup() as group:
+            for _ in range(concurrency):
+                group.create_task(worker())
+        return time.perf_counter() - started, calls
+
+
+def engine_config(
+    url: str, episodes: int, turns: int, concurrency: int, out: str, name: str
+) -> Any:
+    model = {
+        "backend": "openai",
+        "base_url": url,
+        "model": "fake",
+        "max_concurrency": concurrency,
+        "cache": False,
+    }
+    return parse_config(
+        {
+            "name": name,
+            "output_dir": out,
+            "cache": False,
+            "models": {"fake": model},
+            "user": {"model": "fake"},
+            "target": {"model": "fake", "system_prompt": "You are a helpful assistant."},
+            "personas": {
+                "inline": [
+                    {
+                        "name": "steady",
+                        "background": "a patient tester",
+                        "patience": 20,
+                        "cooperativeness": 1.0,
+                        "typo_rate": 0.0,
+                    }
+                ]
+            },
+            "tasks": {
+                "inline": [
+                    {
+                        "id": "bench",
+                        "goal": "I need help planning a garden bed.",
+                        "facts": [
+                            f"The bed number {i + 1} is {3 + i} metres long." for i in range(turns)
+                        ],
+                        "check": {"type": "numeric", "value": 1},
+                        "max_turns": turns,
+                    }
+                ]
+            },
+            "repeats": episodes,
+            "concurrency": concurrency,
+        }
+    )
+
+
+def rss_mb() -> float:
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--episodes", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--turns", type=int, default=4)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument(
+        "--big", type=int, default=10000, help="episodes of the memory run (0: skip)"
+    )
+    args = parser.parse_args()
+    server, url = start_server(args.latency)
+    ideal = math.ceil(args.episodes / args.concurrency) * 2 * args.turns * args.latency
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            base_s, base_calls = asyncio.run(
+                baseline(url, args.episodes, args.turns, args.concurrency)
+            )
+            rss_before = rss_mb()
+            started = time.perf_counter()
+            result = simulacra.run(
+                engine_config(url, args.episodes, args.turns, args.concurrency, out, "small")
+            )
+            engine_s = time.perf_counter() - started
+            rss_small = rss_mb()
+            summary = result.summary
+            calls = sum(u["calls"] for u in summary["usage"].values())
+            rows = [
+                (
+                    "episodes",
+                    f"{args.episodes} x {args.turns} user turns, concurrency {args.concurrency}, latency {args.latency * 1000:.0f} ms",
+                ),
+                ("ideal wall time", f"{ideal:.2f} s"),
+                (
+                    "baseline wall time",
+                    f"{base_s:.2f} s (efficiency {ideal / base_s:.3f}, {base_calls / args.episodes:.1f} calls/episode)",
+                ),
+                ("simulacra wall time", f"{engine_s:.2f} s (efficiency {ideal / engine_s:.3f})"),
+                (
+                    "overhead ratio",
+                    f"{base_s / engine_s:.3f} (baseline / simulacra; target >= 0.95)",
+                ),
+                (
+                    "model calls per episode",
+                    f"{calls / summary['episodes']:.2f} ({calls / summary['episodes'] / args.turns:.2f} per user turn)",
+                ),
+                ("guard events", str(summary["guard_events"]["total"])),
+                ("errors", str(summary["errors"])),
+                ("RSS after small run", f"{rss_small:.1f} MB (before {rss_before:.1f} MB)"),
+            ]
+            if args.big:
+                started = time.perf_counter()
+                big = simulacra.run(
+                    engine_config(url, args.big, args.turns, args.concurrency, out, "big")
+                )
+                big_s = time.perf_counter() - started
+                rss_big = rss_mb()
+                big_ideal = math.ceil(args.big / args.concurrency) * 2 * args.turns * args.latency
+                rows += [
+                    (
+                        f"{args.big} episodes",
+                        f"{big_s:.2f} s (efficiency {big_ideal / big_s:.3f}, errors {big.summary['errors']})",
+                    ),
+                    ("RSS after big run", f"{rss_big:.1f} MB"),
+                    (
+                        f"RSS growth {args.episodes} -> {args.big}",
+                        f"{rss_big - rss_small:+.1f} MB (target < 50 MB)",
+                    ),
+                ]
+            rows.append(("peak RSS", f"{peak_rss_mb():.1f} MB"))
+    finally:
+        server.kill()
+        server.wait()
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    print(json.dumps({k: v for k, v in rows}, indent=None))
+
+
+if __name__ == "__main__":
+    main()

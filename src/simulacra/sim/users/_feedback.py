@@ -1,0 +1,193 @@
+"""A user who tells the assistant what is wrong, as people do, without giving the answer.
+
+After the task has been stated (in one turn, or shard by shard), each reply is checked by
+code. A right answer ends the episode; a wrong one gets natural-language feedback in the
+persona's voice. The feedback may be informed by the reference, but a leakage check
+compares it with the reference answer and regenerates it when it gives the answer away,
+falling back to a plain "that's not right". The turn of the first success is recorded,
+so a run can report success by turn and the gain per feedback turn (as in MINT).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+from simulacra.llm import ChatModel, ChatParams, Message, Usage
+from simulacra.people import Persona
+from simulacra.sim.users._base import SATISFIED, UserContext, UserTurn, simulators
+from simulacra.sim.users._guards import GuardEvent, clean_turn, role_drift
+from simulacra.sim.users._modes import opening_text
+from simulacra.sim.users._style import apply_style, truncate_words
+from simulacra.tasks import Task, extract_numbers
+
+_PLAIN = [
+    "That's not right, can you check it again?",
+    "Hmm, I don't think that's correct.",
+    "That doesn't look right to me, try again?",
+]
+OUT_OF_TURNS = "out_of_turns"
+
+
+def answer_tokens(task: Task) -> list[str]:
+    """Strings whose presence in feedback would give the answer away."""
+    tokens: list[str] = []
+    value = getattr(task.check, "value", None)
+    if isinstance(value, int | float):
+        number = float(value)
+        tokens += {f"{number:g}", f"{number:.2f}", f"{number:,.2f}", str(round(number))}
+    elif value is not None:
+        tokens.append(str(value))
+    for option in getattr(task.check, "values", None) or ():
+        tokens.append(str(option))
+    reference_numbers = extract_numbers(task.reference) if task.reference else []
+    tokens += [f"{n:g}" for n in reference_numbers if abs(n) >= 10 or n != int(n)]
+    return [t for t in dict.fromkeys(tokens) if t]
+
+
+def leaks_answer(text: str, tokens: list[str]) -> str | None:
+    lowered = text.lower().replace(",", "")
+    for token in tokens:
+        t = token.lower().replace(",", "")
+        if re.search(rf"(?<![\w.]){re.escape(t)}(?![\d]|\.\d)", lowered):
+            return token
+    return None
+
+
+class FeedbackUser:
+    def __init__(
+        self,
+        *,
+        persona: Persona,
+        task: Task,
+        model: ChatModel | None,
+        seed: int,
+        mode: str = "full",
+        max_regenerations: int = 2,
+        temperature: float = 0.7,
+        max_tokens: int = 96,
+    ) -> None:
+        self.persona = persona
+        self.task = task
+        self.model = model
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.queue = (
+            [opening_text(task, mode)] if mode in ("full", "concat") else list(task.shard_texts())
+        )
+        self.turn = 0
+        self.max_regenerations = max_regenerations
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.tokens = answer_tokens(task)
+        self.feedback_turns = 0
+        self.first_success_turn: int | None = None
+        self.answers_checked = 0
+
+    async def next_turn(self, transcript: list[Message]) -> UserTurn:
+        self.turn += 1
+        if self.queue:
+            text = self.queue.pop(0)
+            act = "open" if self.turn == 1 else "reveal"
+            return UserTurn(text=text, act=act, meta={"act": act})
+        replies = [m.content for m in transcript if m.role == "assistant" and m.content.strip()]
+        last = replies[-1] if replies else ""
+        result = await self.task.aevaluate(last)
+        self.answers_checked += 1
+        if result.passed:
+            self.first_success_turn = self.answers_checked
+            return UserTurn(
+                text=apply_style(
+                    self.rng.choice(["Thanks, that's right.", "Great, thank you!"]),
+                    self.persona,
+                    self.rng,
+                ),
+                stop=True,
+                stop_reason=SATISFIED,
+                act=SATISFIED,
+                meta={"act": SATISFIED, "first_success_turn": self.answers_checked},
+            )
+        self.feedback_turns += 1
+        text, events, usage = await self._feedback(last, result.detail)
+        return UserTurn(
+            text=apply_style(text, self.persona, self.rng),
+            act="feedback",
+            guard_events=events,
+            usage=usage,
+            meta={"act": "feedback", "check": result.to_dict()},
+        )
+
+    async def _feedback(self, answer: str, detail: str) -> tuple[str, list[GuardEvent], Usage]:
+        events: list[GuardEvent] = []
+        usage = Usage()
+        if self.model is None:
+            return self.rng.choice(_PLAIN), events, usage
+        prompt = [
+            Message(
+                role="system",
+                content=(
+                    f"You are {self.persona.label}: {self.persona.background} You asked an AI assistant "
+                    "for help and its answer is wrong. Write your next message telling it what seems "
+                    "wrong, in one or two short sentences, in your own words. Never state the correct "
+                    "answer or any number from it. Write only your message."
+                ),
+            ),
+            Message(
+                role="user",
+                content=(
+                    f"Your request: {self.task.full_instruction()}\n"
+                    f"The correct answer (secret, never say it): {self.task.reference}\n"
+                    f"The assistant's answer: {truncate_words(answer, 120)}\n"
+                    f"What the checker found: {detail or 'the answer is wrong'}\nYour message:"
+                ),
+            ),
+        ]
+        for attempt in range(self.max_regenerations + 1):
+            completion = await self.model.chat(
+                prompt,
+                ChatParams(
+                    temperature=self.temperature,
+                    max_tokens=self.max_tokens,
+                    seed=self.seed + 104729 * self.turn + attempt,
+                ),
+            )
+            usage = usage + completion.usage
+            text = truncate_words(clean_turn(completion.text), 40)
+            problem: tuple[str, str] | None = None
+            leaked = leaks_answer(text, self.tokens)
+            if not text:
+                problem = ("empty", "the model wrote nothing usable")
+            elif leaked:
+                problem = ("answer_leak", f"feedback contains the answer ({leaked})")
+            elif drift := role_drift(text, ""):
+                problem = ("role_drift", drift)
+            if problem is None:
+                return text, events, usage
+            last_try = attempt == self.max_regenerations
+            events.append(
+                GuardEvent(
+                    turn=self.turn - 1,
+                    guard=problem[0],
+                    action="fallback" if last_try else "regenerate",
+                    detail=problem[1],
+                )
+            )
+        return self.rng.choice(_PLAIN), events, usage
+
+
+def _feedback_user(context: UserContext) -> FeedbackUser:
+    options: dict[str, Any] = context.options
+    return FeedbackUser(
+        persona=context.persona,
+        task=context.task,
+        model=context.model,
+        seed=context.seed,
+        mode=str(options.get("mode", "full")),
+        max_regenerations=int(options.get("max_regenerations", 2)),
+        temperature=float(options.get("temperature", 0.7)),
+        max_tokens=int(options.get("max_tokens", 96)),
+    )
+
+
+simulators.add("feedback", _feedback_user)
