@@ -53,3 +53,29 @@ def test_two_short_episodes_on_the_embedded_model(tmp_path: Path, model_cache_di
             if message["role"] == "user":
                 assert role_drift(message["content"], message["content"]) is None
     assert result.summary["usage"]["target"]["calls"] >= 2
+
+
+def test_tool_episode_on_the_embedded_model(tmp_path: Path, model_cache_dir: Path) -> None:
+    """The embedded model as a shop agent: tools offered in its chat template, calls parsed,
+    run against the environment, and the final state scored."""
+    weights = default_weights(directory=model_cache_dir / "models")
+    config = parse_config(
+        {
+            "name": "e2e-tools",
+            "seed": 5,
+            "output_dir": str(tmp_path),
+            "models": {"local": {"backend": "local", "path": str(weights), "n_ctx": 4096}},
+            "user": {"simulator": "scripted", "model": "local"},
+            "target": {"model": "local", "max_tokens": 96, "temperature": 0.0},
+            "personas": {"builtin": ["polite-professional"]},
+            "tasks": {"suite": "shop", "ids": ["shop-001"]},
+            "max_turns": 2,
+        }
+    )
+    result = simulacra.run(config)
+    (episode,) = read_episodes(result.run_dir)
+    assert episode["status"] == "ok", episode["error"]
+    assert episode["check"]["extracted"]["expected_hash"]  # scored on the environment
+    assert isinstance(episode["success"], bool)
+    assert episode["usage"]["target"]["prompt_tokens"] > 500  # policy and tool schemas were sent
+    assert "tool_calls" in episode["extra"]

@@ -264,8 +264,68 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
         )
     if summary.get("error_kinds"):
         table.add_row("errors", ", ".join(f"{k} {v}" for k, v in summary["error_kinds"].items()))
+    if len(summary.get("by_mode") or {}) > 1:
+        table.add_row(
+            "success by mode",
+            ", ".join(
+                f"{m} {v['success']:.1%} (n={v['n']})" for m, v in summary["by_mode"].items()
+            ),
+        )
+    if summary.get("multi_turn_drop"):
+        table.add_row(
+            "multi-turn drop",
+            _estimate(summary["multi_turn_drop"], percent=False) + " % (sharded vs full)",
+        )
     console.print(table)
+    _print_reliability(summary)
     console.print(f"run directory: {run_dir}")
+
+
+def _estimate(e: dict[str, Any], *, percent: bool = True) -> str:
+    if e.get("value") is None:
+        return "n/a"
+
+    def fmt(x: float) -> str:
+        return f"{x:.1%}" if percent else f"{x:.1f}"
+
+    if e.get("low") is None:
+        return fmt(e["value"])
+    return f"{fmt(e['value'])} [{fmt(e['low'])}, {fmt(e['high'])}]"
+
+
+def _print_reliability(summary: dict[str, Any]) -> None:
+    """pass^k and aptitude/unreliability tables, when the run has repeats."""
+    curve = summary.get("pass_hat_k")
+    if curve:
+        table = Table(
+            title="pass^k (all k trials succeed; 95% CI over tasks)", title_justify="left"
+        )
+        table.add_column("k")
+        table.add_column("pass^k")
+        table.add_column("tasks")
+        for k, estimate in curve.items():
+            table.add_row(k, _estimate(estimate), str(estimate.get("n", "")))
+        console.print(table)
+    if summary.get("aptitude"):
+        table = Table(
+            title="aptitude and unreliability (score percentiles over repeats)",
+            title_justify="left",
+        )
+        table.add_column("measure")
+        table.add_column("value [95% CI]")
+        table.add_row("aptitude (90th percentile)", _estimate(summary["aptitude"]))
+        table.add_row("unreliability (90th - 10th)", _estimate(summary["unreliability"]))
+        console.print(table)
+    by_turn = summary.get("success_by_turn")
+    if by_turn:
+        table = Table(title="success by feedback turn", title_justify="left")
+        for column in ("turn", "cumulative success", "gain"):
+            table.add_column(column)
+        for turn, cumulative, gain in zip(
+            by_turn["turns"], by_turn["cumulative"], by_turn["gain"], strict=True
+        ):
+            table.add_row(str(turn), _estimate(cumulative), _estimate(gain))
+        console.print(table)
 
 
 _EXTENSIONS = ("simulacra.feedback._cli", "simulacra.trust._cli", "simulacra.report._cli")

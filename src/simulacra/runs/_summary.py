@@ -90,6 +90,18 @@ def _reliability(records: list[dict[str, Any]], *, seed: int) -> dict[str, Any]:
         out["aptitude"] = aptitude(records, task_key="unit", seed=seed).to_dict()
         out["unreliability"] = unreliability(records, task_key="unit", seed=seed).to_dict()
     modes = {r["mode"] for r in records}
+    if "pass_hat_k" in out and len(modes) > 1:
+        out["pass_hat_k_by_mode"] = {
+            mode: {
+                str(k): e.to_dict()
+                for k, e in sorted(
+                    pass_hat_k(
+                        [r for r in records if r["mode"] == mode], task_key="unit", seed=seed
+                    ).items()
+                )
+            }
+            for mode in sorted(modes)
+        }
     if {"full", "sharded"} <= modes:
         out["multi_turn_drop"] = multi_turn_drop(records, seed=seed).to_dict()
     return out

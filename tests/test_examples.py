@@ -1,0 +1,26 @@
+"""Every example config in examples/ loads and resolves (the docs' configs stay true)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulacra.runs import load_config
+
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_config_resolves(path: Path) -> None:
+    config = load_config(path)
+    if config.target.type == "callable":
+        pytest.skip("names the user's own package")
+    if config.tasks.tau_retail and not config.path(config.tasks.tau_retail).exists():
+        pytest.skip("needs a copy of the retail data")
+    personas, tasks = config.validate_references()
+    assert personas and tasks
+
+
+def test_examples_exist() -> None:
+    assert len(EXAMPLES) >= 6
