@@ -27,10 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,15 +58,15 @@ def start_server(latency: float) -> tuple[subprocess.Popen[bytes], str]:
     )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 20
+    body = json.dumps({"messages": [{"role": "user", "content": "hi"}]}).encode()
     while time.time() < deadline:
         try:
-            httpx.post(
-                f"{url}/chat/completions",
-                json={"messages": [{"role": "user", "content": "hi"}]},
-                timeout=2,
+            request = urllib.request.Request(
+                f"{url}/chat/completions", data=body, headers={"Content-Type": "application/json"}
             )
+            urllib.request.urlopen(request, timeout=2).read()
             return process, url
-        except httpx.TransportError:
+        except OSError:
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("fake server did not start")
@@ -74,37 +75,30 @@ def start_server(latency: float) -> tuple[subprocess.Popen[bytes], str]:
 async def baseline(url: str, episodes: int, turns: int, concurrency: int) -> tuple[float, int]:
     """The bare loop: per episode, `turns` x (user call, then assistant call)."""
     calls = 0
-    async with httpx.AsyncClient(
-        base_url=url,
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-    ) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
         queue = iter(range(episodes))
+
+        async def call(messages: list[dict[str, Any]]) -> dict[str, Any]:
+            body = {"model": "fake", "messages": messages}
+            async with session.post(f"{url}/chat/completions", json=body) as response:
+                data: dict[str, Any] = await response.json()
+            return data["choices"][0]["message"]
 
         async def worker() -> None:
             nonlocal calls
             for episode in queue:
                 transcript: list[dict[str, Any]] = []
                 for turn in range(turns):
-                    user = await client.post(
-                        "/chat/completions",
-                        json={
-                            "model": "fake",
-                            "messages": [
-                                {"role": "system", "content": "You are a person chatting."},
-                                {
-                                    "role": "user",
-                                    "content": f"Say (12 words): fact {turn} of episode {episode}",
-                                },
-                            ],
-                        },
+                    plan = f"Say (12 words): fact {turn} of episode {episode}"
+                    user = await call(
+                        [
+                            {"role": "system", "content": "You are a person chatting."},
+                            {"role": "user", "content": plan},
+                        ]
                     )
-                    transcript.append(
-                        {"role": "user", "content": user.json()["choices"][0]["message"]["content"]}
-                    )
-                    reply = await client.post(
-                        "/chat/completions", json={"model": "fake", "messages": transcript}
-                    )
-                    transcript.append(reply.json()["choices"][0]["message"])
+                    transcript.append({"role": "user", "content": user["content"]})
+                    transcript.append(await call(transcript))
                     calls += 2
 
         started = time.perf_counter()
@@ -217,7 +211,7 @@ def main() -> None:
                     "model calls per episode",
                     f"{calls / summary['episodes']:.2f} ({calls / summary['episodes'] / args.turns:.2f} per user turn)",
                 ),
-                ("guard events", str(summary["guard_events"]["total"])),
+                ("guard events", json.dumps(summary["guard_events"])),
                 ("errors", str(summary["errors"])),
                 ("RSS after small run", f"{rss_small:.1f} MB (before {rss_before:.1f} MB)"),
             ]

@@ -7,13 +7,15 @@ written into a config, a run directory or a log; the key is never part of an err
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import json
 import os
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import aiohttp
 
 from simulacra.errors import ConfigError, ModelError
 from simulacra.llm._types import ChatParams, Completion, Message, TokenLogprob, ToolCall, Usage
@@ -39,7 +41,8 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 class OpenAIModel:
-    """Chat completions over HTTP with httpx.
+    """Chat completions over HTTP with aiohttp (its connection pool keeps up at high
+    concurrency; see benchmarks/engine_throughput.py).
 
     ``model`` is the model id sent in the request; ``api_key_env`` names the environment
     variable holding the key (no key is sent when it is ``None``). ``extra_body`` is merged
@@ -57,7 +60,6 @@ class OpenAIModel:
         headers: dict[str, str] | None = None,
         extra_body: dict[str, Any] | None = None,
         default_params: ChatParams | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
@@ -71,15 +73,20 @@ class OpenAIModel:
                     f"environment variable {api_key_env} (named by api_key_env) is not set"
                 )
             request_headers["Authorization"] = f"Bearer {key}"
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=request_headers,
-            timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            transport=transport,
-        )
+        self._headers = request_headers
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s))
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        # created on first use, inside the running event loop
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                headers=self._headers,
+                timeout=self._timeout,
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+            )
+        return self._session
 
     @property
     def name(self) -> str:
@@ -115,25 +122,28 @@ class OpenAIModel:
         body = self.request_body(messages, params)
         started = time.perf_counter()
         try:
-            response = await self._client.post("/chat/completions", json=body)
-        except httpx.TimeoutException as exc:
-            raise ModelError(
-                f"{self.base_url}: timed out ({type(exc).__name__})", retryable=True
-            ) from None
-        except httpx.TransportError as exc:
+            async with self._client().post(
+                f"{self.base_url}/chat/completions", json=body
+            ) as response:
+                status = response.status
+                retry_after = response.headers.get("retry-after")
+                raw = await response.read()
+        except TimeoutError:
+            raise ModelError(f"{self.base_url}: timed out", retryable=True) from None
+        except aiohttp.ClientError as exc:
             raise ModelError(
                 f"{self.base_url}: connection failed ({type(exc).__name__}: {exc})", retryable=True
             ) from None
         latency = time.perf_counter() - started
-        if response.status_code >= 400:
+        if status >= 400:
             raise ModelError(
-                f"{self.base_url}: HTTP {response.status_code}: {_error_text(response)}",
-                retryable=response.status_code in RETRYABLE_STATUS,
-                status=response.status_code,
-                retry_after=parse_retry_after(response.headers.get("retry-after")),
+                f"{self.base_url}: HTTP {status}: {_error_text(raw)}",
+                retryable=status in RETRYABLE_STATUS,
+                status=status,
+                retry_after=parse_retry_after(retry_after),
             )
         try:
-            data = response.json()
+            data = json.loads(raw)
             return parse_completion(data, latency_s=latency)
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise ModelError(
@@ -141,17 +151,19 @@ class OpenAIModel:
             ) from None
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+            await asyncio.sleep(0)  # let the connector close its sockets
 
 
-def _error_text(response: httpx.Response) -> str:
+def _error_text(raw: bytes) -> str:
     try:
-        data = response.json()
+        data = json.loads(raw)
         error = data.get("error", data) if isinstance(data, dict) else data
         message = error.get("message", error) if isinstance(error, dict) else error
         return str(message)[:300]
     except ValueError:
-        return response.text[:300]
+        return raw.decode("utf-8", "replace")[:300]
 
 
 def parse_completion(data: dict[str, Any], *, latency_s: float = 0.0) -> Completion:

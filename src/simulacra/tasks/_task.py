@@ -48,17 +48,24 @@ _BACKTICKED = re.compile(r"`([^`]+)`")
 _QUOTED = re.compile(r"\"([^\"]+)\"")
 
 
+_NUMERIC_TOKEN = re.compile(r"[\w.,:/\-]*\d[\w.,:/\-]*")
+
+
 def checkable_items(text: str) -> list[str]:
-    """What a grader can check in an instruction: numbers, `code` and "quoted" strings."""
-    items = [n.replace(",", "") for n in _KEY_NUMBER.findall(_BACKTICKED.sub(" ", text))]
+    """What a grader can check in an instruction: tokens with digits ("O1001", "3h15m",
+    "18,500"), `code` and "quoted" strings."""
+    plain = _QUOTED.sub(" ", _BACKTICKED.sub(" ", text))
+    items = [t.strip(".,:/-") for t in _NUMERIC_TOKEN.findall(plain)]
     items += _BACKTICKED.findall(text) + _QUOTED.findall(text)
-    return list(dict.fromkeys(items))
+    return list(dict.fromkeys(i for i in items if i))
 
 
 def _mentions(text: str, item: str) -> bool:
-    if item[-1:].isdigit() and item[:1].isdigit():
-        return _contains_token(text.replace(",", ""), item)
-    return item.lower() in text.lower()
+    """``item`` occurs in ``text`` as a whole token (commas in numbers ignored)."""
+    haystack, needle = text.replace(",", "").lower(), item.replace(",", "").lower()
+    if not any(c.isdigit() for c in needle):
+        return needle in haystack
+    return re.search(rf"(?<![\w.]){re.escape(needle)}(?!\w|\.\d)", haystack) is not None
 
 
 def _contains_token(text: str, key: str) -> bool:
