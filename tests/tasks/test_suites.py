@@ -1,0 +1,138 @@
+"""The ``numeric`` and ``code`` task suites: complete, sharded, and checked by their own data.
+
+The code checks run the reference and the naive solutions in the real sandbox.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+
+import pytest
+
+from simulacra.errors import ConfigError
+from simulacra.tasks import NumericCheck, Task, UnitTestCheck, checkable_items, parse_tasks
+from simulacra.tasks import suite_tasks as load_suite
+
+MIN_TASKS = 25
+MAX_TURNS = {"numeric": 8, "code": 10}
+
+
+@cache
+def suite(name: str) -> tuple[Task, ...]:
+    return tuple(load_suite(name))
+
+
+def _passed_cases(extracted: object) -> int:
+    match = re.match(r"(\d+)/(\d+) tests passed", str(extracted))
+    return int(match[1]) if match else 0
+
+
+@pytest.mark.parametrize("name", ["numeric", "code"])
+def test_suite_loads_with_enough_uniquely_named_tasks(name: str) -> None:
+    tasks = suite(name)
+    assert len(tasks) >= MIN_TASKS
+    assert len({task.id for task in tasks}) == len(tasks)
+    assert all(task.suite == name for task in tasks)
+
+
+@pytest.mark.parametrize("name", ["numeric", "code"])
+def test_every_task_has_goal_facts_instruction_and_shards(name: str) -> None:
+    for task in suite(name):
+        assert task.instruction, task.id
+        assert 1 <= len(task.facts) <= 4, task.id
+        assert task.shards[0] == task.goal, task.id
+        assert len(task.shards) == len(task.facts) + 1, task.id
+        assert task.max_turns == MAX_TURNS[name], task.id
+        assert task.reference, task.id
+
+
+@pytest.mark.parametrize("name", ["numeric", "code"])
+def test_shards_cover_the_instruction(name: str) -> None:
+    """Loading already ran the validator; running it again on a fresh copy must pass too."""
+    for task in suite(name):
+        assert checkable_items(task.full_instruction()), task.id
+        Task.model_validate(task.model_dump())
+
+
+@pytest.mark.parametrize("name", ["numeric", "code"])
+def test_numbers_in_facts_appear_in_the_instruction(name: str) -> None:
+    for task in suite(name):
+        for fact in task.facts:
+            if fact.mention_keys():
+                assert fact.mentioned_in(task.full_instruction()), (task.id, fact.text)
+
+
+def test_numeric_references_pass_and_wrong_answers_fail() -> None:
+    for task in suite("numeric"):
+        assert isinstance(task.check, NumericCheck), task.id
+        value = task.check.value
+        assert task.evaluate(task.reference).passed, task.id
+        assert not task.evaluate(f"It comes to {value * 1.5 + 7:,.2f}.").passed, task.id
+        assert not task.evaluate(f"That's {value * 0.8:.2f} in total.").passed, task.id
+        assert not task.evaluate("I'm not sure, sorry.").passed, task.id
+
+
+def test_numeric_tasks_do_not_give_their_answer_away() -> None:
+    """No number the user says already matches the answer."""
+    for task in suite("numeric"):
+        assert not task.evaluate(task.full_instruction()).passed, task.id
+        assert not task.evaluate(" ".join(task.shard_texts())).passed, task.id
+
+
+def test_code_tasks_name_their_function_and_have_five_to_ten_asserts() -> None:
+    for task in suite("code"):
+        check = task.check
+        assert isinstance(check, UnitTestCheck), task.id
+        named = [item.split("(")[0] for item in checkable_items(task.full_instruction())]
+        assert check.entry_point in named, task.id
+        assert any(f"`{check.entry_point}" in shard for shard in task.shards), task.id
+        asserts = [node for node in ast.parse(check.tests).body if isinstance(node, ast.Assert)]
+        assert 5 <= len(asserts) <= 10, task.id
+        assert task.reference.lstrip().startswith("```python"), task.id
+        assert f"def {check.entry_point}(" in task.metadata["naive"], task.id
+
+
+@pytest.mark.slow
+def test_code_references_pass_their_tests_in_the_sandbox() -> None:
+    failures = {}
+    for task in suite("code"):
+        result = task.check.evaluate(task.reference)
+        if not result.passed:
+            failures[task.id] = result.detail
+    assert not failures
+
+
+@pytest.mark.slow
+def test_naive_solutions_fail_on_the_hidden_facts() -> None:
+    """A solution written from the goal alone fails, though it gets the basics right."""
+    tasks = suite("code")
+    failing = 0
+    for task in tasks:
+        result = task.check.evaluate(f"```python\n{task.metadata['naive']}```")
+        assert _passed_cases(result.extracted) >= 1, (task.id, result.detail)
+        failing += not result.passed
+    assert failing >= 0.8 * len(tasks)
+
+
+def _as_data(task: Task) -> dict[str, object]:
+    return task.model_dump(mode="json")
+
+
+def test_validator_rejects_shards_that_drop_a_number() -> None:
+    task = next(t for t in suite("numeric") if t.id == "car-loan-monthly-payment")
+    data = _as_data(task)
+    shards = list(task.shards)
+    shards[1] = shards[1].replace("18,500", "some money")
+    data["shards"] = shards
+    with pytest.raises(ConfigError, match=r"shards do not cover .*: 18500"):
+        parse_tasks([data], source="test")
+
+
+def test_validator_rejects_shards_that_drop_the_function_name() -> None:
+    task = next(t for t in suite("code") if t.id == "clean-phone-number")
+    data = _as_data(task)
+    data["shards"] = [task.goal.replace("`clean_phone(raw)`", "one"), *task.shards[1:]]
+    with pytest.raises(ConfigError, match=r"shards do not cover .*clean_phone"):
+        parse_tasks([data], source="test")
