@@ -21,6 +21,7 @@ from simulacra.errors import ModelError, WeightsError
 from simulacra.llm._types import ChatParams, Completion, Message, TokenLogprob, ToolCall, Usage
 
 _TOOL_CALL = re.compile(r"<tool_call>\s*(\{.*?\})\s*</tool_call>", re.DOTALL)
+_JSON_FENCE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 
 
 class LlamaEngine:
@@ -134,7 +135,11 @@ class LocalModel:
             raise ModelError(f"llama.cpp: {exc}", retryable=False) from None
         choice = data["choices"][0]
         text = choice["message"].get("content") or ""
-        text, calls = extract_tool_calls(text) if params.tools else (text, ())
+        if params.tools:
+            names = {str(t.get("function", {}).get("name")) for t in params.tools}
+            text, calls = extract_tool_calls(text, names)
+        else:
+            calls = ()
         usage = data.get("usage") or {}
         return Completion(
             text=text,
@@ -177,15 +182,33 @@ def _json_or_text(text: str) -> Any:
         return text
 
 
-def extract_tool_calls(text: str) -> tuple[str, tuple[ToolCall, ...]]:
-    """Split ``<tool_call>{json}</tool_call>`` blocks (the Qwen/Hermes convention) from text."""
+def extract_tool_calls(
+    text: str, names: set[str] | None = None
+) -> tuple[str, tuple[ToolCall, ...]]:
+    """Split tool calls from a model's text.
+
+    The chat template's convention is ``<tool_call>{json}</tool_call>`` (Qwen/Hermes).
+    Small models also write the same JSON in a fenced block; that is taken as a call
+    only when its ``name`` is one of the offered tools (``names``).
+    """
+    calls, remaining = _calls_in(text, _TOOL_CALL, None)
+    if not calls and names:
+        calls, remaining = _calls_in(text, _JSON_FENCE, names)
+    return (remaining, tuple(calls)) if calls else (text, ())
+
+
+def _calls_in(
+    text: str, pattern: re.Pattern[str], names: set[str] | None
+) -> tuple[list[ToolCall], str]:
     calls: list[ToolCall] = []
-    for index, match in enumerate(_TOOL_CALL.finditer(text)):
+    for index, match in enumerate(pattern.finditer(text)):
         try:
             payload = json.loads(match.group(1))
         except ValueError:
             continue
         if not isinstance(payload, dict) or not isinstance(payload.get("name"), str):
+            continue
+        if names is not None and payload["name"] not in names:
             continue
         arguments = payload.get("arguments", payload.get("parameters", {}))
         calls.append(
@@ -195,9 +218,7 @@ def extract_tool_calls(text: str) -> tuple[str, tuple[ToolCall, ...]]:
                 arguments=arguments if isinstance(arguments, str) else json.dumps(arguments),
             )
         )
-    if not calls:
-        return text, ()
-    return _TOOL_CALL.sub("", text).strip(), tuple(calls)
+    return calls, pattern.sub("", text).strip() if calls else text
 
 
 def _logprobs(data: Any) -> tuple[TokenLogprob, ...] | None:

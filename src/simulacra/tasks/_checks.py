@@ -270,7 +270,8 @@ class EnvironmentCheck(BaseModel):
     type: Literal["environment"] = "environment"
 
     def gives_answer(self, text: str) -> bool:
-        return bool(text.strip())
+        # the outcome is in the environment, not in what the agent says
+        return False
 
     def evaluate(self, text: str) -> CheckResult:
         return CheckResult(passed=False, detail="an environment task is scored on its environment")

@@ -154,7 +154,8 @@ class LLMUser:
             self.unhelpful += 1
             self._frustrate(0.35)
             prefix = self.rng.choice(_REPEATED) + " " if was_repeat else ""
-        elif not answered and not asked:
+        elif not answered and not asked and not self.task.environment:
+            # (an agent acting on an environment may reply without an answer or question)
             self.unhelpful += 1
             self._frustrate(0.2)
         if self.unhelpful > self.persona.patience:

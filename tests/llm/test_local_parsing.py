@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import json
+
+from simulacra.llm._local import extract_tool_calls
+
+
+def test_template_tool_calls_are_split_from_text() -> None:
+    text = 'Checking.<tool_call>\n{"name": "get_order", "arguments": {"id": "O1"}}\n</tool_call>'
+    remaining, calls = extract_tool_calls(text)
+    assert remaining == "Checking."
+    assert [(c.name, json.loads(c.arguments)) for c in calls] == [("get_order", {"id": "O1"})]
+
+
+def test_fenced_json_counts_only_for_offered_tools() -> None:
+    text = '```json\n{"name": "cancel_order", "arguments": {"order_id": "O1"}}\n```'
+    assert extract_tool_calls(text, {"cancel_order"})[1][0].name == "cancel_order"
+    assert extract_tool_calls(text, {"get_order"}) == (text, ())
+    assert extract_tool_calls(text) == (text, ())
+
+
+def test_malformed_calls_are_left_as_text() -> None:
+    text = "<tool_call>{not json}</tool_call>"
+    assert extract_tool_calls(text) == (text, ())
