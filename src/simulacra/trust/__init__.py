@@ -1,0 +1,122 @@
+"""Trust: how far simulated people can be believed, and how to use them without bias.
+
+- rater fidelity: :func:`calibrate` measures synthetic raters against human labels
+  (agreement, leave-one-out agreement, kappa and alpha, bias, system ranking);
+- unbiased estimates: :func:`estimate` combines a few human labels with many synthetic
+  ones by prediction-powered inference;
+- what to label: :func:`select_items` picks the items where raters disagree most, and
+  :func:`ingest_annotations` reads the filled sheet back;
+- user realism: :func:`user_fidelity` compares a run's simulated users with real
+  conversations (the measures themselves are in :mod:`simulacra.stats._realism`).
+
+Names load on first use, so importing this package (and the command line) stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "Label": "simulacra.trust._labels",
+    "LabelSet": "simulacra.trust._labels",
+    "read_labels": "simulacra.trust._labels",
+    "CalibrationReport": "simulacra.trust._calibrate",
+    "RaterFidelity": "simulacra.trust._calibrate",
+    "SegmentFidelity": "simulacra.trust._calibrate",
+    "SystemRanking": "simulacra.trust._calibrate",
+    "calibrate": "simulacra.trust._calibrate",
+    "HumanSyntheticEstimate": "simulacra.trust._estimate",
+    "estimate": "simulacra.trust._estimate",
+    "required_human_items": "simulacra.trust._estimate",
+    "Selection": "simulacra.trust._select",
+    "annotation_rows": "simulacra.trust._select",
+    "ingest_annotations": "simulacra.trust._select",
+    "rank_items": "simulacra.trust._select",
+    "select_items": "simulacra.trust._select",
+    "vote_entropy": "simulacra.trust._select",
+    "Corpus": "simulacra.trust._corpus",
+    "read_conversations": "simulacra.trust._corpus",
+    "run_corpus": "simulacra.trust._corpus",
+    "user_fidelity": "simulacra.trust._fidelity",
+    "write_fidelity": "simulacra.trust._fidelity",
+    "RealismComparison": "simulacra.stats._realism",
+    "compare_realism": "simulacra.stats._realism",
+    "realism_features": "simulacra.stats._realism",
+    "realism_index": "simulacra.stats._realism",
+    "feature_similarity": "simulacra.stats._realism",
+    "DIMENSIONS": "simulacra.stats._realism",
+}
+
+__all__ = [
+    "DIMENSIONS",
+    "CalibrationReport",
+    "Corpus",
+    "HumanSyntheticEstimate",
+    "Label",
+    "LabelSet",
+    "RaterFidelity",
+    "RealismComparison",
+    "SegmentFidelity",
+    "Selection",
+    "SystemRanking",
+    "annotation_rows",
+    "calibrate",
+    "compare_realism",
+    "estimate",
+    "feature_similarity",
+    "ingest_annotations",
+    "rank_items",
+    "read_conversations",
+    "read_labels",
+    "realism_features",
+    "realism_index",
+    "required_human_items",
+    "run_corpus",
+    "select_items",
+    "user_fidelity",
+    "vote_entropy",
+    "write_fidelity",
+]
+
+if TYPE_CHECKING:
+    from simulacra.stats._realism import (
+        DIMENSIONS,
+        RealismComparison,
+        compare_realism,
+        feature_similarity,
+        realism_features,
+        realism_index,
+    )
+    from simulacra.trust._calibrate import (
+        CalibrationReport,
+        RaterFidelity,
+        SegmentFidelity,
+        SystemRanking,
+        calibrate,
+    )
+    from simulacra.trust._corpus import Corpus, read_conversations, run_corpus
+    from simulacra.trust._estimate import HumanSyntheticEstimate, estimate, required_human_items
+    from simulacra.trust._fidelity import user_fidelity, write_fidelity
+    from simulacra.trust._labels import Label, LabelSet, read_labels
+    from simulacra.trust._select import (
+        Selection,
+        annotation_rows,
+        ingest_annotations,
+        rank_items,
+        select_items,
+        vote_entropy,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simulacra.trust' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

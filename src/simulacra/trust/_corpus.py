@@ -1,0 +1,145 @@
+"""Loading conversations: a corpus of real chats, or a run directory's episodes.
+
+A corpus file is JSONL, one conversation per line, either a bare list of messages or an
+object with ``messages`` (and optionally ``id`` and ``metadata``). A message is
+``{"role": ..., "content": ...}``; ``{"from": ..., "value": ...}`` is accepted too, and
+so is content given as a list of ``{"type": "text", "text": ...}`` parts. Roles
+``human`` and ``gpt``/``bot``/``model`` are read as ``user`` and ``assistant``; other
+roles (system, tool) are kept and ignored by the measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulacra.errors import ConfigError, RunError
+from simulacra.trust._io import read_jsonl_values
+
+Message = dict[str, str]
+
+_ROLE_ALIASES = {
+    "human": "user",
+    "user": "user",
+    "assistant": "assistant",
+    "gpt": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+    "chatbot": "assistant",
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Corpus:
+    """Conversations from one source; ``skipped`` had no user turn and are left out."""
+
+    conversations: list[list[Message]]
+    ids: list[str]
+    source: str
+    skipped: int = 0
+
+
+def _content(value: Any, where: str, source: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = []
+        for part in value:
+            if isinstance(part, Mapping) and isinstance(part.get("text"), str):
+                parts.append(part["text"])
+            elif isinstance(part, str):
+                parts.append(part)
+        return "\n".join(parts)
+    if value is None:
+        return ""
+    raise ConfigError(f"message content must be text, got {value!r}", source=source, field=where)
+
+
+def _message(raw: Any, number: int, index: int, source: str) -> Message:
+    where = f"line {number}, message {index}"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"a message must be an object with role and content, got {raw!r}",
+            source=source,
+            field=where,
+        )
+    role = raw.get("role", raw.get("from"))
+    if not isinstance(role, str) or not role.strip():
+        raise ConfigError("message has no role", source=source, field=where)
+    content = raw["content"] if "content" in raw else raw.get("value")
+    normalised = role.strip().lower()
+    return {
+        "role": _ROLE_ALIASES.get(normalised, normalised),
+        "content": _content(content, where, source),
+    }
+
+
+def read_conversations(path: str | Path) -> Corpus:
+    """Read a JSONL corpus of conversations, validating every line and message."""
+    file = Path(path)
+    source = str(file)
+    conversations: list[list[Message]] = []
+    ids: list[str] = []
+    skipped = 0
+    for number, value in read_jsonl_values(file):
+        if isinstance(value, Mapping):
+            raw = value.get("messages", value.get("conversation"))
+            identifier = value.get("id")
+        else:
+            raw, identifier = value, None
+        if not isinstance(raw, list):
+            raise ConfigError(
+                "expected a list of messages, or an object with a 'messages' list",
+                source=source,
+                field=f"line {number}",
+            )
+        messages = [_message(m, number, i, source) for i, m in enumerate(raw, start=1)]
+        if not any(m["role"] == "user" and m["content"].strip() for m in messages):
+            skipped += 1
+            continue
+        conversations.append(messages)
+        ids.append(str(identifier) if identifier is not None else f"line-{number}")
+    if not conversations:
+        raise ConfigError("no conversation with a user turn in this file", source=source)
+    return Corpus(conversations=conversations, ids=ids, source=source, skipped=skipped)
+
+
+def run_corpus(run_dir: str | Path) -> Corpus:
+    """The conversations of a run directory's episodes (those with a user turn)."""
+    from simulacra.runs._store import EPISODES, read_episodes
+
+    directory = Path(run_dir)
+    if not (directory / EPISODES).exists():
+        raise RunError(f"{directory}: no {EPISODES} here; is this a run directory?")
+    conversations: list[list[Message]] = []
+    ids: list[str] = []
+    skipped = 0
+    for episode in read_episodes(directory):
+        messages = [
+            {"role": str(m.get("role", "")), "content": str(m.get("content") or "")}
+            for m in episode.get("messages") or []
+            if isinstance(m, Mapping)
+        ]
+        if not any(m["role"] == "user" and m["content"].strip() for m in messages):
+            skipped += 1
+            continue
+        conversations.append(messages)
+        ids.append(str(episode.get("id", "")))
+    if not conversations:
+        raise RunError(f"{directory}: no episode with a user turn")
+    return Corpus(conversations=conversations, ids=ids, source=str(directory), skipped=skipped)
+
+
+def run_episodes(run_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """A run directory's episodes by id (for responses and system names)."""
+    from simulacra.runs._store import EPISODES, read_episodes
+
+    directory = Path(run_dir)
+    if not (directory / EPISODES).exists():
+        raise RunError(f"{directory}: no {EPISODES} here; is this a run directory?")
+    return {str(e.get("id")): e for e in read_episodes(directory)}
+
+
+__all__ = ["Corpus", "read_conversations", "run_corpus", "run_episodes"]
