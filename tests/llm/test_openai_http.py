@@ -117,3 +117,40 @@ def test_retry_after_header_forms() -> None:
     assert parse_retry_after(None) is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0
     assert parse_retry_after("soon") is None
+
+
+async def test_http_target_and_key_never_written(
+    fake_server: FakeOpenAIServer, tmp_path, monkeypatch
+) -> None:
+    """An app behind an OpenAI-compatible endpoint as the target; its key stays in memory."""
+    import simulacra
+    from simulacra.runs import parse_config
+
+    monkeypatch.setenv("APP_KEY", "sk-very-secret-999")
+    config = parse_config(
+        {
+            "name": "http",
+            "output_dir": str(tmp_path),
+            "models": {"echo": {"backend": "scripted", "function": "targets_for_tests:echo_plan"}},
+            "user": {"model": "echo"},
+            "target": {
+                "type": "http",
+                "base_url": fake_server.base_url,
+                "model_id": "my-app",
+                "api_key_env": "APP_KEY",
+            },
+            "personas": {"builtin": ["polite-professional"]},
+            "tasks": {"suite": "everyday", "ids": ["pancakes-scale"]},
+            "max_turns": 2,
+        }
+    )
+    result = await simulacra.arun(config)
+    episode = result.episodes()[0]
+    assert episode.status == "ok" and episode.messages[1]["content"].startswith("Noted")
+    sent = fake_server.state.requests[0]
+    assert (
+        sent["model"] == "my-app" and sent["messages"][0]["role"] == "user"
+    )  # no system prompt added
+    assert fake_server.state.headers_seen[0]["authorization"] == "Bearer sk-very-secret-999"
+    for path in result.run_dir.iterdir():
+        assert "sk-very-secret-999" not in path.read_text()
