@@ -16,6 +16,7 @@ install:
 
 install-dev:
 	$(PIP) install -e '.[local,dev]'
+	bash scripts/ensure-chromium.sh
 
 demo: install
 	$(PYTHON) -m simulacra demo

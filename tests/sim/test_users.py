@@ -178,7 +178,7 @@ def test_length_follows_verbosity() -> None:
     wordy = Persona(name="w", background="x", verbosity=1.0)
     short = statistics.median(length_target(terse, rng) for _ in range(500))
     long = statistics.median(length_target(wordy, rng) for _ in range(500))
-    assert 4 <= short <= 6 and 30 <= long <= 36
+    assert 5 <= short <= 7 and 50 <= long <= 62
     calm = statistics.mean(length_target(wordy, rng) for _ in range(500))
     angry = statistics.mean(length_target(wordy, rng, frustration=1.0) for _ in range(500))
     assert angry < 0.7 * calm

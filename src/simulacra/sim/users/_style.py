@@ -33,10 +33,12 @@ _SHORTHAND = [
 def length_target(persona: Persona, rng: random.Random, *, frustration: float = 0.0) -> int:
     """Words for the next turn: log-normal around a median set by verbosity.
 
-    Verbosity 0 gives a median of about 5 words, 0.35 about 15, 1 about 33; frustration
-    shortens turns (up to 40% at full frustration).
+    Verbosity 0 gives a median of about 6 words, 0.3 about 21, 1 about 56; frustration
+    shortens turns (up to 40% at full frustration). Small models write shorter than
+    asked, so the targets sit above the turn lengths they produce (real users' median is
+    about 17 words).
     """
-    median = 5.0 + 28.0 * persona.verbosity
+    median = 6.0 + 50.0 * persona.verbosity
     words = median * math.exp(rng.gauss(0.0, 0.45)) * (1.0 - 0.4 * frustration)
     return max(2, min(90, round(words)))
 
