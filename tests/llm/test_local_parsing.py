@@ -22,3 +22,10 @@ def test_fenced_json_counts_only_for_offered_tools() -> None:
 def test_malformed_calls_are_left_as_text() -> None:
     text = "<tool_call>{not json}</tool_call>"
     assert extract_tool_calls(text) == (text, ())
+
+
+def test_bare_json_call_for_an_offered_tool() -> None:
+    text = 'Let me look. {"name": "find_user", "arguments": {"email": "a@b.c"}}\n```'
+    remaining, calls = extract_tool_calls(text, {"find_user"})
+    assert [c.name for c in calls] == ["find_user"] and remaining == "Let me look."
+    assert extract_tool_calls('{"name": "other"}', {"find_user"}) == ('{"name": "other"}', ())

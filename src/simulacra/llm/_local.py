@@ -194,7 +194,38 @@ def extract_tool_calls(
     calls, remaining = _calls_in(text, _TOOL_CALL, None)
     if not calls and names:
         calls, remaining = _calls_in(text, _JSON_FENCE, names)
+    if not calls and names:
+        calls, remaining = _bare_calls(text, names)
     return (remaining, tuple(calls)) if calls else (text, ())
+
+
+def _bare_calls(text: str, names: set[str]) -> tuple[list[ToolCall], str]:
+    """JSON objects naming an offered tool anywhere in the text (no tags, no fence)."""
+    decoder = json.JSONDecoder()
+    calls: list[ToolCall] = []
+    spans: list[tuple[int, int]] = []
+    index = text.find("{")
+    while index != -1:
+        try:
+            payload, end = decoder.raw_decode(text, index)
+        except ValueError:
+            index = text.find("{", index + 1)
+            continue
+        if isinstance(payload, dict) and payload.get("name") in names:
+            arguments = payload.get("arguments", payload.get("parameters", {}))
+            calls.append(
+                ToolCall(
+                    id=f"call_{len(calls)}",
+                    name=str(payload["name"]),
+                    arguments=arguments if isinstance(arguments, str) else json.dumps(arguments),
+                )
+            )
+            spans.append((index, end))
+        index = text.find("{", end if isinstance(payload, dict) else index + 1)
+    remaining = text
+    for start, end in reversed(spans):
+        remaining = remaining[:start] + remaining[end:]
+    return calls, remaining.replace("```json", "").replace("```", "").strip()
 
 
 def _calls_in(
