@@ -1,0 +1,614 @@
+"""The data preparation of reports, without a browser."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import math
+import re
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import simulacra.report as report
+from conftest import XSS, Runs, episode, persona, task, write_jsonl
+from simulacra.errors import RunError
+from simulacra.report import ReportOptions, build_payload, build_report, load_run, render_html
+from simulacra.report._fidelity import fidelity_section
+from simulacra.report._payload import FIELDS, encode_chunks, outcome
+from simulacra.report._safe import clean, estimate, script_json, shorten
+
+
+def rows_of(part: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(zip(FIELDS, row, strict=True)) for row in part["rows"]]
+
+
+def decode(encoding: str, text: str) -> Any:
+    if encoding == "gzip":
+        return json.loads(gzip.decompress(base64.b64decode(text)))
+    return json.loads(text)
+
+
+# --- the public surface ------------------------------------------------------------------
+
+
+def test_exports_resolve() -> None:
+    assert sorted(report.__all__) == report.__all__
+    for name in report.__all__:
+        assert getattr(report, name) is not None
+    with pytest.raises(AttributeError):
+        _ = report.no_such_name
+
+
+# --- safe embedding ----------------------------------------------------------------------
+
+
+def test_script_json_cannot_close_the_script_element() -> None:
+    data = {"text": XSS, "key</script>": "\u2028\u2029"}
+    text = script_json(data)
+    for bad in ("<", ">", "&", "\u2028", "\u2029"):
+        assert bad not in text
+    assert json.loads(text) == data
+
+
+def test_clean_makes_json_ready_values() -> None:
+    value = {"nan": math.nan, "inf": -math.inf, 1: (1, 2), "deep": [[[[]]]], "obj": object}
+    cleaned = clean(value)
+    assert cleaned["nan"] is None and cleaned["inf"] is None
+    assert cleaned["1"] == [1, 2]
+    assert isinstance(cleaned["obj"], str)
+    deep: Any = []
+    for _ in range(100):
+        deep = [deep]
+    json.dumps(clean(deep), allow_nan=False)
+
+
+def test_shorten_says_how_much_was_cut() -> None:
+    assert shorten("abc", 5) == "abc"
+    assert shorten("x" * 10, 4) == "xxxx… [6 more characters]"
+
+
+def test_estimate_accepts_estimate_dicts_and_numbers_only() -> None:
+    assert estimate({"value": 0.5, "low": 0.4, "high": None, "n": 3}) == {
+        "value": 0.5,
+        "low": 0.4,
+        "high": None,
+        "n": 3,
+    }
+    assert estimate(0.3) == {"value": 0.3, "low": None, "high": None}
+    assert estimate(True) is None
+    assert estimate("0.5") is None
+    assert estimate({"value": "high"}) is None
+    assert estimate({"low": 1}) is None
+
+
+# --- reading run directories -------------------------------------------------------------
+
+
+def test_load_requires_a_run_directory(tmp_path: Path) -> None:
+    with pytest.raises(RunError, match="no such directory"):
+        load_run(tmp_path / "missing")
+    with pytest.raises(RunError, match=r"no episodes\.jsonl"):
+        load_run(tmp_path)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RunError, match="not a directory"):
+        load_run(tmp_path / "file")
+
+
+def test_load_uses_summary_json_when_it_matches(runs: Runs) -> None:
+    run = load_run(runs.rich())
+    assert run.summary_source == "file"
+    assert run.summary["pass_hat_k"]["2"]["value"] == 0.35
+    assert run.name == "rich"
+    assert len(run.feedback) > 0 and run.fidelity is not None and run.feedback_summary is not None
+
+
+def test_load_computes_a_missing_or_stale_summary(runs: Runs) -> None:
+    path = runs.minimal()
+    run = load_run(path)
+    assert run.summary_source == "computed"
+    assert run.summary["episodes"] == 2
+    (path / "summary.json").write_text(json.dumps({"episodes": 1, "run": "older", "tokens": 5}))
+    run = load_run(path)
+    assert run.summary_source == "stale"
+    assert run.summary["episodes"] == 2 and run.summary["complete"] is False
+    assert run.name == "older"
+
+
+def test_load_notes_unreadable_optional_files(runs: Runs) -> None:
+    path = runs.minimal()
+    (path / "summary.json").write_text("{not json")
+    (path / "fidelity.json").write_text("[1, 2]")
+    (path / "feedback.jsonl").write_text('{"kind": "rubric"}\nnot json\n{"torn": ')
+    run = load_run(path)
+    assert run.summary_source == "computed"
+    assert any("summary.json" in w for w in run.warnings)
+    assert any("fidelity.json" in w for w in run.warnings)
+    assert run.fidelity is None
+    assert run.feedback == [{"kind": "rubric"}]
+
+
+def test_malformed_episodes_do_not_break_the_payload(runs: Runs) -> None:
+    good = episode("odd", persona("p", "P"), task("t"))
+    odd = [
+        good,
+        {"id": "bare"},
+        {
+            "id": "strange",
+            "persona": "not a dict",
+            "task": ["nor", "this"],
+            "messages": [
+                "just a string",
+                {"role": "assistant", "content": [{"type": "text", "text": "parts"}, {"image": 1}]},
+                {"content": None, "tool_calls": "nope", "meta": "text"},
+            ],
+            "score": float("nan"),
+            "success": "yes",
+            "user_turns": "three",
+            "usage": {"user": "none", "target": {"total_tokens": "x"}},
+            "guard_events": ["text", {"guard": None}],
+            "extra": {"deep": {"deeper": [float("inf")]}},
+            "unknown": {"future": True},
+        },
+    ]
+    path = runs.write("odd", odd, summary=None)
+    run = load_run(path)
+    payload = build_payload([run])
+    part = payload.data["runs"][0]
+    rows = rows_of(part)
+    assert [r["id"] for r in rows] == [good["id"], "bare", "strange"]
+    assert rows[2]["outcome"] == "unscored" and rows[2]["tokens"] == 0 and rows[2]["turns"] == 0
+    details = decode(part["encoding"], payload.chunks["a"][0])
+    assert details[2]["messages"][0] == {"role": "?", "content": "just a string"}
+    assert details[2]["messages"][1]["content"] == 'parts\n{"image":1}'
+    json.dumps(payload.data, allow_nan=False)
+    render_html(payload)
+
+
+def test_a_run_without_episodes_yet(runs: Runs) -> None:
+    path = runs.write("empty", [], summary=None)
+    payload = build_payload([load_run(path)])
+    part = payload.data["runs"][0]
+    assert part["rows"] == [] and part["summary"]["episodes"] == 0
+    assert payload.chunks["a"] == []
+    assert "report-data" in render_html(payload)
+
+
+def test_outcomes() -> None:
+    assert outcome({"status": "error", "success": True}) == "error"
+    assert outcome({"success": True}) == "success"
+    assert outcome({"success": False, "score": 1.0}) == "failure"
+    assert outcome({"score": 1.0}) == "success"
+    assert outcome({"score": 0.5}) == "failure"
+    assert outcome({}) == "unscored"
+
+
+# --- the payload -------------------------------------------------------------------------
+
+
+def test_rows_and_tables(runs: Runs) -> None:
+    run = load_run(runs.rich())
+    part = build_payload([run]).data["runs"][0]
+    assert len(part["personas"]) == 3 and len(part["tasks"]) == 3
+    rows = rows_of(part)
+    assert len(rows) == len(run.episodes) == 18
+    first = rows[0]
+    assert part["personas"][first["persona"]]["name"] == "novice-nora"
+    assert first["preview"] == "Where is order 17?"
+    assert first["tokens"] == 370
+    assert first["feedback"] == 5  # two pairwise sides, rubric, critique, new kind
+    assert first["signals"] == 2
+    assert (
+        rows[1]["guards"] == 2
+        and rows[1]["fallbacks"] == 1
+        and rows[1]["guard_kinds"] == ["role_drift"]
+    )
+    assert rows[-1]["outcome"] == "error" and rows[-1]["error"].startswith("ModelError")
+
+
+def test_config_never_shows_secrets(runs: Runs) -> None:
+    run = load_run(runs.rich())
+    text = json.dumps(build_payload([run]).data)
+    for secret in ("secret", "SECRET_KEY_ENV", "Authorization", "example.invalid"):
+        assert secret not in text
+    part = build_payload([run]).data["runs"][0]
+    assert part["config"]["models"] == {"m": {"backend": "openai", "model": "gpt-test"}}
+
+
+def test_breakdowns_by_persona_attributes(runs: Runs) -> None:
+    run = load_run(runs.rich())
+    part = build_payload([run]).data["runs"][0]
+    persona_keys = {b["key"]: b for b in part["breakdowns"]["persona"]}
+    assert {"persona", "expertise", "patience", "verbosity", "tags"} <= set(persona_keys)
+    assert "language" not in persona_keys  # one group only
+    expertise = persona_keys["expertise"]["groups"]
+    assert [g["label"] for g in expertise] == ["novice", "intermediate", "expert"]
+    scored = [e for e in run.episodes if e["status"] == "ok"]
+    novice = [e["score"] for e in scored if e["persona"]["expertise"] == "novice"]
+    assert expertise[0]["n"] == len(novice)
+    assert expertise[0]["value"] == pytest.approx(sum(novice) / len(novice))
+    assert expertise[0]["low"] is not None and expertise[0]["low"] <= expertise[0]["value"]
+    verbosity = [g["label"] for g in persona_keys["verbosity"]["groups"]]
+    assert verbosity == ["terse", "moderate", "verbose"]
+    task_keys = {b["key"]: b for b in part["breakdowns"]["task"]}
+    assert task_keys["suite"]["source"] == "summary"  # summary.by_suite is used as given
+    assert [g["value"] for g in task_keys["suite"]["groups"]] == [0.7, 0.4]
+
+
+def test_pass_hat_k_from_summary_or_from_repeats(runs: Runs) -> None:
+    part = build_payload([load_run(runs.rich())]).data["runs"][0]
+    assert part["pass_hat_k"]["source"] == "summary"
+    assert [p["k"] for p in part["pass_hat_k"]["points"]] == [1, 2]
+    from simulacra.runs import summarize
+
+    episodes = runs.rich_episodes("bare", flip=True)
+    older = summarize(episodes)  # as written before summaries had pass^k
+    del older["pass_hat_k"]
+    bare = runs.write("bare", episodes, summary=older)
+    second = build_payload([load_run(bare)]).data["runs"][0]
+    assert second["pass_hat_k"]["source"] == "episodes"
+    points = second["pass_hat_k"]["points"]
+    assert [p["k"] for p in points] == [1, 2]
+    assert points[1]["value"] <= points[0]["value"]
+    assert build_payload([load_run(runs.minimal())]).data["runs"][0]["pass_hat_k"] is None
+
+
+def test_extra_metrics_only_when_present(runs: Runs) -> None:
+    rich = build_payload([load_run(runs.rich())]).data["runs"][0]
+    assert [m["key"] for m in rich["extra_metrics"]] == [
+        "aptitude",
+        "unreliability",
+        "multi_turn_drop",
+    ]
+    minimal = build_payload([load_run(runs.minimal())]).data["runs"][0]
+    assert minimal["extra_metrics"] == []
+    assert minimal["feedback"] is None and minimal["fidelity"] is None
+
+
+def test_feedback_section(runs: Runs) -> None:
+    from simulacra.stats import position_bias, win_rate
+
+    run = load_run(runs.rich())
+    fb = build_payload([run]).data["runs"][0]["feedback"]
+    assert fb["kinds"]["pairwise"] == 12 and fb["kinds"]["brand-new-kind"] == 1
+    assert fb["raters"] == 6
+    verdicts = [i["verdict"] for i in run.feedback if i["kind"] == "pairwise" and i["verdict"]]
+    assert fb["wins"][0]["overall"]["value"] == pytest.approx(
+        win_rate(verdicts, resamples=1000).value
+    )
+    assert fb["wins"][0]["source"] == "feedback"
+    assert fb["wins"][0]["lc"]["win_rate"]["value"] == 0.55  # from the summary
+    assert fb["wins"][0]["verdicts"] == {"A": 6, "B": 2, "tie": 2}
+    assert len(fb["wins"][0]["by_rater"]) == 2
+    bias = {b["key"]: b for b in fb["bias"]}
+    assert bias["position_bias"]["value"] == 0.62 and bias["verbosity_bias"]["value"] == 0.58
+    assert fb["swap"]["consistency"]["value"] == 0.7
+    assert [a["label"] for a in fb["agreement"]] == ["cohen kappa", "krippendorff alpha"]
+    assert [o["label"] for o in fb["other"]] == ["unknown extra"]
+    assert fb["rubric"][0]["label"] == "helpfulness" and fb["rubric"][0]["mean"] == 3
+    assert fb["signals"] == [{"label": "rephrase", "n": 1}, {"label": "frustration", "n": 1}]
+    # without the summary, the diagnostics are computed from the items
+    (run.path / "feedback_summary.json").unlink()
+    fb = build_payload([load_run(run.path)]).data["runs"][0]["feedback"]
+    pairs = [i for i in run.feedback if i["kind"] == "pairwise" and i["verdict"]]
+    expected = position_bias(
+        [i["verdict"] for i in pairs], [i["first_shown"] for i in pairs], resamples=1000
+    )
+    assert {b["key"]: b for b in fb["bias"]}["position_bias"]["value"] == pytest.approx(
+        expected.value
+    )
+    assert fb["swap"]["n"] == 5
+    assert fb["wins"][0]["lc"] is not None and fb["agreement"] == []
+
+
+def test_feedback_labels_sides_by_target(runs: Runs) -> None:
+    path = runs.rich()
+    lines = (path / "episodes.jsonl").read_text().splitlines()
+    episodes = [json.loads(line) for line in lines]
+    for index, item in enumerate(episodes):
+        item["target"] = "model-a" if index % 2 == 0 else "model-b"
+    write_jsonl(path / "episodes.jsonl", episodes)
+    fb = build_payload([load_run(path)]).data["runs"][0]["feedback"]
+    assert (fb["wins"][0]["label_a"], fb["wins"][0]["label_b"]) == ("model-a", "model-b")
+
+
+def test_feedback_summary_by_pairing(runs: Runs) -> None:
+    """The layout ``simulacra judge`` writes: win rates per pairing, diagnostics under bias."""
+    path = runs.rich()
+    episodes = load_run(path).episodes
+    ids = [e["id"] for e in episodes]
+    items = []
+    for number, pairing in enumerate(["repeats"] * 4 + ["reference"] * 3):
+        items.append(
+            {
+                "item_id": f"{pairing}:{number}",
+                "kind": "pairwise",
+                "rater": "llm",
+                "confidence": None,
+                "verdict": "A" if number % 3 else "B",
+                "first_shown": "A",
+                "len_a": 30 + number,
+                "len_b": 40,
+                "episode_a": ids[number],
+                "episode_b": ids[number + 1],
+                "pairing": pairing,
+                "orders": [
+                    {"first_shown": "A", "verdict": "A"},
+                    {"first_shown": "B", "verdict": "B"},
+                ],
+            }
+        )
+    items.append(
+        {
+            "item_id": "episode:x",
+            "kind": "critique",
+            "rater": "critique",
+            "episode": ids[0],
+            "strengths": ["Correct."],
+            "weaknesses": ["Terse."],
+            "suggestion": "Show the working.",
+        }
+    )
+    estimate_ = {"value": 0.75, "low": 0.25, "high": 1.0, "n": 4, "level": 0.95}
+    summary = {
+        "run": "rich",
+        "judgements": {"pairwise": 7, "critique": 1},
+        "raters": {"llm": {"model": "judge", "weight": 1.0}},
+        "pairwise": {
+            "reference": {
+                "items": 3,
+                "wins_a": 2,
+                "wins_b": 1,
+                "ties": 0,
+                "win_rate": estimate_,
+                "length_controlled": {"win_rate": {**estimate_, "value": 0.7}, "beta1": estimate_},
+            },
+            "repeats": {
+                "items": 4,
+                "win_rate": {**estimate_, "value": 0.5},
+                "length_controlled": None,
+            },
+        },
+        "bias": {
+            "position": {
+                "first_position_win_rate": {**estimate_, "value": 0.9},
+                "swap_consistency": None,
+            },
+            "verbosity": {
+                "longer_wins": None,
+                "longer_wins_any_correctness": {**estimate_, "value": 0.6},
+                "length_coefficient": {**estimate_, "value": 3.6},
+            },
+            "self_preference": {"own_side_win_rate": None, "difference": None, "note": "none"},
+            "agreement": {"items": 6, "krippendorff_alpha": 0.8, "percent_agreement": 0.9},
+        },
+        "implicit": {"by_episode": {str(n): ["rephrase"] for n in range(5000)}},
+    }
+    write_jsonl(path / "feedback.jsonl", items)
+    (path / "feedback_summary.json").write_text(json.dumps(summary))
+    fb = build_payload([load_run(path)]).data["runs"][0]["feedback"]
+    wins = {w["pairing"]: w for w in fb["wins"]}
+    assert set(wins) == {"reference", "repeats"}
+    assert (
+        wins["reference"]["overall"]["value"] == 0.75 and wins["reference"]["source"] == "summary"
+    )
+    assert wins["reference"]["lc"]["win_rate"]["value"] == 0.7
+    assert wins["reference"]["verdicts"] == {"A": 2, "B": 1}
+    assert wins["repeats"]["overall"]["value"] == 0.5
+    assert wins["repeats"]["lc"] is not None  # computed from the items
+    bias = {b["key"]: b["value"] for b in fb["bias"]}
+    assert bias == {"position_bias": 0.9, "verbosity_bias": 0.6}
+    assert fb["swap"]["consistency"]["value"] == 0.0 and fb["swap"]["n"] == 7  # from the orders
+    assert {a["label"] for a in fb["agreement"]} == {
+        "items",
+        "krippendorff alpha",
+        "percent agreement",
+    }
+    assert [o["label"] for o in fb["other"]] == ["bias · verbosity · length coefficient"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {
+            "overall": 72.5,
+            "ceiling": {"value": 90, "low": 85, "high": 94},
+            "dimensions": {
+                "acts": {
+                    "features": {"reveal": {"simulated": 0.3, "human": 0.4, "similarity": 0.9}}
+                }
+            },
+        },
+        {
+            "index": {"value": 72.5},
+            "dimensions": [
+                {
+                    "name": "acts",
+                    "similarity": 80,
+                    "features": [
+                        {"name": "reveal", "simulated": 0.3, "human": 0.4, "similarity": 90}
+                    ],
+                }
+            ],
+        },
+        {
+            "overall": {"index": 72.5},
+            "acts": {"reveal": {"simulated": 0.3, "human": 0.4, "similarity": 0.9}},
+        },
+    ],
+)
+def test_fidelity_shapes(data: dict[str, Any]) -> None:
+    section = fidelity_section(data)
+    assert section is not None
+    assert section["overall"]["value"] == pytest.approx(0.725)  # on a 0-1 scale
+    (dimension,) = section["dimensions"]
+    assert dimension["name"] == "acts"
+    (feature,) = dimension["features"]
+    assert feature["name"] == "reveal" and feature["similarity"]["value"] == pytest.approx(0.9)
+
+
+def test_fidelity_in_the_layout_of_the_fidelity_command(runs: Runs) -> None:
+    section = build_payload([load_run(runs.rich())]).data["runs"][0]["fidelity"]
+    assert section["overall"]["value"] == pytest.approx(0.725)
+    assert section["ceiling"]["value"] == pytest.approx(0.9)
+    turn_length = section["dimensions"][0]
+    assert turn_length["score"]["value"] == pytest.approx(0.65)
+    assert turn_length["ceiling"]["value"] == pytest.approx(0.88)
+    assert [f["name"] for f in section["dimensions"][1]["features"]] == ["act mix", "no data"]
+    assert section["dimensions"][1]["features"][1]["similarity"] is None
+    assert section["distributions"] == [
+        {
+            "name": "words_per_turn",
+            "values": {"wasserstein": 2.1, "ks_statistic": 0.3, "ks_pvalue": 0.01},
+        }
+    ]
+    assert {"label": "conversations (human)", "value": 120} in section["counts"]
+    assert section["classifier"] == "a test classifier"
+
+
+def test_fidelity_without_anything_to_show() -> None:
+    assert fidelity_section(None) is None
+    assert fidelity_section({}) is None
+    assert fidelity_section({"dimensions": {"x": 3}, "comment": "nothing"}) is None
+
+
+def test_chunks_round_trip_in_both_encodings(runs: Runs) -> None:
+    run = load_run(runs.rich())
+    details = [{"messages": [{"role": "user", "content": text}]} for text in XSS * 30]
+    for compress in (False, True):
+        encoding, chunks = encode_chunks(details, ReportOptions(chunk_size=40, compress=compress))
+        assert encoding == ("gzip" if compress else "json")
+        assert len(chunks) == 6
+        decoded = [d for chunk in chunks for d in decode(encoding, chunk)]
+        assert decoded == details
+        for chunk in chunks:
+            assert "<" not in chunk and "\u2028" not in chunk
+    payload = build_payload([run], options=ReportOptions(chunk_size=5))
+    assert payload.data["runs"][0]["chunks"] == 4 and len(payload.chunks["a"]) == 4
+
+
+def test_long_messages_are_cut(runs: Runs) -> None:
+    who, what = persona("p", "P"), task("t")
+    long = episode("long", who, what, messages=[{"role": "assistant", "content": "x" * 500}])
+    run = load_run(runs.write("long", [long]))
+    payload = build_payload([run], options=ReportOptions(max_message_chars=100, preview_chars=20))
+    part = payload.data["runs"][0]
+    assert len(rows_of(part)[0]["preview"]) == 20
+    (detail,) = decode(part["encoding"], payload.chunks["a"][0])
+    assert detail["messages"][0]["content"].endswith("… [400 more characters]")
+
+
+def test_comparison_matches_persona_task_repeat(runs: Runs) -> None:
+    a, b = load_run(runs.rich()), load_run(runs.second())
+    compare = build_payload([a, b]).data["compare"]
+    assert len(compare["pairs"]) == 18 and compare["unmatched_a"] == compare["unmatched_b"] == 0
+    for ia, ib in compare["pairs"]:
+        ea, eb = a.episodes[ia], b.episodes[ib]
+        assert (ea["persona"]["name"], ea["task"]["id"], ea["repeat"]) == (
+            eb["persona"]["name"],
+            eb["task"]["id"],
+            eb["repeat"],
+        )
+    counts = compare["counts"]
+    expected = {"both": 0, "a_only": 0, "b_only": 0, "neither": 0, "other": 0}
+    diffs = []
+    for ia, ib in compare["pairs"]:
+        sa, sb = a.episodes[ia]["success"], b.episodes[ib]["success"]
+        if sa is None or sb is None:
+            expected["other"] += 1
+            continue
+        diffs.append(float(sb) - float(sa))
+        key = (
+            "both"
+            if sa and sb
+            else "neither"
+            if not sa and not sb
+            else "a_only"
+            if sa
+            else "b_only"
+        )
+        expected[key] += 1
+    assert counts == expected
+    assert compare["difference"]["value"] == pytest.approx(sum(diffs) / len(diffs))
+
+
+def test_comparison_with_partial_overlap(runs: Runs) -> None:
+    a = load_run(runs.rich())
+    b = load_run(runs.minimal())
+    compare = build_payload([a, b]).data["compare"]
+    assert len(compare["pairs"]) == 2
+    assert compare["unmatched_a"] == 16 and compare["unmatched_b"] == 0
+
+
+# --- the page ----------------------------------------------------------------------------
+
+
+def test_page_is_self_contained(runs: Runs) -> None:
+    from html.parser import HTMLParser
+
+    html = render_html(build_payload([load_run(runs.rich())]))
+    attributes: list[str] = []
+
+    class Attributes(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            attributes.extend(name for name, _ in attrs)
+
+    Attributes().feed(html)
+    assert attributes and not {"src", "href", "action", "srcset", "style", "background"} & set(
+        attributes
+    )
+    assert not [name for name in attributes if name.startswith("on")]
+    assert not re.search(r"@import|url\(", html)
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in html
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    assert policy
+    rules = unescape(policy.group(1))
+    assert "default-src 'none'" in rules
+    assert "script-src 'sha256-" in rules and "unsafe" not in rules
+
+
+def test_assets_cannot_end_their_elements() -> None:
+    from importlib import resources
+
+    assets = resources.files("simulacra.report") / "assets"
+    script = (assets / "report.js").read_text(encoding="utf-8")
+    style = (assets / "report.css").read_text(encoding="utf-8")
+    assert "</script" not in script.lower() and "<!--" not in script
+    assert "</style" not in style.lower()
+    assert "innerHTML" not in script and "outerHTML" not in script
+    assert "insertAdjacentHTML" not in script and "document.write" not in script
+    assert "eval(" not in script and "new Function" not in script
+
+
+def test_hostile_strings_are_escaped_in_the_html(runs: Runs) -> None:
+    html = render_html(build_payload([load_run(runs.hostile())]))
+    assert "<img" not in html and "onerror=alert" not in html.replace("onerror=alert(1)\\u003e", "")
+    assert html.count("<script") == html.count("</script>")
+    assert "<script>alert" not in html and "</script><script>alert(2)" not in html
+    title = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert title and "&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in title.group(1)
+    noscript = html[html.index("<noscript>") : html.index("</noscript>")]
+    assert "&lt;/script&gt;" in noscript
+
+
+def test_build_report_default_paths(runs: Runs) -> None:
+    rich, second = runs.rich(), runs.second()
+    assert build_report(rich) == rich / "report.html"
+    path = build_report(rich, second)
+    assert path == rich / "compare-second.html" and path.stat().st_size > 0
+
+
+def test_synthetic_run_is_deterministic(tmp_path: Path) -> None:
+    from simulacra.report._synthetic import synthetic_run
+
+    one = synthetic_run(tmp_path / "one", episodes=50, feedback=True, fidelity=True, name="s")
+    two = synthetic_run(tmp_path / "two", episodes=50, feedback=True, fidelity=True, name="s")
+    assert (one / "episodes.jsonl").read_bytes() == (two / "episodes.jsonl").read_bytes()
+    run = load_run(one)
+    assert run.summary_source == "file" and len(run.episodes) == 50
+    part = build_payload([run]).data["runs"][0]
+    assert part["feedback"]["wins"] and part["fidelity"] is not None
