@@ -7,13 +7,12 @@ and the text that drives the prompt (background, expertise, hidden preferences).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from simulacra._records import read_records, validation_message
 from simulacra.errors import ConfigError
 
 Expertise = Literal["novice", "intermediate", "expert"]
@@ -88,14 +87,6 @@ class Persona(BaseModel):
         return flat
 
 
-def _format_errors(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
-        parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts)
-
-
 def parse_personas(items: list[Any], *, source: str) -> list[Persona]:
     personas: list[Persona] = []
     seen: set[str] = set()
@@ -108,7 +99,7 @@ def parse_personas(items: list[Any], *, source: str) -> list[Persona]:
         except ValidationError as exc:
             name = item.get("name", "?")
             raise ConfigError(
-                _format_errors(exc), source=source, field=f"{where} ({name})"
+                validation_message(exc), source=source, field=f"{where} ({name})"
             ) from None
         if persona.name in seen:
             raise ConfigError(
@@ -122,33 +113,12 @@ def parse_personas(items: list[Any], *, source: str) -> list[Persona]:
 def load_personas(path: str | Path) -> list[Persona]:
     """Read personas from YAML (a list, or ``{personas: [...]}``) or JSONL (one per line)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read persona file ({exc.strerror})", source=str(path)) from None
-    items: list[Any]
-    if path.suffix == ".jsonl":
-        items = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(
-                    f"invalid JSON ({exc.msg})", source=str(path), field=f"line {number}"
-                ) from None
-    else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"invalid YAML ({exc})", source=str(path)) from None
-        if isinstance(data, dict) and "personas" in data:
-            data = data["personas"]
-        if not isinstance(data, list):
-            raise ConfigError("expected a list of personas", source=str(path))
-        items = data
-    return parse_personas(items, source=str(path))
+    data = read_records(path, what="persona file")
+    if isinstance(data, dict) and "personas" in data:
+        data = data["personas"]
+    if not isinstance(data, list):
+        raise ConfigError("expected a list of personas", source=str(path))
+    return parse_personas(data, source=str(path))
 
 
 def builtin_personas() -> list[Persona]:

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from simulacra._records import read_records
 from simulacra.errors import ConfigError
 from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
@@ -326,18 +326,7 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: str | None = 
 def load_config(path: str | Path) -> RunConfig:
     """Read a run config from YAML (safely: no tags, no code)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("config file not found", source=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config ({exc.strerror})", source=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise ConfigError(
-            f"invalid YAML: {getattr(exc, 'problem', exc)}", source=str(path), field=where
-        ) from None
+    if not path.exists():
+        raise ConfigError("config file not found", source=str(path))
+    data = read_records(path, what="config")
     return parse_config(data, source=str(path), base_dir=str(path.parent.resolve()))

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from simulacra._records import read_records, validation_message
 from simulacra.errors import ConfigError
 from simulacra.registry import Registry
 from simulacra.tasks._checks import Check, CheckResult, UnitTestCheck
@@ -140,12 +140,6 @@ class Task(BaseModel):
         return self.check.gives_answer(text)
 
 
-def _errors(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()
-    )
-
-
 def parse_tasks(data: Any, *, source: str, suite: str | None = None) -> list[Task]:
     """Tasks from ``{suite: name, tasks: [...]}`` or a bare list."""
     if isinstance(data, dict):
@@ -164,7 +158,7 @@ def parse_tasks(data: Any, *, source: str, suite: str | None = None) -> list[Tas
             task = Task.model_validate(item)
         except ValidationError as exc:
             where = f"task {index + 1} ({item.get('id', '?')})"
-            raise ConfigError(_errors(exc), source=source, field=where) from None
+            raise ConfigError(validation_message(exc), source=source, field=where) from None
         if task.id in seen:
             raise ConfigError(
                 f"duplicate task id {task.id!r}", source=source, field=f"task {index + 1}"
@@ -175,29 +169,9 @@ def parse_tasks(data: Any, *, source: str, suite: str | None = None) -> list[Tas
 
 
 def load_tasks(path: str | Path) -> list[Task]:
+    """Read tasks from YAML (``{suite, tasks}`` or a list) or JSONL (one per line)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read task file ({exc.strerror})", source=str(path)) from None
-    if path.suffix == ".jsonl":
-        import json
-
-        items = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    items.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ConfigError(
-                        f"invalid JSON ({exc.msg})", source=str(path), field=f"line {number}"
-                    ) from None
-        return parse_tasks(items, source=str(path))
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML ({exc})", source=str(path)) from None
-    return parse_tasks(data, source=str(path))
+    return parse_tasks(read_records(path, what="task file"), source=str(path))
 
 
 suites: Registry[Any] = Registry("task suite")
