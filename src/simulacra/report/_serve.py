@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -158,6 +159,13 @@ class ReportServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that closes a connection early is not an error worth a traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def host_allowed(self, host: str) -> bool:
         names = {self.host, "localhost", "127.0.0.1", "[::1]"}
