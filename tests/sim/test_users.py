@@ -226,3 +226,12 @@ async def test_default_population_looks_like_real_users() -> None:
     assert statistics.median(words) <= 17
     assert 0.08 < lower / turns < 0.5
     assert 0.1 < questions / turns < 0.6
+
+
+def test_pronoun_flip_is_role_drift() -> None:
+    from simulacra.sim.users._guards import role_drift
+
+    planned = "How much would making coffee at home save me in the first year?"
+    assert role_drift("Making coffee at home would save you money.", planned)
+    assert role_drift("how much would i save making coffee at home?", planned) is None
+    assert role_drift("can you tell me what coffee at home saves?", planned) is None

@@ -83,9 +83,13 @@ def role_drift(text: str, planned: str) -> str | None:
     match = _ASSISTANT_PHRASES.search(text)
     if match:
         return f"assistant-like phrase {match.group(0).strip()!r}"
-    owns = re.search(r"\b(?:my|i|i'm)\b", planned, re.I)
-    if owns and re.search(r"\byour\b", text, re.I) and not re.search(r"\byour\b", planned, re.I):
-        return "speaks of 'your' where the user means their own situation"
+    owns = re.search(r"\b(?:my|i|i'm|me)\b", planned, re.I)
+    addresses = re.search(r"\byou\b|\byour\b", planned, re.I)
+    if owns and not addresses:
+        if re.search(r"\byour\b", text, re.I):
+            return "speaks of 'your' where the user means their own situation"
+        if re.search(r"\byou\b", text, re.I) and not re.search(r"\b(?:my|i|i'm|me)\b", text, re.I):
+            return "speaks to the user about their situation instead of as the user"
     return None
 
 
