@@ -1,0 +1,198 @@
+"""Simulated raters: the feedback humans would give on conversations with an AI system.
+
+- pairwise preferences: :class:`LLMPairRater` (a prompted model), :class:`LearnedRater`
+  (a Bradley–Terry model on sentence embeddings, no LLM), :class:`FixedRater` (a
+  scripted rule), pooled into a crowd by :class:`RaterPool` (rater draw, order
+  randomisation, both-orders judging, label noise),
+- rubric ratings and critiques: :class:`RubricRater`, :class:`SatisfactionRater`,
+  :class:`CritiqueRater`,
+- implicit signals in user turns: :func:`label_turns`, :func:`classify_turns`,
+- run directories: :func:`judge_run` writes ``feedback.jsonl`` and
+  ``feedback_summary.json``; :func:`compare_runs` judges one run against another.
+
+Names load on first use, so importing this package (and the ``simulacra`` command) stays
+fast; numpy is imported only by what needs it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    # items
+    "PairItem": "simulacra.feedback._items",
+    "ResponseItem": "simulacra.feedback._items",
+    # templates
+    "Template": "simulacra.feedback._templates",
+    "templates": "simulacra.feedback._templates",
+    # pairwise
+    "FixedRater": "simulacra.feedback._pairwise",
+    "LLMPairRater": "simulacra.feedback._pairwise",
+    "OrderVerdict": "simulacra.feedback._pairwise",
+    "PairJudgement": "simulacra.feedback._pairwise",
+    "PairRater": "simulacra.feedback._pairwise",
+    "RaterPool": "simulacra.feedback._pairwise",
+    # parsing
+    "parse_verdict": "simulacra.feedback._parse",
+    "parse_verdict_logprobs": "simulacra.feedback._parse",
+    "parse_verdict_text": "simulacra.feedback._parse",
+    # rubric
+    "DEFAULT_DIMENSIONS": "simulacra.feedback._rubric",
+    "Critique": "simulacra.feedback._rubric",
+    "CritiqueRater": "simulacra.feedback._rubric",
+    "Dimension": "simulacra.feedback._rubric",
+    "RubricRater": "simulacra.feedback._rubric",
+    "RubricScore": "simulacra.feedback._rubric",
+    "SatisfactionRater": "simulacra.feedback._rubric",
+    # implicit
+    "SIGNALS": "simulacra.feedback._implicit",
+    "ImplicitRules": "simulacra.feedback._implicit",
+    "TurnSignals": "simulacra.feedback._implicit",
+    "aggregate_signals": "simulacra.feedback._implicit",
+    "classify_turns": "simulacra.feedback._implicit",
+    "label_turns": "simulacra.feedback._implicit",
+    # learned
+    "HashingEmbedder": "simulacra.feedback._embed",
+    "MiniLMEmbedder": "simulacra.feedback._embed",
+    "make_embedder": "simulacra.feedback._embed",
+    "LabelledPair": "simulacra.feedback._learned",
+    "LearnedRater": "simulacra.feedback._learned",
+    "fit_learned_rater": "simulacra.feedback._learned",
+    "split_pairs": "simulacra.feedback._learned",
+    "synthetic_labelled_pairs": "simulacra.feedback._learned",
+    "synthetic_pairs": "simulacra.feedback._synthetic",
+    # config, runs
+    "RaterSpec": "simulacra.feedback._config",
+    "RatersConfig": "simulacra.feedback._config",
+    "load_raters_config": "simulacra.feedback._config",
+    "parse_raters_config": "simulacra.feedback._config",
+    "JudgeResult": "simulacra.feedback._judge",
+    "acompare_runs": "simulacra.feedback._judge",
+    "ajudge_run": "simulacra.feedback._judge",
+    "compare_runs": "simulacra.feedback._judge",
+    "judge_run": "simulacra.feedback._judge",
+    "model_identity": "simulacra.feedback._judge",
+    "read_feedback": "simulacra.feedback._store",
+}
+
+__all__ = [
+    "DEFAULT_DIMENSIONS",
+    "SIGNALS",
+    "Critique",
+    "CritiqueRater",
+    "Dimension",
+    "FixedRater",
+    "HashingEmbedder",
+    "ImplicitRules",
+    "JudgeResult",
+    "LLMPairRater",
+    "LabelledPair",
+    "LearnedRater",
+    "MiniLMEmbedder",
+    "OrderVerdict",
+    "PairItem",
+    "PairJudgement",
+    "PairRater",
+    "RaterPool",
+    "RaterSpec",
+    "RatersConfig",
+    "ResponseItem",
+    "RubricRater",
+    "RubricScore",
+    "SatisfactionRater",
+    "Template",
+    "TurnSignals",
+    "acompare_runs",
+    "aggregate_signals",
+    "ajudge_run",
+    "classify_turns",
+    "compare_runs",
+    "fit_learned_rater",
+    "judge_run",
+    "label_turns",
+    "load_raters_config",
+    "make_embedder",
+    "model_identity",
+    "parse_raters_config",
+    "parse_verdict",
+    "parse_verdict_logprobs",
+    "parse_verdict_text",
+    "read_feedback",
+    "split_pairs",
+    "synthetic_labelled_pairs",
+    "synthetic_pairs",
+    "templates",
+]
+
+if TYPE_CHECKING:
+    from simulacra.feedback._config import (
+        RatersConfig,
+        RaterSpec,
+        load_raters_config,
+        parse_raters_config,
+    )
+    from simulacra.feedback._embed import HashingEmbedder, MiniLMEmbedder, make_embedder
+    from simulacra.feedback._implicit import (
+        SIGNALS,
+        ImplicitRules,
+        TurnSignals,
+        aggregate_signals,
+        classify_turns,
+        label_turns,
+    )
+    from simulacra.feedback._items import PairItem, ResponseItem
+    from simulacra.feedback._judge import (
+        JudgeResult,
+        acompare_runs,
+        ajudge_run,
+        compare_runs,
+        judge_run,
+        model_identity,
+    )
+    from simulacra.feedback._learned import (
+        LabelledPair,
+        LearnedRater,
+        fit_learned_rater,
+        split_pairs,
+        synthetic_labelled_pairs,
+    )
+    from simulacra.feedback._pairwise import (
+        FixedRater,
+        LLMPairRater,
+        OrderVerdict,
+        PairJudgement,
+        PairRater,
+        RaterPool,
+    )
+    from simulacra.feedback._parse import (
+        parse_verdict,
+        parse_verdict_logprobs,
+        parse_verdict_text,
+    )
+    from simulacra.feedback._rubric import (
+        DEFAULT_DIMENSIONS,
+        Critique,
+        CritiqueRater,
+        Dimension,
+        RubricRater,
+        RubricScore,
+        SatisfactionRater,
+    )
+    from simulacra.feedback._store import read_feedback
+    from simulacra.feedback._synthetic import synthetic_pairs
+    from simulacra.feedback._templates import Template, templates
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simulacra.feedback' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

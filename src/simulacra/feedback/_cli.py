@@ -1,0 +1,399 @@
+"""``simulacra judge``, ``simulacra compare`` and ``simulacra fit-rater``.
+
+Parsing and printing only; the work is in :mod:`simulacra.feedback._judge` and
+:mod:`simulacra.feedback._learned`. Bad input (a missing directory, a bad raters.yaml, a
+human-label file naming unknown items) exits with code 2 and a message naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from simulacra.errors import ConfigError, RunError, SimulacraError
+
+EXIT_USAGE = 2
+console = Console(emoji=False, highlight=False)
+errors = Console(stderr=True, emoji=False, highlight=False)
+
+
+def _fail(error: Exception, code: int = EXIT_USAGE) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {escape(str(error))}")
+    return typer.Exit(code)
+
+
+def _row(table: Table, label: str, value: str) -> None:
+    """A table row; the value is text, never markup (it may hold names and paths)."""
+    table.add_row(label, escape(value))
+
+
+def _config(path: Path | None) -> Any:
+    from simulacra.feedback._config import load_raters_config, parse_raters_config
+
+    return load_raters_config(path) if path is not None else parse_raters_config(None)
+
+
+def _estimate(data: Mapping[str, Any] | None, *, percent: bool = True) -> str:
+    if not data or data.get("value") is None:
+        return "n/a"
+    fmt = "{:.1%}" if percent else "{:.3f}"
+    text = fmt.format(data["value"])
+    if data.get("low") is not None and data.get("high") is not None:
+        text += f"  (95% CI {fmt.format(data['low'])} to {fmt.format(data['high'])}, n={data['n']})"
+    else:
+        text += f"  (n={data.get('n', 0)})"
+    return text
+
+
+def _number(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _bias_rows(table: Table, bias: Mapping[str, Any] | None) -> None:
+    if not bias:
+        return
+    position = bias["position"]
+    _row(
+        table,
+        "position bias (first shown wins)",
+        _estimate(position.get("first_position_win_rate"))
+        + f"; shown first: A {position['shown_first_a']} of {position['judged_orders']}",
+    )
+    if position.get("swap_consistency"):
+        swap = position["swap_consistency"]
+        _row(
+            table,
+            "swap consistency (both orders)",
+            _estimate(swap["consistency"])
+            + f"; first position won both {swap['first_position']:.1%}",
+        )
+    verbosity = bias["verbosity"]
+    _row(
+        table, "verbosity (longer wins, equal correctness)", _estimate(verbosity.get("longer_wins"))
+    )
+    _row(
+        table,
+        "verbosity (length coefficient β1)",
+        _estimate(verbosity.get("length_coefficient"), percent=False),
+    )
+    self_pref = bias["self_preference"]
+    sharing = ", ".join(self_pref["raters_sharing_a_model"])
+    if self_pref.get("own_side_win_rate"):
+        text = (
+            f"{sharing}: own side {_estimate(self_pref['own_side_win_rate'])}; "
+            f"others on that side {_number(self_pref.get('other_raters_same_side'))}; "
+            f"difference {_number(self_pref.get('difference'))}"
+        )
+    else:
+        text = f"{sharing}: {self_pref['note']}" if sharing else self_pref["note"]
+    _row(table, "self-preference", text)
+    agreement = bias["agreement"]
+    _row(
+        table,
+        "rater agreement",
+        (
+            f"Krippendorff's α {_number(agreement.get('krippendorff_alpha'))}, "
+            f"mean Cohen's κ {_number(agreement.get('mean_cohen_kappa'))}, "
+            f"agreement {_number(agreement.get('percent_agreement'))} on {agreement['items']} items"
+        )
+        if agreement.get("items")
+        else agreement.get("note", "n/a"),
+    )
+
+
+def _progress_printer() -> Any:
+    def show(kind: str, done: int) -> None:
+        if done == 1 or done % 10 == 0:
+            errors.print(f"[dim]{kind}: {done} judgement(s) written[/]")
+
+    return show
+
+
+def judge(
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="a run directory")],
+    raters: Annotated[
+        Path | None,
+        typer.Option(
+            "--raters",
+            "-r",
+            help="raters.yaml (default: the embedded model)",
+            envvar="SIMULACRA_RATERS",
+        ),
+    ] = None,
+    kinds: Annotated[
+        str | None,
+        typer.Option(
+            "--kinds",
+            "-k",
+            help="comma-separated: pairwise,rubric,critique,implicit",
+            envvar="SIMULACRA_JUDGE_KINDS",
+        ),
+    ] = None,
+    human_labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--human-labels",
+            help="JSONL of {item_id, verdict} to check against",
+            envvar="SIMULACRA_HUMAN_LABELS",
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="discard earlier feedback and judge again")
+    ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
+    ] = False,
+) -> None:
+    """Judge the episodes of RUN_DIR: writes feedback.jsonl and feedback_summary.json."""
+    from simulacra.feedback._judge import judge_run
+
+    try:
+        config = _config(raters)
+        chosen = [k for k in kinds.split(",") if k.strip()] if kinds else None
+        result = judge_run(
+            run_dir,
+            config,
+            kinds=chosen,
+            human_labels=human_labels,
+            overwrite=overwrite,
+            use_cache=not no_cache,
+            progress=_progress_printer(),
+        )
+    except (ConfigError, RunError) as exc:
+        raise _fail(exc) from None
+    except SimulacraError as exc:
+        raise _fail(exc, 1) from None
+    _print_judge(result.summary, run_dir, result.written, result.already)
+
+
+def _print_judge(summary: Mapping[str, Any], run_dir: Path, written: int, already: int) -> None:
+    table = Table(title=f"feedback on {summary['run']}", title_justify="left", show_header=False)
+    table.add_column("measure")
+    table.add_column("value", overflow="fold")
+    _row(
+        table,
+        "judgements",
+        ", ".join(f"{k} {v}" for k, v in sorted(summary["judgements"].items()))
+        + f"  ({written} new, {already} kept)",
+    )
+    for pairing, rates in summary["pairwise"].items():
+        label = {"reference": "win rate vs reference", "repeats": "win rate, earlier repeat"}.get(
+            pairing, f"win rate ({pairing})"
+        )
+        _row(
+            table,
+            label,
+            _estimate(rates.get("win_rate"))
+            + f"; abstained {rates['abstained']} of {rates['judged']}",
+        )
+        if rates.get("length_controlled"):
+            _row(
+                table,
+                f"  length-controlled ({pairing})",
+                _estimate(rates["length_controlled"]["win_rate"]),
+            )
+    _bias_rows(table, summary.get("bias"))
+    for dimension, report in summary.get("rubric", {}).items():
+        _row(
+            table,
+            f"rubric: {dimension}",
+            _estimate(report["mean"], percent=False) + f"; abstained {report['abstained']}",
+        )
+    critique = summary.get("critique") or {}
+    if critique.get("written") or critique.get("abstained"):
+        _row(
+            table, "critiques", f"{critique['written']} written, {critique['abstained']} abstained"
+        )
+    implicit = summary.get("implicit") or {}
+    if implicit.get("user_turns"):
+        _row(
+            table,
+            "implicit signals",
+            ", ".join(f"{k} {v}" for k, v in implicit["signals"].items())
+            + f"  ({implicit['user_turns']} user turns, {implicit['episodes']} episodes)",
+        )
+    human = summary.get("human")
+    if human and human.get("items"):
+        _row(
+            table,
+            "agreement with humans",
+            f"{human['accuracy']:.1%} on {human['items']} items, Cohen's κ {_number(human['cohen_kappa'])}",
+        )
+    console.print(table)
+    console.print(
+        escape(f"written: {run_dir / 'feedback.jsonl'}, {run_dir / 'feedback_summary.json'}")
+    )
+
+
+def compare(
+    run_a: Annotated[Path, typer.Argument(metavar="RUN_A", help="run directory (side A)")],
+    run_b: Annotated[Path, typer.Argument(metavar="RUN_B", help="run directory (side B)")],
+    raters: Annotated[
+        Path | None,
+        typer.Option(
+            "--raters",
+            "-r",
+            help="raters.yaml (default: the embedded model)",
+            envvar="SIMULACRA_RATERS",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="where to write the comparison JSON", envvar="SIMULACRA_COMPARE_OUT"
+        ),
+    ] = None,
+    human_labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--human-labels",
+            help="JSONL of {item_id, verdict} to check against",
+            envvar="SIMULACRA_HUMAN_LABELS",
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
+    ] = False,
+) -> None:
+    """Judge RUN_A against RUN_B, episode by episode (persona × task × repeat)."""
+    from simulacra.feedback._judge import compare_runs
+
+    try:
+        config = _config(raters)
+        result = compare_runs(
+            run_a,
+            run_b,
+            config,
+            out=out,
+            human_labels=human_labels,
+            use_cache=not no_cache,
+            progress=_progress_printer(),
+        )
+    except (ConfigError, RunError) as exc:
+        raise _fail(exc) from None
+    except SimulacraError as exc:
+        raise _fail(exc, 1) from None
+    _print_compare(result)
+
+
+def _print_compare(result: Mapping[str, Any]) -> None:
+    name_a, name_b = Path(result["run_a"]).name, Path(result["run_b"]).name
+    table = Table(title=f"{name_a} (A) vs {name_b} (B)", title_justify="left", show_header=False)
+    table.add_column("measure")
+    table.add_column("value", overflow="fold")
+    matching = result["matching"]
+    _row(
+        table,
+        "pairs",
+        f"{matching['matched']} matched ({matching['seeds_match']} with equal seeds); "
+        f"only in A {len(matching['only_in_a'])}, only in B {len(matching['only_in_b'])}",
+    )
+    _row(
+        table,
+        "verdicts",
+        f"A {result.get('wins_a', 0)}, B {result.get('wins_b', 0)}, tie {result.get('ties', 0)}; "
+        f"abstained {result['abstained']} of {result['judged']} judgements",
+    )
+    _row(table, "win rate of A", _estimate(result.get("win_rate")))
+    lc = result.get("length_controlled") or {}
+    _row(table, "length-controlled win rate of A", _estimate(lc.get("win_rate")))
+    _bias_rows(table, result.get("bias"))
+    human = result.get("human")
+    if human and human.get("items"):
+        _row(
+            table,
+            "agreement with humans",
+            f"{human['accuracy']:.1%} on {human['items']} items, Cohen's κ {_number(human['cohen_kappa'])}",
+        )
+    console.print(table)
+    console.print(escape(f"written: {result['path']}"))
+
+
+def fit_rater(
+    pairs: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="PAIRS.jsonl",
+            help="labelled pairs: item_id, context, response_a, response_b, verdict",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="rater file (.json or .npz)")] = Path(
+        "learned_rater.json"
+    ),
+    synthetic: Annotated[
+        int | None,
+        typer.Option(
+            "--synthetic", min=10, help="train on N pairs of the synthetic fixture instead"
+        ),
+    ] = None,
+    embedder: Annotated[
+        str, typer.Option("--embedder", help="auto, minilm or hashing", envvar="SIMULACRA_EMBEDDER")
+    ] = "auto",
+    test_share: Annotated[float, typer.Option("--test-share", min=0.05, max=0.9)] = 0.3,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Fit a learned (no-LLM) pairwise rater; report held-out accuracy and save it."""
+    import json
+
+    from simulacra.feedback._learned import (
+        LabelledPair,
+        fit_learned_rater,
+        split_pairs,
+        synthetic_labelled_pairs,
+    )
+
+    try:
+        if synthetic is not None:
+            labelled = synthetic_labelled_pairs(synthetic, seed=seed)
+        elif pairs is None:
+            raise ConfigError("give PAIRS.jsonl or --synthetic N")
+        else:
+            labelled = []
+            try:
+                lines = pairs.read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                raise ConfigError(f"cannot read ({exc.strerror})", source=str(pairs)) from None
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                except ValueError as exc:
+                    raise ConfigError(
+                        f"invalid JSON ({exc})", source=str(pairs), field=f"line {number}"
+                    ) from None
+                if not isinstance(data, dict):
+                    raise ConfigError(
+                        "expected an object", source=str(pairs), field=f"line {number}"
+                    )
+                labelled.append(LabelledPair.from_dict(data, where=f"{pairs}: line {number}"))
+        train, test = split_pairs(labelled, test_share=test_share, seed=seed)
+        rater = fit_learned_rater(train, embedder=embedder, seed=seed)
+        held_out = rater.evaluate(test)
+        final = fit_learned_rater(labelled, embedder=rater.embedder, seed=seed)
+        final.info["held_out"] = held_out
+        final.save(out)
+    except ConfigError as exc:
+        raise _fail(exc) from None
+    accuracy = held_out["accuracy"]
+    console.print(
+        f"embedder {final.embedder.name}; trained on {len(train)}, held out {len(test)}: "
+        f"accuracy {'n/a' if accuracy is None else f'{accuracy:.1%}'} "
+        f"on {held_out.get('decided', 0)} decided pairs, log loss {held_out['log_loss']:.3f}"
+    )
+    console.print(escape(f"saved (fitted on all {len(labelled)} pairs): {out}"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the feedback commands to the ``simulacra`` command line."""
+    app.command("judge")(judge)
+    app.command("compare")(compare)
+    app.command("fit-rater")(fit_rater)

@@ -1,0 +1,287 @@
+"""raters.yaml: which models judge, the pool of rater configurations, and its options.
+
+Loaded with ``yaml.safe_load`` and validated with pydantic; unknown keys are errors, and
+every error is a ``ConfigError`` naming the file and the field. Names are checked when
+the config is loaded: an unknown model key, template or persona is reported before any
+model is called.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from simulacra.errors import ConfigError
+from simulacra.llm import ModelConfig
+
+ID_PATTERN = r"^[A-Za-z0-9_.\-:]+$"
+Kind = Literal["pairwise", "rubric", "critique", "implicit"]
+KINDS: tuple[Kind, ...] = ("pairwise", "rubric", "critique", "implicit")
+Pairing = Literal["repeats", "reference"]
+PAIRINGS: tuple[Pairing, ...] = ("repeats", "reference")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RaterSpec(_Strict):
+    """One rater configuration of the pool: template × model × temperature × persona.
+
+    Instead of a prompted model, a rater may be ``learned`` (a file saved by a fitted
+    learned rater; ``population`` > 1 expands it into that many varied members) or
+    ``fixed`` (a scripted rule, for dry runs and tests).
+    """
+
+    id: str = Field(pattern=ID_PATTERN)
+    template: str = "default"
+    model: str | None = Field(default=None, description="a key of `models`")
+    temperature: float | None = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=256, ge=1)
+    persona: str | dict[str, Any] | None = Field(
+        default=None, description="a built-in persona name, or an inline persona"
+    )
+    weight: float = Field(default=1.0, gt=0)
+    logprobs: bool = True
+    learned: str | None = Field(default=None, description="path of a saved learned rater")
+    population: int = Field(default=1, ge=1, le=1000)
+    spread: float = Field(default=1.0, ge=0)
+    taste: float = Field(default=0.0, ge=0)
+    fixed: Literal["A", "B", "tie", "first", "second", "longer", "shorter", "abstain"] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RaterSpec:
+        kinds = [
+            k
+            for k, v in (("model", self.model), ("learned", self.learned), ("fixed", self.fixed))
+            if v is not None
+        ]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of model, learned or fixed")
+        if self.population > 1 and self.learned is None:
+            raise ValueError("population applies to learned raters only")
+        return self
+
+
+class RubricSpec(_Strict):
+    """Likert ratings on named dimensions, and the persona-conditioned satisfaction."""
+
+    id: str = Field(default="rubric", pattern=ID_PATTERN)
+    model: str
+    template: str = "rubric"
+    dimensions: list[str | dict[str, str]] | None = None
+    satisfaction: bool = True
+    satisfaction_template: str = "satisfaction"
+    temperature: float | None = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=200, ge=1)
+
+
+class CritiqueSpec(_Strict):
+    id: str = Field(default="critique", pattern=ID_PATTERN)
+    model: str
+    template: str = "critique"
+    temperature: float | None = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=400, ge=1)
+
+
+class ImplicitSpec(_Strict):
+    """Rule-based implicit signals; ``model`` adds a model classifier's labels too."""
+
+    model: str | None = None
+    template: str = "implicit"
+    rephrase_threshold: float = Field(default=0.5, ge=0, le=1)
+    topic_threshold: float = Field(default=0.05, ge=0, le=1)
+
+
+class RatersConfig(_Strict):
+    """Everything ``simulacra judge`` and ``simulacra compare`` need to know."""
+
+    models: dict[str, ModelConfig] = Field(default_factory=lambda: {"local": ModelConfig()})
+    pool: list[RaterSpec] = Field(
+        default_factory=lambda: [RaterSpec(id="judge", model="local")], min_length=1
+    )
+    noise: float = Field(default=0.0, ge=0, le=0.5, description="P(an A/B verdict is flipped)")
+    both_orders: bool = False
+    judges_per_item: int = Field(default=1, ge=1)
+    pairing: list[Pairing] = Field(default_factory=lambda: list(PAIRINGS))
+    unit: Literal["conversation", "final"] = "conversation"
+    max_chars: int = Field(default=6000, ge=200)
+    max_retries: int = Field(default=1, ge=0, le=5)
+    rubric: RubricSpec | None = None
+    critique: CritiqueSpec | None = None
+    implicit: ImplicitSpec = Field(default_factory=ImplicitSpec)
+    concurrency: int = Field(default=4, ge=1, le=256)
+    seed: int = 0
+    base_dir: str | None = Field(default=None, description="where relative paths resolve")
+    _source: str = PrivateAttr(default="<raters>")
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    def path(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        if not path.is_absolute() and self.base_dir:
+            path = Path(self.base_dir) / path
+        return path
+
+    def kinds(self) -> list[Kind]:
+        """The kinds this config can produce (pairwise always; implicit needs no model)."""
+        kinds: list[Kind] = ["pairwise"]
+        if self.rubric is not None:
+            kinds.append("rubric")
+        if self.critique is not None:
+            kinds.append("critique")
+        kinds.append("implicit")
+        return kinds
+
+    def pool_size(self) -> int:
+        return sum(spec.population for spec in self.pool)
+
+    def check(self) -> RatersConfig:
+        """Check every name the config refers to; raise a ``ConfigError`` naming it."""
+        from simulacra.feedback._templates import get_template
+
+        def fail(message: str, field: str) -> ConfigError:
+            return ConfigError(message, source=self.source, field=field)
+
+        def model_key(key: str | None, field: str) -> None:
+            if key is not None and key not in self.models:
+                known = ", ".join(sorted(self.models)) or "none"
+                raise fail(f"unknown model {key!r} (known: {known})", field)
+
+        ids = [s.id for s in self.pool]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise fail(f"duplicate rater ids: {', '.join(duplicates)}", "pool")
+        for index, spec in enumerate(self.pool):
+            where = f"pool[{index}]"
+            model_key(spec.model, f"{where}.model")
+            if spec.model is not None:
+                try:
+                    template = get_template(spec.template, "pairwise")
+                except ConfigError as exc:
+                    raise fail(str(exc), f"{where}.template") from None
+                if template.needs_persona and spec.persona is None:
+                    raise fail(f"template {spec.template!r} needs a persona", f"{where}.persona")
+            if spec.persona is not None:
+                self.resolve_persona(spec.persona, f"{where}.persona")
+            if spec.learned is not None and not self.path(spec.learned).is_file():
+                raise fail(
+                    f"learned rater file {self.path(spec.learned)} not found", f"{where}.learned"
+                )
+        if self.judges_per_item > self.pool_size():
+            raise fail(
+                f"judges_per_item ({self.judges_per_item}) is larger than the pool "
+                f"({self.pool_size()} raters)",
+                "judges_per_item",
+            )
+        if self.rubric is not None:
+            model_key(self.rubric.model, "rubric.model")
+            try:
+                get_template(self.rubric.template, "rubric")
+            except ConfigError as exc:
+                raise fail(str(exc), "rubric.template") from None
+        if self.critique is not None:
+            model_key(self.critique.model, "critique.model")
+            try:
+                get_template(self.critique.template, "critique")
+            except ConfigError as exc:
+                raise fail(str(exc), "critique.template") from None
+        if self.rubric is not None:
+            from simulacra.feedback._rubric import dimensions_from
+
+            try:
+                dimensions_from(self.rubric.dimensions)
+            except ConfigError as exc:
+                raise ConfigError(str(exc), source=self.source) from None
+            if self.rubric.satisfaction:
+                try:
+                    get_template(self.rubric.satisfaction_template, "satisfaction")
+                except ConfigError as exc:
+                    raise fail(str(exc), "rubric.satisfaction_template") from None
+        model_key(self.implicit.model, "implicit.model")
+        if self.implicit.model is not None:
+            try:
+                get_template(self.implicit.template, "implicit")
+            except ConfigError as exc:
+                raise fail(str(exc), "implicit.template") from None
+        return self
+
+    def resolve_persona(self, persona: str | dict[str, Any], field: str) -> dict[str, Any]:
+        """A persona as a dict: a built-in by name, or an inline one validated."""
+        from simulacra.people import Persona, builtin_personas
+
+        if isinstance(persona, str):
+            library = {p.name: p for p in builtin_personas()}
+            if persona not in library:
+                raise ConfigError(
+                    f"unknown persona {persona!r} (known: {', '.join(sorted(library))})",
+                    source=self.source,
+                    field=field,
+                )
+            return library[persona].model_dump(mode="json")
+        try:
+            return Persona.model_validate(persona).model_dump(mode="json")
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(
+                first["msg"], source=self.source, field=f"{field}.{where}" if where else field
+            ) from None
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What must match for a re-run to add to an existing ``feedback.jsonl``."""
+        return self.model_dump(mode="json", exclude={"concurrency", "base_dir"})
+
+
+def _format_validation(error: ValidationError) -> tuple[str, str]:
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    more = len(error.errors()) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return field, message
+
+
+def parse_raters_config(
+    data: Any, *, source: str = "<raters>", base_dir: str | None = None
+) -> RatersConfig:
+    """Validate a raters config given as data (``None`` means all defaults)."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping of settings", source=source)
+    if base_dir is not None and "base_dir" not in data:
+        data = {**data, "base_dir": base_dir}
+    try:
+        config = RatersConfig.model_validate(data)
+    except ValidationError as exc:
+        field, message = _format_validation(exc)
+        raise ConfigError(message, source=source, field=field) from None
+    config._source = source
+    return config.check()
+
+
+def load_raters_config(path: str | Path) -> RatersConfig:
+    """Read raters.yaml (safely: no tags, no code) and check every name in it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("raters file not found", source=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read raters file ({exc.strerror})", source=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        raise ConfigError(
+            f"invalid YAML: {getattr(exc, 'problem', exc)}", source=str(path), field=where
+        ) from None
+    return parse_raters_config(data, source=str(path), base_dir=str(path.parent.resolve()))

@@ -1,0 +1,818 @@
+"""Judging run directories: ``simulacra judge`` and ``simulacra compare`` in library form.
+
+Pairing within one run (``judge``), chosen by ``pairing`` in raters.yaml:
+
+- ``repeats``: episodes of the same persona × task are paired in repeat order
+  (0 with 1, 1 with 2, ...; A is the earlier repeat). Both sides come from the same
+  system, so the win rate says little; the pairs measure the raters (position and
+  verbosity bias, agreement) and how much repeats of one system differ.
+- ``reference``: each episode's final answer (A) against the task's reference solution
+  (B), where the task has one: the win rate is how often the system beats the reference.
+
+Between two runs (``compare``), episodes are matched by persona × task × repeat (their
+seed, when both runs use the same base seed) and A is always run A.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulacra.errors import ConfigError
+from simulacra.feedback._config import KINDS, Kind, RatersConfig, parse_raters_config
+from simulacra.feedback._diagnostics import (
+    bias_report,
+    human_report,
+    implicit_report,
+    rubric_report,
+    win_rates,
+)
+from simulacra.feedback._implicit import ImplicitRules, classify_turns, label_turns
+from simulacra.feedback._items import (
+    PairItem,
+    ResponseItem,
+    conversation,
+    episode_content,
+    episode_context,
+    final_answer,
+    judgeable,
+)
+from simulacra.feedback._pairwise import FixedRater, LLMPairRater, PairRater, RaterPool
+from simulacra.feedback._rubric import (
+    CritiqueRater,
+    RubricRater,
+    SatisfactionRater,
+    dimensions_from,
+)
+from simulacra.feedback._store import (
+    FEEDBACK_SUMMARY,
+    FeedbackStore,
+    read_feedback,
+    write_json_atomic,
+)
+from simulacra.llm import ChatModel, ModelConfig, ModelPool
+
+Progress = Callable[[str, int], None]
+"""Called with (kind, number of judgements of that kind written so far)."""
+
+
+# --- identities ---------------------------------------------------------------------------
+
+
+def model_identity(config: ModelConfig) -> str:
+    """Which model a config runs, without sampling settings: the self-preference key."""
+    if config.backend == "openai":
+        return f"openai:{str(config.base_url).rstrip('/')}#{config.model}"
+    if config.backend == "local":
+        return f"local:{config.path or 'embedded'}"
+    if config.function:
+        return f"scripted:{config.function}"
+    if config.replies_file:
+        return f"scripted:{config.replies_file}"
+    import hashlib
+
+    replies = json.dumps(config.replies or [], ensure_ascii=False).encode("utf-8")
+    return "scripted:" + hashlib.sha256(replies).hexdigest()[:12]
+
+
+def target_identity(run_dir: Path) -> str | None:
+    """The model identity of a run's target, from its ``config.json`` (None if unknown)."""
+    path = run_dir / "config.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        target = data.get("target") or {}
+        kind = target.get("type", "model")
+        if kind == "http":
+            return f"openai:{str(target.get('base_url', '')).rstrip('/')}#{target.get('model_id')}"
+        if kind == "callable":
+            return f"callable:{target.get('callable')}"
+        return model_identity(ModelConfig.model_validate(data["models"][target.get("model")]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+def load_episodes(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The episodes of a run directory; a ``ConfigError`` if it is not one."""
+    from simulacra.runs import read_episodes
+
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise ConfigError("run directory not found", source=str(path))
+    if not (path / "episodes.jsonl").is_file():
+        raise ConfigError("not a run directory (no episodes.jsonl)", source=str(path))
+    return read_episodes(path)
+
+
+def load_human_labels(path: str | Path) -> dict[str, str]:
+    """Human verdicts per item from JSONL: ``item_id`` and ``verdict`` (or ``preference``),
+    ``"A"``, ``"B"`` or ``"tie"``. Several lines for one item (several annotators) are
+    combined by majority: the mean score (A 1, tie ½, B 0) rounded to a verdict."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ConfigError("human label file not found", source=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read human labels ({exc.strerror})", source=str(path)) from None
+    scores: dict[str, list[float]] = defaultdict(list)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError as exc:
+            raise ConfigError(
+                f"invalid JSON ({exc})", source=str(path), field=f"line {number}"
+            ) from None
+        label = data.get("verdict", data.get("preference")) if isinstance(data, dict) else None
+        if not isinstance(data, dict) or "item_id" not in data or label is None:
+            raise ConfigError(
+                "expected an object with item_id and verdict",
+                source=str(path),
+                field=f"line {number}",
+            )
+        score = {"a": 1.0, "b": 0.0, "tie": 0.5}.get(str(label).strip().lower())
+        if score is None:
+            raise ConfigError(
+                f"verdict must be A, B or tie, got {label!r}",
+                source=str(path),
+                field=f"line {number}",
+            )
+        scores[str(data["item_id"])].append(score)
+    labels: dict[str, str] = {}
+    for item_id, values in scores.items():
+        mean = sum(values) / len(values)
+        labels[item_id] = "A" if mean > 0.5 else "B" if mean < 0.5 else "tie"
+    return labels
+
+
+def check_label_ids(labels: Mapping[str, str], known: set[str], *, source: str) -> None:
+    """Every labelled item must be one of the items judged; else a ``ConfigError``."""
+    unknown = sorted(set(labels) - known)
+    if unknown:
+        shown = ", ".join(repr(i) for i in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        raise ConfigError(
+            f"{len(unknown)} unknown item id(s), not among the items judged: {shown}",
+            source=source,
+        )
+
+
+def _correct(episode: Mapping[str, Any]) -> bool | None:
+    success = episode.get("success")
+    return success if isinstance(success, bool) else None
+
+
+def _pair_meta(pairing: str, a: Mapping[str, Any], b: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {
+        "pairing": pairing,
+        "episode_a": a.get("id"),
+        "episode_b": None if b is None else b.get("id"),
+        "correct_a": _correct(a),
+        "correct_b": True if b is None else _correct(b),
+        "persona": (a.get("persona") or {}).get("name"),
+        "task": (a.get("task") or {}).get("id"),
+    }
+
+
+def within_run_pairs(
+    episodes: Sequence[Mapping[str, Any]], config: RatersConfig
+) -> tuple[list[PairItem], list[dict[str, Any]]]:
+    """Pairs inside one run (see the module docstring), and the pairs left out, with why."""
+    items: list[PairItem] = []
+    skipped: list[dict[str, Any]] = []
+    usable = [e for e in episodes if judgeable(e)]
+    if "repeats" in config.pairing:
+        groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+        for episode in usable:
+            key = (
+                (episode.get("persona") or {}).get("name", ""),
+                (episode.get("task") or {}).get("id", ""),
+            )
+            groups[key].append(episode)
+        for group in groups.values():
+            group.sort(key=lambda e: (int(e.get("repeat", 0)), str(e.get("id"))))
+            for a, b in itertools.pairwise(group):
+                item_id = f"repeats:{a['id']}:{b['id']}"
+                try:
+                    items.append(
+                        PairItem.from_contexts(
+                            item_id,
+                            context_a=episode_context(a),
+                            response_a=episode_content(a, config.unit),
+                            context_b=episode_context(b),
+                            response_b=episode_content(b, config.unit),
+                            meta=_pair_meta("repeats", a, b),
+                        )
+                    )
+                except ConfigError as exc:
+                    skipped.append({"item_id": item_id, "reason": str(exc)})
+    if "reference" in config.pairing:
+        for episode in usable:
+            reference = str((episode.get("task") or {}).get("reference") or "").strip()
+            if not reference:
+                continue
+            items.append(
+                PairItem(
+                    item_id=f"reference:{episode['id']}",
+                    context=episode_context(episode),
+                    response_a=final_answer(episode),
+                    response_b=reference,
+                    meta=_pair_meta("reference", episode, None),
+                )
+            )
+    return items, skipped
+
+
+def _match_key(episode: Mapping[str, Any]) -> tuple[str, str, int]:
+    return (
+        str((episode.get("persona") or {}).get("name", "")),
+        str((episode.get("task") or {}).get("id", "")),
+        int(episode.get("repeat", 0)),
+    )
+
+
+def between_run_pairs(
+    episodes_a: Sequence[Mapping[str, Any]],
+    episodes_b: Sequence[Mapping[str, Any]],
+    config: RatersConfig,
+) -> tuple[list[PairItem], dict[str, Any]]:
+    """Pairs of run A's and run B's episodes with the same persona × task × repeat."""
+    by_a = {_match_key(e): e for e in episodes_a if judgeable(e)}
+    by_b = {_match_key(e): e for e in episodes_b if judgeable(e)}
+    items: list[PairItem] = []
+    skipped: list[dict[str, Any]] = []
+    seeds_match = 0
+    for key in sorted(by_a.keys() & by_b.keys()):
+        a, b = by_a[key], by_b[key]
+        item_id = f"compare:{key[0]}:{key[1]}:{key[2]}"
+        meta = _pair_meta("compare", a, b)
+        meta["seed_a"], meta["seed_b"] = a.get("seed"), b.get("seed")
+        seeds_match += a.get("seed") == b.get("seed")
+        try:
+            items.append(
+                PairItem.from_contexts(
+                    item_id,
+                    context_a=episode_context(a),
+                    response_a=episode_content(a, config.unit),
+                    context_b=episode_context(b),
+                    response_b=episode_content(b, config.unit),
+                    meta=meta,
+                )
+            )
+        except ConfigError as exc:
+            skipped.append({"item_id": item_id, "reason": str(exc)})
+    matching = {
+        "matched": len(items),
+        "seeds_match": seeds_match,
+        "only_in_a": ["/".join(map(str, k)) for k in sorted(by_a.keys() - by_b.keys())],
+        "only_in_b": ["/".join(map(str, k)) for k in sorted(by_b.keys() - by_a.keys())],
+        "not_judgeable_a": sum(1 for e in episodes_a if not judgeable(e)),
+        "not_judgeable_b": sum(1 for e in episodes_b if not judgeable(e)),
+        "skipped": skipped,
+    }
+    return items, matching
+
+
+# --- raters -------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class RaterSet:
+    """The raters a config describes, built on one ``ModelPool``."""
+
+    pool: RaterPool
+    rater_models: dict[str, str | None]
+    rubric: RubricRater | None = None
+    satisfaction: SatisfactionRater | None = None
+    critique: CritiqueRater | None = None
+    implicit_model: ChatModel | None = None
+    implicit_rater: str = "rules"
+    described: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def build_raters(config: RatersConfig, models: ModelPool) -> RaterSet:
+    """Build every rater of ``config``; models are built once per ``models`` key."""
+    from simulacra.feedback._learned import LearnedRater
+
+    built: dict[str, ChatModel] = {}
+
+    def model(key: str) -> ChatModel:
+        if key not in built:
+            built[key] = models.build(config.models[key], seed=config.seed)
+        return built[key]
+
+    raters: list[PairRater] = []
+    weights: list[float] = []
+    described: dict[str, dict[str, Any]] = {}
+    for index, spec in enumerate(config.pool):
+        if spec.fixed is not None:
+            raters.append(FixedRater(spec.fixed, id=spec.id))
+            weights.append(spec.weight)
+            described[spec.id] = {"fixed": spec.fixed, "weight": spec.weight}
+        elif spec.learned is not None:
+            try:
+                base = LearnedRater.load(config.path(spec.learned), id=spec.id)
+            except ConfigError as exc:
+                raise ConfigError(
+                    str(exc), source=config.source, field=f"pool[{index}].learned"
+                ) from None
+            members = (
+                base.population(
+                    spec.population, seed=config.seed, spread=spec.spread, taste=spec.taste
+                )
+                if spec.population > 1
+                else [base]
+            )
+            for member in members:
+                raters.append(member)
+                weights.append(spec.weight / len(members))
+                described[member.id] = {
+                    "learned": spec.learned,
+                    "weight": spec.weight / len(members),
+                }
+        else:
+            key = str(spec.model)
+            model_config = config.models[key]
+            persona = (
+                config.resolve_persona(spec.persona, f"pool[{index}].persona")
+                if spec.persona is not None
+                else None
+            )
+            use_logprobs = spec.logprobs and (
+                model_config.logprobs or model_config.backend == "scripted"
+            )
+            raters.append(
+                LLMPairRater(
+                    id=spec.id,
+                    model=model(key),
+                    template=spec.template,
+                    temperature=spec.temperature,
+                    max_tokens=spec.max_tokens,
+                    persona=persona,
+                    logprobs=use_logprobs,
+                    max_retries=config.max_retries,
+                    max_chars=config.max_chars,
+                    model_identity=model_identity(model_config),
+                )
+            )
+            weights.append(spec.weight)
+            described[spec.id] = {
+                "model": key,
+                "model_identity": model_identity(model_config),
+                "template": spec.template,
+                "temperature": spec.temperature,
+                "persona": None if persona is None else persona.get("name"),
+                "weight": spec.weight,
+            }
+    pool = RaterPool(
+        raters,
+        weights=weights,
+        noise=config.noise,
+        both_orders=config.both_orders,
+        judges_per_item=config.judges_per_item,
+        seed=config.seed,
+    )
+    result = RaterSet(
+        pool=pool, rater_models={r.id: r.model_identity for r in raters}, described=described
+    )
+    if config.rubric is not None:
+        spec_r = config.rubric
+        result.rubric = RubricRater(
+            id=spec_r.id,
+            model=model(spec_r.model),
+            template=spec_r.template,
+            dimensions=dimensions_from(spec_r.dimensions),
+            temperature=spec_r.temperature,
+            max_tokens=spec_r.max_tokens,
+            max_retries=config.max_retries,
+            max_chars=config.max_chars,
+        )
+        if spec_r.satisfaction:
+            result.satisfaction = SatisfactionRater(
+                id=f"{spec_r.id}.satisfaction",
+                model=model(spec_r.model),
+                template=spec_r.satisfaction_template,
+                temperature=spec_r.temperature,
+                max_retries=config.max_retries,
+                max_chars=config.max_chars,
+            )
+    if config.critique is not None:
+        spec_c = config.critique
+        result.critique = CritiqueRater(
+            id=spec_c.id,
+            model=model(spec_c.model),
+            template=spec_c.template,
+            temperature=spec_c.temperature,
+            max_tokens=spec_c.max_tokens,
+            max_retries=config.max_retries,
+            max_chars=config.max_chars,
+        )
+    if config.implicit.model is not None:
+        result.implicit_model = model(config.implicit.model)
+        result.implicit_rater = f"rules+{config.implicit.model}"
+    return result
+
+
+def resolve_kinds(config: RatersConfig, kinds: Sequence[str] | None) -> list[Kind]:
+    """The kinds to produce: the ones asked for (checked), or every kind the config has."""
+    if not kinds:
+        return config.kinds()
+    chosen: list[Kind] = []
+    for kind in kinds:
+        name = kind.strip()
+        if name not in KINDS:
+            raise ConfigError(f"unknown kind {name!r} (known: {', '.join(KINDS)})", field="kinds")
+        if name not in config.kinds():
+            raise ConfigError(
+                f"kind {name!r} needs a `{name}:` section in the raters config",
+                source=config.source,
+                field=name,
+            )
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
+
+
+async def _bounded(jobs: Sequence[Callable[[], Awaitable[None]]], concurrency: int) -> None:
+    limit = asyncio.Semaphore(max(1, concurrency))
+
+    async def run(job: Callable[[], Awaitable[None]]) -> None:
+        async with limit:
+            await job()
+
+    async with asyncio.TaskGroup() as group:
+        for job in jobs:
+            group.create_task(run(job))
+
+
+# --- judge --------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class JudgeResult:
+    """What ``judge_run`` left in the run directory."""
+
+    run_dir: Path
+    summary: dict[str, Any]
+    written: int = 0
+    already: int = 0
+
+    def records(self) -> list[dict[str, Any]]:
+        return read_feedback(self.run_dir)
+
+
+def _response_item(episode: Mapping[str, Any], config: RatersConfig) -> ResponseItem:
+    return ResponseItem(
+        item_id=f"episode:{episode['id']}",
+        context=episode_context(episode),
+        response=episode_content(episode, config.unit),
+        persona=episode.get("persona") or None,
+        episode=str(episode["id"]),
+        meta={"goal": str((episode.get("task") or {}).get("goal") or "")},
+    )
+
+
+async def ajudge_run(
+    run_dir: str | Path,
+    config: RatersConfig | None = None,
+    *,
+    kinds: Sequence[str] | None = None,
+    human_labels: str | Path | None = None,
+    overwrite: bool = False,
+    use_cache: bool = True,
+    pool: ModelPool | None = None,
+    progress: Progress | None = None,
+) -> JudgeResult:
+    """Judge the episodes of ``run_dir``; write ``feedback.jsonl`` and ``feedback_summary.json``.
+
+    Judgements already in ``feedback.jsonl`` (same raters config) are kept and skipped.
+    """
+    run_dir = Path(run_dir)
+    config = config or parse_raters_config(None)
+    episodes = load_episodes(run_dir)
+    chosen = resolve_kinds(config, kinds)
+    items, skipped = within_run_pairs(episodes, config) if "pairwise" in chosen else ([], [])
+    usable = [e for e in episodes if judgeable(e)]
+    labels: dict[str, str] = {}
+    if human_labels is not None:
+        if "pairwise" not in chosen:
+            raise ConfigError(
+                "human labels are pairwise verdicts: judge the pairwise kind with them",
+                source=str(human_labels),
+            )
+        labels = load_human_labels(human_labels)
+        check_label_ids(labels, {i.item_id for i in items}, source=str(human_labels))
+    store = FeedbackStore(run_dir)
+    already = store.prepare(config.fingerprint(), overwrite=overwrite)
+    owns_pool = pool is None
+    models = pool or ModelPool(use_cache=use_cache)
+    counts: dict[str, int] = defaultdict(int)
+    written = 0
+
+    def write(record: Mapping[str, Any]) -> None:
+        nonlocal written
+        if store.append(record):
+            written += 1
+            counts[str(record["kind"])] += 1
+            if progress is not None:
+                progress(str(record["kind"]), counts[str(record["kind"])])
+
+    store.open()
+    try:
+        raters = build_raters(config, models)
+        if "pairwise" in chosen:
+            await raters.pool.judge_all(
+                items,
+                concurrency=config.concurrency,
+                skip=lambda key: key in store.done,
+                on_judgement=lambda judgement: write(judgement.to_record()),
+            )
+        jobs: list[Callable[[], Awaitable[None]]] = []
+        for episode in usable:
+            item = _response_item(episode, config)
+            seed = int(episode.get("seed", 0)) + config.seed
+            rubric, satisfaction, critique = raters.rubric, raters.satisfaction, raters.critique
+            if "rubric" in chosen and rubric is not None:
+                keys = [f"rubric|{item.item_id}|{rubric.id}|{d.name}" for d in rubric.dimensions]
+                if not all(k in store.done for k in keys):
+                    jobs.append(_rubric_job(rubric, item, seed, write))
+                if satisfaction is not None and (
+                    f"rubric|{item.item_id}|{satisfaction.id}|satisfaction" not in store.done
+                ):
+                    conversation_item = ResponseItem(
+                        item_id=item.item_id,
+                        context=item.context,
+                        response=conversation(episode),
+                        persona=item.persona,
+                        episode=item.episode,
+                        meta=item.meta,
+                    )
+                    jobs.append(_satisfaction_job(satisfaction, conversation_item, seed, write))
+            critique_key = f"critique|{item.item_id}|{critique.id}" if critique else ""
+            if "critique" in chosen and critique is not None and critique_key not in store.done:
+                jobs.append(_critique_job(critique, item, seed, write))
+        if "implicit" in chosen:
+            rules = ImplicitRules(
+                rephrase_threshold=config.implicit.rephrase_threshold,
+                topic_threshold=config.implicit.topic_threshold,
+            )
+            for episode in episodes:
+                if episode.get("messages"):
+                    jobs.append(_implicit_job(episode, raters, rules, config, store.done, write))
+        await _bounded(jobs, config.concurrency)
+    finally:
+        store.close()
+        if owns_pool:
+            await asyncio.shield(models.aclose())
+    records = read_feedback(run_dir)
+    summary = summarize_feedback(
+        records,
+        run=run_dir.name,
+        config=config,
+        kinds=chosen,
+        rater_models=raters.rater_models,
+        described=raters.described,
+        target=target_identity(run_dir),
+        labels=labels,
+    )
+    summary["skipped_pairs"] = skipped
+    write_json_atomic(run_dir / FEEDBACK_SUMMARY, summary)
+    return JudgeResult(run_dir=run_dir, summary=summary, written=written, already=already)
+
+
+def _rubric_job(
+    rater: RubricRater, item: ResponseItem, seed: int, write: Callable[[Mapping[str, Any]], None]
+) -> Callable[[], Awaitable[None]]:
+    async def job() -> None:
+        for score in await rater.rate(item, seed=seed):
+            write(score.to_record())
+
+    return job
+
+
+def _satisfaction_job(
+    rater: SatisfactionRater,
+    item: ResponseItem,
+    seed: int,
+    write: Callable[[Mapping[str, Any]], None],
+) -> Callable[[], Awaitable[None]]:
+    async def job() -> None:
+        write((await rater.rate(item, seed=seed)).to_record())
+
+    return job
+
+
+def _critique_job(
+    rater: CritiqueRater, item: ResponseItem, seed: int, write: Callable[[Mapping[str, Any]], None]
+) -> Callable[[], Awaitable[None]]:
+    async def job() -> None:
+        write((await rater.critique(item, seed=seed)).to_record())
+
+    return job
+
+
+def _implicit_job(
+    episode: Mapping[str, Any],
+    raters: RaterSet,
+    rules: ImplicitRules,
+    config: RatersConfig,
+    done: set[str],
+    write: Callable[[Mapping[str, Any]], None],
+) -> Callable[[], Awaitable[None]]:
+    async def job() -> None:
+        messages = conversation(episode)
+        turns = label_turns(
+            messages,
+            episode=str(episode["id"]),
+            item_id=f"episode:{episode['id']}",
+            goal=str((episode.get("task") or {}).get("goal") or ""),
+            stop_reason=episode.get("stop_reason"),
+            rules=rules,
+        )
+        if raters.implicit_model is not None:
+            pending = [
+                t
+                for t in turns
+                if f"implicit|{t.item_id}|{raters.implicit_rater}|{t.turn}" not in done
+            ]
+            if not pending:
+                return
+            turns = await classify_turns(
+                turns,
+                messages,
+                raters.implicit_model,
+                template=config.implicit.template,
+                rater=raters.implicit_rater,
+                seed=int(episode.get("seed", 0)) + config.seed,
+            )
+        for turn in turns:
+            write(turn.to_record())
+
+    return job
+
+
+def summarize_feedback(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    run: str,
+    config: RatersConfig,
+    kinds: Sequence[str],
+    rater_models: Mapping[str, str | None],
+    described: Mapping[str, Any],
+    target: str | None,
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """``feedback_summary.json``: counts, win rates per pairing, bias diagnostics, rubric
+    means, critique counts, implicit signals, and agreement with human labels."""
+    pairwise = [r for r in records if r.get("kind") == "pairwise"]
+    side_models = {
+        str(r["item_id"]): (target, target if r.get("pairing") == "repeats" else None)
+        for r in pairwise
+    }
+    by_pairing: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for record in pairwise:
+        by_pairing[str(record.get("pairing", "other"))].append(record)
+    critiques = [r for r in records if r.get("kind") == "critique"]
+    counts: dict[str, int] = defaultdict(int)
+    for record in records:
+        counts[str(record.get("kind"))] += 1
+    summary: dict[str, Any] = {
+        "run": run,
+        "kinds": list(kinds),
+        "judgements": dict(counts),
+        "target_model": target,
+        "raters": dict(described),
+        "options": {
+            "noise": config.noise,
+            "both_orders": config.both_orders,
+            "judges_per_item": config.judges_per_item,
+            "pairing": list(config.pairing),
+            "unit": config.unit,
+            "seed": config.seed,
+        },
+        "pairwise": {
+            pairing: win_rates(group, seed=config.seed)
+            for pairing, group in sorted(by_pairing.items())
+        },
+        "bias": bias_report(
+            pairwise, rater_models=rater_models, side_models=side_models, seed=config.seed
+        )
+        if pairwise
+        else None,
+        "rubric": rubric_report(records, seed=config.seed),
+        "critique": {
+            "written": sum(1 for r in critiques if not r.get("abstained")),
+            "abstained": sum(1 for r in critiques if r.get("abstained")),
+        },
+        "implicit": implicit_report(records),
+    }
+    if labels:
+        summary["human"] = human_report(pairwise, labels)
+    return summary
+
+
+def judge_run(
+    run_dir: str | Path, config: RatersConfig | None = None, **kwargs: Any
+) -> JudgeResult:
+    """Synchronous :func:`ajudge_run`."""
+    return asyncio.run(ajudge_run(run_dir, config, **kwargs))
+
+
+# --- compare ------------------------------------------------------------------------------
+
+
+async def acompare_runs(
+    run_a: str | Path,
+    run_b: str | Path,
+    config: RatersConfig | None = None,
+    *,
+    out: str | Path | None = None,
+    human_labels: str | Path | None = None,
+    use_cache: bool = True,
+    pool: ModelPool | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Judge run A's episodes against run B's; write and return the comparison.
+
+    The result holds the win rate of A (bootstrap CI over items), the length-controlled
+    win rate, the bias diagnostics, how episodes matched, and every judgement. It is
+    written to ``out`` (default ``RUN_A/compare_<RUN_B name>.json``) atomically.
+    """
+    run_a, run_b = Path(run_a), Path(run_b)
+    config = config or parse_raters_config(None)
+    episodes_a, episodes_b = load_episodes(run_a), load_episodes(run_b)
+    items, matching = between_run_pairs(episodes_a, episodes_b, config)
+    if not items:
+        raise ConfigError(
+            f"no episodes of {run_a} and {run_b} match by persona × task × repeat",
+            source=str(run_b),
+        )
+    labels: dict[str, str] = {}
+    if human_labels is not None:
+        labels = load_human_labels(human_labels)
+        check_label_ids(labels, {i.item_id for i in items}, source=str(human_labels))
+    owns_pool = pool is None
+    models = pool or ModelPool(use_cache=use_cache)
+    done = 0
+
+    def count(_: Any) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress("pairwise", done)
+
+    try:
+        raters = build_raters(config, models)
+        judgements = await raters.pool.judge_all(
+            items, concurrency=config.concurrency, on_judgement=count
+        )
+    finally:
+        if owns_pool:
+            await asyncio.shield(models.aclose())
+    records = [j.to_record() for j in judgements]
+    identity_a, identity_b = target_identity(run_a), target_identity(run_b)
+    result: dict[str, Any] = {
+        "run_a": str(run_a),
+        "run_b": str(run_b),
+        "target_models": {"a": identity_a, "b": identity_b},
+        "matching": matching,
+        "raters": raters.described,
+        "options": {
+            "noise": config.noise,
+            "both_orders": config.both_orders,
+            "judges_per_item": config.judges_per_item,
+            "unit": config.unit,
+            "seed": config.seed,
+        },
+        **win_rates(records, seed=config.seed),
+        "bias": bias_report(
+            records,
+            rater_models=raters.rater_models,
+            side_models={i.item_id: (identity_a, identity_b) for i in items},
+            seed=config.seed,
+        ),
+    }
+    if labels:
+        result["human"] = human_report(records, labels)
+    result["judgements"] = records
+    path = Path(out) if out is not None else run_a / f"compare_{run_b.name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, result)
+    result["path"] = str(path)
+    return result
+
+
+def compare_runs(
+    run_a: str | Path, run_b: str | Path, config: RatersConfig | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """Synchronous :func:`acompare_runs`."""
+    return asyncio.run(acompare_runs(run_a, run_b, config, **kwargs))
