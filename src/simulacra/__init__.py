@@ -32,7 +32,23 @@ _EXPORTS = {
     "arun": "simulacra.runs",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "ConfigError",
+    "Episode",
+    "Fact",
+    "ModelConfig",
+    "ModelError",
+    "Persona",
+    "Population",
+    "RunConfig",
+    "RunResult",
+    "SimulacraError",
+    "Task",
+    "__version__",
+    "arun",
+    "load_config",
+    "run",
+]
 
 if TYPE_CHECKING:
     from simulacra.errors import ConfigError, ModelError, SimulacraError

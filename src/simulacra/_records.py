@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +49,30 @@ def read_records(path: Path, *, what: str) -> Any:
         raise ConfigError(
             f"invalid YAML: {getattr(exc, 'problem', exc)}", source=str(path), field=where
         ) from None
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Complete JSON lines of a file; a torn last line is skipped."""
+    if not path.exists():
+        return
+    with path.open("rb") as handle:
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                item = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(item, dict):
+                yield item
+
+
+def read_episodes(run_dir: str | Path) -> list[dict[str, Any]]:
+    """Every episode of a run directory, each id once (the first occurrence)."""
+    seen: set[str] = set()
+    episodes = []
+    for item in read_jsonl(Path(run_dir) / "episodes.jsonl"):
+        if item.get("id") not in seen:
+            seen.add(str(item.get("id")))
+            episodes.append(item)
+    return episodes

@@ -74,9 +74,16 @@ def _bias_rows(table: Table, bias: Mapping[str, Any] | None) -> None:
             + f"; first position won both {swap['first_position']:.1%}",
         )
     verbosity = bias["verbosity"]
-    _row(
-        table, "verbosity (longer wins, equal correctness)", _estimate(verbosity.get("longer_wins"))
-    )
+    equal = verbosity.get("longer_wins") or {}
+    if equal.get("n"):
+        _row(table, "verbosity (longer wins, equal correctness)", _estimate(equal))
+    else:
+        _row(
+            table,
+            "verbosity (longer wins, any correctness)",
+            _estimate(verbosity.get("longer_wins_any_correctness"))
+            + "; no pairs of equal correctness",
+        )
     _row(
         table,
         "verbosity (length coefficient β1)",

@@ -102,7 +102,7 @@ def target_identity(run_dir: Path) -> str | None:
 
 def load_episodes(run_dir: str | Path) -> list[dict[str, Any]]:
     """The episodes of a run directory; a ``ConfigError`` if it is not one."""
-    from simulacra.runs import read_episodes
+    from simulacra._records import read_episodes
 
     path = Path(run_dir)
     if not path.is_dir():

@@ -1,5 +1,6 @@
 """Runs: configs, run directories, the runner and summaries."""
 
+from simulacra._records import read_episodes, read_jsonl
 from simulacra.runs._config import (
     PersonaSource,
     RunConfig,
@@ -10,7 +11,7 @@ from simulacra.runs._config import (
     parse_config,
 )
 from simulacra.runs._runner import Progress, RunResult, arun, run, schedule
-from simulacra.runs._store import EPISODES, SUMMARY, EpisodeStore, read_episodes, read_jsonl
+from simulacra.runs._store import EPISODES, SUMMARY, EpisodeStore
 from simulacra.runs._summary import summarize
 
 __all__ = [

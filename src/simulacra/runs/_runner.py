@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulacra._records import read_jsonl
 from simulacra.errors import ConfigError, RunError
 from simulacra.llm import ChatModel, ChatParams, ModelConfig, ModelPool
 from simulacra.people import Persona
 from simulacra.registry import import_object
 from simulacra.runs._config import RunConfig, load_config
-from simulacra.runs._store import CONFIG, SUMMARY, EpisodeStore, read_jsonl, write_json_atomic
+from simulacra.runs._store import CONFIG, SUMMARY, EpisodeStore, write_json_atomic
 from simulacra.runs._summary import summarize
 from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode

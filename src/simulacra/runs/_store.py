@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,33 +25,6 @@ def write_json_atomic(path: Path, data: Any) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     os.replace(temporary, path)
-
-
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Complete JSON lines of a file; a torn last line is skipped."""
-    if not path.exists():
-        return
-    with path.open("rb") as handle:
-        for raw in handle:
-            if not raw.endswith(b"\n"):
-                break
-            try:
-                item = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(item, dict):
-                yield item
-
-
-def read_episodes(run_dir: str | Path) -> list[dict[str, Any]]:
-    """Every episode of a run directory, each id once (the first occurrence)."""
-    seen: set[str] = set()
-    episodes = []
-    for item in read_jsonl(Path(run_dir) / EPISODES):
-        if item.get("id") not in seen:
-            seen.add(str(item.get("id")))
-            episodes.append(item)
-    return episodes
 
 
 class EpisodeStore:
