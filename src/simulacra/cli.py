@@ -221,15 +221,23 @@ def _print_episodes(run_dir: Path) -> None:
     from simulacra.runs import read_episodes
 
     table = Table(title="episodes", title_justify="left")
-    for column in ("persona", "task", "turns", "stop", "success", "guards", "first user turn"):
-        table.add_column(column, overflow="fold")
+    for column in ("persona", "task"):
+        table.add_column(column, no_wrap=True)
+    for column in ("turns", "stop", "success", "guards"):
+        table.add_column(column, no_wrap=True)
+    wide = console.width >= 110
+    if wide:
+        table.add_column(
+            "first user turn", overflow="ellipsis", no_wrap=True, max_width=console.width - 90
+        )
     for e in read_episodes(run_dir):
         first = next((m["content"] for m in e.get("messages", []) if m.get("role") == "user"), "")
         outcome = "error" if e.get("status") == "error" else ("yes" if e.get("success") else "no")
-        table.add_row(
+        cells = [
             e["persona"].get("name", ""), e["task"].get("id", ""), str(e.get("user_turns", 0)),
-            e.get("stop_reason", ""), outcome, str(len(e.get("guard_events", []))), first[:80],
-        )  # fmt: skip
+            e.get("stop_reason", ""), outcome, str(len(e.get("guard_events", []))),
+        ]  # fmt: skip
+        table.add_row(*cells, *([first] if wide else []))
     console.print(table)
 
 
