@@ -4,7 +4,7 @@ Everything in a run directory may hold text that a model or a user wrote, so not
 read from it is trusted: numbers that JSON cannot carry (NaN, infinities) become
 ``None``, odd types become strings, very deep nesting is cut, long strings are
 shortened, and JSON placed inside a ``<script>`` element has every character that could
-end the element or be read as markup written as a ``\\uXXXX`` escape.
+end the element or be read as markup written as a ``\\u`` escape with four hex digits.
 """
 
 from __future__ import annotations
