@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from simulacra.errors import ConfigError
+from simulacra.errors import ConfigError, RunError
 
 
 def validation_message(error: ValidationError) -> str:
@@ -51,28 +52,105 @@ def read_records(path: Path, *, what: str) -> Any:
         ) from None
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Complete JSON lines of a file; a torn last line is skipped."""
-    if not path.exists():
-        return
+def write_json_atomic(path: Path, data: Any) -> None:
+    """JSON to ``path`` via a temporary file and a rename: never half-written."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
+    os.replace(temporary, path)
+
+
+def _lines(path: Path) -> Iterator[tuple[bytes, dict[str, Any] | None]]:
+    """Each raw line with its parsed object (``None`` for a torn or invalid line)."""
     with path.open("rb") as handle:
         for raw in handle:
-            if not raw.endswith(b"\n"):
-                break
-            try:
-                item = json.loads(raw)
-            except ValueError:
+            item = None
+            if raw.endswith(b"\n"):
+                try:
+                    parsed = json.loads(raw)
+                except ValueError:
+                    parsed = None
+                if isinstance(parsed, dict):
+                    item = parsed
+            yield raw, item
+
+
+def read_jsonl(path: Path, *, key: str | None = None) -> Iterator[dict[str, Any]]:
+    """The complete JSON lines of a file (a torn or invalid line is skipped); with
+    ``key``, each value of that field once (the first)."""
+    if not path.exists():
+        return
+    seen: set[str] = set()
+    for _, item in _lines(path):
+        if item is None:
+            continue
+        if key is not None:
+            value = str(item.get(key))
+            if value in seen:
                 continue
-            if isinstance(item, dict):
-                yield item
+            seen.add(value)
+        yield item
 
 
 def read_episodes(run_dir: str | Path) -> list[dict[str, Any]]:
     """Every episode of a run directory, each id once (the first occurrence)."""
-    seen: set[str] = set()
-    episodes = []
-    for item in read_jsonl(Path(run_dir) / "episodes.jsonl"):
-        if item.get("id") not in seen:
-            seen.add(str(item.get("id")))
-            episodes.append(item)
-    return episodes
+    return list(read_jsonl(Path(run_dir) / "episodes.jsonl", key="id"))
+
+
+class KeyedLog:
+    """An append-only JSONL file whose lines each carry a unique ``key`` field.
+
+    Each line is written with a single ``write`` on an unbuffered file, so a crash loses
+    at most the line in flight. ``repair()`` cuts a torn last line and drops duplicated
+    keys (rewriting the file atomically only when needed) and learns which keys are done.
+    """
+
+    def __init__(self, path: Path, *, key: str) -> None:
+        self.path = path
+        self.key = key
+        self.done: set[str] = set()
+        self._handle: Any = None
+
+    def repair(self) -> int:
+        self.done.clear()
+        if not self.path.exists():
+            return 0
+        good: list[bytes] = []
+        changed = False
+        for raw, item in _lines(self.path):
+            if item is None or self.key not in item or str(item[self.key]) in self.done:
+                changed = True
+                continue
+            self.done.add(str(item[self.key]))
+            good.append(raw)
+        if changed:
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            with temporary.open("wb") as out:
+                out.writelines(good)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+        return len(self.done)
+
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self.path.open("ab", buffering=0)
+
+    def append(self, record: Mapping[str, Any]) -> bool:
+        """Write one record as a single line; False if its key is already there."""
+        if self._handle is None:
+            raise RunError(f"{self.path} is not open for writing")
+        value = str(record[self.key])
+        if value in self.done:
+            return False
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+        self._handle.write(line.encode("utf-8") + b"\n")
+        self.done.add(value)
+        return True
+
+    def close(self) -> None:
+        if self._handle is not None:
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+            self._handle = None

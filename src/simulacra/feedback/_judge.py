@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulacra._records import write_json_atomic
 from simulacra.errors import ConfigError
 from simulacra.feedback._config import KINDS, Kind, RatersConfig, parse_raters_config
 from simulacra.feedback._diagnostics import (
@@ -50,12 +51,7 @@ from simulacra.feedback._rubric import (
     SatisfactionRater,
     dimensions_from,
 )
-from simulacra.feedback._store import (
-    FEEDBACK_SUMMARY,
-    FeedbackStore,
-    read_feedback,
-    write_json_atomic,
-)
+from simulacra.feedback._store import FEEDBACK_SUMMARY, FeedbackStore, read_feedback
 from simulacra.llm import ChatModel, ModelConfig, ModelPool
 
 Progress = Callable[[str, int], None]
