@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from simulacra.errors import ConfigError, ModelError
 from simulacra.feedback._items import ResponseItem, persona_text, render
@@ -140,27 +140,32 @@ class Critique:
 
 
 class _PromptedRater:
+    """A rater that renders one template and asks one model; subclasses set the defaults."""
+
+    kind: ClassVar[TemplateKind]
+    default_max_tokens: ClassVar[int] = 200
+
     def __init__(
         self,
         *,
-        id: str,
         model: ChatModel,
-        template: Template | str,
-        kind: TemplateKind,
-        temperature: float | None,
-        max_tokens: int,
-        max_retries: int,
-        max_chars: int,
+        id: str | None = None,
+        template: Template | str | None = None,
+        temperature: float | None = 0.0,
+        max_tokens: int | None = None,
+        max_retries: int = 1,
+        max_chars: int = 6000,
     ) -> None:
-        self.id = id
+        self.id = id or self.kind
         self.model = model
+        template = template or self.kind
         self.template = (
-            get_template(template, kind, field=f"{id}.template")
+            get_template(template, self.kind, field=f"{self.id}.template")
             if isinstance(template, str)
             else template
         )
         self.temperature = temperature
-        self.max_tokens = max_tokens
+        self.max_tokens = max_tokens or self.default_max_tokens
         self.max_retries = max_retries
         self.max_chars = max_chars
 
@@ -178,28 +183,10 @@ class RubricRater(_PromptedRater):
     rest are recorded as abstentions.
     """
 
-    def __init__(
-        self,
-        *,
-        model: ChatModel,
-        id: str = "rubric",
-        template: Template | str = "rubric",
-        dimensions: Sequence[Dimension] | None = None,
-        temperature: float | None = 0.0,
-        max_tokens: int = 200,
-        max_retries: int = 1,
-        max_chars: int = 6000,
-    ) -> None:
-        super().__init__(
-            id=id,
-            model=model,
-            template=template,
-            kind="rubric",
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_retries=max_retries,
-            max_chars=max_chars,
-        )
+    kind = "rubric"
+
+    def __init__(self, *, dimensions: Sequence[Dimension] | None = None, **options: Any) -> None:
+        super().__init__(**options)
         self.dimensions = list(dimensions) if dimensions else dimensions_from(None)
 
     async def rate(self, item: ResponseItem, *, seed: int = 0) -> list[RubricScore]:
@@ -262,27 +249,8 @@ class SatisfactionRater(_PromptedRater):
     Recorded as a rubric score on the dimension ``satisfaction``, with the persona's name.
     """
 
-    def __init__(
-        self,
-        *,
-        model: ChatModel,
-        id: str = "satisfaction",
-        template: Template | str = "satisfaction",
-        temperature: float | None = 0.0,
-        max_tokens: int = 120,
-        max_retries: int = 1,
-        max_chars: int = 6000,
-    ) -> None:
-        super().__init__(
-            id=id,
-            model=model,
-            template=template,
-            kind="satisfaction",
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_retries=max_retries,
-            max_chars=max_chars,
-        )
+    kind = "satisfaction"
+    default_max_tokens = 120
 
     async def rate(self, item: ResponseItem, *, seed: int = 0) -> RubricScore:
         persona = item.persona or {}
@@ -344,27 +312,8 @@ def _replace_score(base: RubricScore, **changes: Any) -> RubricScore:
 class CritiqueRater(_PromptedRater):
     """A written critique: strengths, weaknesses and one actionable suggestion."""
 
-    def __init__(
-        self,
-        *,
-        model: ChatModel,
-        id: str = "critique",
-        template: Template | str = "critique",
-        temperature: float | None = 0.0,
-        max_tokens: int = 400,
-        max_retries: int = 1,
-        max_chars: int = 6000,
-    ) -> None:
-        super().__init__(
-            id=id,
-            model=model,
-            template=template,
-            kind="critique",
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_retries=max_retries,
-            max_chars=max_chars,
-        )
+    kind = "critique"
+    default_max_tokens = 400
 
     async def critique(self, item: ResponseItem, *, seed: int = 0) -> Critique:
         messages = self.template.render(
