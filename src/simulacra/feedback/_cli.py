@@ -23,6 +23,30 @@ console = Console(emoji=False, highlight=False)
 errors = Console(stderr=True, emoji=False, highlight=False)
 
 
+# options shared by the commands
+RatersOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--raters",
+        "-r",
+        help="raters.yaml (default: the embedded model)",
+        envvar="SIMULACRA_RATERS",
+    ),
+]
+HumanLabelsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--human-labels",
+        help="JSONL of {item_id, verdict} to check against",
+        envvar="SIMULACRA_HUMAN_LABELS",
+    ),
+]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
+]
+
+
 def _fail(error: Exception, code: int = EXIT_USAGE) -> typer.Exit:
     errors.print(f"[bold red]error:[/] {escape(str(error))}")
     return typer.Exit(code)
@@ -124,15 +148,7 @@ def _progress_printer() -> Any:
 
 def judge(
     run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="a run directory")],
-    raters: Annotated[
-        Path | None,
-        typer.Option(
-            "--raters",
-            "-r",
-            help="raters.yaml (default: the embedded model)",
-            envvar="SIMULACRA_RATERS",
-        ),
-    ] = None,
+    raters: RatersOption = None,
     kinds: Annotated[
         str | None,
         typer.Option(
@@ -142,21 +158,11 @@ def judge(
             envvar="SIMULACRA_JUDGE_KINDS",
         ),
     ] = None,
-    human_labels: Annotated[
-        Path | None,
-        typer.Option(
-            "--human-labels",
-            help="JSONL of {item_id, verdict} to check against",
-            envvar="SIMULACRA_HUMAN_LABELS",
-        ),
-    ] = None,
+    human_labels: HumanLabelsOption = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="discard earlier feedback and judge again")
     ] = False,
-    no_cache: Annotated[
-        bool,
-        typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
-    ] = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Judge the episodes of RUN_DIR: writes feedback.jsonl and feedback_summary.json."""
     from simulacra.feedback._judge import judge_run
@@ -242,33 +248,15 @@ def _print_judge(summary: Mapping[str, Any], run_dir: Path, written: int, alread
 def compare(
     run_a: Annotated[Path, typer.Argument(metavar="RUN_A", help="run directory (side A)")],
     run_b: Annotated[Path, typer.Argument(metavar="RUN_B", help="run directory (side B)")],
-    raters: Annotated[
-        Path | None,
-        typer.Option(
-            "--raters",
-            "-r",
-            help="raters.yaml (default: the embedded model)",
-            envvar="SIMULACRA_RATERS",
-        ),
-    ] = None,
+    raters: RatersOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out", "-o", help="where to write the comparison JSON", envvar="SIMULACRA_COMPARE_OUT"
         ),
     ] = None,
-    human_labels: Annotated[
-        Path | None,
-        typer.Option(
-            "--human-labels",
-            help="JSONL of {item_id, verdict} to check against",
-            envvar="SIMULACRA_HUMAN_LABELS",
-        ),
-    ] = None,
-    no_cache: Annotated[
-        bool,
-        typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
-    ] = False,
+    human_labels: HumanLabelsOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Judge RUN_A against RUN_B, episode by episode (persona × task × repeat)."""
     from simulacra.feedback._judge import compare_runs
