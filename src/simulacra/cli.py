@@ -290,15 +290,9 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
 
 
 def _estimate(e: dict[str, Any], *, percent: bool = True) -> str:
-    if e.get("value") is None:
-        return "n/a"
+    from simulacra._format import format_estimate
 
-    def fmt(x: float) -> str:
-        return f"{x:.1%}" if percent else f"{x:.1f}"
-
-    if e.get("low") is None:
-        return fmt(e["value"])
-    return f"{fmt(e['value'])} [{fmt(e['low'])}, {fmt(e['high'])}]"
+    return format_estimate(e, percent=percent)
 
 
 def _print_reliability(summary: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from simulacra._format import format_estimate
 from simulacra.errors import ConfigError, RunError, SimulacraError
 
 EXIT_USAGE = 2
@@ -64,15 +65,7 @@ def _config(path: Path | None) -> Any:
 
 
 def _estimate(data: Mapping[str, Any] | None, *, percent: bool = True) -> str:
-    if not data or data.get("value") is None:
-        return "n/a"
-    fmt = "{:.1%}" if percent else "{:.3f}"
-    text = fmt.format(data["value"])
-    if data.get("low") is not None and data.get("high") is not None:
-        text += f"  (95% CI {fmt.format(data['low'])} to {fmt.format(data['high'])}, n={data['n']})"
-    else:
-        text += f"  (n={data.get('n', 0)})"
-    return text
+    return format_estimate(data, percent=percent, words=True)
 
 
 def _number(value: Any) -> str:

@@ -7,7 +7,6 @@ exits with code 2, before any output file is written.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from simulacra._format import format_estimate, format_number
 from simulacra.errors import ConfigError, RunError
 
 EXIT_USAGE = 2
@@ -44,25 +44,13 @@ def _user_errors(function: Callable[P, R]) -> Callable[P, R]:
 
 
 def _num(value: float | None, *, pct: bool = False, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if abs(value) < 1e-12:
-        value = 0.0
-    return f"{value:.1%}" if pct else f"{value:.{digits}g}"
+    return format_number(value, percent=pct, digits=digits)
 
 
 def _est(estimate: Any, *, pct: bool = False) -> str:
     """``value [low, high]`` for an Estimate (or its dict), ``–`` when missing."""
-    if estimate is None:
-        return "–"
-    data = estimate if isinstance(estimate, dict) else estimate.to_dict()
-    value = data.get("value")
-    if value is None:
-        return "–"
-    text = _num(value, pct=pct)
-    if data.get("low") is not None and data.get("high") is not None:
-        text += f" [{_num(data['low'], pct=pct)}, {_num(data['high'], pct=pct)}]"
-    return text
+    text = format_estimate(estimate, percent=pct)
+    return "–" if text == "n/a" else text
 
 
 def _write_json(path: Path | None, data: Any) -> None:

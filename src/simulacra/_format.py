@@ -1,0 +1,40 @@
+"""How estimates are written for people, the same in every command."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+
+def format_number(value: float | None, *, percent: bool = False, digits: int = 3) -> str:
+    """``12.5%`` or ``0.412``; ``–`` for a missing or NaN value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if abs(value) < 1e-12:
+        value = 0.0
+    return f"{value:.1%}" if percent else f"{value:.{digits}g}"
+
+
+def format_estimate(
+    estimate: Any, *, percent: bool = False, digits: int = 3, words: bool = False
+) -> str:
+    """An ``Estimate`` (or its dict) as ``value [low, high]``, or with ``words`` as
+    ``value  (95% CI low to high, n=N)``; ``n/a`` when there is no value."""
+    data: Mapping[str, Any] | None = (
+        estimate.to_dict() if hasattr(estimate, "to_dict") else estimate
+    )
+    if not data or data.get("value") is None:
+        return "n/a"
+
+    def number(value: float | None) -> str:
+        return format_number(value, percent=percent, digits=digits)
+
+    text = number(data["value"])
+    has_ci = data.get("low") is not None and data.get("high") is not None
+    if words:
+        level = f"{data.get('level', 0.95):.0%}"
+        if has_ci:
+            return f"{text}  ({level} CI {number(data['low'])} to {number(data['high'])}, n={data.get('n', 0)})"
+        return f"{text}  (n={data.get('n', 0)})"
+    return f"{text} [{number(data['low'])}, {number(data['high'])}]" if has_ci else text
