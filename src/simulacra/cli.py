@@ -116,12 +116,30 @@ def run(
         bool,
         typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
     ] = False,
+    mode: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mode",
+            "-m",
+            help="run in this mode instead of the config's modes (full, concat, sharded); repeat "
+            "the option to compare modes",
+            show_default=False,
+        ),
+    ] = None,
+    repeats: Annotated[
+        int | None,
+        typer.Option("--repeats", "-n", min=1, help="trials per persona x task x mode"),
+    ] = None,
 ) -> None:
     """Run the episodes of CONFIG.yaml and write them to its run directory."""
     from simulacra.runs import load_config
 
     try:
         config = load_config(config_path)
+        if mode:
+            config = config.with_overrides(source="--mode", modes=mode)
+        if repeats is not None:
+            config = config.with_overrides(source="--repeats", repeats=repeats)
         config.validate_references()
         result = _execute(
             config, resume=resume, overwrite=overwrite, concurrency=concurrency, cache=not no_cache

@@ -34,6 +34,7 @@ class ConfigError(SimulacraError):
     """
 
     def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+        self.message = message
         self.source = source
         self.field = field
         where = ": ".join(part for part in (source, field) if part)

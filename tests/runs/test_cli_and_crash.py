@@ -126,3 +126,20 @@ def test_run_flags_are_accepted(tmp_path: Path, flag: str) -> None:
     config = write_config(tmp_path / "c.yaml", repeats="1", name="flags")
     result = cli("run", str(config), flag, "--overwrite", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_mode_and_repeats_options_override_the_config(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.yaml", repeats="1", name="over")
+    result = cli("run", str(config), "--mode", "full", "--mode", "sharded", "-n", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    episodes = [
+        json.loads(x) for x in (tmp_path / "runs/over/episodes.jsonl").read_text().splitlines()
+    ]
+    assert len(episodes) == 14 * 4 * 2 * 2
+    assert {e["mode"] for e in episodes} == {"full", "sharded"}
+    assert {e["repeat"] for e in episodes} == {0, 1}
+    summary = json.loads((tmp_path / "runs/over/summary.json").read_text())
+    assert set(summary["by_mode"]) == {"full", "sharded"}
+    bad = cli("run", str(config), "--mode", "halfway", "--overwrite", cwd=tmp_path)
+    assert bad.returncode == 2 and "--mode: Input should be" in bad.stderr
+    assert len((tmp_path / "runs/over/episodes.jsonl").read_text().splitlines()) == len(episodes)

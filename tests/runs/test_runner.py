@@ -165,3 +165,27 @@ def test_config_errors_name_file_and_field(
     with pytest.raises(ConfigError, match=rf"bad.yaml: {field}: .*{message}"):
         load_config(path).validate_references()
     assert not (tmp_path / "runs").exists()
+
+
+def test_mode_is_accepted_for_modes_as_a_list_or_one_string(tmp_path: Path) -> None:
+    assert config(tmp_path, mode="full").modes == ["full"]
+    assert config(tmp_path, mode=["full", "sharded"]).modes == ["full", "sharded"]
+    assert config(tmp_path, modes="concat").modes == ["concat"]
+    with pytest.raises(ConfigError, match="modes and mode are the same setting"):
+        config(tmp_path, mode="full", modes=["sharded"])
+    with pytest.raises(ConfigError, match="modes: mode listed twice: full"):
+        config(tmp_path, modes=["full", "sharded", "full"])
+
+
+def test_overrides_are_validated_and_name_their_source(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("name: o\nrepeats: 2\ntasks: {suite: numeric, limit: 1}\nmax_turns: 3\n")
+    base = load_config(path)
+    changed = base.with_overrides(source="--mode", modes=["full", "sharded"])
+    assert changed.modes == ["full", "sharded"] and changed.repeats == 2
+    assert changed.max_turns == 3 and changed.source == str(path)
+    assert changed.base_dir == base.base_dir and base.modes == ["sharded"]
+    with pytest.raises(ConfigError, match=r"^--repeats: .*greater than or equal to 1"):
+        base.with_overrides(source="--repeats", repeats=0)
+    with pytest.raises(ConfigError, match=r"^--mode: Input should be 'full', 'concat'"):
+        base.with_overrides(source="--mode", modes=["ful"])

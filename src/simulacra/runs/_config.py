@@ -146,6 +146,28 @@ class RunConfig(_Strict):
         """The file this config was read from (``<config>`` when built in Python)."""
         return self._source
 
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_spellings(cls, data: Any) -> Any:
+        # `mode:` is accepted for `modes:`, and a single mode may be a plain string.
+        if not isinstance(data, dict):
+            return data
+        if "mode" in data:
+            if "modes" in data:
+                raise ValueError("modes and mode are the same setting: give only one")
+            data = {k: v for k, v in data.items() if k != "mode"} | {"modes": data["mode"]}
+        if isinstance(data.get("modes"), str):
+            data = {**data, "modes": [data["modes"]]}
+        return data
+
+    @field_validator("modes")
+    @classmethod
+    def _distinct_modes(cls, value: list[Mode]) -> list[Mode]:
+        repeated = sorted({m for m in value if value.count(m) > 1})
+        if repeated:
+            raise ValueError(f"mode listed twice: {', '.join(repeated)}")
+        return value
+
     @field_validator("models")
     @classmethod
     def _model_names(cls, value: dict[str, ModelConfig]) -> dict[str, ModelConfig]:
@@ -285,6 +307,21 @@ class RunConfig(_Strict):
         if not tasks:
             raise ConfigError("no tasks selected", source=self.source, field="tasks")
         return personas, tasks
+
+    def with_overrides(self, *, source: str | None = None, **changes: Any) -> RunConfig:
+        """A copy with some settings replaced, validated as if they had been in the file.
+
+        An invalid value is a ``ConfigError`` naming ``source`` (say, the command-line
+        option it came from); the copy keeps this config's file as its source.
+        """
+        data = self.model_dump(mode="json", exclude_unset=True) | changes
+        try:
+            config = parse_config(data, source=self.source)
+        except ConfigError as exc:
+            if source is None:
+                raise
+            raise ConfigError(exc.message, source=source) from None
+        return config
 
     def fingerprint(self) -> dict[str, Any]:
         """What must match for ``--resume`` to continue a run (not concurrency or cache)."""
