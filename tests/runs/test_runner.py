@@ -73,11 +73,25 @@ async def test_refuses_to_mix_runs(tmp_path: Path) -> None:
     await simulacra.arun(cfg)
     with pytest.raises(RunError, match="--resume"):
         await simulacra.arun(cfg)
-    changed = config(tmp_path, repeats=3)
-    with pytest.raises(RunError, match="different config"):
-        await simulacra.arun(changed, resume=True)
+    with pytest.raises(RunError, match=r"different config \(seed changed\)"):
+        await simulacra.arun(config(tmp_path, seed=5), resume=True)
+    with pytest.raises(RunError, match=r"different config \(repeats changed\)"):
+        await simulacra.arun(config(tmp_path, repeats=1), resume=True)
     again = await simulacra.arun(cfg, overwrite=True)
     assert again.written == 8
+
+
+async def test_resume_with_more_repeats_extends_the_run(tmp_path: Path) -> None:
+    first = await simulacra.arun(config(tmp_path))
+    before = {e["id"]: e for e in read_episodes(first.run_dir)}
+    extended = await simulacra.arun(config(tmp_path, repeats=3), resume=True)
+    assert extended.skipped == 8 and extended.written == 4
+    after = read_episodes(first.run_dir)
+    assert sorted(e["repeat"] for e in after) == [0] * 4 + [1] * 4 + [2] * 4
+    assert all(before[e["id"]] == e for e in after if e["id"] in before)
+    summary = json.loads((first.run_dir / "summary.json").read_text())
+    assert summary["episodes"] == 12 and summary["complete"]
+    assert json.loads((first.run_dir / "config.json").read_text())["repeats"] == 3
 
 
 async def test_target_errors_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:

@@ -153,9 +153,19 @@ def prepare_run_dir(
             "repeats",
             "max_turns",
         )
-        if before is not None and any(before.get(k) != now.get(k) for k in keys):
+        changed = [k for k in keys if before is not None and before.get(k) != now.get(k)]
+        grown = (
+            changed == ["repeats"]
+            and isinstance(before, dict)
+            and isinstance(before.get("repeats"), int)
+            and now["repeats"] > before["repeats"]
+        )
+        # More repeats only add episodes, so a run may be extended; anything else would
+        # mix episodes of two experiments in one file.
+        if changed and not grown:
             raise RunError(
-                f"{run_dir} was made by a different config; resume only with the same config"
+                f"{run_dir} was made by a different config ({', '.join(changed)} changed); "
+                "resume only with the same config, or with more repeats"
             )
     return run_dir, store
 
