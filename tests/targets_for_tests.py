@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 
@@ -84,3 +85,52 @@ def shop_agent(messages: list[Any], params: Any) -> Any:
             text="", tool_calls=(ToolCall(id="c2", name="cancel_order", arguments=arguments),)
         )
     return "Done: order O1001 is cancelled."
+
+
+RETAIL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tau-bench-retail-dev"
+
+
+def _retail_agent(messages: list[Any], *, skip_odd: bool) -> Any:
+    """Performs a retail task's ground-truth actions once the user has said everything.
+
+    The task is recognised from what the (scripted) user said: its opening request and
+    every private detail. With ``skip_odd`` the agent does nothing on tasks whose number
+    is odd, so exactly half the tasks can succeed.
+    """
+    import json
+
+    from simulacra.llm import Completion, ToolCall
+    from simulacra.tasks._env_tasks import tau_retail_tasks
+
+    said = [m.content for m in messages if m.role == "user"]
+    if any(m.role == "tool" for m in messages):
+        outputs = messages[-1].content if messages[-1].role == "tool" else ""
+        return f"All done. {outputs}"
+    heard = " ".join(said)
+    known = [
+        t
+        for t in tau_retail_tasks(RETAIL_DATA)
+        if said and t.goal == said[0] and all(f.text in heard for f in t.facts)
+    ]
+    if len(known) != 1:
+        return "I can help with that. What else should I know?"
+    task = known[0]
+    if skip_odd and int(task.id.rsplit("-", 1)[1]) % 2:
+        return "Done."
+    env_task = task.metadata["env_task"]
+    calls = tuple(
+        ToolCall(id=f"c{i}", name=a["name"], arguments=json.dumps(a["arguments"]))
+        for i, a in enumerate(env_task["actions"])
+    )
+    outputs = ", ".join(env_task.get("outputs") or [])
+    if not calls:
+        return f"Here you are: {outputs}"
+    return Completion(text=f"Here you are: {outputs}" if outputs else "", tool_calls=calls)
+
+
+def retail_oracle(messages: list[Any], params: Any) -> Any:
+    return _retail_agent(messages, skip_odd=False)
+
+
+def retail_half_oracle(messages: list[Any], params: Any) -> Any:
+    return _retail_agent(messages, skip_odd=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from simulacra.runs import parse_config, read_episodes
 from simulacra.sim.users import FeedbackUser, opening_text, sharded_view
 from simulacra.sim.users._feedback import answer_tokens, leaks_answer
 from simulacra.tasks import Task, suite_tasks
+from targets_for_tests import RETAIL_DATA
 
 PANCAKES = next(t for t in suite_tasks("everyday") if t.id == "pancakes-scale")
 PLAIN = Persona(name="plain", background="x", typo_rate=0.0, patience=5, cooperativeness=1.0)
@@ -138,3 +140,42 @@ def test_tau_retail_tasks_load_into_the_general_schema(tmp_path: Path) -> None:
     bad = config(tmp_path, tasks={"tau_retail": str(tmp_path / "missing")})
     with pytest.raises(simulacra.ConfigError, match=r"tasks\.tau_retail"):
         bad.resolve_tasks()
+
+
+# The half oracle acts on even-numbered tasks only; it also "passes" task 017, whose
+# ground truth is to change nothing (the user asks for something the policy forbids).
+@pytest.mark.parametrize(
+    ("agent", "expected"), [("retail_oracle", 1.0), ("retail_half_oracle", 11 / 20)]
+)
+async def test_tau_retail_pass_k_end_to_end(tmp_path: Path, agent: str, expected: float) -> None:
+    """Through the runner, pass^k counts exactly the tasks the agent carries out right."""
+    data = RETAIL_DATA
+    if not data.exists():
+        pytest.skip(f"retail data not found at {data}")
+    cfg = config(
+        tmp_path,
+        name=agent.replace("_", "-"),
+        models={"agent": {"backend": "scripted", "function": f"targets_for_tests:{agent}"}},
+        user={"simulator": "scripted", "model": "agent"},
+        target={"type": "model", "model": "agent", "system_prompt": "You are the agent."},
+        tasks={"tau_retail": str(data)},
+        repeats=3,
+    )
+    result = await simulacra.arun(cfg)
+    episodes = read_episodes(result.run_dir)
+    assert len(episodes) == 60 and all(e["status"] == "ok" for e in episodes)
+    wins = {e["task"]["id"] for e in episodes if e["success"]}
+    assert len(wins) == round(20 * expected)
+    for e in episodes:
+        acted = [m for m in e["messages"] if m["role"] == "tool"]
+        assert not any(m["content"].startswith("Error") for m in acted), acted
+        if e["success"]:
+            assert not e["check"]["extracted"]["diff"] and e["check"]["extracted"]["hash_match"]
+        else:
+            assert e["check"]["extracted"]["diff"] or e["check"]["extracted"]["missing_outputs"]
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    for k in ("1", "2", "3"):
+        assert summary["pass_hat_k"][k]["value"] == pytest.approx(expected)
+        assert summary["pass_hat_k"][k]["n"] == 20
+    assert summary["aptitude"]["value"] == pytest.approx(expected)
+    assert summary["unreliability"]["value"] == pytest.approx(0.0)
