@@ -118,9 +118,19 @@ def _retail_agent(messages: list[Any], *, skip_odd: bool) -> Any:
     if skip_odd and int(task.id.rsplit("-", 1)[1]) % 2:
         return "Done."
     env_task = task.metadata["env_task"]
+    details = env_task["private_details"]
+    # authenticate first, as the policy asks, with the details the user gave
+    lookups: list[tuple[str, dict[str, str]]] = []
+    if "zip" in details:
+        names = ("first_name", "last_name", "zip")
+        lookups.append(("find_user_id_by_name_zip", {k: details[k] for k in names}))
+    else:
+        emails = details.get("email") or details.get("emails", "")
+        lookups += [("find_user_id_by_email", {"email": e.strip()}) for e in emails.split(",")]
+    actions = [(a["name"], a["arguments"]) for a in env_task["actions"]]
     calls = tuple(
-        ToolCall(id=f"c{i}", name=a["name"], arguments=json.dumps(a["arguments"]))
-        for i, a in enumerate(env_task["actions"])
+        ToolCall(id=f"c{i}", name=name, arguments=json.dumps(arguments))
+        for i, (name, arguments) in enumerate([*lookups, *actions] if actions else [])
     )
     outputs = ", ".join(env_task.get("outputs") or [])
     if not calls:

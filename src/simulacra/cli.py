@@ -302,6 +302,14 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
             "multi-turn drop",
             _estimate(summary["multi_turn_drop"], percent=False) + " % (sharded vs full)",
         )
+    policy = summary.get("policy")
+    if policy:
+        table.add_row(
+            "policy violations",
+            f"{policy['with_violations']} of {policy['episodes']} episodes"
+            + "".join(f", {rule} {n}" for rule, n in policy["violations"].items()),
+        )
+        table.add_row("success without violation", _estimate(policy["success_without_violation"]))
     console.print(table)
     _print_reliability(summary)
     console.print(f"run directory: {run_dir}")

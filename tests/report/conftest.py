@@ -277,6 +277,12 @@ class Runs:
                 "aptitude": {"value": 0.9, "low": 0.8, "high": 1.0, "n": 3},
                 "unreliability": {"value": 0.5, "low": 0.3, "high": 0.7, "n": 3},
                 "multi_turn_drop": {"value": 12.5, "low": None, "high": None, "n": 3},
+                "policy": {
+                    "episodes": 5,
+                    "with_violations": 2,
+                    "violations": {"authenticate-before-write": 2},
+                    "success_without_violation": {"value": 0.2, "low": 0.0, "high": 0.6, "n": 5},
+                },
                 "by_suite": {
                     "everyday": {"value": 0.7, "low": 0.5, "high": 0.9, "n": 12},
                     "retail": {"value": 0.4, "low": 0.2, "high": 0.6, "n": 5},

@@ -262,7 +262,10 @@ def test_extra_metrics_only_when_present(runs: Runs) -> None:
         "aptitude",
         "unreliability",
         "multi_turn_drop",
+        "success_without_violation",
     ]
+    assert [m["better"] for m in rich["extra_metrics"]] == [1, -1, -1, 1]
+    assert rich["extra_metrics"][-1]["value"] == 0.2
     minimal = build_payload([load_run(runs.minimal())]).data["runs"][0]
     assert minimal["extra_metrics"] == []
     assert minimal["feedback"] is None and minimal["fidelity"] is None

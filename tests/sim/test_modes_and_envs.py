@@ -168,7 +168,8 @@ async def test_tau_retail_pass_k_end_to_end(tmp_path: Path, agent: str, expected
     assert len(wins) == round(20 * expected)
     for e in episodes:
         acted = [m for m in e["messages"] if m["role"] == "tool"]
-        assert not any(m["content"].startswith("Error") for m in acted), acted
+        writes = [m for m in acted if not m["name"].startswith("find_user_id")]
+        assert not any(m["content"].startswith("Error") for m in writes), writes
         if e["success"]:
             assert not e["check"]["extracted"]["diff"] and e["check"]["extracted"]["hash_match"]
         else:
@@ -179,3 +180,6 @@ async def test_tau_retail_pass_k_end_to_end(tmp_path: Path, agent: str, expected
         assert summary["pass_hat_k"][k]["n"] == 20
     assert summary["aptitude"]["value"] == pytest.approx(expected)
     assert summary["unreliability"]["value"] == pytest.approx(0.0)
+    # the ground truth authenticates before it writes: no policy violations
+    assert summary["policy"]["episodes"] == 60 and summary["policy"]["with_violations"] == 0
+    assert summary["policy"]["success_without_violation"]["value"] == pytest.approx(expected)

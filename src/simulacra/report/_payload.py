@@ -632,20 +632,41 @@ def _success_by_turn(summary: dict[str, Any]) -> dict[str, Any] | None:
     return {"points": points[:50], "n": int(n) if n is not None else None} if points else None
 
 
+# (path in summary.json, label, note, unit, +1 if higher is better else -1)
 _EXTRA_METRICS = (
-    ("aptitude", "Aptitude", "90th percentile score per task, averaged", "score"),
-    ("unreliability", "Unreliability", "spread (90th − 10th percentile) per task", "score"),
-    ("multi_turn_drop", "Multi-turn drop", "relative drop when the request is sharded", "percent"),
+    ("aptitude", "Aptitude", "90th percentile score per task, averaged", "score", 1),
+    ("unreliability", "Unreliability", "spread (90th − 10th percentile) per task", "score", -1),
+    (
+        "multi_turn_drop",
+        "Multi-turn drop",
+        "relative drop when the request is sharded",
+        "percent",
+        -1,
+    ),
+    (
+        "policy.success_without_violation",
+        "Success without violation",
+        "success counting only episodes that kept the environment's policy",
+        "score",
+        1,
+    ),
 )
 
 
 def _extra_metrics(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Aptitude, unreliability and the multi-turn drop, when the summary has them."""
+    """Aptitude, unreliability, the multi-turn drop and policy-clean success, when the
+    summary has them."""
     result = []
-    for key, label, note, unit in _EXTRA_METRICS:
-        found = estimate(summary.get(key))
+    for path, label, note, unit, better in _EXTRA_METRICS:
+        value: Any = summary
+        for part in path.split("."):
+            value = _mapping(value).get(part)
+        found = estimate(value)
         if found is not None and found["value"] is not None:
-            result.append({"key": key, "label": label, "note": note, "unit": unit, **found})
+            key = path.rsplit(".", 1)[-1]
+            result.append(
+                {"key": key, "label": label, "note": note, "unit": unit, "better": better, **found}
+            )
     return result
 
 

@@ -13,7 +13,8 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
     """Success with a bootstrap 95% CI (resampling tasks), turns, tokens per role, guard
     events, stop reasons and errors; by persona, task, suite and mode; and, when the run
     has the data, pass^k and aptitude/unreliability over repeats, the multi-turn drop
-    (sharded vs full) and success by turn of feedback episodes."""
+    (sharded vs full), success by turn of feedback episodes, and the policy violations
+    of episodes scored on a tool environment (with success counting only clean ones)."""
     from simulacra.stats import success_rate
 
     records: list[dict[str, Any]] = []
@@ -24,6 +25,7 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
     errors: Counter[str] = Counter()
     turns: list[int] = []
     first_success: list[int | None] = []
+    rules: Counter[str] = Counter()
     total = 0
     for episode in episodes:
         total += 1
@@ -44,16 +46,19 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
             task = episode.get("task") or {}
             persona = (episode.get("persona") or {}).get("name", "")
             mode = episode.get("mode", "sharded")
-            records.append(
-                {
-                    "task": task.get("id", ""),
-                    "persona": persona,
-                    "suite": task.get("suite", ""),
-                    "mode": mode,
-                    "unit": f"{task.get('id', '')}|{persona}|{mode}",
-                    "score": float(episode["score"]),
-                }
-            )
+            record: dict[str, Any] = {
+                "task": task.get("id", ""),
+                "persona": persona,
+                "suite": task.get("suite", ""),
+                "mode": mode,
+                "unit": f"{task.get('id', '')}|{persona}|{mode}",
+                "score": float(episode["score"]),
+            }
+            violations = _violations(episode)
+            if violations is not None:
+                record["violated"] = bool(violations)
+                rules.update(str(v.get("rule", "?")) for v in violations if isinstance(v, dict))
+            records.append(record)
     summary: dict[str, Any] = {
         "episodes": total,
         "scored": len(records),
@@ -71,11 +76,29 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
         "by_mode": _rates(records, "mode"),
     }
     summary.update(_reliability(records, seed=seed))
+    checked = [r for r in records if "violated" in r]
+    if checked:
+        strict = [{**r, "score": 0.0 if r["violated"] else r["score"]} for r in checked]
+        summary["policy"] = {
+            "episodes": len(checked),
+            "with_violations": sum(r["violated"] for r in checked),
+            "violations": dict(rules.most_common()),
+            "success_without_violation": success_rate(strict, seed=seed).to_dict(),
+        }
     if first_success:
         from simulacra.stats import success_by_turn
 
         summary["success_by_turn"] = success_by_turn(first_success, seed=seed).to_dict()
     return summary
+
+
+def _violations(episode: dict[str, Any]) -> list[Any] | None:
+    """The policy violations an environment check recorded; None for other checks."""
+    extracted = (episode.get("check") or {}).get("extracted")
+    if not isinstance(extracted, dict):
+        return None
+    violations = extracted.get("violations")
+    return violations if isinstance(violations, list) else None
 
 
 def _reliability(records: list[dict[str, Any]], *, seed: int) -> dict[str, Any]:

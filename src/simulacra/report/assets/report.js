@@ -1306,7 +1306,7 @@
     });
     A.extra_metrics.forEach(function (e) {
       var other = B.extra_metrics.filter(function (x) { return x.key === e.key; })[0];
-      var better = e.key === "aptitude" ? 1 : -1;
+      var better = e.better === 1 ? 1 : -1;
       if (other) metric(e.label, e.value, other.value, function (x) { return fmtNum(x, e.unit === "percent" ? 1 : 3); }, false, better);
     });
     metric("mean user turns", sa.mean_user_turns, sb.mean_user_turns, function (x) { return fmtNum(x, 2); }, false, 0);
