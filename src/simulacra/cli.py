@@ -124,11 +124,18 @@ def run(
             help="run in this mode instead of the config's modes (full, concat, sharded); repeat "
             "the option to compare modes",
             show_default=False,
+            envvar="SIMULACRA_MODE",
         ),
     ] = None,
     repeats: Annotated[
         int | None,
-        typer.Option("--repeats", "-n", min=1, help="trials per persona x task x mode"),
+        typer.Option(
+            "--repeats",
+            "-n",
+            min=1,
+            help="trials per persona x task x mode",
+            envvar="SIMULACRA_REPEATS",
+        ),
     ] = None,
 ) -> None:
     """Run the episodes of CONFIG.yaml and write them to its run directory."""
@@ -153,9 +160,22 @@ def run(
 
 @app.command()
 def demo(
-    concurrency: Annotated[int | None, typer.Option("--concurrency", "-c", min=1)] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="bypass the response cache")] = False,
-    output_dir: Annotated[Path, typer.Option("--output-dir", "-o")] = Path("runs"),
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", "-c", min=1, help="episodes at once", envvar="SIMULACRA_CONCURRENCY"
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
+    ] = False,
+    output_dir: Annotated[
+        Path,
+        typer.Option(
+            "--output-dir", "-o", help="where the run directory goes", envvar="SIMULACRA_OUTPUT_DIR"
+        ),
+    ] = Path("runs"),
 ) -> None:
     """Simulated users with personas and hidden goals talk to an assistant on the
     embedded model (no network, no API key); prints the results."""

@@ -15,8 +15,10 @@ import pytest
 TESTS = Path(__file__).resolve().parent.parent
 
 
-def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(TESTS), "COLUMNS": "200"}
+def cli(
+    *args: str, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(TESTS), "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "simulacra", *args],
         cwd=cwd,
@@ -140,6 +142,12 @@ def test_mode_and_repeats_options_override_the_config(tmp_path: Path) -> None:
     assert {e["repeat"] for e in episodes} == {0, 1}
     summary = json.loads((tmp_path / "runs/over/summary.json").read_text())
     assert set(summary["by_mode"]) == {"full", "sharded"}
+    from_env = {"SIMULACRA_MODE": "concat full", "SIMULACRA_REPEATS": "1"}
+    again = cli("run", str(config), "--overwrite", cwd=tmp_path, env=from_env)
+    assert again.returncode == 0, again.stderr
+    lines = (tmp_path / "runs/over/episodes.jsonl").read_text().splitlines()
+    assert len(lines) == 14 * 4 * 2
+    assert {json.loads(x)["mode"] for x in lines} == {"concat", "full"}
     bad = cli("run", str(config), "--mode", "halfway", "--overwrite", cwd=tmp_path)
     assert bad.returncode == 2 and "--mode: Input should be" in bad.stderr
-    assert len((tmp_path / "runs/over/episodes.jsonl").read_text().splitlines()) == len(episodes)
+    assert (tmp_path / "runs/over/episodes.jsonl").read_text().splitlines() == lines
