@@ -136,3 +136,34 @@ def test_validator_rejects_shards_that_drop_the_function_name() -> None:
     data["shards"] = [task.goal.replace("`clean_phone(raw)`", "one"), *task.shards[1:]]
     with pytest.raises(ConfigError, match=r"shards do not cover .*clean_phone"):
         parse_tasks([data], source="test")
+
+
+def test_extract_code_takes_the_block_that_defines_the_function() -> None:
+    from simulacra.tasks._checks import extract_code
+
+    two = "```python\ndef helper():\n    pass\n```\ntext\n```py\ndef f(x):\n    return x\n```"
+    assert extract_code(two, "f") == "def f(x):\n    return x\n"
+    cut = "Here it is:\n```python\ndef f(x):\n    return x\n\n# Check\ndef"
+    assert extract_code(cut, "f") == "def f(x):\n    return x\n\n# Check\ndef"
+    closed_then_cut = "```python\ndef g():\n    pass\n```\n```python\nimport re\ndef f(x):\n"
+    assert extract_code(closed_then_cut, "f") == "import re\ndef f(x):\n"
+    bare = "Sure, here you go:\nimport math\n\ndef f(x):\n    return math.sqrt(x)\n"
+    assert extract_code(bare, "f") == "import math\n\ndef f(x):\n    return math.sqrt(x)\n"
+    assert extract_code("def f(x): return x", "f") == "def f(x): return x"
+    assert extract_code("```python\ndef g(x):\n```", "f") is None
+    assert extract_code("I would define f to return x.", "f") is None
+    assert extract_code("```python\nprint(1)\n```\n```python\ndef g():", "f") is None
+
+
+def test_an_answer_cut_off_inside_its_code_block_is_still_tested() -> None:
+    task = next(t for t in load_suite("code") if t.id == "duration-to-minutes")
+    check = task.check
+    assert isinstance(check, UnitTestCheck)
+    reference = str(task.reference).split("```python\n", 1)[1].split("```", 1)[0]
+    code = reference + "\n# Tests\nprint(to_minutes("
+    result = check.evaluate("Here you go.\n```python\n" + code)
+    # the cut-off last line is the syntax error, not the prose or the fence before the code
+    last = len(code.splitlines())
+    assert "failed to load" in result.detail and f"line {last})" in result.detail, result.detail
+    whole = check.evaluate("Here you go.\n```python\n" + reference + "\n# Tests\n")
+    assert whole.passed, whole.detail

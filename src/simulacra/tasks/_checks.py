@@ -206,15 +206,35 @@ class PythonCheck(BaseModel):
 
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)```", re.S | re.I)
+_OPENING_FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n", re.I)
+_CODE_START = re.compile(r"(?:async\s+def|def|class|import|from\s+\S+\s+import|@)\s")
 
 
 def extract_code(text: str, entry_point: str) -> str | None:
-    """The code block of an answer that defines ``entry_point`` (the last such block)."""
+    """The code of an answer that defines ``entry_point``.
+
+    In order: the last closed fenced block that defines it; else a final block whose
+    closing fence never came (an answer cut off at its token limit); else unfenced code,
+    from the first line that starts a Python statement (skipping a line of prose before
+    it). None when nothing defines ``entry_point``.
+    """
     definition = re.compile(rf"^\s*(?:async\s+)?def\s+{re.escape(entry_point)}\s*\(", re.M)
-    blocks = [block for block in _FENCE.findall(text) if definition.search(block)]
+    closed = list(_FENCE.finditer(text))
+    blocks = [m.group(1) for m in closed if definition.search(m.group(1))]
     if blocks:
         return str(blocks[-1])
-    return text if definition.search(text) else None
+    after_closed = closed[-1].end() if closed else 0
+    opening = _OPENING_FENCE.search(text, after_closed)
+    if opening is not None:
+        rest = text[opening.end() :]
+        return rest if definition.search(rest) else None
+    if not definition.search(text):
+        return None
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if _CODE_START.match(line):
+            return "".join(lines[index:])
+    return text
 
 
 class UnitTestCheck(BaseModel):
