@@ -317,10 +317,13 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
                 f"{m} {v['success']:.1%} (n={v['n']})" for m, v in summary["by_mode"].items()
             ),
         )
-    if summary.get("multi_turn_drop"):
+    drop = summary.get("multi_turn_drop")
+    if drop:
         table.add_row(
             "multi-turn drop",
-            _estimate(summary["multi_turn_drop"], percent=False) + " % (sharded vs full)",
+            _estimate(drop, percent=False) + " % (sharded vs full)"
+            if drop.get("value") is not None
+            else "n/a (no task succeeded in full mode)",
         )
     policy = summary.get("policy")
     if policy:

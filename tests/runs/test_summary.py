@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,15 +14,17 @@ import pytest
 from simulacra.runs import summarize
 
 
-def episode(task: str, score: float, violations: list[dict[str, Any]] | None) -> dict[str, Any]:
+def episode(
+    task: str, score: float, violations: list[dict[str, Any]] | None, mode: str = "full"
+) -> dict[str, Any]:
     extracted: dict[str, Any] = {"hash_match": score == 1.0, "diff": []}
     if violations is not None:
         extracted["violations"] = violations
     return {
-        "id": task,
+        "id": f"{task}-{mode}",
         "persona": {"name": "p"},
         "task": {"id": task, "suite": "s"},
-        "mode": "full",
+        "mode": mode,
         "repeat": 0,
         "status": "ok",
         "stop_reason": "satisfied",
@@ -60,10 +63,10 @@ def test_no_policy_block_without_an_environment_check() -> None:
     assert mixed["policy"]["success_without_violation"]["value"] == 0.0
 
 
-def test_show_prints_the_policy_lines(tmp_path: Path) -> None:
+def show(tmp_path: Path, episodes: list[dict[str, Any]]) -> str:
     run = tmp_path / "r"
-    run.mkdir()
-    (run / "episodes.jsonl").write_text("".join(json.dumps(e) + "\n" for e in EPISODES))
+    run.mkdir(exist_ok=True)
+    (run / "episodes.jsonl").write_text("".join(json.dumps(e) + "\n" for e in episodes))
     shown = subprocess.run(
         [sys.executable, "-m", "simulacra", "show", str(run)],
         capture_output=True,
@@ -72,6 +75,22 @@ def test_show_prints_the_policy_lines(tmp_path: Path) -> None:
         timeout=60,
     )
     assert shown.returncode == 0, shown.stderr
-    assert "policy violations" in shown.stdout
-    assert "2 of 4 episodes, authenticate-before-write 2, own-records-only 1" in shown.stdout
-    assert "success without violation" in shown.stdout and "25.0%" in shown.stdout
+    return shown.stdout
+
+
+def test_show_prints_the_policy_lines(tmp_path: Path) -> None:
+    shown = show(tmp_path, EPISODES)
+    assert "policy violations" in shown
+    assert "2 of 4 episodes, authenticate-before-write 2, own-records-only 1" in shown
+    assert "success without violation" in shown and "25.0%" in shown
+
+
+def test_show_explains_an_undefined_multi_turn_drop(tmp_path: Path) -> None:
+    failed = [episode(t, 0.0, None, mode) for t in "ab" for mode in ("full", "sharded")]
+    assert re.search(
+        r"multi-turn drop\s*│ n/a \(no task succeeded in full mode\)", show(tmp_path, failed)
+    )
+    mixed = [*failed[1:], episode("a", 1.0, None, "full")]
+    assert re.search(
+        r"multi-turn drop\s*│ 100 \[100, 100\] % \(sharded vs full\)", show(tmp_path, mixed)
+    )
