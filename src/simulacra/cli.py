@@ -97,6 +97,19 @@ def _execute(
     return result
 
 
+# options shared by run and demo
+ConcurrencyOption = Annotated[
+    int | None,
+    typer.Option(
+        "--concurrency", "-c", min=1, help="episodes at once", envvar="SIMULACRA_CONCURRENCY"
+    ),
+]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
+]
+
+
 @app.command()
 def run(
     config_path: Annotated[Path, typer.Argument(metavar="CONFIG.yaml", help="run configuration")],
@@ -106,16 +119,8 @@ def run(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="discard an earlier run of the same name")
     ] = False,
-    concurrency: Annotated[
-        int | None,
-        typer.Option(
-            "--concurrency", "-c", min=1, help="episodes at once", envvar="SIMULACRA_CONCURRENCY"
-        ),
-    ] = None,
-    no_cache: Annotated[
-        bool,
-        typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
-    ] = False,
+    concurrency: ConcurrencyOption = None,
+    no_cache: NoCacheOption = False,
     mode: Annotated[
         list[str] | None,
         typer.Option(
@@ -160,16 +165,8 @@ def run(
 
 @app.command()
 def demo(
-    concurrency: Annotated[
-        int | None,
-        typer.Option(
-            "--concurrency", "-c", min=1, help="episodes at once", envvar="SIMULACRA_CONCURRENCY"
-        ),
-    ] = None,
-    no_cache: Annotated[
-        bool,
-        typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
-    ] = False,
+    concurrency: ConcurrencyOption = None,
+    no_cache: NoCacheOption = False,
     output_dir: Annotated[
         Path,
         typer.Option(
