@@ -11,7 +11,9 @@ Heavier parts (models, statistics) load when first used, so ``import simulacra``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from simulacra._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -58,13 +60,4 @@ if TYPE_CHECKING:
     from simulacra.sim.episode import Episode
     from simulacra.tasks import Fact, Task
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'simulacra' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

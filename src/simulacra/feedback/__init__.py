@@ -16,7 +16,9 @@ fast; numpy is imported only by what needs it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from simulacra._lazy import lazy_exports
 
 _EXPORTS = {
     # items
@@ -182,17 +184,4 @@ if TYPE_CHECKING:
     from simulacra.feedback._synthetic import synthetic_pairs
     from simulacra.feedback._templates import Template, templates
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'simulacra.feedback' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -18,8 +18,9 @@ Importing this package is cheap; Jinja2 and numpy load when a report is built.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from simulacra._lazy import lazy_exports
 
 _EXPORTS = {
     "RunData": "simulacra.report._load",
@@ -53,11 +54,4 @@ if TYPE_CHECKING:
     from simulacra.report._payload import Payload, ReportOptions, build_payload
     from simulacra.report._serve import LiveRuns, ReportServer, serve
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'simulacra.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -14,8 +14,9 @@ Names load on first use, so importing this package (and the command line) stays 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from simulacra._lazy import lazy_exports
 
 _EXPORTS = {
     "Label": "simulacra.trust._labels",
@@ -108,15 +109,4 @@ if TYPE_CHECKING:
         vote_entropy,
     )
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'simulacra.trust' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
