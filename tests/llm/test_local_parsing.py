@@ -29,3 +29,20 @@ def test_bare_json_call_for_an_offered_tool() -> None:
     remaining, calls = extract_tool_calls(text, {"find_user"})
     assert [c.name for c in calls] == ["find_user"] and remaining == "Let me look."
     assert extract_tool_calls('{"name": "other"}', {"find_user"}) == ('{"name": "other"}', ())
+
+
+def test_bare_json_with_an_object_as_name_is_not_a_call() -> None:
+    record = 'Found: {"name": {"first_name": "Noah"}, "zip": "1"} {"name": ["x"]}'
+    assert extract_tool_calls(record, {"get_user_details"}) == (record, ())
+
+
+def test_a_call_inside_another_object_is_found_and_other_code_blocks_stay() -> None:
+    text = (
+        'Plan: {"step": {"name": "find_user", "arguments": {"email": "a@b.c"}}}\n'
+        "```python\nprint(1)\n```\n"
+        'then {"name": "get_order", "arguments": {"id": "O1"}}'
+    )
+    remaining, calls = extract_tool_calls(text, {"find_user", "get_order"})
+    assert [c.name for c in calls] == ["find_user", "get_order"]
+    assert [c.id for c in calls] == ["call_0", "call_1"]
+    assert "```python\nprint(1)\n```" in remaining and "get_order" not in remaining

@@ -199,6 +199,25 @@ def extract_tool_calls(
     return (remaining, tuple(calls)) if calls else (text, ())
 
 
+def _to_call(payload: Any, names: set[str] | None, number: int) -> ToolCall | None:
+    """A tool call from a decoded JSON object, if it names a tool (an offered one, when
+    ``names`` is given)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("name"), str):
+        return None
+    if names is not None and payload["name"] not in names:
+        return None
+    arguments = payload.get("arguments", payload.get("parameters", {}))
+    return ToolCall(
+        id=f"call_{number}",
+        name=payload["name"],
+        arguments=arguments if isinstance(arguments, str) else json.dumps(arguments),
+    )
+
+
+_FENCE_BEFORE = re.compile(r"```(?:json)?\s*\Z")
+_FENCE_AFTER = re.compile(r"\s*```")
+
+
 def _bare_calls(text: str, names: set[str]) -> tuple[list[ToolCall], str]:
     """JSON objects naming an offered tool anywhere in the text (no tags, no fence)."""
     decoder = json.JSONDecoder()
@@ -211,44 +230,35 @@ def _bare_calls(text: str, names: set[str]) -> tuple[list[ToolCall], str]:
         except ValueError:
             index = text.find("{", index + 1)
             continue
-        if isinstance(payload, dict) and payload.get("name") in names:
-            arguments = payload.get("arguments", payload.get("parameters", {}))
-            calls.append(
-                ToolCall(
-                    id=f"call_{len(calls)}",
-                    name=str(payload["name"]),
-                    arguments=arguments if isinstance(arguments, str) else json.dumps(arguments),
-                )
-            )
+        call = _to_call(payload, names, len(calls))
+        if call is not None:
+            calls.append(call)
             spans.append((index, end))
-        index = text.find("{", end if isinstance(payload, dict) else index + 1)
+        # after a call, go on past it; otherwise look inside the object too
+        index = text.find("{", end if call is not None else index + 1)
     remaining = text
     for start, end in reversed(spans):
+        # a fence right around the call goes with it; other code blocks stay
+        before = _FENCE_BEFORE.search(remaining, 0, start)
+        after = _FENCE_AFTER.match(remaining, end)
+        start = before.start() if before else start
+        end = after.end() if after else end
         remaining = remaining[:start] + remaining[end:]
-    return calls, remaining.replace("```json", "").replace("```", "").strip()
+    return calls, remaining.strip()
 
 
 def _calls_in(
     text: str, pattern: re.Pattern[str], names: set[str] | None
 ) -> tuple[list[ToolCall], str]:
     calls: list[ToolCall] = []
-    for index, match in enumerate(pattern.finditer(text)):
+    for match in pattern.finditer(text):
         try:
             payload = json.loads(match.group(1))
         except ValueError:
             continue
-        if not isinstance(payload, dict) or not isinstance(payload.get("name"), str):
-            continue
-        if names is not None and payload["name"] not in names:
-            continue
-        arguments = payload.get("arguments", payload.get("parameters", {}))
-        calls.append(
-            ToolCall(
-                id=f"call_{index}",
-                name=payload["name"],
-                arguments=arguments if isinstance(arguments, str) else json.dumps(arguments),
-            )
-        )
+        call = _to_call(payload, names, len(calls))
+        if call is not None:
+            calls.append(call)
     return calls, pattern.sub("", text).strip() if calls else text
 
 
