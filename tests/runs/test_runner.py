@@ -94,6 +94,28 @@ async def test_resume_with_more_repeats_extends_the_run(tmp_path: Path) -> None:
     assert json.loads((first.run_dir / "config.json").read_text())["repeats"] == 3
 
 
+async def test_resume_with_more_modes_extends_and_other_modes_are_refused(
+    tmp_path: Path,
+) -> None:
+    first = await simulacra.arun(config(tmp_path, modes=["full"], repeats=1))
+    with pytest.raises(RunError, match=r"\(modes changed\)"):
+        await simulacra.arun(config(tmp_path, modes=["sharded"], repeats=1), resume=True)
+    both = await simulacra.arun(config(tmp_path, modes=["full", "sharded"], repeats=1), resume=True)
+    assert both.skipped == 4 and both.written == 4
+    assert sorted(e["mode"] for e in read_episodes(first.run_dir)) == ["full"] * 4 + ["sharded"] * 4
+
+
+async def test_resume_refuses_an_unreadable_config_record(tmp_path: Path) -> None:
+    first = await simulacra.arun(config(tmp_path))
+    (first.run_dir / "config.json").write_text("[1, 2")
+    with pytest.raises(RunError, match=r"config.json is unreadable.*--overwrite"):
+        await simulacra.arun(config(tmp_path), resume=True)
+    (first.run_dir / "config.json").write_text("[1, 2]")
+    with pytest.raises(RunError, match=r"config.json is unreadable"):
+        await simulacra.arun(config(tmp_path), resume=True)
+    assert len(read_episodes(first.run_dir)) == 8
+
+
 async def test_target_errors_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     result = await simulacra.arun(
         config(tmp_path, target={"type": "callable", "callable": "targets_for_tests:broken"})

@@ -323,13 +323,6 @@ class RunConfig(_Strict):
             raise ConfigError(exc.message, source=source) from None
         return config
 
-    def fingerprint(self) -> dict[str, Any]:
-        """What must match for ``--resume`` to continue a run (not concurrency or cache)."""
-        data = self.model_dump(
-            mode="json", exclude={"concurrency", "cache", "base_dir", "output_dir"}
-        )
-        return data
-
 
 def _format_validation(error: ValidationError) -> tuple[str, str]:
     first = error.errors()[0]

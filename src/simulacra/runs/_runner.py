@@ -118,55 +118,64 @@ def _saved_config(config: RunConfig) -> dict[str, Any]:
     return data
 
 
+# settings that say how a run goes, not which episodes it holds
+_NOT_DEFINING = frozenset({"concurrency", "cache", "base_dir", "output_dir"})
+
+
+def _grows(key: str, before: Any, now: Any) -> bool:
+    """Whether a changed setting only adds episodes: more repeats, or more modes."""
+    if key == "repeats":
+        return isinstance(before, int) and now > before
+    if key == "modes":
+        return isinstance(before, list) and set(before) < set(now)
+    return False
+
+
+def _check_same_config(run_dir: Path, config: RunConfig) -> None:
+    """Refuse to resume a run that another config made (naming what changed)."""
+    import json
+
+    saved = run_dir / CONFIG
+    if not saved.exists():
+        return
+    try:
+        before = json.loads(saved.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        before = None
+    if not isinstance(before, dict):
+        raise RunError(
+            f"{saved} is unreadable, so --resume cannot tell which config made this run; "
+            "pass --overwrite to start again"
+        )
+    now = _saved_config(config)
+    changed = sorted(
+        k for k in (before.keys() | now.keys()) - _NOT_DEFINING if before.get(k) != now.get(k)
+    )
+    # more repeats or modes only add episodes, so a run may be extended; anything else
+    # would mix episodes of two experiments in one file
+    if not all(_grows(k, before.get(k), now.get(k)) for k in changed):
+        raise RunError(
+            f"{run_dir} was made by a different config ({', '.join(changed)} changed); "
+            "resume only with the same config, or with more repeats or modes"
+        )
+
+
 def prepare_run_dir(
     config: RunConfig, *, resume: bool, overwrite: bool
 ) -> tuple[Path, EpisodeStore]:
     run_dir = config.run_dir()
     store = EpisodeStore(run_dir)
-    saved = run_dir / CONFIG
     if overwrite and run_dir.exists():
         for name in ("episodes.jsonl", SUMMARY, CONFIG):
             (run_dir / name).unlink(missing_ok=True)
     if resume:
+        _check_same_config(run_dir, config)
         store.repair()
     if not resume and store.path.exists() and store.path.stat().st_size > 0:
         raise RunError(
             f"{run_dir} already holds episodes: pass --resume to continue it, "
             "--overwrite to start again, or choose another name"
         )
-    if resume and saved.exists():
-        import json
-
-        try:
-            before = json.loads(saved.read_text())
-        except ValueError:
-            before = None
-        now = _saved_config(config)
-        keys = (
-            "name",
-            "seed",
-            "models",
-            "user",
-            "target",
-            "personas",
-            "tasks",
-            "repeats",
-            "max_turns",
-        )
-        changed = [k for k in keys if before is not None and before.get(k) != now.get(k)]
-        grown = (
-            changed == ["repeats"]
-            and isinstance(before, dict)
-            and isinstance(before.get("repeats"), int)
-            and now["repeats"] > before["repeats"]
-        )
-        # More repeats only add episodes, so a run may be extended; anything else would
-        # mix episodes of two experiments in one file.
-        if changed and not grown:
-            raise RunError(
-                f"{run_dir} was made by a different config ({', '.join(changed)} changed); "
-                "resume only with the same config, or with more repeats"
-            )
     return run_dir, store
 
 
