@@ -290,7 +290,8 @@ def test_compare_writes_where_asked_and_checks_labels(
     raters = raters_file(tmp_path, COMPARE_YAML)
     labels = tmp_path / "labels.jsonl"
     labels.write_text(
-        json.dumps({"item_id": "compare:busy-nurse:pancakes-scale:0", "preference": "B"}) + "\n"
+        json.dumps({"item_id": "compare:busy-nurse:pancakes-scale:sharded:0", "preference": "B"})
+        + "\n"
     )
     result = invoke(
         "compare", run_a, run_b, "--raters", raters, "--out", out, "--human-labels", labels
@@ -317,7 +318,7 @@ def test_compare_needs_matching_episodes(tmp_path: Path) -> None:
     )
     run_b = simulacra.run(config).run_dir
     result = invoke("compare", run_a, run_b, "--raters", raters_file(tmp_path, COMPARE_YAML))
-    assert result.exit_code == 2 and "match by persona × task × repeat" in said(result)
+    assert result.exit_code == 2 and "match by persona × task × mode × repeat" in said(result)
 
 
 # --- learned raters from the command line -------------------------------------------------

@@ -615,3 +615,22 @@ def test_synthetic_run_is_deterministic(tmp_path: Path) -> None:
     assert run.summary_source == "file" and len(run.episodes) == 50
     part = build_payload([run]).data["runs"][0]
     assert part["feedback"]["wins"] and part["fidelity"] is not None
+
+
+def test_pass_hat_k_from_episodes_counts_each_mode_as_its_own_task(runs: Runs) -> None:
+    who, what = persona("p", "P"), task("t1")
+    one_each = [
+        episode("m", who, what, 0, mode="full", success=True),
+        episode("m", who, what, 0, mode="sharded", success=False, id="m-sharded"),
+    ]
+    bare = runs.write("modes", one_each, summary={"episodes": 2})
+    assert build_payload([load_run(bare)]).data["runs"][0]["pass_hat_k"] is None
+    two_each = [
+        *one_each,
+        episode("m", who, what, 1, mode="full", success=True),
+        episode("m", who, what, 1, mode="sharded", success=True, id="m-sharded-1"),
+    ]
+    curve = build_payload([load_run(runs.write("modes2", two_each, summary={"episodes": 4}))])
+    points = curve.data["runs"][0]["pass_hat_k"]["points"]
+    # full passes 2 of 2, sharded 1 of 2: pass^2 is (1 + 0) / 2
+    assert [(p["k"], p["value"]) for p in points] == [(1, 0.75), (2, 0.5)]

@@ -251,7 +251,7 @@ def compare(
     human_labels: HumanLabelsOption = None,
     no_cache: NoCacheOption = False,
 ) -> None:
-    """Judge RUN_A against RUN_B, episode by episode (persona × task × repeat)."""
+    """Judge RUN_A against RUN_B, episode by episode (persona × task × mode × repeat)."""
     from simulacra.feedback._judge import compare_runs
 
     try:

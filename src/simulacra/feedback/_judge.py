@@ -9,7 +9,7 @@ Pairing within one run (``judge``), chosen by ``pairing`` in raters.yaml:
 - ``reference``: each episode's final answer (A) against the task's reference solution
   (B), where the task has one: the win rate is how often the system beats the reference.
 
-Between two runs (``compare``), episodes are matched by persona × task × repeat (their
+Between two runs (``compare``), episodes are matched by persona × task × mode × repeat (their
 seed, when both runs use the same base seed) and A is always run A.
 """
 
@@ -187,13 +187,10 @@ def within_run_pairs(
     skipped: list[dict[str, Any]] = []
     usable = [e for e in episodes if judgeable(e)]
     if "repeats" in config.pairing:
-        groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+        groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
         for episode in usable:
-            key = (
-                (episode.get("persona") or {}).get("name", ""),
-                (episode.get("task") or {}).get("id", ""),
-            )
-            groups[key].append(episode)
+            persona, task, mode, _ = _match_key(episode)
+            groups[(persona, task, mode)].append(episode)
         for group in groups.values():
             group.sort(key=lambda e: (int(e.get("repeat", 0)), str(e.get("id"))))
             for a, b in itertools.pairwise(group):
@@ -228,10 +225,12 @@ def within_run_pairs(
     return items, skipped
 
 
-def _match_key(episode: Mapping[str, Any]) -> tuple[str, str, int]:
+def _match_key(episode: Mapping[str, Any]) -> tuple[str, str, str, int]:
+    """Persona, task, mode and repeat: what makes two episodes the same trial."""
     return (
         str((episode.get("persona") or {}).get("name", "")),
         str((episode.get("task") or {}).get("id", "")),
+        str(episode.get("mode", "sharded")),
         int(episode.get("repeat", 0)),
     )
 
@@ -241,7 +240,7 @@ def between_run_pairs(
     episodes_b: Sequence[Mapping[str, Any]],
     config: RatersConfig,
 ) -> tuple[list[PairItem], dict[str, Any]]:
-    """Pairs of run A's and run B's episodes with the same persona × task × repeat."""
+    """Pairs of run A's and run B's episodes with the same persona × task × mode × repeat."""
     by_a = {_match_key(e): e for e in episodes_a if judgeable(e)}
     by_b = {_match_key(e): e for e in episodes_b if judgeable(e)}
     items: list[PairItem] = []
@@ -249,7 +248,7 @@ def between_run_pairs(
     seeds_match = 0
     for key in sorted(by_a.keys() & by_b.keys()):
         a, b = by_a[key], by_b[key]
-        item_id = f"compare:{key[0]}:{key[1]}:{key[2]}"
+        item_id = "compare:" + ":".join(map(str, key))
         meta = _pair_meta("compare", a, b)
         meta["seed_a"], meta["seed_b"] = a.get("seed"), b.get("seed")
         seeds_match += a.get("seed") == b.get("seed")
@@ -749,7 +748,7 @@ async def acompare_runs(
     items, matching = between_run_pairs(episodes_a, episodes_b, config)
     if not items:
         raise ConfigError(
-            f"no episodes of {run_a} and {run_b} match by persona × task × repeat",
+            f"no episodes of {run_a} and {run_b} match by persona × task × mode × repeat",
             source=str(run_b),
         )
     labels: dict[str, str] = {}

@@ -581,7 +581,8 @@ def _pass_hat_k(
 ) -> dict[str, Any] | None:
     """pass^k by k: from ``summary.json`` when it has it, else from repeated episodes.
 
-    Computed here, a "task" is a persona × task pair, and its trials are the repeats.
+    Computed here, a "task" is a task × persona × mode unit, as in ``summary.json``, and
+    its trials are the repeats.
     """
     points = _curve(summary.get("pass_hat_k"))
     if points:
@@ -591,15 +592,15 @@ def _pass_hat_k(
             if (curve := _curve(entry))
         }
         return {"points": points, "by_mode": by_mode, "source": "summary"}
-    trials = Counter((r["task"], _str(r["persona"].get("name"))) for r in records)
+    units = [
+        {"task": "\x1f".join(map(str, _match_key(r["episode"])[:3])), "score": r["score"]}
+        for r in records
+    ]
+    trials = Counter(u["task"] for u in units)
     if not trials or max(trials.values()) < 2:
         return None
     from simulacra.stats import pass_hat_k
 
-    units = [
-        {"task": f"{r['task']}\x1f{_str(r['persona'].get('name'))}", "score": r["score"]}
-        for r in records
-    ]
     ks = range(1, min(max(trials.values()), 10) + 1)
     found_all = pass_hat_k(units, ks, threshold=1.0, resamples=options.resamples)
     points = [{"k": k, **(estimate(e.to_dict()) or {})} for k, e in found_all.items()]
@@ -673,10 +674,12 @@ def _extra_metrics(summary: dict[str, Any]) -> list[dict[str, Any]]:
 # --- two runs -------------------------------------------------------------------------
 
 
-def _match_key(episode: dict[str, Any]) -> tuple[str, str, int]:
+def _match_key(episode: dict[str, Any]) -> tuple[str, str, str, int]:
+    """Persona, task, mode and repeat: what makes two episodes the same trial."""
     return (
         _str(_mapping(episode.get("persona")).get("name")),
         _str(_mapping(episode.get("task")).get("id")),
+        _str(episode.get("mode")) or "sharded",
         _int(episode.get("repeat")),
     )
 
@@ -684,16 +687,16 @@ def _match_key(episode: dict[str, Any]) -> tuple[str, str, int]:
 def _compare(
     runs: Sequence[RunData], parts: list[dict[str, Any]], options: ReportOptions
 ) -> dict[str, Any]:
-    """Episodes of two runs matched by persona × task × repeat, and the paired difference."""
+    """Episodes of two runs matched by persona × task × mode × repeat, and the paired difference."""
     from simulacra.stats import cluster_bootstrap
 
     first, second = runs
-    in_second: dict[tuple[str, str, int], int] = {}
+    in_second: dict[tuple[str, str, str, int], int] = {}
     for index, episode in enumerate(second.episodes):
         in_second.setdefault(_match_key(episode), index)
     pairs: list[list[int]] = []
     used: set[int] = set()
-    seen: set[tuple[str, str, int]] = set()
+    seen: set[tuple[str, str, str, int]] = set()
     for index, episode in enumerate(first.episodes):
         key = _match_key(episode)
         if key in seen or key not in in_second:

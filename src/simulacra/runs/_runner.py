@@ -1,4 +1,4 @@
-"""The async runner: persona × task × repeat, bounded concurrency, resumable."""
+"""The async runner: mode × persona × task × repeat, bounded concurrency, resumable."""
 
 from __future__ import annotations
 

@@ -1325,7 +1325,7 @@
         return h("div", { data: { count: q[0] } }, h("div", { class: "k", text: q[1] }), h("div", { class: "v", text: fmtInt(c[q[0]]) }));
       }));
     var diff = cmp.difference;
-    var matchedText = plural(cmp.pairs.length, "matched episode") + " (persona × task × repeat)" +
+    var matchedText = plural(cmp.pairs.length, "matched episode") + " (persona × task × mode × repeat)" +
       (cmp.unmatched_a || cmp.unmatched_b ? "; unmatched: " + fmtInt(cmp.unmatched_a) + " in A, " + fmtInt(cmp.unmatched_b) + " in B" : "") +
       (c.other ? "; " + fmtInt(c.other) + " with an error or no score" : "");
     var diffLine = diff && isNum(diff.value) ? h("p", { style: { margin: "12px 0 0" } }, "Paired difference in success, B − A: ",
