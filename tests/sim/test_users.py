@@ -235,3 +235,10 @@ def test_pronoun_flip_is_role_drift() -> None:
     assert role_drift("Making coffee at home would save you money.", planned)
     assert role_drift("how much would i save making coffee at home?", planned) is None
     assert role_drift("can you tell me what coffee at home saves?", planned) is None
+    assert role_drift("You would save about 500 in the first year.", planned)
+    # asking the assistant to do something is what users do
+    assert role_drift("Could you work out the yearly savings of coffee at home?", planned) is None
+    assert (
+        role_drift("whats the first-year saving if coffee is made at home, can you check?", planned)
+        is None
+    )

@@ -78,6 +78,14 @@ def similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a.lower(), b.lower(), autojunk=False).ratio()
 
 
+# "you" as the one whose situation it is ("save you", "you'd need"), not "can you check"
+_SITUATION_OF_YOU = re.compile(
+    r"\b(?:save|saves|cost|costs|give|gives|get|gets|owe|owes|charge|charges) you\b"
+    r"|\byou(?:'d|'ll| would| will| could)? (?:save|need|have|pay|get|spend|owe|want)\b",
+    re.I,
+)
+
+
 def role_drift(text: str, planned: str) -> str | None:
     """Assistant-like phrasing, or the user talking about "your" problem."""
     match = _ASSISTANT_PHRASES.search(text)
@@ -88,7 +96,7 @@ def role_drift(text: str, planned: str) -> str | None:
     if owns and not addresses:
         if re.search(r"\byour\b", text, re.I):
             return "speaks of 'your' where the user means their own situation"
-        if re.search(r"\byou\b", text, re.I) and not re.search(r"\b(?:my|i|i'm|me)\b", text, re.I):
+        if _SITUATION_OF_YOU.search(text) and not re.search(r"\b(?:my|i|i'm|me)\b", text, re.I):
             return "speaks to the user about their situation instead of as the user"
     return None
 
