@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,27 +22,43 @@ def validation_message(error: ValidationError) -> str:
     )
 
 
+def read_text(path: Path, *, what: str = "file") -> str:
+    """A user's text file; a missing, unreadable or non-UTF-8 file is a ``ConfigError``
+    naming it (``what`` names its kind: "persona file")."""
+    if not path.exists():
+        raise ConfigError(f"no such {what}", source=str(path))
+    if path.is_dir():
+        raise ConfigError(f"is a directory, expected a {what}", source=str(path))
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} is not UTF-8 text ({exc.reason})", source=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} ({exc.strerror})", source=str(path)) from None
+
+
+def read_jsonl_values(path: Path, *, what: str = "file") -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed value)`` for every non-blank line of a JSONL file; a line
+    that is not JSON is a ``ConfigError`` naming it."""
+    for number, raw in enumerate(read_text(path, what=what).splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield number, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"invalid JSON ({exc.msg})", source=str(path), field=f"line {number}"
+            ) from None
+
+
 def read_records(path: Path, *, what: str) -> Any:
     """The parsed content of a YAML file (safely loaded) or a JSONL file (a list).
 
-    ``what`` names the file's kind in errors ("persona file"); JSON errors name the line.
+    ``what`` names the file's kind in errors ("persona file"); errors name the line.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {what} ({exc.strerror})", source=str(path)) from None
     if path.suffix == ".jsonl":
-        items = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(
-                    f"invalid JSON ({exc.msg})", source=str(path), field=f"line {number}"
-                ) from None
-        return items
+        return [value for _, value in read_jsonl_values(path, what=what)]
+    text = read_text(path, what=what)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -50,6 +67,23 @@ def read_records(path: Path, *, what: str) -> Any:
         raise ConfigError(
             f"invalid YAML: {getattr(exc, 'problem', exc)}", source=str(path), field=where
         ) from None
+
+
+def format_validation(error: ValidationError) -> tuple[str, str]:
+    """The first problem of a pydantic error as ``(field path, message)``, with a count
+    of the others: what a config error shows."""
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    named = re.match(r"([a-z_]+(?:\.[a-z_]+)+) ", message)
+    if field == "(top level)" and named:
+        field = named.group(1)
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    more = len(error.errors()) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return field, message
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

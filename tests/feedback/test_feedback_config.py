@@ -91,7 +91,7 @@ def test_defaults_use_the_embedded_model() -> None:
             r"critique\.template: template 'default' is a pairwise",
         ),
         ("implicit: {model: ghost}", r"implicit\.model: unknown model 'ghost'"),
-        ("models: {j: {backend: openai}}", r"models\.j: Value error, the openai backend needs"),
+        ("models: {j: {backend: openai}}", r"models\.j: the openai backend needs"),
         ("pool: [{id: 'has space', fixed: A}]", r"pool\.0\.id: String should match pattern"),
         ("- just\n- a list", r"expected a mapping of settings"),
         ("pool: [unclosed", r"line 1: invalid YAML"),

@@ -102,7 +102,7 @@ def test_estimate_refuses_too_few_human_labels(runner: CliRunner, tmp_path: Path
     [
         (
             '{"item_id": "i01", "annotator_id": "a", "preference": "A"}\n{oops\n',
-            "line 2: not valid JSON",
+            "line 2: invalid JSON",
         ),
         ('{"item_id": "i01", "annotator_id": "a", "preference": "maybe"}\n', "unknown preference"),
         ('{"item_id": "zz", "annotator_id": "a", "preference": "A"}\n', "unknown item id 'zz'"),

@@ -151,7 +151,7 @@ def test_bad_rows_are_named_by_file_and_line(
 def test_malformed_jsonl_and_csv(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"item_id": "a", "annotator_id": "p", "preference": "A"}\n{"item_id": \n')
-    with pytest.raises(ConfigError, match=r"broken.jsonl: line 2: not valid JSON"):
+    with pytest.raises(ConfigError, match=r"broken.jsonl: line 2: invalid JSON"):
         read_labels(broken)
     wide = tmp_path / "wide.csv"
     wide.write_text("item_id,annotator_id,preference\na,p,A\nb,p,B,extra\n")

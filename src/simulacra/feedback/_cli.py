@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from simulacra._format import format_estimate
+from simulacra._records import read_jsonl_values
 from simulacra.errors import ConfigError, RunError, SimulacraError
 
 EXIT_USAGE = 2
@@ -329,7 +330,6 @@ def fit_rater(
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """Fit a learned (no-LLM) pairwise rater; report held-out accuracy and save it."""
-    import json
 
     from simulacra.feedback._learned import (
         LabelledPair,
@@ -345,19 +345,7 @@ def fit_rater(
             raise ConfigError("give PAIRS.jsonl or --synthetic N")
         else:
             labelled = []
-            try:
-                lines = pairs.read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise ConfigError(f"cannot read ({exc.strerror})", source=str(pairs)) from None
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except ValueError as exc:
-                    raise ConfigError(
-                        f"invalid JSON ({exc})", source=str(pairs), field=f"line {number}"
-                    ) from None
+            for number, data in read_jsonl_values(pairs, what="pairs file"):
                 if not isinstance(data, dict):
                     raise ConfigError(
                         "expected an object", source=str(pairs), field=f"line {number}"

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from simulacra._records import format_validation, read_records
 from simulacra.errors import ConfigError
 from simulacra.llm import ModelConfig
 
@@ -238,16 +238,6 @@ class RatersConfig(_Strict):
         return self.model_dump(mode="json", exclude={"concurrency", "base_dir"})
 
 
-def _format_validation(error: ValidationError) -> tuple[str, str]:
-    first = error.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-    more = len(error.errors()) - 1
-    if more:
-        message += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return field, message
-
-
 def parse_raters_config(
     data: Any, *, source: str = "<raters>", base_dir: str | None = None
 ) -> RatersConfig:
@@ -261,7 +251,7 @@ def parse_raters_config(
     try:
         config = RatersConfig.model_validate(data)
     except ValidationError as exc:
-        field, message = _format_validation(exc)
+        field, message = format_validation(exc)
         raise ConfigError(message, source=source, field=field) from None
     config._source = source
     return config.check()
@@ -270,18 +260,7 @@ def parse_raters_config(
 def load_raters_config(path: str | Path) -> RatersConfig:
     """Read raters.yaml (safely: no tags, no code) and check every name in it."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("raters file not found", source=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read raters file ({exc.strerror})", source=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise ConfigError(
-            f"invalid YAML: {getattr(exc, 'problem', exc)}", source=str(path), field=where
-        ) from None
+    if not path.exists():
+        raise ConfigError("raters file not found", source=str(path))
+    data = read_records(path, what="raters file")
     return parse_raters_config(data, source=str(path), base_dir=str(path.parent.resolve()))

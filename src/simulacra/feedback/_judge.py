@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulacra._records import write_json_atomic
+from simulacra._records import read_jsonl_values, write_json_atomic
 from simulacra.errors import ConfigError
 from simulacra.feedback._config import KINDS, Kind, RatersConfig, parse_raters_config
 from simulacra.feedback._diagnostics import (
@@ -113,22 +113,8 @@ def load_human_labels(path: str | Path) -> dict[str, str]:
     ``"A"``, ``"B"`` or ``"tie"``. Several lines for one item (several annotators) are
     combined by majority: the mean score (A 1, tie ½, B 0) rounded to a verdict."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ConfigError("human label file not found", source=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read human labels ({exc.strerror})", source=str(path)) from None
     scores: dict[str, list[float]] = defaultdict(list)
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except ValueError as exc:
-            raise ConfigError(
-                f"invalid JSON ({exc})", source=str(path), field=f"line {number}"
-            ) from None
+    for number, data in read_jsonl_values(path, what="human label file"):
         label = data.get("verdict", data.get("preference")) if isinstance(data, dict) else None
         if not isinstance(data, dict) or "item_id" not in data or label is None:
             raise ConfigError(

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
-import json
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from simulacra._records import read_jsonl_values
 from simulacra.errors import ConfigError, ModelError
 from simulacra.llm._types import ChatParams, Completion, Message, Usage
 
@@ -52,19 +52,7 @@ class ScriptedModel:
     def from_file(cls, path: str | Path, **kwargs: Any) -> ScriptedModel:
         path = Path(path)
         replies: list[Reply] = []
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise ConfigError(f"cannot read recorded replies ({exc})", source=str(path)) from exc
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(
-                    f"invalid JSON ({exc.msg})", source=str(path), field=f"line {number}"
-                ) from exc
+        for number, data in read_jsonl_values(path, what="recorded replies file"):
             if isinstance(data, str):
                 replies.append(data)
             elif isinstance(data, dict) and "text" in data:

@@ -7,7 +7,6 @@ is written or any model is called.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from simulacra._records import read_records
+from simulacra._records import format_validation, read_records
 from simulacra.errors import ConfigError
 from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
@@ -324,21 +323,6 @@ class RunConfig(_Strict):
         return config
 
 
-def _format_validation(error: ValidationError) -> tuple[str, str]:
-    first = error.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    message = first["msg"].removeprefix("Value error, ")
-    named = re.match(r"([a-z_]+(?:\.[a-z_]+)+) ", message)
-    if field == "(top level)" and named:
-        field = named.group(1)
-    if first["type"] == "extra_forbidden":
-        message = "unknown key"
-    more = len(error.errors()) - 1
-    if more:
-        message += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return field, message
-
-
 def parse_config(data: Any, *, source: str = "<config>", base_dir: str | None = None) -> RunConfig:
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping of settings", source=source)
@@ -347,7 +331,7 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: str | None = 
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as exc:
-        field, message = _format_validation(exc)
+        field, message = format_validation(exc)
         raise ConfigError(message, source=source, field=field) from None
     config._source = source
     return config

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulacra._records import read_jsonl_values
 from simulacra.errors import ConfigError, RunError
-from simulacra.trust._io import read_jsonl_values
 
 Message = dict[str, str]
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulacra._records import read_jsonl_values, read_text
 from simulacra.errors import ConfigError
 
 
@@ -44,32 +45,6 @@ def is_csv(path: Path) -> bool:
     return path.suffix.lower() in (".csv", ".tsv")
 
 
-def _open_text(path: Path) -> str:
-    if not path.exists():
-        raise ConfigError("no such file", source=str(path))
-    if path.is_dir():
-        raise ConfigError("is a directory, expected a file", source=str(path))
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text ({exc.reason})", source=str(path)) from None
-
-
-def read_jsonl_values(path: Path) -> Iterator[tuple[int, Any]]:
-    """``(line number, parsed value)`` for every non-blank line; raises on bad JSON."""
-    for number, raw in enumerate(_open_text(path).splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            yield number, json.loads(raw)
-        except ValueError as exc:
-            raise ConfigError(
-                f"not valid JSON ({exc.args[0] if exc.args else exc})",
-                source=str(path),
-                field=f"line {number}",
-            ) from None
-
-
 def read_rows(path: Path) -> list[Row]:
     """Rows of a JSONL file (one object per line) or a CSV file with a header row.
 
@@ -78,7 +53,7 @@ def read_rows(path: Path) -> list[Row]:
     """
     source = str(path)
     if is_csv(path):
-        text = _open_text(path)
+        text = read_text(path)
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
