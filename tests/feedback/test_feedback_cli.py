@@ -187,6 +187,12 @@ def test_judge_again_is_safe_and_repairs_a_torn_line(
     assert fresh.exit_code == 0
     assert json.loads((run_dir / "feedback_config.json").read_text())["noise"] == 0.2
     assert len(read_feedback(run_dir)) == len(lines)
+    # a damaged record of the config is not taken as "same config"
+    (run_dir / "feedback_config.json").write_text('{"noise": ')
+    damaged = invoke("judge", run_dir, "--raters", other)
+    assert damaged.exit_code == 2 and "unreadable" in said(damaged)
+    assert "judge again from scratch" in said(damaged)
+    assert len(read_feedback(run_dir)) == len(lines)
 
 
 def test_judge_only_the_kinds_asked_for(runs: tuple[Path, Path], tmp_path: Path) -> None:

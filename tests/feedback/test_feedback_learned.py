@@ -21,7 +21,7 @@ from simulacra.feedback import (
     synthetic_labelled_pairs,
     synthetic_pairs,
 )
-from simulacra.feedback._embed import WordPieceTokenizer, minilm_path
+from simulacra.feedback._embed import WordPieceTokenizer, make_embedder, minilm_path
 from simulacra.feedback._learned import STRUCTURE, fit_bradley_terry, sentences, structure_counts
 
 needs_minilm = pytest.mark.skipif(
@@ -144,6 +144,14 @@ def test_bad_rater_files_are_config_errors(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(ConfigError, match="cannot read learned rater"):
         LearnedRater.load(tmp_path / "broken.json")
+    (tmp_path / "fieldless.json").write_text('{"format": "simulacra.learned_rater"}')
+    with pytest.raises(ConfigError, match=r"damaged learned rater file \(missing field"):
+        LearnedRater.load(tmp_path / "fieldless.json", embedder=make_embedder("hashing"))
+    (tmp_path / "badversion.json").write_text(
+        '{"format": "simulacra.learned_rater", "version": "two"}'
+    )
+    with pytest.raises(ConfigError, match="damaged learned rater file"):
+        LearnedRater.load(tmp_path / "badversion.json")
     rater = fit_learned_rater(_length_pairs(10), embedder="hashing", bootstrap=0)
     data = rater.to_dict()
     data["weights"] = data["weights"][:5]

@@ -545,28 +545,34 @@ class LearnedRater:
             raise ConfigError(
                 f"not a learned rater file (format is not {FORMAT})", source=str(path)
             )
-        if int(data.get("version", 0)) > VERSION:
-            raise ConfigError(f"written by a newer version ({data['version']})", source=str(path))
         try:
-            built = embedder or make_embedder(str(data["embedder"]))
-        except ConfigError as exc:
-            raise ConfigError(str(exc), source=str(path), field="embedder") from None
-        if built.name != data["embedder"] or built.dim != int(data["embedding_dim"]):
-            raise ConfigError(
-                f"trained with embedder {data['embedder']!r}, given {built.name!r}",
-                source=str(path),
+            if int(data.get("version", 0)) > VERSION:
+                raise ConfigError(
+                    f"written by a newer version ({data['version']})", source=str(path)
+                )
+            try:
+                built = embedder or make_embedder(str(data["embedder"]))
+            except ConfigError as exc:
+                raise ConfigError(str(exc), source=str(path), field="embedder") from None
+            if built.name != data["embedder"] or built.dim != int(data["embedding_dim"]):
+                raise ConfigError(
+                    f"trained with embedder {data['embedder']!r}, given {built.name!r}",
+                    source=str(path),
+                )
+            return cls(
+                weights=data["weights"],
+                scale=data["scale"],
+                embedder=built,
+                id=id or str(data.get("id", "learned")),
+                tie_margin=float(data.get("tie_margin", 0.05)),
+                sample=bool(data.get("sample", False)),
+                members=_members(data.get("members")),
+                l2=data.get("l2"),
+                info=data.get("info") or {},
             )
-        return cls(
-            weights=data["weights"],
-            scale=data["scale"],
-            embedder=built,
-            id=id or str(data.get("id", "learned")),
-            tie_margin=float(data.get("tie_margin", 0.05)),
-            sample=bool(data.get("sample", False)),
-            members=_members(data.get("members")),
-            l2=data.get("l2") if data.get("l2") is not None else None,
-            info=data.get("info") or {},
-        )
+        except (KeyError, TypeError, ValueError) as exc:
+            problem = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise ConfigError(f"damaged learned rater file ({problem})", source=str(path)) from None
 
 
 def _members(value: Any) -> Any:

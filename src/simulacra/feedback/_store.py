@@ -45,9 +45,12 @@ class FeedbackStore(KeyedLog):
         if self.path.exists() and self.path.stat().st_size > 0 and saved.exists():
             try:
                 before = json.loads(saved.read_text(encoding="utf-8"))
-            except ValueError:
-                before = None
-            if before is not None and before != json.loads(json.dumps(dict(fingerprint))):
+            except (OSError, ValueError):
+                raise RunError(
+                    f"{saved} is unreadable, so the raters config of {self.path} is unknown; "
+                    "pass --overwrite to judge again from scratch"
+                ) from None
+            if before != json.loads(json.dumps(dict(fingerprint))):
                 raise RunError(
                     f"{self.path} was written with a different raters config; "
                     "pass --overwrite to judge again from scratch"
