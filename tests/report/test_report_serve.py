@@ -159,3 +159,9 @@ def test_the_page_follows_a_run_in_progress(
                 process.kill()
                 process.communicate()
     assert process.returncode == 0, err
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "example.com"])
+def test_the_viewer_refuses_a_non_loopback_address(runs: Runs, host: str) -> None:
+    with pytest.raises(ValueError, match="loopback address only"):
+        ReportServer(LiveRuns([runs.minimal()]), host=host)

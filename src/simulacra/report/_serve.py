@@ -15,6 +15,7 @@ site cannot read a run through a rebound DNS name.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import sys
 import threading
@@ -148,6 +149,13 @@ class ReportServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, live: LiveRuns, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            # runs hold conversations and configs: they are never served to the network
+            raise ValueError(f"the viewer serves on a loopback address only, not {host!r}")
         self.live = live
         self.host = host
         super().__init__((host, port), _Handler)
