@@ -38,3 +38,12 @@ def test_every_jsonl_reader_turns_bad_bytes_into_a_config_error(tmp_path: Path) 
     broken.write_text('{"item_id": "x", "verdict": "A"}\n{oops\n')
     with pytest.raises(ConfigError, match=r"broken.jsonl: line 2: invalid JSON"):
         load_human_labels(broken)
+
+
+def test_fixed_decimals_keep_large_percentages_readable() -> None:
+    from simulacra._format import format_estimate, format_number
+
+    assert format_number(-1250.0, decimals=1) == "-1250.0"
+    assert format_number(-1250.0) == "-1.25e+03"  # significant digits: fine for rates only
+    drop = {"value": 39.0, "low": 12.5, "high": 61.25}
+    assert format_estimate(drop, decimals=1) == "39.0 [12.5, 61.2]"

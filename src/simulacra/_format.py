@@ -7,17 +7,27 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def format_number(value: float | None, *, percent: bool = False, digits: int = 3) -> str:
-    """``12.5%`` or ``0.412``; ``–`` for a missing or NaN value."""
+def format_number(
+    value: float | None, *, percent: bool = False, digits: int = 3, decimals: int | None = None
+) -> str:
+    """``12.5%``, ``0.412`` (``digits`` significant) or ``-1250.0`` (fixed ``decimals``);
+    ``–`` for a missing or NaN value."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if abs(value) < 1e-12:
         value = 0.0
-    return f"{value:.1%}" if percent else f"{value:.{digits}g}"
+    if percent:
+        return f"{value:.1%}"
+    return f"{value:.{decimals}f}" if decimals is not None else f"{value:.{digits}g}"
 
 
 def format_estimate(
-    estimate: Any, *, percent: bool = False, digits: int = 3, words: bool = False
+    estimate: Any,
+    *,
+    percent: bool = False,
+    digits: int = 3,
+    decimals: int | None = None,
+    words: bool = False,
 ) -> str:
     """An ``Estimate`` (or its dict) as ``value [low, high]``, or with ``words`` as
     ``value  (95% CI low to high, n=N)``; ``n/a`` when there is no value."""
@@ -28,7 +38,7 @@ def format_estimate(
         return "n/a"
 
     def number(value: float | None) -> str:
-        return format_number(value, percent=percent, digits=digits)
+        return format_number(value, percent=percent, digits=digits, decimals=decimals)
 
     text = number(data["value"])
     has_ci = data.get("low") is not None and data.get("high") is not None

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from simulacra._format import format_estimate
 from simulacra.errors import ConfigError, RunError, SimulacraError
 
 app = typer.Typer(
@@ -284,12 +285,7 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     table.add_column("value")
     success = summary.get("success")
     if success:
-        table.add_row(
-            "success",
-            f"{success['value']:.1%}  (95% CI {success['low']:.1%} to {success['high']:.1%}, {success['n']} tasks)"
-            if success.get("low") is not None
-            else f"{success['value']:.1%}",
-        )
+        table.add_row("success", format_estimate(success, percent=True, words=True))
     table.add_row("episodes", f"{summary['episodes']} ({summary['errors']} errors)")
     if summary.get("mean_user_turns") is not None:
         table.add_row("mean user turns", f"{summary['mean_user_turns']:.2f}")
@@ -318,7 +314,7 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     if drop:
         table.add_row(
             "multi-turn drop",
-            _estimate(drop, percent=False) + " % (sharded vs full)"
+            format_estimate(drop, decimals=1) + " % (sharded vs full)"
             if drop.get("value") is not None
             else "n/a (no task succeeded in full mode)",
         )
@@ -329,16 +325,13 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
             f"{policy['with_violations']} of {policy['episodes']} episodes"
             + "".join(f", {rule} {n}" for rule, n in policy["violations"].items()),
         )
-        table.add_row("success without violation", _estimate(policy["success_without_violation"]))
+        table.add_row(
+            "success without violation",
+            format_estimate(policy["success_without_violation"], percent=True),
+        )
     console.print(table)
     _print_reliability(summary)
     console.print(f"run directory: {run_dir}")
-
-
-def _estimate(e: dict[str, Any], *, percent: bool = True) -> str:
-    from simulacra._format import format_estimate
-
-    return format_estimate(e, percent=percent)
 
 
 def _print_reliability(summary: dict[str, Any]) -> None:
@@ -352,7 +345,7 @@ def _print_reliability(summary: dict[str, Any]) -> None:
         table.add_column("pass^k")
         table.add_column("tasks")
         for k, estimate in curve.items():
-            table.add_row(k, _estimate(estimate), str(estimate.get("n", "")))
+            table.add_row(k, format_estimate(estimate, percent=True), str(estimate.get("n", "")))
         console.print(table)
     if summary.get("aptitude"):
         table = Table(
@@ -361,8 +354,12 @@ def _print_reliability(summary: dict[str, Any]) -> None:
         )
         table.add_column("measure")
         table.add_column("value [95% CI]")
-        table.add_row("aptitude (90th percentile)", _estimate(summary["aptitude"]))
-        table.add_row("unreliability (90th - 10th)", _estimate(summary["unreliability"]))
+        table.add_row(
+            "aptitude (90th percentile)", format_estimate(summary["aptitude"], percent=True)
+        )
+        table.add_row(
+            "unreliability (90th - 10th)", format_estimate(summary["unreliability"], percent=True)
+        )
         console.print(table)
     by_turn = summary.get("success_by_turn")
     if by_turn:
@@ -372,7 +369,11 @@ def _print_reliability(summary: dict[str, Any]) -> None:
         for turn, cumulative, gain in zip(
             by_turn["turns"], by_turn["cumulative"], by_turn["gain"], strict=True
         ):
-            table.add_row(str(turn), _estimate(cumulative), _estimate(gain))
+            table.add_row(
+                str(turn),
+                format_estimate(cumulative, percent=True),
+                format_estimate(gain, percent=True),
+            )
         console.print(table)
 
 

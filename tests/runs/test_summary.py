@@ -92,5 +92,6 @@ def test_show_explains_an_undefined_multi_turn_drop(tmp_path: Path) -> None:
     )
     mixed = [*failed[1:], episode("a", 1.0, None, "full")]
     assert re.search(
-        r"multi-turn drop\s*│ 100 \[100, 100\] % \(sharded vs full\)", show(tmp_path, mixed)
+        r"multi-turn drop\s*│ 100\.0 \[100\.0, 100\.0\] % \(sharded vs full\)",
+        show(tmp_path, mixed),
     )
