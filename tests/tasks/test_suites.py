@@ -150,6 +150,8 @@ def test_extract_code_takes_the_block_that_defines_the_function() -> None:
     bare = "Sure, here you go:\nimport math\n\ndef f(x):\n    return math.sqrt(x)\n"
     assert extract_code(bare, "f") == "import math\n\ndef f(x):\n    return math.sqrt(x)\n"
     assert extract_code("def f(x): return x", "f") == "def f(x): return x"
+    decorated = "Sure.\n@cache\ndef f(n):\n    return n\n"
+    assert extract_code(decorated, "f") == "@cache\ndef f(n):\n    return n\n"
     assert extract_code("```python\ndef g(x):\n```", "f") is None
     assert extract_code("I would define f to return x.", "f") is None
     assert extract_code("```python\nprint(1)\n```\n```python\ndef g():", "f") is None

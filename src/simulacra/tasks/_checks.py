@@ -207,7 +207,7 @@ class PythonCheck(BaseModel):
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)```", re.S | re.I)
 _OPENING_FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n", re.I)
-_CODE_START = re.compile(r"(?:async\s+def|def|class|import|from\s+\S+\s+import|@)\s")
+_CODE_START = re.compile(r"(?:(?:async\s+def|def|class|import|from\s+\S+\s+import)\s|@\w)")
 
 
 def extract_code(text: str, entry_point: str) -> str | None:
@@ -240,8 +240,9 @@ def extract_code(text: str, entry_point: str) -> str | None:
 class UnitTestCheck(BaseModel):
     """Model-written code that must pass ``tests`` (asserts or ``test_*`` functions).
 
-    The code is taken from the answer's fenced block that defines ``entry_point`` and is
-    run only in the sandbox (:mod:`simulacra.tasks.sandbox`), never in this process.
+    The code is taken from the answer as :func:`extract_code` finds it (the fenced block
+    that defines ``entry_point``, one cut off before its closing fence, or bare code) and
+    is run only in the sandbox (:mod:`simulacra.tasks.sandbox`), never in this process.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
