@@ -1,8 +1,7 @@
 """A synthetic run directory: plausible episodes without any model, for trying reports.
 
 ``synthetic_run(path, episodes=10_000)`` writes ``config.json``, ``episodes.jsonl`` and
-``summary.json`` (and, when asked, ``feedback.jsonl``, ``feedback_summary.json`` and
-``fidelity.json``) with the built-in personas and the ``everyday`` tasks. Outcomes depend
+``summary.json`` (and, when asked, ``feedback.jsonl`` and ``fidelity.json``) with the built-in personas and the ``everyday`` tasks. Outcomes depend
 on persona traits and task difficulty so that breakdowns have something to show; texts
 are drawn from a large vocabulary so that they compress about as well as real chat text.
 Everything is seeded: the same arguments write the same files.
@@ -368,7 +367,6 @@ def synthetic_run(
 ) -> Path:
     """Write a synthetic run directory and return its path."""
     from simulacra.runs import summarize
-    from simulacra.stats import pass_hat_k
 
     path = Path(run_dir)
     path.mkdir(parents=True, exist_ok=True)
@@ -378,13 +376,7 @@ def synthetic_run(
         for episode in records:
             handle.write(json.dumps(episode, ensure_ascii=False, separators=(",", ":")) + "\n")
     summary = summarize(records, seed=seed)
-    scored = [
-        {"task": e["task"]["id"], "score": e["score"]} for e in records if e["score"] is not None
-    ]
-    if scored:
-        summary["pass_hat_k"] = {
-            str(k): v.to_dict() for k, v in pass_hat_k(scored, range(1, 6), resamples=500).items()
-        }
+    cells = {(e["persona"]["name"], e["task"]["id"]) for e in records}
     summary.update({"run": run, "complete": True, "scheduled": len(records)})
     (path / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     config = {
@@ -393,7 +385,7 @@ def synthetic_run(
         "models": {"synthetic": {"backend": "scripted", "model": None}},
         "user": {"simulator": "llm", "model": "synthetic", "temperature": 0.8},
         "target": {"type": "model", "name": "assistant (synthetic)", "model": "synthetic"},
-        "repeats": max(1, math.ceil(episodes / 336)),
+        "repeats": max(1, math.ceil(len(records) / len(cells))) if cells else 1,
         "max_turns": 8,
     }
     (path / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
