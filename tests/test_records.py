@@ -47,3 +47,19 @@ def test_fixed_decimals_keep_large_percentages_readable() -> None:
     assert format_number(-1250.0) == "-1.25e+03"  # significant digits: fine for rates only
     drop = {"value": 39.0, "low": 12.5, "high": 61.25}
     assert format_estimate(drop, decimals=1) == "39.0 [12.5, 61.2]"
+
+
+def test_atomic_writes_leave_no_temporary_file(tmp_path: Path) -> None:
+    from simulacra._records import write_json_atomic
+
+    target = tmp_path / "summary.json"
+    write_json_atomic(target, {"a": 1})
+    assert target.read_text() == '{\n  "a": 1\n}\n'
+    with pytest.raises(TypeError):
+        write_json_atomic(target, {"a": 1, 2j: 3})  # a key JSON cannot hold
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(IsADirectoryError):
+        write_json_atomic(tmp_path / "sub", {"b": 2})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sub", "summary.json"]
+    assert target.read_text() == '{\n  "a": 1\n}\n'

@@ -86,13 +86,24 @@ def format_validation(error: ValidationError) -> tuple[str, str]:
     return field, message
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """JSON to ``path`` via a temporary file and a rename: never half-written."""
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """``data`` to ``path`` via a synced temporary file and a rename: never half-written,
+    and no temporary file left behind when writing fails."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(
-        json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-    )
-    os.replace(temporary, path)
+    try:
+        with temporary.open("wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """JSON to ``path``, atomically (see :func:`write_bytes_atomic`)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def _lines(path: Path) -> Iterator[tuple[bytes, dict[str, Any] | None]]:
@@ -159,12 +170,7 @@ class KeyedLog:
             self.done.add(str(item[self.key]))
             good.append(raw)
         if changed:
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            with temporary.open("wb") as out:
-                out.writelines(good)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
+            write_bytes_atomic(self.path, b"".join(good))
         return len(self.done)
 
     def open(self) -> None:

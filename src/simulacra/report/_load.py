@@ -83,7 +83,7 @@ def count_episodes(path: str | Path) -> int:
 
 def load_run(path: str | Path) -> RunData:
     """Read a run directory; only ``episodes.jsonl`` must exist."""
-    from simulacra.runs import read_episodes, read_jsonl
+    from simulacra._records import read_episodes, read_jsonl
 
     run_dir = check_run_dir(path)
     warnings: list[str] = []
