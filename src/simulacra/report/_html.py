@@ -54,6 +54,7 @@ def content_security_policy(script: str, style: str) -> str:
     )
 
 
+@cache
 def page_policy() -> str:
     """The policy of every page this package renders (the assets do not change)."""
     return content_security_policy(_asset("report.js"), _asset("report.css"))
@@ -84,7 +85,7 @@ def render_html(payload: Payload, *, title: str | None = None) -> str:
         title=title or ("simulacra · " + " vs ".join(names)),
         names=names,
         summaries=[_noscript_summary(run) for run in runs],
-        policy=content_security_policy(script, style),
+        policy=page_policy(),
         style=Markup(style),  # our own stylesheet
         script=Markup(script),  # our own script
         data=Markup(script_json(payload.data)),  # escaped for <script>

@@ -3,8 +3,9 @@
 Three routes, all ``GET``:
 
 - ``/`` the report page, with its data embedded as in a report file;
-- ``/api/status`` ``{"version", "episodes", "mtime"}``, cheap (a ``stat`` per file):
-  ``version`` changes whenever a watched file of a run directory does;
+- ``/api/status`` ``{"version", "episodes", "mtime", "next_ms"}``, cheap (a ``stat``
+  per file; episodes are recounted only when something changed): ``version`` changes
+  whenever a watched file of a run directory does;
 - ``/api/data`` ``{"data", "chunks"}``, the payload the page re-renders from.
 
 The page polls ``/api/status`` and fetches ``/api/data`` when the version moves. Only
@@ -28,17 +29,18 @@ from pathlib import Path
 from typing import Any
 
 from simulacra.report._load import check_run_dir, count_episodes, load_run, signature
-from simulacra.report._payload import ReportOptions, build_payload
+from simulacra.report._payload import Payload, ReportOptions, build_payload
 from simulacra.report._safe import to_json, utf8
 
 DEFAULT_INTERVAL_MS = 1500
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class Snapshot:
     version: str
-    page: bytes
+    payload: Payload
     data: bytes
+    page: bytes | None = None  # rendered when the page is asked for, once per version
 
 
 class LiveRuns:
@@ -56,30 +58,39 @@ class LiveRuns:
         self.interval_ms = interval_ms
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        self._counted: tuple[str, int] = ("", 0)
         self._build_s = 0.0
+
+    def _signatures(self) -> list[tuple[tuple[str, int, int], ...]]:
+        return [signature(d) for d in self.run_dirs]
+
+    @staticmethod
+    def _version_of(signatures: list[tuple[tuple[str, int, int], ...]]) -> str:
+        return hashlib.sha256(repr(signatures).encode("utf-8")).hexdigest()[:16]
 
     def version(self) -> str:
         """A short hash of the watched files' names, sizes and modification times."""
-        stamp = repr([signature(d) for d in self.run_dirs])
-        return hashlib.sha256(stamp.encode("utf-8")).hexdigest()[:16]
+        return self._version_of(self._signatures())
 
     def status(self) -> dict[str, Any]:
         """The version, the number of episodes, the latest modification time (seconds)
         and how long the page should wait before asking again: longer for runs whose
         page takes long to rebuild, so that a big run in progress is not rebuilt
-        back to back."""
-        mtimes = [mtime for d in self.run_dirs for _, mtime, _ in signature(d)]
+        back to back. Episodes are counted again only when the version moves."""
+        signatures = self._signatures()
+        version = self._version_of(signatures)
+        if self._counted[0] != version:
+            self._counted = (version, sum(count_episodes(d) for d in self.run_dirs))
+        mtimes = [mtime for files in signatures for _, mtime, _ in files]
         return {
-            "version": self.version(),
-            "episodes": sum(count_episodes(d) for d in self.run_dirs),
+            "version": version,
+            "episodes": self._counted[1],
             "mtime": max(mtimes) / 1e9 if mtimes else None,
             "next_ms": max(self.interval_ms, round(3000 * self._build_s)),
         }
 
     def snapshot(self) -> Snapshot:
-        """The page and data for the files as they are now (rebuilt only on change)."""
-        from simulacra.report._html import render_html
-
+        """The data for the files as they are now (rebuilt only on change)."""
         with self._lock:
             version = self.version()
             if self._snapshot is not None and self._snapshot.version == version:
@@ -89,11 +100,20 @@ class LiveRuns:
             payload = build_payload(runs, live=True, options=self.options)
             payload.data["live"] = {"interval_ms": self.interval_ms}
             payload.data["version"] = version
-            page = utf8(render_html(payload))
             data = utf8(to_json({"data": payload.data, "chunks": payload.chunks}))
-            self._snapshot = Snapshot(version=version, page=page, data=data)
+            self._snapshot = Snapshot(version=version, payload=payload, data=data)
             self._build_s = time.perf_counter() - started
             return self._snapshot
+
+    def page(self) -> bytes:
+        """The report page for the files as they are now."""
+        from simulacra.report._html import render_html
+
+        snapshot = self.snapshot()
+        with self._lock:
+            if snapshot.page is None:
+                snapshot.page = utf8(render_html(snapshot.payload))
+            return snapshot.page
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -108,9 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
         live = self.server.live
         try:
             if path in ("/", "/index.html"):
-                self._send(
-                    HTTPStatus.OK, live.snapshot().page, "text/html; charset=utf-8", page=True
-                )
+                self._send(HTTPStatus.OK, live.page(), "text/html; charset=utf-8", page=True)
             elif path == "/api/status":
                 body = utf8(json.dumps(live.status()))
                 self._send(HTTPStatus.OK, body, "application/json")
