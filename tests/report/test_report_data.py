@@ -305,6 +305,19 @@ def test_feedback_section(runs: Runs) -> None:
     )
     assert fb["swap"]["n"] == 5
     assert fb["wins"][0]["lc"] is not None and fb["agreement"] == []
+    # ... with the judge's own functions: the numbers the summary will show when it is done
+    from simulacra.feedback._diagnostics import verbosity_report, win_rates
+
+    judged = [i for i in run.feedback if i["kind"] == "pairwise"]
+    by_pairing = {str(i.get("pairing") or "") for i in judged}
+    assert [b["pairing"] for b in fb["wins"]] == sorted(by_pairing)
+    first = [i for i in judged if str(i.get("pairing") or "") == fb["wins"][0]["pairing"]]
+    assert fb["wins"][0]["overall"]["value"] == pytest.approx(win_rates(first)["win_rate"]["value"])
+    verbosity = verbosity_report(judged)
+    longer = verbosity["longer_wins"] or verbosity["longer_wins_any_correctness"]
+    assert {b["key"]: b for b in fb["bias"]}["verbosity_bias"]["value"] == pytest.approx(
+        longer["value"]
+    )
 
 
 def test_feedback_labels_sides_by_target(runs: Runs) -> None:

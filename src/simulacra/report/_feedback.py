@@ -1,7 +1,9 @@
 """The feedback part of a report: win rates, bias diagnostics, rubric scores, signals.
 
-Numbers come from ``feedback_summary.json`` when it has them and are otherwise computed
-from the items of ``feedback.jsonl`` with :mod:`simulacra.stats`. Both files are read
+Numbers come from ``feedback_summary.json`` when it has them. While a judge is still
+running (no summary yet), the win rates and bias diagnostics are computed from the items
+of ``feedback.jsonl`` with the judge's own functions, so they match what the summary will
+say; items written by something else are read as they come, with :mod:`simulacra.stats`. Both files are read
 tolerantly. The summary's entries are found by name at any depth (``position_bias`` or
 ``bias.position.first_position_win_rate`` alike), unknown kinds and fields of items are
 kept for display and otherwise ignored, and any Estimate-like entry of the summary that
@@ -129,6 +131,8 @@ def feedback_section(
     """Everything the feedback tab shows, or ``None`` when the run has no feedback."""
     if not items and not summary:
         return None
+    if not summary:
+        summary = _diagnosed(items)
     lookup = _Lookup(summary or {})
     kinds = Counter(shorten(str(item.get("kind", "?")), 40) for item in items)
     raters = {str(item.get("rater")) for item in items if item.get("rater") is not None}
@@ -149,6 +153,34 @@ def feedback_section(
     lookup.hide(("rubric", "implicit", "critique", *_VERBOSITY, *_POSITION))
     section["other"] = lookup.other()
     return section
+
+
+def _diagnosed(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What ``simulacra judge`` would write in ``feedback_summary.json`` about the pairwise
+    items (win rates per pairing, position and verbosity bias, agreement), computed with
+    the judge's own functions, for a run whose judging has not finished. ``None`` when
+    the items are not the judge's (no ``item_id``): they are then read as they come."""
+    from simulacra.feedback._diagnostics import (
+        agreement_report,
+        position_report,
+        verbosity_report,
+        win_rates,
+    )
+
+    pairwise = [i for i in items if i.get("kind") == PAIRWISE]
+    if not pairwise or not all(isinstance(i.get("item_id"), str) for i in pairwise):
+        return None
+    by_pairing: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in pairwise:  # grouped as _wins groups the items
+        by_pairing[shorten(str(item.get("pairing") or ""), 60)].append(item)
+    return {
+        "pairwise": {name: win_rates(group) for name, group in sorted(by_pairing.items())},
+        "bias": {
+            "position": position_report(pairwise),
+            "verbosity": verbosity_report(pairwise),
+            "agreement": agreement_report(pairwise),
+        },
+    }
 
 
 def _orders(item: dict[str, Any]) -> list[dict[str, Any]]:
@@ -403,8 +435,11 @@ def _swap(pairwise: list[dict[str, Any]], lookup: _Lookup, resamples: int) -> di
 
 
 def _agreement(lookup: _Lookup) -> list[dict[str, Any]]:
+    block = lookup.take(_AGREEMENT)
+    if isinstance(block, dict) and block.get("items") == 0:
+        return []  # no item was judged by two raters: nothing to agree on
     rows: list[dict[str, Any]] = []
-    _flatten(lookup.take(_AGREEMENT), "", rows, depth=0)
+    _flatten(block, "", rows, depth=0)
     return rows
 
 
