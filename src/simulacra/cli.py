@@ -12,6 +12,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from simulacra._cli_common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    ConcurrencyOption,
+    NoCacheOption,
+    errors,
+    fail,
+)
 from simulacra._format import format_estimate
 from simulacra.errors import ConfigError, RunError, SimulacraError
 
@@ -23,17 +31,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-errors = Console(stderr=True, soft_wrap=True)
-
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-
-def _fail(error: Exception, code: int = EXIT_USAGE) -> typer.Exit:
-    from rich.markup import escape
-
-    errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
-    return typer.Exit(code)
 
 
 def _execute(
@@ -98,19 +95,6 @@ def _execute(
     return result
 
 
-# options shared by run and demo
-ConcurrencyOption = Annotated[
-    int | None,
-    typer.Option(
-        "--concurrency", "-c", min=1, help="episodes at once", envvar="SIMULACRA_CONCURRENCY"
-    ),
-]
-NoCacheOption = Annotated[
-    bool,
-    typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
-]
-
-
 @app.command()
 def run(
     config_path: Annotated[Path, typer.Argument(metavar="CONFIG.yaml", help="run configuration")],
@@ -158,9 +142,9 @@ def run(
             config, resume=resume, overwrite=overwrite, concurrency=concurrency, cache=not no_cache
         )
     except (ConfigError, RunError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     except SimulacraError as exc:
-        raise _fail(exc, 1) from None
+        raise fail(exc, EXIT_FAILED) from None
     _print_summary(result.summary, result.run_dir)
 
 
@@ -185,7 +169,7 @@ def demo(
             config, resume=False, overwrite=True, concurrency=concurrency, cache=not no_cache
         )
     except SimulacraError as exc:
-        raise _fail(exc, 1) from None
+        raise fail(exc, EXIT_FAILED) from None
     _print_episodes(result.run_dir)
     _print_summary(result.summary, result.run_dir)
 
@@ -199,7 +183,7 @@ def show(
     from simulacra.runs import SUMMARY, read_episodes, summarize
 
     if not (run_dir / "episodes.jsonl").exists():
-        raise _fail(RunError(f"{run_dir}: no episodes.jsonl here"))
+        raise fail(RunError(f"{run_dir}: no episodes.jsonl here"))
     summary_path = run_dir / SUMMARY
     summary = (
         json.loads(summary_path.read_text())
@@ -244,7 +228,7 @@ def tasks(suite: Annotated[str, typer.Option("--suite", "-s")] = "everyday") -> 
     try:
         items = suite_tasks(suite)
     except ConfigError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     table = Table(title=f"suite {suite}: {len(items)} tasks", title_justify="left")
     for column in ("id", "goal", "hidden facts", "reference"):
         table.add_column(column, overflow="fold")

@@ -16,13 +16,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from simulacra._cli_common import NoCacheOption, errors, user_errors
 from simulacra._format import format_estimate
 from simulacra._records import read_jsonl_values
-from simulacra.errors import ConfigError, RunError, SimulacraError
+from simulacra.errors import ConfigError
 
-EXIT_USAGE = 2
 console = Console(emoji=False, highlight=False)
-errors = Console(stderr=True, emoji=False, highlight=False)
 
 
 # options shared by the commands
@@ -43,15 +42,6 @@ HumanLabelsOption = Annotated[
         envvar="SIMULACRA_HUMAN_LABELS",
     ),
 ]
-NoCacheOption = Annotated[
-    bool,
-    typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
-]
-
-
-def _fail(error: Exception, code: int = EXIT_USAGE) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {escape(str(error))}")
-    return typer.Exit(code)
 
 
 def _row(table: Table, label: str, value: str) -> None:
@@ -140,6 +130,7 @@ def _progress_printer() -> Any:
     return show
 
 
+@user_errors
 def judge(
     run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="a run directory")],
     raters: RatersOption = None,
@@ -161,22 +152,17 @@ def judge(
     """Judge the episodes of RUN_DIR: writes feedback.jsonl and feedback_summary.json."""
     from simulacra.feedback._judge import judge_run
 
-    try:
-        config = _config(raters)
-        chosen = [k for k in kinds.split(",") if k.strip()] if kinds else None
-        result = judge_run(
-            run_dir,
-            config,
-            kinds=chosen,
-            human_labels=human_labels,
-            overwrite=overwrite,
-            use_cache=not no_cache,
-            progress=_progress_printer(),
-        )
-    except (ConfigError, RunError) as exc:
-        raise _fail(exc) from None
-    except SimulacraError as exc:
-        raise _fail(exc, 1) from None
+    config = _config(raters)
+    chosen = [k for k in kinds.split(",") if k.strip()] if kinds else None
+    result = judge_run(
+        run_dir,
+        config,
+        kinds=chosen,
+        human_labels=human_labels,
+        overwrite=overwrite,
+        use_cache=not no_cache,
+        progress=_progress_printer(),
+    )
     _print_judge(result.summary, run_dir, result.written, result.already)
 
 
@@ -239,6 +225,7 @@ def _print_judge(summary: Mapping[str, Any], run_dir: Path, written: int, alread
     )
 
 
+@user_errors
 def compare(
     run_a: Annotated[Path, typer.Argument(metavar="RUN_A", help="run directory (side A)")],
     run_b: Annotated[Path, typer.Argument(metavar="RUN_B", help="run directory (side B)")],
@@ -255,21 +242,16 @@ def compare(
     """Judge RUN_A against RUN_B, episode by episode (persona × task × mode × repeat)."""
     from simulacra.feedback._judge import compare_runs
 
-    try:
-        config = _config(raters)
-        result = compare_runs(
-            run_a,
-            run_b,
-            config,
-            out=out,
-            human_labels=human_labels,
-            use_cache=not no_cache,
-            progress=_progress_printer(),
-        )
-    except (ConfigError, RunError) as exc:
-        raise _fail(exc) from None
-    except SimulacraError as exc:
-        raise _fail(exc, 1) from None
+    config = _config(raters)
+    result = compare_runs(
+        run_a,
+        run_b,
+        config,
+        out=out,
+        human_labels=human_labels,
+        use_cache=not no_cache,
+        progress=_progress_printer(),
+    )
     _print_compare(result)
 
 
@@ -306,6 +288,7 @@ def _print_compare(result: Mapping[str, Any]) -> None:
     console.print(escape(f"written: {result['path']}"))
 
 
+@user_errors
 def fit_rater(
     pairs: Annotated[
         Path | None,
@@ -338,27 +321,22 @@ def fit_rater(
         synthetic_labelled_pairs,
     )
 
-    try:
-        if synthetic is not None:
-            labelled = synthetic_labelled_pairs(synthetic, seed=seed)
-        elif pairs is None:
-            raise ConfigError("give PAIRS.jsonl or --synthetic N")
-        else:
-            labelled = []
-            for number, data in read_jsonl_values(pairs, what="pairs file"):
-                if not isinstance(data, dict):
-                    raise ConfigError(
-                        "expected an object", source=str(pairs), field=f"line {number}"
-                    )
-                labelled.append(LabelledPair.from_dict(data, where=f"{pairs}: line {number}"))
-        train, test = split_pairs(labelled, test_share=test_share, seed=seed)
-        rater = fit_learned_rater(train, embedder=embedder, seed=seed)
-        held_out = rater.evaluate(test)
-        final = fit_learned_rater(labelled, embedder=rater.embedder, seed=seed)
-        final.info["held_out"] = held_out
-        final.save(out)
-    except ConfigError as exc:
-        raise _fail(exc) from None
+    if synthetic is not None:
+        labelled = synthetic_labelled_pairs(synthetic, seed=seed)
+    elif pairs is None:
+        raise ConfigError("give PAIRS.jsonl or --synthetic N")
+    else:
+        labelled = []
+        for number, data in read_jsonl_values(pairs, what="pairs file"):
+            if not isinstance(data, dict):
+                raise ConfigError("expected an object", source=str(pairs), field=f"line {number}")
+            labelled.append(LabelledPair.from_dict(data, where=f"{pairs}: line {number}"))
+    train, test = split_pairs(labelled, test_share=test_share, seed=seed)
+    rater = fit_learned_rater(train, embedder=embedder, seed=seed)
+    held_out = rater.evaluate(test)
+    final = fit_learned_rater(labelled, embedder=rater.embedder, seed=seed)
+    final.info["held_out"] = held_out
+    final.save(out)
     accuracy = held_out["accuracy"]
     console.print(
         f"embedder {final.embedder.name}; trained on {len(train)}, held out {len(test)}: "

@@ -7,16 +7,7 @@ from typing import Annotated
 
 import typer
 
-EXIT_USAGE = 2
-
-
-def _fail(message: str) -> typer.Exit:
-    from rich.console import Console
-
-    Console(stderr=True, soft_wrap=True).print(
-        f"[bold red]error:[/] {message}", highlight=False, markup=True
-    )
-    return typer.Exit(EXIT_USAGE)
+from simulacra._cli_common import fail
 
 
 def report(
@@ -36,17 +27,15 @@ def report(
     ] = None,
 ) -> None:
     """Write a self-contained HTML report of a run, or of two runs side by side."""
-    from rich.markup import escape
-
     from simulacra.errors import RunError
     from simulacra.report._html import build_report
 
     try:
         path = build_report(run_dir, compare_dir, output=output)
     except RunError as exc:
-        raise _fail(escape(str(exc))) from None
+        raise fail(exc) from None
     except OSError as exc:
-        raise _fail(escape(f"cannot write the report: {exc}")) from None
+        raise fail(f"cannot write the report: {exc}") from None
     size = path.stat().st_size
     typer.echo(f"wrote {path} ({size / 1e6:.1f} MB)" if size >= 1e5 else f"wrote {path}")
 
@@ -74,8 +63,6 @@ def view(
     ] = False,
 ) -> None:
     """Serve the report of a run on 127.0.0.1, refreshing as new episodes arrive."""
-    from rich.markup import escape
-
     from simulacra.errors import RunError
     from simulacra.report._serve import LiveRuns, ReportServer
 
@@ -83,9 +70,9 @@ def view(
         live = LiveRuns([run_dir] + ([compare_dir] if compare_dir is not None else []))
         server = ReportServer(live, port=port)
     except RunError as exc:
-        raise _fail(escape(str(exc))) from None
+        raise fail(exc) from None
     except OSError as exc:
-        raise _fail(escape(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})")) from None
+        raise fail(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})") from None
     try:
         typer.echo(f"serving {server.url}  (Ctrl-C to stop)", err=True)
         if open_browser:

@@ -7,40 +7,19 @@ exits with code 2, before any output file is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, Literal, ParamSpec, TypeVar
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from simulacra._cli_common import errors, user_errors
 from simulacra._format import format_estimate, format_number
-from simulacra.errors import ConfigError, RunError
-
-EXIT_USAGE = 2
+from simulacra.errors import ConfigError
 
 _console = Console()
-_errors = Console(stderr=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _user_errors(function: Callable[P, R]) -> Callable[P, R]:
-    """Turn a user's mistake into one message on stderr and exit code 2."""
-
-    @wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return function(*args, **kwargs)
-        except (ConfigError, RunError) as exc:
-            _errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-            raise typer.Exit(EXIT_USAGE) from None
-
-    return wrapper
 
 
 def _num(value: float | None, *, pct: bool = False, digits: int = 3) -> str:
@@ -67,20 +46,13 @@ def _write_json(path: Path | None, data: Any) -> None:
 
 def _judge(raters: Path, run_dir: Path, kind: str) -> Path:
     """Have the raters of ``raters`` judge ``run_dir``; return its feedback file."""
-    from simulacra.errors import SimulacraError
     from simulacra.feedback import judge_run, load_raters_config
 
     config = load_raters_config(raters)
     wanted = "rubric" if kind == "rating" else "pairwise"
-    _errors.print(f"judging {escape(str(run_dir))} with {escape(str(raters))} ({wanted}) …")
-    try:
-        result = judge_run(run_dir, config, kinds=[wanted])
-    except (ConfigError, RunError):
-        raise
-    except SimulacraError as exc:
-        _errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from None
-    _errors.print(f"{result.written} new judgement(s), {result.already} kept")
+    errors.print(f"judging {escape(str(run_dir))} with {escape(str(raters))} ({wanted}) …")
+    result = judge_run(run_dir, config, kinds=[wanted])  # errors: see user_errors
+    errors.print(f"{result.written} new judgement(s), {result.already} kept")
     return Path(run_dir) / "feedback.jsonl"
 
 
@@ -129,7 +101,7 @@ def calibrate(
     _calibrate(human, run_dir, synthetic, raters, dimension, segment_by, resamples, seed, json_path)
 
 
-@_user_errors
+@user_errors
 def _calibrate(
     human: Path,
     run_dir: Path | None,
@@ -285,7 +257,7 @@ def estimate(
     _estimate(human, synthetic, method, rater, dimension, level, json_path)
 
 
-@_user_errors
+@user_errors
 def _estimate(
     human: Path,
     synthetic: Path,
@@ -374,7 +346,7 @@ def select(
     _select(synthetic, k, output, csv_path, run, by, random, exclude, kind, seed)
 
 
-@_user_errors
+@user_errors
 def _select(
     synthetic: Path,
     k: int,
@@ -447,7 +419,7 @@ def ingest(
     _ingest(sheet, output, annotator, synthetic)
 
 
-@_user_errors
+@user_errors
 def _ingest(sheet: Path, output: Path, annotator: str | None, synthetic: Path | None) -> None:
     from simulacra.trust._io import jsonl_text, write_files_atomic
     from simulacra.trust._labels import read_labels
@@ -496,7 +468,7 @@ _DIMENSION_NAMES = {
 }
 
 
-@_user_errors
+@user_errors
 def _fidelity(
     run_dir: Path, human_corpus: Path, compare: Path | None, splits: int, seed: int
 ) -> None:
