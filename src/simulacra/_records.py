@@ -7,12 +7,14 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from simulacra.errors import ConfigError, RunError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def validation_message(error: ValidationError) -> str:
@@ -67,6 +69,22 @@ def read_records(path: Path, *, what: str) -> Any:
         raise ConfigError(
             f"invalid YAML: {getattr(exc, 'problem', exc)}", source=str(path), field=where
         ) from None
+
+
+def validate_config(
+    model: type[ModelT], data: Any, *, source: str, base_dir: str | None = None
+) -> ModelT:
+    """A config mapping as ``model``; relative paths resolve against ``base_dir``. Any
+    problem is a ``ConfigError`` naming ``source`` and the field."""
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping of settings", source=source)
+    if base_dir is not None and "base_dir" not in data:
+        data = {**data, "base_dir": base_dir}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        field, message = format_validation(exc)
+        raise ConfigError(message, source=source, field=field) from None
 
 
 def format_validation(error: ValidationError) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from simulacra._records import format_validation, read_records
+from simulacra._records import read_records, validate_config
 from simulacra.errors import ConfigError
 from simulacra.llm import ModelConfig
 
@@ -244,15 +244,7 @@ def parse_raters_config(
     """Validate a raters config given as data (``None`` means all defaults)."""
     if data is None:
         data = {}
-    if not isinstance(data, dict):
-        raise ConfigError("expected a mapping of settings", source=source)
-    if base_dir is not None and "base_dir" not in data:
-        data = {**data, "base_dir": base_dir}
-    try:
-        config = RatersConfig.model_validate(data)
-    except ValidationError as exc:
-        field, message = format_validation(exc)
-        raise ConfigError(message, source=source, field=field) from None
+    config = validate_config(RatersConfig, data, source=source, base_dir=base_dir)
     config._source = source
     return config.check()
 

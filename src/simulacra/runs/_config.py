@@ -15,12 +15,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from simulacra._records import format_validation, read_records
+from simulacra._records import read_records, validate_config
 from simulacra.errors import ConfigError
 from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
@@ -324,15 +323,7 @@ class RunConfig(_Strict):
 
 
 def parse_config(data: Any, *, source: str = "<config>", base_dir: str | None = None) -> RunConfig:
-    if not isinstance(data, dict):
-        raise ConfigError("expected a mapping of settings", source=source)
-    if base_dir is not None and "base_dir" not in data:
-        data = {**data, "base_dir": base_dir}
-    try:
-        config = RunConfig.model_validate(data)
-    except ValidationError as exc:
-        field, message = format_validation(exc)
-        raise ConfigError(message, source=source, field=field) from None
+    config = validate_config(RunConfig, data, source=source, base_dir=base_dir)
     config._source = source
     return config
 
