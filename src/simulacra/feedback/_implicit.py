@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simulacra.errors import ModelError
+from simulacra.feedback._items import record_key
 from simulacra.feedback._parse import parse_signals
 from simulacra.feedback._templates import Template, get_template
 from simulacra.llm import ChatModel, ChatParams
@@ -220,7 +221,7 @@ class TurnSignals:
 
     @property
     def key(self) -> str:
-        return f"implicit|{self.item_id}|{self.rater}|{self.turn}"
+        return record_key("implicit", self.item_id, self.rater, self.turn)
 
     def to_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {

@@ -217,6 +217,12 @@ def episode_content(episode: Mapping[str, Any], unit: Literal["conversation", "f
     return conversation(episode) if unit == "conversation" else final_answer(episode)
 
 
+def record_key(kind: str, item_id: str, rater: str, detail: object = None) -> str:
+    """The key of one judgement in ``feedback.jsonl``: a re-run skips the keys it finds."""
+    parts = [kind, item_id, rater] + ([] if detail is None else [str(detail)])
+    return "|".join(parts)
+
+
 def judgeable(episode: Mapping[str, Any]) -> bool:
     """An episode that finished and has at least one assistant reply with text."""
     return episode.get("status", "ok") == "ok" and bool(final_answer(episode))

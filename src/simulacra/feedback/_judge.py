@@ -43,6 +43,7 @@ from simulacra.feedback._items import (
     episode_context,
     final_answer,
     judgeable,
+    record_key,
 )
 from simulacra.feedback._pairwise import FixedRater, LLMPairRater, PairRater, RaterPool
 from simulacra.feedback._rubric import (
@@ -523,11 +524,14 @@ async def ajudge_run(
             seed = int(episode.get("seed", 0)) + config.seed
             rubric, satisfaction, critique = raters.rubric, raters.satisfaction, raters.critique
             if "rubric" in chosen and rubric is not None:
-                keys = [f"rubric|{item.item_id}|{rubric.id}|{d.name}" for d in rubric.dimensions]
+                keys = [
+                    record_key("rubric", item.item_id, rubric.id, d.name) for d in rubric.dimensions
+                ]
                 if not all(k in store.done for k in keys):
                     jobs.append(_rubric_job(rubric, item, seed, write))
                 if satisfaction is not None and (
-                    f"rubric|{item.item_id}|{satisfaction.id}|satisfaction" not in store.done
+                    record_key("rubric", item.item_id, satisfaction.id, "satisfaction")
+                    not in store.done
                 ):
                     conversation_item = ResponseItem(
                         item_id=item.item_id,
@@ -538,7 +542,7 @@ async def ajudge_run(
                         meta=item.meta,
                     )
                     jobs.append(_satisfaction_job(satisfaction, conversation_item, seed, write))
-            critique_key = f"critique|{item.item_id}|{critique.id}" if critique else ""
+            critique_key = record_key("critique", item.item_id, critique.id) if critique else ""
             if "critique" in chosen and critique is not None and critique_key not in store.done:
                 jobs.append(_critique_job(critique, item, seed, write))
         if "implicit" in chosen:
@@ -623,7 +627,7 @@ def _implicit_job(
             pending = [
                 t
                 for t in turns
-                if f"implicit|{t.item_id}|{raters.implicit_rater}|{t.turn}" not in done
+                if record_key("implicit", t.item_id, raters.implicit_rater, t.turn) not in done
             ]
             if not pending:
                 return

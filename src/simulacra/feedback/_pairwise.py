@@ -31,6 +31,7 @@ from simulacra.feedback._items import (
     Verdict,
     derive_seed,
     persona_text,
+    record_key,
     render,
 )
 from simulacra.feedback._parse import parse_verdict, rationale_of
@@ -291,7 +292,7 @@ class PairJudgement:
 
     @property
     def key(self) -> str:
-        return f"pairwise|{self.item_id}|{self.rater}"
+        return record_key("pairwise", self.item_id, self.rater)
 
     def to_record(self) -> dict[str, Any]:
         """The JSON line; fields up to ``rationale`` are the documented format."""
@@ -459,7 +460,7 @@ class RaterPool:
             (position, index, item, rater)
             for position, item in enumerate(items)
             for index, rater in enumerate(self.draw(item.item_id))
-            if skip is None or not skip(f"pairwise|{item.item_id}|{rater.id}")
+            if skip is None or not skip(record_key("pairwise", item.item_id, rater.id))
         ]
         results: dict[tuple[int, int], PairJudgement] = {}
         limit = asyncio.Semaphore(max(1, concurrency))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from simulacra.errors import ConfigError, ModelError
-from simulacra.feedback._items import ResponseItem, persona_text, render
+from simulacra.feedback._items import ResponseItem, persona_text, record_key, render
 from simulacra.feedback._parse import parse_critique, parse_scores
 from simulacra.feedback._templates import Template, TemplateKind, get_template
 from simulacra.llm import ChatModel, ChatParams, Completion, Message
@@ -79,7 +79,7 @@ class RubricScore:
 
     @property
     def key(self) -> str:
-        return f"rubric|{self.item_id}|{self.rater}|{self.dimension}"
+        return record_key("rubric", self.item_id, self.rater, self.dimension)
 
     def to_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -118,7 +118,7 @@ class Critique:
 
     @property
     def key(self) -> str:
-        return f"critique|{self.item_id}|{self.rater}"
+        return record_key("critique", self.item_id, self.rater)
 
     def to_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
