@@ -27,7 +27,14 @@ from collections.abc import Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
-_SCORE = {"A": 1.0, "B": 0.0, "tie": 0.5}
+SCORE = {"A": 1.0, "B": 0.0, "tie": 0.5}
+"""A verdict as the score of side A."""
+
+
+def majority(scores: Sequence[float]) -> str:
+    """Several verdicts' scores combined: their mean rounded to a verdict."""
+    mean = sum(scores) / len(scores)
+    return "A" if mean > 0.5 else "B" if mean < 0.5 else "tie"
 
 
 def _clean(value: Any) -> Any:
@@ -44,12 +51,13 @@ def item_verdicts(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, A
     """Per item: the crowd's verdict (mean score rounded), lengths and judgement count."""
     groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for record in pairwise_records(records):
-        if record.get("verdict") in _SCORE:
+        if record.get("verdict") in SCORE:
             groups[str(record["item_id"])].append(record)
     items: dict[str, dict[str, Any]] = {}
     for item_id, group in groups.items():
-        mean = sum(_SCORE[r["verdict"]] for r in group) / len(group)
-        verdict = "A" if mean > 0.5 else "B" if mean < 0.5 else "tie"
+        scores = [SCORE[r["verdict"]] for r in group]
+        mean = sum(scores) / len(scores)
+        verdict = majority(scores)
         first = group[0]
         items[item_id] = {
             "verdict": verdict,
@@ -110,10 +118,10 @@ def position_report(records: Sequence[Mapping[str, Any]], *, seed: int = 0) -> d
             }
         ]
         for order in orders:
-            if order.get("verdict") in _SCORE and order.get("first_shown") in ("A", "B"):
+            if order.get("verdict") in SCORE and order.get("first_shown") in ("A", "B"):
                 verdicts.append(order["verdict"])
                 first.append(order["first_shown"])
-        if len(orders) == 2 and all(o.get("verdict") in _SCORE for o in orders):
+        if len(orders) == 2 and all(o.get("verdict") in SCORE for o in orders):
             by_first = {o["first_shown"]: o["verdict"] for o in orders}
             if set(by_first) == {"A", "B"}:
                 ab.append(by_first["A"])
@@ -134,9 +142,7 @@ def verbosity_report(records: Sequence[Mapping[str, Any]], *, seed: int = 0) -> 
     """Preference for the longer response at equal correctness, and the length coefficient."""
     from simulacra.stats import length_controlled_win_rate, length_preference
 
-    rows = [
-        r for r in pairwise_records(records) if r.get("raw_verdict", r.get("verdict")) in _SCORE
-    ]
+    rows = [r for r in pairwise_records(records) if r.get("raw_verdict", r.get("verdict")) in SCORE]
     if not rows:
         return {
             "pairs": 0,
@@ -195,9 +201,7 @@ def self_preference_report(
     baseline: list[float] = []
     sharing: set[str] = set()
     items_with_own: dict[str, str] = {}
-    rows = [
-        r for r in pairwise_records(records) if r.get("raw_verdict", r.get("verdict")) in _SCORE
-    ]
+    rows = [r for r in pairwise_records(records) if r.get("raw_verdict", r.get("verdict")) in SCORE]
     for record in rows:
         identity = rater_models.get(str(record.get("rater")))
         sides = side_models.get(str(record["item_id"]), (None, None))
@@ -209,7 +213,7 @@ def self_preference_report(
         if len(matches) == 1:
             items_with_own[str(record["item_id"])] = matches[0]
             verdict = record.get("raw_verdict", record.get("verdict"))
-            score = _SCORE[verdict]
+            score = SCORE[verdict]
             own.append(score if matches[0] == "A" else 1.0 - score)
     for record in rows:
         item = str(record["item_id"])
@@ -217,7 +221,7 @@ def self_preference_report(
         sides = side_models.get(item, (None, None))
         if item in items_with_own and not (identity and identity in sides):
             verdict = record.get("raw_verdict", record.get("verdict"))
-            score = _SCORE[verdict]
+            score = SCORE[verdict]
             baseline.append(score if items_with_own[item] == "A" else 1.0 - score)
     own_rate = bootstrap(own, seed=seed).to_dict() if own else None
     baseline_rate = sum(baseline) / len(baseline) if baseline else None
@@ -249,7 +253,7 @@ def agreement_report(
     labels: dict[str, dict[str, str]] = defaultdict(dict)
     for record in pairwise_records(records):
         verdict = record.get(field, record.get("verdict"))
-        if verdict in _SCORE:
+        if verdict in SCORE:
             labels[str(record["item_id"])][str(record["rater"])] = verdict
     shared = {item: by for item, by in labels.items() if len(by) >= 2}
     if not shared:

@@ -28,9 +28,11 @@ from simulacra._records import read_jsonl_values, write_json_atomic
 from simulacra.errors import ConfigError
 from simulacra.feedback._config import KINDS, Kind, RatersConfig, parse_raters_config
 from simulacra.feedback._diagnostics import (
+    SCORE,
     bias_report,
     human_report,
     implicit_report,
+    majority,
     rubric_report,
     win_rates,
 )
@@ -123,7 +125,7 @@ def load_human_labels(path: str | Path) -> dict[str, str]:
                 source=str(path),
                 field=f"line {number}",
             )
-        score = {"a": 1.0, "b": 0.0, "tie": 0.5}.get(str(label).strip().lower())
+        score = SCORE.get({"a": "A", "b": "B", "tie": "tie"}.get(str(label).strip().lower(), ""))
         if score is None:
             raise ConfigError(
                 f"verdict must be A, B or tie, got {label!r}",
@@ -131,11 +133,7 @@ def load_human_labels(path: str | Path) -> dict[str, str]:
                 field=f"line {number}",
             )
         scores[str(data["item_id"])].append(score)
-    labels: dict[str, str] = {}
-    for item_id, values in scores.items():
-        mean = sum(values) / len(values)
-        labels[item_id] = "A" if mean > 0.5 else "B" if mean < 0.5 else "tie"
-    return labels
+    return {item_id: majority(values) for item_id, values in scores.items()}
 
 
 def check_label_ids(labels: Mapping[str, str], known: set[str], *, source: str) -> None:
