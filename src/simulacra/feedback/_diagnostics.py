@@ -27,8 +27,7 @@ from collections.abc import Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
-SCORE = {"A": 1.0, "B": 0.0, "tie": 0.5}
-"""A verdict as the score of side A."""
+from simulacra.stats._preference import VERDICT_SCORE
 
 
 def majority(scores: Sequence[float]) -> str:
@@ -51,11 +50,11 @@ def item_verdicts(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, A
     """Per item: the crowd's verdict (mean score rounded), lengths and judgement count."""
     groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for record in pairwise_records(records):
-        if record.get("verdict") in SCORE:
+        if record.get("verdict") in VERDICT_SCORE:
             groups[str(record["item_id"])].append(record)
     items: dict[str, dict[str, Any]] = {}
     for item_id, group in groups.items():
-        scores = [SCORE[r["verdict"]] for r in group]
+        scores = [VERDICT_SCORE[r["verdict"]] for r in group]
         mean = sum(scores) / len(scores)
         verdict = majority(scores)
         first = group[0]
@@ -118,10 +117,10 @@ def position_report(records: Sequence[Mapping[str, Any]], *, seed: int = 0) -> d
             }
         ]
         for order in orders:
-            if order.get("verdict") in SCORE and order.get("first_shown") in ("A", "B"):
+            if order.get("verdict") in VERDICT_SCORE and order.get("first_shown") in ("A", "B"):
                 verdicts.append(order["verdict"])
                 first.append(order["first_shown"])
-        if len(orders) == 2 and all(o.get("verdict") in SCORE for o in orders):
+        if len(orders) == 2 and all(o.get("verdict") in VERDICT_SCORE for o in orders):
             by_first = {o["first_shown"]: o["verdict"] for o in orders}
             if set(by_first) == {"A", "B"}:
                 ab.append(by_first["A"])
@@ -142,7 +141,11 @@ def verbosity_report(records: Sequence[Mapping[str, Any]], *, seed: int = 0) -> 
     """Preference for the longer response at equal correctness, and the length coefficient."""
     from simulacra.stats import length_controlled_win_rate, length_preference
 
-    rows = [r for r in pairwise_records(records) if r.get("raw_verdict", r.get("verdict")) in SCORE]
+    rows = [
+        r
+        for r in pairwise_records(records)
+        if r.get("raw_verdict", r.get("verdict")) in VERDICT_SCORE
+    ]
     if not rows:
         return {
             "pairs": 0,
@@ -201,7 +204,11 @@ def self_preference_report(
     baseline: list[float] = []
     sharing: set[str] = set()
     items_with_own: dict[str, str] = {}
-    rows = [r for r in pairwise_records(records) if r.get("raw_verdict", r.get("verdict")) in SCORE]
+    rows = [
+        r
+        for r in pairwise_records(records)
+        if r.get("raw_verdict", r.get("verdict")) in VERDICT_SCORE
+    ]
     for record in rows:
         identity = rater_models.get(str(record.get("rater")))
         sides = side_models.get(str(record["item_id"]), (None, None))
@@ -213,7 +220,7 @@ def self_preference_report(
         if len(matches) == 1:
             items_with_own[str(record["item_id"])] = matches[0]
             verdict = record.get("raw_verdict", record.get("verdict"))
-            score = SCORE[verdict]
+            score = VERDICT_SCORE[verdict]
             own.append(score if matches[0] == "A" else 1.0 - score)
     for record in rows:
         item = str(record["item_id"])
@@ -221,7 +228,7 @@ def self_preference_report(
         sides = side_models.get(item, (None, None))
         if item in items_with_own and not (identity and identity in sides):
             verdict = record.get("raw_verdict", record.get("verdict"))
-            score = SCORE[verdict]
+            score = VERDICT_SCORE[verdict]
             baseline.append(score if items_with_own[item] == "A" else 1.0 - score)
     own_rate = bootstrap(own, seed=seed).to_dict() if own else None
     baseline_rate = sum(baseline) / len(baseline) if baseline else None
@@ -253,7 +260,7 @@ def agreement_report(
     labels: dict[str, dict[str, str]] = defaultdict(dict)
     for record in pairwise_records(records):
         verdict = record.get(field, record.get("verdict"))
-        if verdict in SCORE:
+        if verdict in VERDICT_SCORE:
             labels[str(record["item_id"])][str(record["rater"])] = verdict
     shared = {item: by for item, by in labels.items() if len(by) >= 2}
     if not shared:

@@ -28,7 +28,6 @@ from simulacra._records import read_jsonl_values, write_json_atomic
 from simulacra.errors import ConfigError
 from simulacra.feedback._config import KINDS, Kind, RatersConfig, parse_raters_config
 from simulacra.feedback._diagnostics import (
-    SCORE,
     bias_report,
     human_report,
     implicit_report,
@@ -56,6 +55,7 @@ from simulacra.feedback._rubric import (
 )
 from simulacra.feedback._store import FEEDBACK_SUMMARY, FeedbackStore, read_feedback
 from simulacra.llm import ChatModel, ModelConfig, ModelPool
+from simulacra.stats._preference import VERDICT_SCORE
 
 Progress = Callable[[str, int], None]
 """Called with (kind, number of judgements of that kind written so far)."""
@@ -125,7 +125,9 @@ def load_human_labels(path: str | Path) -> dict[str, str]:
                 source=str(path),
                 field=f"line {number}",
             )
-        score = SCORE.get({"a": "A", "b": "B", "tie": "tie"}.get(str(label).strip().lower(), ""))
+        score = VERDICT_SCORE.get(
+            {"a": "A", "b": "B", "tie": "tie"}.get(str(label).strip().lower(), "")
+        )
         if score is None:
             raise ConfigError(
                 f"verdict must be A, B or tie, got {label!r}",

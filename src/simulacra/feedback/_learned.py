@@ -278,7 +278,9 @@ def penalties(l2: tuple[float, float], dim: int) -> Array:
 def _outcomes(verdicts: Sequence[str]) -> Array:
     import numpy as np
 
-    return np.array([{"A": 1.0, "B": 0.0, "tie": 0.5}[v] for v in verdicts], dtype=np.float64)
+    from simulacra.stats._preference import VERDICT_SCORE
+
+    return np.array([VERDICT_SCORE[v] for v in verdicts], dtype=np.float64)
 
 
 def _scales(x: Array) -> Array:

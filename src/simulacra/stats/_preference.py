@@ -35,7 +35,9 @@ from simulacra.stats._common import (
     jsonable,
 )
 
-_VERDICT_SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5}
+VERDICT_SCORE = {"A": 1.0, "B": 0.0, "tie": 0.5}
+"""A verdict as the score of side A: the one map every preference measure uses."""
+_VERDICT_SCORE = {label.lower(): score for label, score in VERDICT_SCORE.items()}
 
 
 def _normalise(verdict: Any, index: int, what: str) -> str:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from simulacra.errors import ConfigError
+from simulacra.stats._preference import VERDICT_SCORE
 from simulacra.trust._io import Row, read_rows
 
 LabelKind = Literal["pairwise", "rating", "binary"]
@@ -39,7 +40,6 @@ Role = Literal["human", "synthetic"]
 
 PREFERENCES = ("A", "B", "tie")
 _KIND_ORDER: tuple[LabelKind, ...] = ("pairwise", "rating", "binary")
-_PREFERENCE_SCORE = {"A": 1.0, "B": 0.0, "tie": 0.5}
 _ANNOTATOR_FIELDS = ("annotator_id", "annotator", "rater", "worker_id", "rater_id")
 _PAIRWISE_FIELDS = ("preference", "verdict")
 _RATING_FIELDS = ("rating", "score")
@@ -85,7 +85,7 @@ class Label:
         if self.value is None:
             return None
         if isinstance(self.value, str):
-            return _PREFERENCE_SCORE[self.value]
+            return VERDICT_SCORE[self.value]
         return float(self.value)
 
     @property
