@@ -135,19 +135,6 @@ class PairItem:
             return self.response_a, self.response_b
         return self.response_b, self.response_a
 
-    def swapped(self) -> PairItem:
-        """The same pair with A and B exchanged (and ``meta`` sides exchanged)."""
-        meta = dict(self.meta)
-        for left, right in (("episode_a", "episode_b"), ("correct_a", "correct_b")):
-            meta[left], meta[right] = self.meta.get(right), self.meta.get(left)
-        return PairItem(
-            item_id=self.item_id,
-            context=self.context,
-            response_a=self.response_b,
-            response_b=self.response_a,
-            meta=meta,
-        )
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ResponseItem:

@@ -448,9 +448,6 @@ class JudgeResult:
     written: int = 0
     already: int = 0
 
-    def records(self) -> list[dict[str, Any]]:
-        return read_feedback(self.run_dir)
-
 
 def _response_item(episode: Mapping[str, Any], config: RatersConfig) -> ResponseItem:
     return ResponseItem(

@@ -160,10 +160,6 @@ class Featurizer:
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
 
-    @property
-    def names(self) -> list[str]:
-        return [*STRUCTURE, *(f"emb{i}" for i in range(self.embedder.dim))]
-
     def responses(self, contexts: Sequence[Content], responses: Sequence[Content]) -> Array:
         import numpy as np
 

@@ -24,4 +24,3 @@ class EpisodeStore(KeyedLog):
 
     def __init__(self, run_dir: Path) -> None:
         super().__init__(run_dir / EPISODES, key="id")
-        self.run_dir = run_dir

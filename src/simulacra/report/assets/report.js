@@ -12,7 +12,6 @@
   var SVG_NS = "http://www.w3.org/2000/svg";
   var PAGE_SIZE = 50;
   var OUTCOMES = ["success", "failure", "unscored", "error"];
-  var OUTCOME_LABEL = { success: "success", failure: "failure", unscored: "unscored", error: "error" };
   var ATTRIBUTES = new Set([
     "id", "title", "type", "value", "role", "tabindex", "for", "name", "placeholder",
     "colspan", "selected", "disabled", "spellcheck", "autocomplete", "aria-label",
@@ -498,7 +497,7 @@
       OUTCOMES.forEach(function (o) {
         if (!c[o]) return;
         svg.appendChild(sv("rect", { class: "seg-" + o, x: x0, width: bw * 0.72, y: y(base + c[o]), height: Math.max(0.5, y(base) - y(base + c[o])), rx: 2 },
-          sv("title", { text: label + ": " + c[o] + " " + OUTCOME_LABEL[o] })));
+          sv("title", { text: label + ": " + c[o] + " " + o })));
         base += c[o];
       });
       if (i % labelEvery === 0) {
