@@ -7,6 +7,7 @@ and the text that drives the prompt (background, expertise, hidden preferences).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, Literal
 
@@ -122,5 +123,10 @@ def load_personas(path: str | Path) -> list[Persona]:
 
 
 def builtin_personas() -> list[Persona]:
-    """The built-in persona library (``people/data/personas.yaml``)."""
-    return load_personas(Path(__file__).parent / "data" / "personas.yaml")
+    """The built-in persona library (``people/data/personas.yaml``), read once."""
+    return list(_builtin_personas())
+
+
+@functools.cache
+def _builtin_personas() -> tuple[Persona, ...]:
+    return tuple(load_personas(Path(__file__).parent / "data" / "personas.yaml"))
