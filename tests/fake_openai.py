@@ -20,7 +20,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 _VOCAB = [
@@ -86,6 +86,10 @@ _PLAN = re.compile(r"^Say \((\d+) words\): (.*)$", re.S)
 class ServerState:
     latency_s: float = 0.0
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    raw_replies: list[bytes] = field(default_factory=list)
+    """Bodies sent verbatim with status 200 before any normal reply (one per request);
+    with ``raw_always`` the last one is sent for every request."""
+    raw_always: bool = False
     tool_call: dict[str, Any] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers_seen: list[dict[str, str]] = field(default_factory=list)
@@ -103,7 +107,7 @@ def reply_text(body: dict[str, Any], n: int) -> str:
 
 
 def make_app(state: ServerState) -> Starlette:
-    async def chat(request: Request) -> JSONResponse:
+    async def chat(request: Request) -> Response:
         body = await request.json()
         n = next(state.counter)
         if state.record:
@@ -111,6 +115,11 @@ def make_app(state: ServerState) -> Starlette:
             state.headers_seen.append(dict(request.headers))
         if state.latency_s:
             await asyncio.sleep(state.latency_s)
+        if state.raw_replies:
+            raw = state.raw_replies[0]
+            if not (state.raw_always and len(state.raw_replies) == 1):
+                state.raw_replies.pop(0)
+            return Response(raw, status_code=200, media_type="application/json")
         if state.failures:
             status, headers = state.failures.pop(0)
             return JSONResponse(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import math
 import os
 import time
 from datetime import UTC, datetime
@@ -136,18 +137,28 @@ class OpenAIModel:
             ) from None
         latency = time.perf_counter() - started
         if status >= 400:
+            refused = (
+                " (the endpoint refused the credentials: check api_key_env and headers)"
+                if status in (401, 403)
+                else ""
+            )
             raise ModelError(
-                f"{self.base_url}: HTTP {status}: {_error_text(raw)}",
+                f"{self.base_url}: HTTP {status}{refused}: {_error_text(raw)}",
                 retryable=status in RETRYABLE_STATUS,
                 status=status,
                 retry_after=parse_retry_after(retry_after),
             )
         try:
             data = json.loads(raw)
-            return parse_completion(data, latency_s=latency)
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
+        except ValueError as exc:
             raise ModelError(
-                f"{self.base_url}: malformed response ({type(exc).__name__}: {exc})", retryable=True
+                f"{self.base_url}: malformed response (not JSON: {exc})", retryable=True
+            ) from None
+        try:
+            return parse_completion(data, latency_s=latency)
+        except _Malformed as exc:
+            raise ModelError(
+                f"{self.base_url}: malformed response ({exc})", retryable=True
             ) from None
 
     async def aclose(self) -> None:
@@ -166,43 +177,145 @@ def _error_text(raw: bytes) -> str:
         return raw.decode("utf-8", "replace")[:300]
 
 
-def parse_completion(data: dict[str, Any], *, latency_s: float = 0.0) -> Completion:
-    """Turn an OpenAI-shaped response body into a ``Completion``."""
-    choice = data["choices"][0]
-    message = choice.get("message") or {}
-    calls = tuple(
-        ToolCall(
-            id=str(call.get("id") or f"call_{index}"),
-            name=str(call["function"]["name"]),
-            arguments=call["function"].get("arguments") or "{}",
-        )
-        for index, call in enumerate(message.get("tool_calls") or ())
-    )
-    usage = data.get("usage") or {}
-    logprobs = None
-    content_logprobs = (choice.get("logprobs") or {}).get("content")
-    if content_logprobs:
-        logprobs = tuple(
-            TokenLogprob(
-                token=str(item["token"]),
-                logprob=float(item["logprob"]),
-                top=tuple(
-                    (str(alt["token"]), float(alt["logprob"]))
-                    for alt in item.get("top_logprobs") or ()
+class _Malformed(ValueError):
+    """A response body that is JSON but not a chat completion; says which field."""
+
+
+def _field(
+    data: Any, key: str, where: str, kinds: tuple[type, ...], *, required: bool = False
+) -> Any:
+    if not isinstance(data, dict):
+        raise _Malformed(f"{where or 'the body'} is {_kind(data)}, expected an object")
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _Malformed(f"{_join(where, key)} is missing")
+        return None
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        expected = " or ".join(_NAMES.get(k, k.__name__) for k in kinds)
+        raise _Malformed(f"{_join(where, key)} is {_kind(value)}, expected {expected}")
+    return value
+
+
+_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer", float: "a number"}
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return _NAMES.get(type(value), type(value).__name__)
+
+
+def _count(usage: dict[str, Any] | None, key: str) -> int:
+    """A token count: a finite, non-negative whole number (absent counts as 0)."""
+    value = _field(usage or {}, key, "usage", (int, float))
+    if value is None:
+        return 0
+    if not math.isfinite(value) or value < 0 or value != int(value):
+        raise _Malformed(f"usage.{key} is {value!r}, expected a non-negative whole number")
+    return int(value)
+
+
+def _content(message: dict[str, Any]) -> str:
+    """The message text: a string, or a list of text parts (as some servers send)."""
+    content = _field(message, "content", "choices[0].message", (str, list))
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return _clean(content)
+    parts = []
+    for index, part in enumerate(content):
+        text = _field(part, "text", f"choices[0].message.content[{index}]", (str,), required=True)
+        parts.append(text)
+    return _clean("".join(parts))
+
+
+def _clean(text: str) -> str:
+    """Text that can be written as UTF-8 (a lone surrogate from JSON becomes "?")."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _tool_calls(message: dict[str, Any]) -> tuple[ToolCall, ...]:
+    calls = _field(message, "tool_calls", "choices[0].message", (list,)) or []
+    out = []
+    for index, call in enumerate(calls):
+        where = f"choices[0].message.tool_calls[{index}]"
+        function = _field(call, "function", where, (dict,), required=True)
+        name = _field(function, "name", f"{where}.function", (str,), required=True)
+        arguments = _field(function, "arguments", f"{where}.function", (str, dict))
+        call_id = _field(call, "id", where, (str, int))
+        out.append(
+            ToolCall(
+                id=str(call_id or f"call_{index}"),
+                name=_clean(name),
+                arguments=_clean(
+                    json.dumps(arguments) if isinstance(arguments, dict) else arguments or "{}"
                 ),
             )
-            for item in content_logprobs
         )
+    return tuple(out)
+
+
+def _logprobs(choice: dict[str, Any]) -> tuple[TokenLogprob, ...] | None:
+    block = _field(choice, "logprobs", "choices[0]", (dict,))
+    items = _field(block, "content", "choices[0].logprobs", (list,)) if block else None
+    if not items:
+        return None
+    out = []
+    for index, item in enumerate(items):
+        where = f"choices[0].logprobs.content[{index}]"
+        alternatives = []
+        for alt_index, alt in enumerate(_field(item, "top_logprobs", where, (list,)) or ()):
+            alt_where = f"{where}.top_logprobs[{alt_index}]"
+            alternatives.append(
+                (
+                    _field(alt, "token", alt_where, (str,), required=True),
+                    float(_field(alt, "logprob", alt_where, (int, float), required=True)),
+                )
+            )
+        out.append(
+            TokenLogprob(
+                token=_field(item, "token", where, (str,), required=True),
+                logprob=float(_field(item, "logprob", where, (int, float), required=True)),
+                top=tuple(alternatives),
+            )
+        )
+    return tuple(out)
+
+
+def parse_completion(data: Any, *, latency_s: float = 0.0) -> Completion:
+    """Turn an OpenAI-shaped response body into a ``Completion``, checking every field it
+    reads by type; a body that does not fit raises ``ValueError`` naming the field."""
+    choices = _field(data, "choices", "", (list,), required=True)
+    if not choices:
+        raise _Malformed("choices is empty")
+    choice = choices[0]
+    if not isinstance(choice, dict):
+        raise _Malformed(f"choices[0] is {_kind(choice)}, expected an object")
+    message = _field(choice, "message", "choices[0]", (dict,), required=True)
+    usage = _field(data, "usage", "", (dict,))
     return Completion(
-        text=message.get("content") or "",
-        tool_calls=calls,
-        finish_reason=choice.get("finish_reason") or "stop",
+        text=_content(message),
+        tool_calls=_tool_calls(message),
+        finish_reason=_field(choice, "finish_reason", "choices[0]", (str,)) or "stop",
         usage=Usage(
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
+            prompt_tokens=_count(usage, "prompt_tokens"),
+            completion_tokens=_count(usage, "completion_tokens"),
             calls=1,
         ),
         latency_s=latency_s,
-        logprobs=logprobs,
-        model=str(data.get("model") or ""),
+        logprobs=_logprobs(choice),
+        model=str(_field(data, "model", "", (str,)) or ""),
     )
