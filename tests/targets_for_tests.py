@@ -144,3 +144,29 @@ def retail_oracle(messages: list[Any], params: Any) -> Any:
 
 def retail_half_oracle(messages: list[Any], params: Any) -> Any:
     return _retail_agent(messages, skip_odd=True)
+
+
+def raises_key_error(messages: list[dict[str, Any]]) -> str:
+    """A target with a bug of its own (not a TargetError)."""
+    return {"a": 1}["missing"]  # type: ignore[return-value]
+
+
+def buggy_user(context: Any) -> Any:
+    """A user simulator whose turns fail with a plain Python error."""
+
+    class Buggy:
+        async def next_turn(self, transcript: list[Any]) -> Any:
+            return 1 / 0
+
+    return Buggy()
+
+
+_CALLS = {"broken_once": 0}
+
+
+def broken_once(messages: list[dict[str, Any]]) -> str:
+    """Raises on its first call in a process, then answers: one episode errors."""
+    _CALLS["broken_once"] += 1
+    if _CALLS["broken_once"] == 1:
+        raise RuntimeError("first call fails")
+    return "noted, go on"

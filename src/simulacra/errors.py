@@ -10,7 +10,10 @@ The tree, drawn once::
     │   └── WeightsError     the embedded model's weights are missing or corrupt
     ├── TargetError          the system under test raised or returned something unusable
     ├── SandboxError         model-written code could not be run in the sandbox
-    └── RunError             a run directory is unusable (e.g. belongs to another config)
+    ├── RunError             a run directory is unusable (e.g. belongs to another config,
+    │                        or another process holds it)
+    └── StorageError         the file system failed (disk full, read-only, permissions);
+                             names the path
 
     ToolError                raised inside a tool; never escapes an episode: it becomes
                              the tool's result message, so the agent can react to it
@@ -61,6 +64,12 @@ class ModelError(SimulacraError):
         self.retry_after = retry_after
         super().__init__(message)
 
+    @property
+    def fatal(self) -> bool:
+        """The endpoint refused the credentials (401/403): every further call would too,
+        so the run stops at once instead of recording the same error in every episode."""
+        return self.status in (401, 403)
+
 
 class WeightsError(ModelError):
     """The embedded model's weights are missing, incomplete or fail verification."""
@@ -78,8 +87,41 @@ class RunError(SimulacraError):
     """A run directory cannot be used as asked."""
 
 
+class StorageError(SimulacraError):
+    """Reading or writing a run's files failed in the environment (disk, permissions).
+
+    Every record finished before it stays on disk; ``--resume`` continues once the
+    cause is fixed.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+    @classmethod
+    def from_os_error(cls, error: OSError, *, doing: str) -> StorageError:
+        """``doing`` says what failed ("writing episodes"); the path comes from the error."""
+        reason = error.strerror or type(error).__name__
+        path = error.filename if error.filename is not None else None
+        return cls(f"{doing} failed: {reason}", path=None if path is None else str(path))
+
+
 class ToolError(Exception):
     """Raised by a tool to report a failure back to the agent as the tool's result."""
+
+
+def first_error(error: BaseException) -> BaseException:
+    """The first leaf of a (nested) exception group; the error itself otherwise."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
+
+
+def describe_error(error: BaseException, *, limit: int = 2000) -> str:
+    """``Type: message`` of an error as an episode or a judgement records it (cut at
+    ``limit`` characters: an error may quote a whole reply)."""
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 __all__ = [
@@ -88,7 +130,10 @@ __all__ = [
     "RunError",
     "SandboxError",
     "SimulacraError",
+    "StorageError",
     "TargetError",
     "ToolError",
     "WeightsError",
+    "describe_error",
+    "first_error",
 ]

@@ -366,6 +366,8 @@ async def classify_turns(
         try:
             completion = await model.chat(request, params)
         except ModelError as exc:
+            if exc.fatal:
+                raise  # refused credentials: the whole judge stops
             labelled.append(replace(item, rater=rater, error=f"model error: {exc}"))
             continue
         found = parse_signals(completion.text, SIGNALS)

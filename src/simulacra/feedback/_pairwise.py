@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from simulacra.errors import ConfigError, ModelError
+from simulacra.errors import ConfigError, ModelError, describe_error, first_error
 from simulacra.feedback._items import (
     Content,
     PairItem,
@@ -182,6 +182,8 @@ class LLMPairRater:
             try:
                 completion = await self.model.chat(messages, params)
             except ModelError as exc:
+                if exc.fatal:
+                    raise  # refused credentials: the whole judge stops
                 return OrderVerdict(
                     first_shown=first_shown,
                     verdict=None,
@@ -450,11 +452,14 @@ class RaterPool:
         concurrency: int = 4,
         skip: Callable[[str], bool] | None = None,
         on_judgement: Callable[[PairJudgement], Awaitable[None] | None] | None = None,
+        failures: list[str] | None = None,
     ) -> list[PairJudgement]:
         """Judge every item; results in item order, then draw order.
 
         ``skip(key)`` leaves out judgements already made (keys as in ``PairJudgement.key``);
-        ``on_judgement`` is called as each one finishes (to write it at once).
+        ``on_judgement`` is called as each one finishes (to write it at once). A judgement
+        that raises is left out and described in ``failures`` while the others go on (a
+        refusal of the credentials, or a failing ``on_judgement``, stops them all).
         """
         jobs = [
             (position, index, item, rater)
@@ -467,14 +472,23 @@ class RaterPool:
 
         async def run(position: int, index: int, item: PairItem, rater: PairRater) -> None:
             async with limit:
-                judgement = await self.judge_with(item, rater, index)
+                try:
+                    judgement = await self.judge_with(item, rater, index)
+                except Exception as exc:
+                    if failures is None or (isinstance(exc, ModelError) and exc.fatal):
+                        raise
+                    failures.append(f"{item.item_id} by {rater.id}: {describe_error(exc)}")
+                    return
             results[(position, index)] = judgement
             if on_judgement is not None:
                 outcome = on_judgement(judgement)
                 if outcome is not None:
                     await outcome
 
-        async with asyncio.TaskGroup() as group:
-            for job in jobs:
-                group.create_task(run(*job))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for job in jobs:
+                    group.create_task(run(*job))
+        except BaseExceptionGroup as error:
+            raise first_error(error) from None
         return [results[k] for k in sorted(results)]

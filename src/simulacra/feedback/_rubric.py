@@ -209,6 +209,8 @@ class RubricRater(_PromptedRater):
             try:
                 completion = await self.call(messages, seed + attempt)
             except ModelError as exc:
+                if exc.fatal:
+                    raise  # refused credentials: the whole judge stops
                 error = f"model error: {exc}"
                 break
             first_text = first_text or completion.text
@@ -277,6 +279,8 @@ class SatisfactionRater(_PromptedRater):
             try:
                 completion = await self.call(messages, seed + attempt)
             except ModelError as exc:
+                if exc.fatal:
+                    raise  # refused credentials: the whole judge stops
                 return _replace_score(base, attempts=attempt + 1, error=f"model error: {exc}")
             first_text = first_text or completion.text
             found = parse_scores(completion.text, ["satisfaction"])
@@ -324,6 +328,8 @@ class CritiqueRater(_PromptedRater):
             try:
                 completion = await self.call(messages, seed + attempt)
             except ModelError as exc:
+                if exc.fatal:
+                    raise  # refused credentials: the whole judge stops
                 return Critique(
                     item_id=item.item_id,
                     rater=self.id,

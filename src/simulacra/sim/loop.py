@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from simulacra.errors import ModelError, SimulacraError, TargetError
+from simulacra.errors import ModelError, describe_error
 from simulacra.llm import Message
 from simulacra.people import Persona
 from simulacra.sim.episode import Episode
@@ -35,7 +35,8 @@ async def run_episode(
     tools: ToolBox | None = None,
     max_turns: int | None = None,
 ) -> Episode:
-    """Play one conversation into ``episode`` and score it; failures are recorded, not raised."""
+    """Play one conversation into ``episode`` and score it; failures are recorded, not
+    raised (but for an endpoint refusing the credentials, see ``ModelError.fatal``)."""
     del persona  # the user simulator already holds it; kept for symmetry with hooks
     limit = max_turns or task.max_turns
     session = None
@@ -74,9 +75,11 @@ async def run_episode(
                 break
         else:
             episode.stop_reason = MAX_TURNS
-    except (ModelError, TargetError, SimulacraError) as exc:
+    except Exception as exc:
+        if isinstance(exc, ModelError) and exc.fatal:
+            raise  # refused credentials fail every episode alike: the run stops
         episode.status = "error"
-        episode.error = f"{type(exc).__name__}: {exc}"
+        episode.error = describe_error(exc)
         episode.stop_reason = "error"
     finally:
         episode.messages = records
@@ -91,7 +94,7 @@ async def run_episode(
                 result = await task.aevaluate(final_answer(transcript, task))
         except Exception as exc:  # a user-supplied check may fail in any way
             episode.status = "error"
-            episode.error = f"success check failed: {type(exc).__name__}: {exc}"
+            episode.error = f"success check failed: {describe_error(exc)}"
         else:
             episode.success = result.passed
             episode.score = 1.0 if result.passed else 0.0
