@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,19 +27,38 @@ def validation_message(error: ValidationError) -> str:
     )
 
 
-def read_text(path: Path, *, what: str = "file") -> str:
-    """A user's text file; a missing, unreadable or non-UTF-8 file is a ``ConfigError``
-    naming it (``what`` names its kind: "persona file")."""
-    if not path.exists():
-        raise ConfigError(f"no such {what}", source=str(path))
-    if path.is_dir():
-        raise ConfigError(f"is a directory, expected a {what}", source=str(path))
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+"""The largest user file read (configs, personas, tasks, labels): a guard against a
+device or a runaway file, far above any real one."""
+
+
+def read_text(path: Path, *, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """A user's text file; a missing, unreadable, non-regular (a FIFO, a device),
+    oversized or non-UTF-8 file is a ``ConfigError`` naming it (``what`` names its kind:
+    "persona file")."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{what} is not UTF-8 text ({exc.reason})", source=str(path)) from None
+        info = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"no such {what}", source=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read {what} ({exc.strerror})", source=str(path)) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"is a directory, expected a {what}", source=str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"is not a regular file, expected a {what}", source=str(path))
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} ({exc.strerror})", source=str(path)) from None
+    if len(data) > max_bytes:
+        raise ConfigError(
+            f"{what} is larger than {max_bytes // (1024 * 1024)} MiB", source=str(path)
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} is not UTF-8 text ({exc.reason})", source=str(path)) from None
 
 
 def read_jsonl_values(path: Path, *, what: str = "file") -> Iterator[tuple[int, Any]]:
@@ -51,6 +73,25 @@ def read_jsonl_values(path: Path, *, what: str = "file") -> Iterator[tuple[int, 
             raise ConfigError(
                 f"invalid JSON ({exc.msg})", source=str(path), field=f"line {number}"
             ) from None
+        except RecursionError:
+            raise ConfigError(TOO_DEEP, source=str(path), field=f"line {number}") from None
+
+
+TOO_DEEP = "nested too deeply to be a config or a record"
+
+
+def read_json(path: Path, *, what: str = "JSON file") -> Any:
+    """A user's JSON file, parsed; any problem is a ``ConfigError`` naming the file (and
+    the line of a syntax error)."""
+    text = read_text(path, what=what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"invalid JSON ({exc.msg})", source=str(path), field=f"line {exc.lineno}"
+        ) from None
+    except RecursionError:
+        raise ConfigError(TOO_DEEP, source=str(path)) from None
 
 
 def read_records(path: Path, *, what: str) -> Any:
@@ -63,6 +104,8 @@ def read_records(path: Path, *, what: str) -> Any:
     text = read_text(path, what=what)
     try:
         return yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(TOO_DEEP, source=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
@@ -85,6 +128,8 @@ def validate_config(
     except ValidationError as exc:
         field, message = format_validation(exc)
         raise ConfigError(message, source=source, field=field) from None
+    except RecursionError:
+        raise ConfigError(TOO_DEEP, source=source) from None
 
 
 def format_validation(error: ValidationError) -> tuple[str, str]:
@@ -203,12 +248,115 @@ class KeyedLog:
         if value in self.done:
             return False
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
-        self._handle.write(line.encode("utf-8") + b"\n")
+        self._write(line.encode("utf-8") + b"\n")
         self.done.add(value)
         return True
+
+    def _write(self, data: bytes) -> None:
+        """``data`` at the end of the file, whole or not at all: a write the disk cuts
+        short (full, quota) is taken back, so the file never ends in a torn line."""
+        fd = self._handle.fileno()
+        end = os.fstat(fd).st_size
+        try:
+            done = 0
+            while done < len(data):
+                step = self._handle.write(data[done:])
+                if not step:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
+                done += step
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, end)
+            if exc.filename is None:
+                exc.filename = str(self.path)
+            raise
 
     def close(self) -> None:
         if self._handle is not None:
             os.fsync(self._handle.fileno())
             self._handle.close()
             self._handle = None
+
+
+LOCK = ".lock"
+
+
+class RunLock:
+    """An exclusive lock on a run directory, so two processes never write one.
+
+    It is an ``flock`` on ``RUN_DIR/.lock``, which holds the owner's pid and command. The
+    kernel drops the lock when its process dies, so a lock left by a killed process is
+    taken over at once; the file is removed on release. A second process gets a
+    ``RunError`` naming the holder.
+    """
+
+    def __init__(self, run_dir: Path, *, purpose: str) -> None:
+        self.run_dir = run_dir
+        self.path = run_dir / LOCK
+        self.purpose = purpose
+        self._fd: int | None = None
+        self._created_dir = False
+
+    def acquire(self) -> RunLock:
+        import fcntl
+
+        if not self.run_dir.is_dir():
+            try:
+                self.run_dir.mkdir(parents=True)
+            except FileExistsError:
+                pass
+            else:
+                self._created_dir = True
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _read_holder(fd)
+                os.close(fd)
+                raise RunError(
+                    f"{self.run_dir} is in use by another process ({holder}); wait for it to "
+                    "finish or stop it, then try again"
+                ) from None
+            except BaseException:
+                os.close(fd)
+                raise
+            # the file may have been removed by a releasing owner between open and lock
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} ({self.purpose})\n".encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+            if self._created_dir and not any(self.run_dir.iterdir()):
+                self.run_dir.rmdir()  # nothing was written: leave nothing behind
+        except OSError:
+            pass
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+    except OSError:
+        text = ""
+    return text or "pid unknown"

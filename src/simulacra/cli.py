@@ -17,11 +17,12 @@ from simulacra._cli_common import (
     EXIT_INTERRUPTED,
     ConcurrencyOption,
     NoCacheOption,
+    cache_setting,
     errors,
     fail,
 )
 from simulacra._format import format_estimate
-from simulacra.errors import ConfigError, RunError, SimulacraError
+from simulacra.errors import ConfigError, RunError, SimulacraError, StorageError
 
 app = typer.Typer(
     name="simulacra",
@@ -34,7 +35,13 @@ console = Console()
 
 
 def _execute(
-    config: Any, *, resume: bool, overwrite: bool, concurrency: int | None, cache: bool
+    config: Any,
+    *,
+    resume: bool,
+    overwrite: bool,
+    concurrency: int | None,
+    cache: bool | None,
+    max_errors: float | None = None,
 ) -> Any:
     from rich.progress import (
         BarColumn,
@@ -82,6 +89,7 @@ def _execute(
                     overwrite=overwrite,
                     concurrency=concurrency,
                     use_cache=cache,
+                    max_errors=max_errors,
                     progress=counters,
                 )
             )
@@ -127,8 +135,22 @@ def run(
             envvar="SIMULACRA_REPEATS",
         ),
     ] = None,
+    max_errors: Annotated[
+        float | None,
+        typer.Option(
+            "--max-errors",
+            min=0.0,
+            max=1.0,
+            help="exit 1 when more than this share of episodes errored (default: the "
+            "config's max_errors; else only when every episode errored)",
+            envvar="SIMULACRA_MAX_ERRORS",
+        ),
+    ] = None,
 ) -> None:
-    """Run the episodes of CONFIG.yaml and write them to its run directory."""
+    """Run the episodes of CONFIG.yaml and write them to its run directory.
+
+    Settings given here win over the environment variables, which win over the config
+    file, which wins over the defaults."""
     from simulacra.runs import load_config
 
     try:
@@ -139,13 +161,22 @@ def run(
             config = config.with_overrides(source="--repeats", repeats=repeats)
         config.validate_references()
         result = _execute(
-            config, resume=resume, overwrite=overwrite, concurrency=concurrency, cache=not no_cache
+            config,
+            resume=resume,
+            overwrite=overwrite,
+            concurrency=concurrency,
+            cache=cache_setting(no_cache),
+            max_errors=max_errors,
         )
     except (ConfigError, RunError) as exc:
         raise fail(exc) from None
     except SimulacraError as exc:
         raise fail(exc, EXIT_FAILED) from None
+    except OSError as exc:
+        raise fail(StorageError.from_os_error(exc, doing="file access"), EXIT_FAILED) from None
     _print_summary(result.summary, result.run_dir)
+    if result.gate:
+        raise fail(result.gate, EXIT_FAILED)
 
 
 @app.command()
@@ -166,12 +197,18 @@ def demo(
     config = demo_config(output_dir=str(output_dir))
     try:
         result = _execute(
-            config, resume=False, overwrite=True, concurrency=concurrency, cache=not no_cache
+            config,
+            resume=False,
+            overwrite=True,
+            concurrency=concurrency,
+            cache=cache_setting(no_cache),
         )
     except SimulacraError as exc:
         raise fail(exc, EXIT_FAILED) from None
     _print_episodes(result.run_dir)
     _print_summary(result.summary, result.run_dir)
+    if result.gate:
+        raise fail(result.gate, EXIT_FAILED)
 
 
 @app.command()
@@ -185,11 +222,12 @@ def show(
     if not (run_dir / "episodes.jsonl").exists():
         raise fail(RunError(f"{run_dir}: no episodes.jsonl here"))
     summary_path = run_dir / SUMMARY
-    summary = (
-        json.loads(summary_path.read_text())
-        if summary_path.exists()
-        else summarize(read_episodes(run_dir))
-    )
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        summary = None  # missing or damaged: computed again from the episodes
+    if not isinstance(summary, dict) or "episodes" not in summary:
+        summary = summarize(read_episodes(run_dir))
     if episodes:
         _print_episodes(run_dir)
     _print_summary(summary, run_dir)

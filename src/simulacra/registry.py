@@ -24,6 +24,15 @@ def import_object(path: str) -> object:
         obj: object = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigError(f"cannot import module {module_name!r} ({exc})") from exc
+    except SyntaxError as exc:
+        where = f"{exc.filename}, line {exc.lineno}" if exc.filename else module_name
+        raise ConfigError(
+            f"module {module_name!r} has a syntax error ({where}: {exc.msg})"
+        ) from None
+    except Exception as exc:
+        raise ConfigError(
+            f"importing module {module_name!r} raised {type(exc).__name__}: {exc}"
+        ) from None
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)

@@ -746,7 +746,7 @@ def test_load_env_tasks_reports_file_and_field(tmp_path: Any) -> None:
     path.write_text("{oops")
     with pytest.raises(ConfigError, match="invalid JSON"):
         envs.load_env_tasks(path)
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError, match="no such task file"):
         envs.load_env_tasks(tmp_path / "missing.json")
     tasks = envs.load_env_tasks([{"id": "a", "instruction": "x"}], suite="s", env="bank")
     assert tasks[0].suite == "s" and tasks[0].actions == () and tasks[0].shards == ()

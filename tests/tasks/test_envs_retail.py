@@ -628,5 +628,5 @@ def test_tasks_whose_expected_state_cannot_be_reached_fail_at_load(tmp_path: Pat
 def test_a_missing_data_directory_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="data directory not found"):
         load_tau_retail(tmp_path / "nowhere")
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError, match="no such data file"):
         load_tau_retail(tmp_path)

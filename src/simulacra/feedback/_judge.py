@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulacra._records import read_jsonl_values, write_json_atomic
-from simulacra.errors import ConfigError
+from simulacra._records import RunLock, read_jsonl_values, write_json_atomic
+from simulacra.errors import ConfigError, ModelError, StorageError, describe_error, first_error
 from simulacra.feedback._config import KINDS, Kind, RatersConfig, parse_raters_config
 from simulacra.feedback._diagnostics import (
     bias_report,
@@ -424,16 +424,28 @@ def resolve_kinds(config: RatersConfig, kinds: Sequence[str] | None) -> list[Kin
     return chosen
 
 
-async def _bounded(jobs: Sequence[Callable[[], Awaitable[None]]], concurrency: int) -> None:
+async def _bounded(
+    jobs: Sequence[Callable[[], Awaitable[None]]], concurrency: int, failures: list[str]
+) -> None:
+    """Run the jobs, ``concurrency`` at once; a job that raises is noted in ``failures``
+    and the others go on (a refusal of the credentials stops them all)."""
     limit = asyncio.Semaphore(max(1, concurrency))
 
     async def run(job: Callable[[], Awaitable[None]]) -> None:
         async with limit:
-            await job()
+            try:
+                await job()
+            except Exception as exc:
+                if isinstance(exc, ModelError) and exc.fatal:
+                    raise
+                failures.append(describe_error(exc))
 
-    async with asyncio.TaskGroup() as group:
-        for job in jobs:
-            group.create_task(run(job))
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(run(job))
+    except BaseExceptionGroup as error:
+        raise first_error(error) from None
 
 
 # --- judge --------------------------------------------------------------------------------
@@ -490,30 +502,43 @@ async def ajudge_run(
             )
         labels = load_human_labels(human_labels)
         check_label_ids(labels, {i.item_id for i in items}, source=str(human_labels))
+    if not run_dir.is_dir():
+        raise ConfigError("run directory not found", source=str(run_dir))
     store = FeedbackStore(run_dir)
-    already = store.prepare(config.fingerprint(), overwrite=overwrite)
     owns_pool = pool is None
     models = pool or ModelPool(use_cache=use_cache)
+    lock = RunLock(run_dir, purpose=f"simulacra judge {run_dir.name}")
     counts: dict[str, int] = defaultdict(int)
     written = 0
+    failures: list[str] = []
 
     def write(record: Mapping[str, Any]) -> None:
         nonlocal written
-        if store.append(record):
+        try:
+            appended = store.append(record)
+        except OSError as exc:
+            raise StorageError.from_os_error(exc, doing="writing a judgement") from None
+        if appended:
             written += 1
             counts[str(record["kind"])] += 1
             if progress is not None:
                 progress(str(record["kind"]), counts[str(record["kind"])])
 
-    store.open()
     try:
-        raters = build_raters(config, models)
+        raters = build_raters(config, models)  # before anything is written
+        try:
+            lock.acquire()
+            already = store.prepare(config.fingerprint(), overwrite=overwrite)
+            store.open()
+        except OSError as exc:
+            raise StorageError.from_os_error(exc, doing="preparing the feedback files") from None
         if "pairwise" in chosen:
             await raters.pool.judge_all(
                 items,
                 concurrency=config.concurrency,
                 skip=lambda key: key in store.done,
                 on_judgement=lambda judgement: write(judgement.to_record()),
+                failures=failures,
             )
         jobs: list[Callable[[], Awaitable[None]]] = []
         for episode in usable:
@@ -550,11 +575,14 @@ async def ajudge_run(
             for episode in episodes:
                 if episode.get("messages"):
                     jobs.append(_implicit_job(episode, raters, rules, config, store.done, write))
-        await _bounded(jobs, config.concurrency)
+        await _bounded(jobs, config.concurrency, failures)
     finally:
-        store.close()
-        if owns_pool:
-            await asyncio.shield(models.aclose())
+        try:
+            store.close()
+        finally:
+            lock.release()
+            if owns_pool:
+                await asyncio.shield(models.aclose())
     records = read_feedback(run_dir)
     summary = summarize_feedback(
         records,
@@ -567,7 +595,11 @@ async def ajudge_run(
         labels=labels,
     )
     summary["skipped_pairs"] = skipped
-    write_json_atomic(run_dir / FEEDBACK_SUMMARY, summary)
+    summary["failed_judgements"] = {"count": len(failures), "first": failures[:5]}
+    try:
+        write_json_atomic(run_dir / FEEDBACK_SUMMARY, summary)
+    except OSError as exc:
+        raise StorageError.from_os_error(exc, doing="writing the feedback summary") from None
     return JudgeResult(run_dir=run_dir, summary=summary, written=written, already=already)
 
 
@@ -752,10 +784,11 @@ async def acompare_runs(
         if progress is not None:
             progress("pairwise", done)
 
+    failures: list[str] = []
     try:
         raters = build_raters(config, models)
         judgements = await raters.pool.judge_all(
-            items, concurrency=config.concurrency, on_judgement=count
+            items, concurrency=config.concurrency, on_judgement=count, failures=failures
         )
     finally:
         if owns_pool:
@@ -785,10 +818,14 @@ async def acompare_runs(
     }
     if labels:
         result["human"] = human_report(records, labels)
+    result["failed_judgements"] = {"count": len(failures), "first": failures[:5]}
     result["judgements"] = records
     path = Path(out) if out is not None else run_a / f"compare_{run_b.name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, result)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, result)
+    except OSError as exc:
+        raise StorageError.from_os_error(exc, doing="writing the comparison") from None
     result["path"] = str(path)
     return result
 

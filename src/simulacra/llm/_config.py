@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulacra.errors import ConfigError
 from simulacra.llm._cache import CachedModel, ResponseCache
@@ -51,6 +51,17 @@ class ModelConfig(BaseModel):
     max_concurrency: int | None = Field(default=None, ge=1)
     max_attempts: int = Field(default=6, ge=1)
     cache: bool = True
+
+    @field_validator("headers")
+    @classmethod
+    def _header_values(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not name or any(c in name for c in "\r\n:\0 \t"):
+                raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+            if any(c in text for c in "\r\n\0"):
+                # the value is not shown: headers often hold credentials
+                raise ValueError(f"header {name} has a line break or NUL in its value")
+        return value
 
     @model_validator(mode="after")
     def _backend_fields(self) -> ModelConfig:

@@ -136,6 +136,13 @@ class RunConfig(_Strict):
     concurrency: int = Field(default=4, ge=1, le=4096)
     output_dir: str = "runs"
     cache: bool = True
+    max_errors: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="the largest share of errored episodes a run may have and still succeed "
+        "(exit 0); default: a run fails only when every episode errored",
+    )
     base_dir: str | None = Field(default=None, description="where relative paths resolve")
     _source: str = PrivateAttr(default="<config>")
 
@@ -157,6 +164,13 @@ class RunConfig(_Strict):
         if isinstance(data.get("modes"), str):
             data = {**data, "modes": [data["modes"]]}
         return data
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if set(value) == {"."}:
+            raise ValueError(f"name {value!r} is not a directory name of its own")
+        return value
 
     @field_validator("modes")
     @classmethod
@@ -281,11 +295,26 @@ class RunConfig(_Strict):
             )
         return tasks[: source.limit] if source.limit else tasks
 
+    def check_run_dir(self) -> Path:
+        """The run directory, checked: neither it nor ``output_dir`` is a file."""
+        output = self.path(self.output_dir)
+        if output.exists() and not output.is_dir():
+            raise ConfigError(
+                f"{output} is not a directory", source=self.source, field="output_dir"
+            )
+        # the name pattern has no "/" and the name is not "." or "..", so the run
+        # directory is a child of output_dir
+        run_dir = self.run_dir()
+        if run_dir.exists() and not run_dir.is_dir():
+            raise ConfigError(f"{run_dir} is not a directory", source=self.source, field="name")
+        return run_dir
+
     def validate_references(self) -> tuple[list[Persona], list[Task]]:
         """Resolve everything a run needs; raise ``ConfigError`` on the first problem."""
         from simulacra.registry import import_object
         from simulacra.sim.users import simulators
 
+        self.check_run_dir()
         try:
             simulators.get(self.user.simulator)
         except ConfigError as exc:

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulacra._records import read_jsonl
-from simulacra.errors import ConfigError, RunError
+from simulacra._records import RunLock, read_jsonl
+from simulacra.errors import (
+    ConfigError,
+    ModelError,
+    RunError,
+    StorageError,
+    describe_error,
+    first_error,
+)
 from simulacra.llm import ChatModel, ChatParams, ModelConfig, ModelPool
 from simulacra.people import Persona
 from simulacra.registry import import_object
 from simulacra.runs._config import RunConfig, load_config
-from simulacra.runs._store import CONFIG, SUMMARY, EpisodeStore, write_json_atomic
+from simulacra.runs._store import CONFIG, EPISODES, SUMMARY, EpisodeStore, write_json_atomic
 from simulacra.runs._summary import summarize
 from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
@@ -47,9 +55,11 @@ class RunResult:
     written: int = 0
     skipped: int = 0
     interrupted: bool = False
+    gate: str | None = None
+    """Why the run counts as failed (too many errored episodes), or None."""
 
     def episodes(self) -> list[Episode]:
-        return [Episode.from_dict(item) for item in read_jsonl(self.run_dir / "episodes.jsonl")]
+        return [Episode.from_dict(item) for item in read_jsonl(self.run_dir / EPISODES, key="id")]
 
 
 @dataclass
@@ -119,7 +129,27 @@ def _saved_config(config: RunConfig) -> dict[str, Any]:
 
 
 # settings that say how a run goes, not which episodes it holds
-_NOT_DEFINING = frozenset({"concurrency", "cache", "base_dir", "output_dir"})
+_NOT_DEFINING = frozenset({"concurrency", "cache", "base_dir", "output_dir", "max_errors"})
+# the same within one model or the target: how calls are made, not what they answer
+_CALL_SETTINGS = frozenset(
+    {"timeout_s", "max_attempts", "max_concurrency", "cache", "api_key_env", "n_threads"}
+    | {"max_response_bytes", "deadline_s"}
+)
+
+
+def _defining(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved config without the settings that do not change what an episode is."""
+    out = {k: v for k, v in config.items() if k not in _NOT_DEFINING}
+    if isinstance(out.get("models"), dict):
+        out["models"] = {
+            name: {k: v for k, v in model.items() if k not in _CALL_SETTINGS}
+            if isinstance(model, dict)
+            else model
+            for name, model in out["models"].items()
+        }
+    if isinstance(out.get("target"), dict):
+        out["target"] = {k: v for k, v in out["target"].items() if k not in _CALL_SETTINGS}
+    return out
 
 
 def _grows(key: str, before: Any, now: Any) -> bool:
@@ -133,8 +163,6 @@ def _grows(key: str, before: Any, now: Any) -> bool:
 
 def _check_same_config(run_dir: Path, config: RunConfig) -> None:
     """Refuse to resume a run that another config made (naming what changed)."""
-    import json
-
     saved = run_dir / CONFIG
     if not saved.exists():
         return
@@ -147,10 +175,8 @@ def _check_same_config(run_dir: Path, config: RunConfig) -> None:
             f"{saved} is unreadable, so --resume cannot tell which config made this run; "
             "pass --overwrite to start again"
         )
-    now = _saved_config(config)
-    changed = sorted(
-        k for k in (before.keys() | now.keys()) - _NOT_DEFINING if before.get(k) != now.get(k)
-    )
+    before, now = _defining(before), _defining(_saved_config(config))
+    changed = sorted(k for k in (before.keys() | now.keys()) if before.get(k) != now.get(k))
     # more repeats or modes only add episodes, so a run may be extended; anything else
     # would mix episodes of two experiments in one file
     if not all(_grows(k, before.get(k), now.get(k)) for k in changed):
@@ -163,10 +189,11 @@ def _check_same_config(run_dir: Path, config: RunConfig) -> None:
 def prepare_run_dir(
     config: RunConfig, *, resume: bool, overwrite: bool
 ) -> tuple[Path, EpisodeStore]:
+    """Check (and with ``overwrite``, empty) the run directory; the caller holds its lock."""
     run_dir = config.run_dir()
     store = EpisodeStore(run_dir)
     if overwrite and run_dir.exists():
-        for name in ("episodes.jsonl", SUMMARY, CONFIG):
+        for name in (EPISODES, SUMMARY, CONFIG):
             (run_dir / name).unlink(missing_ok=True)
     if resume:
         _check_same_config(run_dir, config)
@@ -179,6 +206,75 @@ def prepare_run_dir(
     return run_dir, store
 
 
+@dataclass(kw_only=True)
+class _Parts:
+    """What a run is made of, built before anything is written."""
+
+    target: Target
+    user_model: ChatModel | None
+    factory: Any
+    options: dict[str, Any]
+
+
+def _build_parts(config: RunConfig, pool: ModelPool, first: Slot | None) -> _Parts:
+    """The target, the user's model and the simulator, each checked by building it: a
+    missing file, an unset key variable or an unknown function fails here, as a
+    ``ConfigError``, before the run directory is touched."""
+    try:
+        target = build_target(config, pool)
+    except ConfigError as exc:
+        where = f"models.{config.target.model}" if config.target.type == "model" else "target"
+        raise ConfigError(str(exc), source=config.source, field=where) from None
+    user_model: ChatModel | None = None
+    if config.user.simulator != "scripted" or config.user.model in config.models:
+        try:
+            user_model = pool.build(config.models[config.user.model], seed=config.seed)
+        except ConfigError as exc:
+            raise ConfigError(
+                str(exc), source=config.source, field=f"models.{config.user.model}"
+            ) from None
+    options = {
+        "max_regenerations": config.user.max_regenerations,
+        "temperature": config.user.temperature,
+        "max_tokens": config.user.max_tokens,
+        **config.user.options,
+    }
+    factory = simulators.get(config.user.simulator)
+    if first is not None:
+        try:  # the options are checked where the simulator reads them
+            factory(_context(first, user_model, options))
+        except ConfigError as exc:
+            raise ConfigError(str(exc), source=config.source, field="user") from None
+    return _Parts(target=target, user_model=user_model, factory=factory, options=options)
+
+
+def _context(slot: Slot, model: ChatModel | None, options: dict[str, Any]) -> UserContext:
+    return UserContext(
+        persona=slot.persona,
+        task=slot.task,
+        model=model,
+        seed=slot.seed,
+        options={**options, "mode": slot.mode},
+    )
+
+
+def error_gate(summary: dict[str, Any], max_errors: float | None) -> str | None:
+    """Why a finished run counts as failed, or None: the share of errored episodes is
+    above ``max_errors`` (a fraction), or, when that is None, every episode errored."""
+    episodes, failed = int(summary.get("episodes") or 0), int(summary.get("errors") or 0)
+    if episodes == 0 or failed == 0:
+        return None
+    share = failed / episodes
+    if (share > max_errors) if max_errors is not None else failed == episodes:
+        kinds = ", ".join(f"{k} {v}" for k, v in (summary.get("error_kinds") or {}).items())
+        limit = "all" if max_errors is None else f"at most {max_errors:.0%}"
+        return (
+            f"{failed} of {episodes} episodes errored ({kinds}); the run allows {limit} "
+            "(--max-errors)"
+        )
+    return None
+
+
 async def arun(
     config: RunConfig | str | Path,
     *,
@@ -186,81 +282,91 @@ async def arun(
     overwrite: bool = False,
     concurrency: int | None = None,
     use_cache: bool | None = None,
+    max_errors: float | None = None,
     progress: Progress | None = None,
     pool: ModelPool | None = None,
 ) -> RunResult:
     """Run every episode of ``config`` (a ``RunConfig`` or a YAML path).
 
     Finished episodes are appended to ``<output_dir>/<name>/episodes.jsonl`` as they end;
-    with ``resume`` the ones already there are skipped. Cancelling (Ctrl-C) stops the
-    episodes in flight, keeps every finished one, and still writes ``summary.json``.
+    with ``resume`` the ones already there are skipped. Whatever goes wrong inside one
+    episode is recorded as that episode's error and the others go on. What stops a run:
+    cancelling (Ctrl-C), an endpoint refusing the credentials (``ModelError`` with
+    ``fatal``), or the file system (``StorageError``); every finished episode is kept and
+    ``summary.json`` is still written when the disk allows. ``use_cache``,
+    ``concurrency`` and ``max_errors`` override the config's settings when given.
     """
     if not isinstance(config, RunConfig):
         config = load_config(config)
     personas, tasks = config.validate_references()
-    run_dir, store = prepare_run_dir(config, resume=resume, overwrite=overwrite)
     cache_on = config.cache if use_cache is None else use_cache
     owns_pool = pool is None
     pool = pool or ModelPool(use_cache=cache_on)
-    slots = [s for s in schedule(config, personas, tasks) if s.id not in store.done]
+    try:
+        slots = list(schedule(config, personas, tasks))
+        parts = _build_parts(config, pool, slots[0] if slots else None)
+        lock = RunLock(config.run_dir(), purpose=f"simulacra run {config.name}")
+        try:
+            lock.acquire()
+        except OSError as exc:
+            raise StorageError.from_os_error(exc, doing="creating the run directory") from None
+        try:
+            result = await _play(
+                config,
+                parts,
+                slots,
+                resume=resume,
+                overwrite=overwrite,
+                concurrency=concurrency,
+                progress=progress,
+            )
+        finally:
+            lock.release()
+    finally:
+        if owns_pool:
+            await asyncio.shield(pool.aclose())
+    limit = config.max_errors if max_errors is None else max_errors
+    result.gate = error_gate(result.summary, limit)
+    return result
+
+
+async def _play(
+    config: RunConfig,
+    parts: _Parts,
+    scheduled: list[Slot],
+    *,
+    resume: bool,
+    overwrite: bool,
+    concurrency: int | None,
+    progress: Progress | None,
+) -> RunResult:
+    try:
+        run_dir, store = prepare_run_dir(config, resume=resume, overwrite=overwrite)
+        store.open()
+        write_json_atomic(run_dir / CONFIG, _saved_config(config))
+    except OSError as exc:
+        raise StorageError.from_os_error(exc, doing="preparing the run directory") from None
+    slots = [s for s in scheduled if s.id not in store.done]
     skipped = len(store.done)
     tracker = progress or Progress(total=len(slots))
     tracker.total = len(slots)
     written = 0
     interrupted = False
-    factory = simulators.get(config.user.simulator)
-    store.open()
-    write_json_atomic(run_dir / CONFIG, _saved_config(config))
-    try:
-        target = build_target(config, pool)
-        user_model: ChatModel | None = None
-        if config.user.simulator != "scripted" or config.user.model in config.models:
-            user_model = pool.build(config.models[config.user.model], seed=config.seed)
-        options = {
-            "max_regenerations": config.user.max_regenerations,
-            "temperature": config.user.temperature,
-            "max_tokens": config.user.max_tokens,
-            **config.user.options,
-        }
-        queue = iter(slots)
+    failure: BaseException | None = None
+    queue = iter(slots)
 
-        async def worker() -> None:
-            nonlocal written
-            for slot in queue:
-                user = factory(
-                    UserContext(
-                        persona=slot.persona,
-                        task=slot.task,
-                        model=user_model,
-                        seed=slot.seed,
-                        options={**options, "mode": slot.mode},
-                    )
-                )
-                episode = Episode(
-                    id=slot.id,
-                    run=config.name,
-                    persona=slot.persona.model_dump(mode="json"),
-                    task=_task_record(slot.task),
-                    target=target.name,
-                    repeat=slot.repeat,
-                    mode=slot.mode,
-                    seed=slot.seed,
-                )
-                await run_episode(
-                    episode,
-                    persona=slot.persona,
-                    task=slot.task,
-                    user=user,
-                    target=target,
-                    max_turns=config.max_turns,
-                )
-                if isinstance(user, FeedbackUser):
-                    episode.extra["first_success_turn"] = user.first_success_turn
-                    episode.extra["feedback_turns"] = user.feedback_turns
+    async def worker() -> None:
+        nonlocal written
+        for slot in queue:
+            episode = await _episode(config, parts, slot)
+            try:
                 store.append(episode.to_dict())
-                written += 1
-                tracker.update(episode)
+            except OSError as exc:
+                raise StorageError.from_os_error(exc, doing="writing an episode") from None
+            written += 1
+            tracker.update(episode)
 
+    try:
         workers = min(concurrency or config.concurrency, max(1, len(slots)))
         async with asyncio.TaskGroup() as group:
             for _ in range(workers):
@@ -268,23 +374,81 @@ async def arun(
     except asyncio.CancelledError:
         interrupted = True
         raise
+    except BaseExceptionGroup as group_error:
+        failure = first_error(group_error)
     finally:
-        store.close()
-        summary = summarize(read_jsonl(store.path), seed=config.seed)
-        summary.update(
-            {
-                "run": config.name,
-                "complete": not interrupted and summary["episodes"] == skipped + len(slots),
-                "scheduled": skipped + len(slots),
-                "finished_at": time.time(),
-            }
-        )
-        write_json_atomic(run_dir / SUMMARY, summary)
-        if owns_pool:
-            await asyncio.shield(pool.aclose())
+        summary = _finish(config, store, run_dir, scheduled=skipped + len(slots))
+        summary["complete"] = summary["complete"] and not interrupted and failure is None
+    if failure is not None:
+        raise failure
+    if "storage_error" in summary:
+        raise StorageError(summary["storage_error"])
     return RunResult(
         run_dir=run_dir, config=config, summary=summary, written=written, skipped=skipped
     )
+
+
+async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
+    """One episode, played; anything it raises is its recorded error, except a refusal
+    of the credentials, which would fail every other episode too."""
+    episode = Episode(
+        id=slot.id,
+        run=config.name,
+        persona=slot.persona.model_dump(mode="json"),
+        task=_task_record(slot.task),
+        target=parts.target.name,
+        repeat=slot.repeat,
+        mode=slot.mode,
+        seed=slot.seed,
+    )
+    try:
+        user = parts.factory(_context(slot, parts.user_model, parts.options))
+        await run_episode(
+            episode,
+            persona=slot.persona,
+            task=slot.task,
+            user=user,
+            target=parts.target,
+            max_turns=config.max_turns,
+        )
+        if isinstance(user, FeedbackUser):
+            episode.extra["first_success_turn"] = user.first_success_turn
+            episode.extra["feedback_turns"] = user.feedback_turns
+    except Exception as exc:
+        if isinstance(exc, ModelError) and exc.fatal:
+            raise
+        episode.status = "error"
+        episode.error = describe_error(exc)
+        episode.stop_reason = "error"
+    return episode
+
+
+def _finish(
+    config: RunConfig, store: EpisodeStore, run_dir: Path, *, scheduled: int
+) -> dict[str, Any]:
+    """Close the episode file and write ``summary.json`` from it (each id once); a disk
+    that fails here is noted in the returned summary, not raised over another error."""
+    problem: str | None = None
+    try:
+        store.close()
+    except OSError as exc:
+        problem = str(StorageError.from_os_error(exc, doing=f"closing {store.path}"))
+    summary = summarize(read_jsonl(store.path, key="id"), seed=config.seed)
+    summary.update(
+        {
+            "run": config.name,
+            "complete": summary["episodes"] == scheduled,
+            "scheduled": scheduled,
+            "finished_at": time.time(),
+        }
+    )
+    try:
+        write_json_atomic(run_dir / SUMMARY, summary)
+    except OSError as exc:
+        problem = problem or str(StorageError.from_os_error(exc, doing="writing the summary"))
+    if problem is not None:
+        summary["storage_error"] = problem
+    return summary
 
 
 def _task_record(task: Task) -> dict[str, Any]:

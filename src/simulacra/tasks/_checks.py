@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simulacra.registry import import_object
 
@@ -176,6 +176,17 @@ class RegexCheck(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["regex"] = "regex"
     pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value, re.I | re.S)
+        except re.error as exc:
+            raise ValueError(
+                f"pattern {value!r} is not a valid regular expression ({exc})"
+            ) from None
+        return value
 
     def gives_answer(self, text: str) -> bool:
         return bool(text.strip())

@@ -27,7 +27,6 @@ Money rules, as the tools apply them (amounts are rounded to cents after every s
 from __future__ import annotations
 
 import ast
-import json
 import operator
 import re
 from collections import Counter
@@ -35,6 +34,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from simulacra._records import read_json
 from simulacra.errors import ConfigError, ToolError
 from simulacra.tasks.envs._base import EnvFactory, Environment, ToolCallRecord, tool
 from simulacra.tasks.envs._policy import OneSubjectOnly, OwnRecordsOnly, RequirePriorCall
@@ -622,12 +622,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read file ({exc})", source=str(path)) from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"invalid JSON: {exc}", source=str(path)) from exc
+    return read_json(path, what="data file")
 
 
 def _private_details(instruction: str) -> dict[str, str]:

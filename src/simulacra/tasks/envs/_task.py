@@ -9,7 +9,6 @@ commas removed) in some message of its own.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
+from simulacra._records import read_json
 from simulacra.errors import ConfigError
 from simulacra.tasks.envs._base import DiffRow, EnvFactory, Environment
 from simulacra.tasks.envs._policy import PolicyViolation
@@ -216,12 +216,7 @@ def load_env_tasks(
     where: str | None = None
     if isinstance(source, str | Path):
         where = str(source)
-        try:
-            raw: Any = json.loads(Path(source).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read task file ({exc})", source=where) from exc
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"invalid JSON: {exc}", source=where) from exc
+        raw: Any = read_json(Path(source), what="task file")
     else:
         raw = source
     if isinstance(raw, Mapping):
