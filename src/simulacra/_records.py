@@ -201,11 +201,6 @@ def read_jsonl(path: Path, *, key: str | None = None) -> Iterator[dict[str, Any]
         yield item
 
 
-def read_episodes(run_dir: str | Path) -> list[dict[str, Any]]:
-    """Every episode of a run directory, each id once (the first occurrence)."""
-    return list(read_jsonl(Path(run_dir) / "episodes.jsonl", key="id"))
-
-
 class KeyedLog:
     """An append-only JSONL file whose lines each carry a unique ``key`` field.
 

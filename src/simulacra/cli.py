@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -217,17 +216,15 @@ def show(
     episodes: Annotated[bool, typer.Option("--episodes", "-e", help="list every episode")] = False,
 ) -> None:
     """Print the summary of a run directory."""
-    from simulacra.runs import SUMMARY, read_episodes, summarize
+    from simulacra.rundir import RunDir
+    from simulacra.runs import summarize
 
-    if not (run_dir / "episodes.jsonl").exists():
-        raise fail(RunError(f"{run_dir}: no episodes.jsonl here"))
-    summary_path = run_dir / SUMMARY
     try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        summary = None  # missing or damaged: computed again from the episodes
-    if not isinstance(summary, dict) or "episodes" not in summary:
-        summary = summarize(read_episodes(run_dir))
+        run = RunDir.open(run_dir)
+    except RunError as exc:
+        raise fail(exc) from None
+    # a missing or damaged summary is computed again from the episodes
+    summary = run.summary_data() or summarize(run.episode_records())
     if episodes:
         _print_episodes(run_dir)
     _print_summary(summary, run_dir)
@@ -276,7 +273,7 @@ def tasks(suite: Annotated[str, typer.Option("--suite", "-s")] = "everyday") -> 
 
 
 def _print_episodes(run_dir: Path) -> None:
-    from simulacra.runs import read_episodes
+    from simulacra.rundir import RunDir
 
     table = Table(title="episodes", title_justify="left")
     for column in ("persona", "task"):
@@ -288,12 +285,12 @@ def _print_episodes(run_dir: Path) -> None:
         table.add_column(
             "first user turn", overflow="ellipsis", no_wrap=True, max_width=console.width - 90
         )
-    for e in read_episodes(run_dir):
-        first = next((m["content"] for m in e.get("messages", []) if m.get("role") == "user"), "")
-        outcome = "error" if e.get("status") == "error" else ("yes" if e.get("success") else "no")
+    for e in RunDir(run_dir).episodes():
+        first = next((m.content for m in e.messages if m.role == "user"), "")
+        outcome = "error" if e.status == "error" else ("yes" if e.success else "no")
         cells = [
-            e["persona"].get("name", ""), e["task"].get("id", ""), str(e.get("user_turns", 0)),
-            e.get("stop_reason", ""), outcome, str(len(e.get("guard_events", []))),
+            e.persona.name, e.task.id, str(e.user_turns), e.stop_reason, outcome,
+            str(len(e.guard_events)),
         ]  # fmt: skip
         table.add_row(*cells, *([first] if wide else []))
     console.print(table)

@@ -232,7 +232,7 @@ def test_judge_checks_human_labels(runs: tuple[Path, Path], tmp_path: Path) -> N
 def test_bad_input_exits_2_naming_the_problem(runs: tuple[Path, Path], tmp_path: Path) -> None:
     run_dir, _ = runs
     missing = invoke("judge", tmp_path / "nowhere")
-    assert missing.exit_code == 2 and "run directory not found" in missing.output
+    assert missing.exit_code == 2 and "no such directory" in missing.output
     broken = raters_file(tmp_path, "pool: [{id: a, model: ghost}]", "broken.yaml")
     bad_yaml = invoke("judge", run_dir, "--raters", broken)
     assert bad_yaml.exit_code == 2

@@ -146,7 +146,7 @@ async def test_http_target_and_key_never_written(
     )
     result = await simulacra.arun(config)
     episode = result.episodes()[0]
-    assert episode.status == "ok" and episode.messages[1]["content"].startswith("Noted")
+    assert episode.status == "ok" and episode.messages[1].content.startswith("Noted")
     sent = fake_server.state.requests[0]
     assert (
         sent["model"] == "my-app" and sent["messages"][0]["role"] == "user"

@@ -53,8 +53,9 @@ from simulacra.feedback._rubric import (
     SatisfactionRater,
     dimensions_from,
 )
-from simulacra.feedback._store import FEEDBACK_SUMMARY, FeedbackStore, read_feedback
+from simulacra.feedback._store import FeedbackStore, read_feedback
 from simulacra.llm import ChatModel, ModelConfig, ModelPool
+from simulacra.rundir import CONFIG, FEEDBACK_SUMMARY, RunDir, match_key
 from simulacra.stats._preference import VERDICT_SCORE
 
 Progress = Callable[[str, int], None]
@@ -82,7 +83,7 @@ def model_identity(config: ModelConfig) -> str:
 
 def target_identity(run_dir: Path) -> str | None:
     """The model identity of a run's target, from its ``config.json`` (None if unknown)."""
-    path = run_dir / "config.json"
+    path = run_dir / CONFIG
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         target = data.get("target") or {}
@@ -100,15 +101,8 @@ def target_identity(run_dir: Path) -> str | None:
 
 
 def load_episodes(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The episodes of a run directory; a ``ConfigError`` if it is not one."""
-    from simulacra._records import read_episodes
-
-    path = Path(run_dir)
-    if not path.is_dir():
-        raise ConfigError("run directory not found", source=str(path))
-    if not (path / "episodes.jsonl").is_file():
-        raise ConfigError("not a run directory (no episodes.jsonl)", source=str(path))
-    return read_episodes(path)
+    """The episodes of a run directory (each id once); ``RunError`` if it is not one."""
+    return RunDir.open(run_dir).episode_records()
 
 
 def load_human_labels(path: str | Path) -> dict[str, str]:
@@ -176,7 +170,7 @@ def within_run_pairs(
     if "repeats" in config.pairing:
         groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
         for episode in usable:
-            persona, task, mode, _ = _match_key(episode)
+            persona, task, mode, _ = match_key(episode)
             groups[(persona, task, mode)].append(episode)
         for group in groups.values():
             group.sort(key=lambda e: (int(e.get("repeat", 0)), str(e.get("id"))))
@@ -212,24 +206,14 @@ def within_run_pairs(
     return items, skipped
 
 
-def _match_key(episode: Mapping[str, Any]) -> tuple[str, str, str, int]:
-    """Persona, task, mode and repeat: what makes two episodes the same trial."""
-    return (
-        str((episode.get("persona") or {}).get("name", "")),
-        str((episode.get("task") or {}).get("id", "")),
-        str(episode.get("mode", "sharded")),
-        int(episode.get("repeat", 0)),
-    )
-
-
 def between_run_pairs(
     episodes_a: Sequence[Mapping[str, Any]],
     episodes_b: Sequence[Mapping[str, Any]],
     config: RatersConfig,
 ) -> tuple[list[PairItem], dict[str, Any]]:
     """Pairs of run A's and run B's episodes with the same persona × task × mode × repeat."""
-    by_a = {_match_key(e): e for e in episodes_a if judgeable(e)}
-    by_b = {_match_key(e): e for e in episodes_b if judgeable(e)}
+    by_a = {match_key(e): e for e in episodes_a if judgeable(e)}
+    by_b = {match_key(e): e for e in episodes_b if judgeable(e)}
     items: list[PairItem] = []
     skipped: list[dict[str, Any]] = []
     seeds_match = 0
@@ -502,8 +486,6 @@ async def ajudge_run(
             )
         labels = load_human_labels(human_labels)
         check_label_ids(labels, {i.item_id for i in items}, source=str(human_labels))
-    if not run_dir.is_dir():
-        raise ConfigError("run directory not found", source=str(run_dir))
     store = FeedbackStore(run_dir)
     owns_pool = pool is None
     models = pool or ModelPool(use_cache=use_cache)

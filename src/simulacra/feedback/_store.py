@@ -16,10 +16,7 @@ from typing import Any
 
 from simulacra._records import KeyedLog, read_jsonl, write_json_atomic
 from simulacra.errors import ConfigError, RunError
-
-FEEDBACK = "feedback.jsonl"
-FEEDBACK_SUMMARY = "feedback_summary.json"
-FEEDBACK_CONFIG = "feedback_config.json"
+from simulacra.rundir import FEEDBACK, FEEDBACK_CONFIG, FEEDBACK_SUMMARY
 
 
 def read_feedback(run_dir: str | Path) -> list[dict[str, Any]]:

@@ -7,22 +7,11 @@ used when present and readable and skipped otherwise, with a note in ``warnings`
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulacra.errors import RunError
-
-EPISODES = "episodes.jsonl"
-SUMMARY = "summary.json"
-CONFIG = "config.json"
-FEEDBACK = "feedback.jsonl"
-FEEDBACK_SUMMARY = "feedback_summary.json"
-FIDELITY = "fidelity.json"
-
-WATCHED = (EPISODES, SUMMARY, CONFIG, FEEDBACK, FEEDBACK_SUMMARY, FIDELITY)
-"""The files whose change makes a live view reload its data."""
+from simulacra.rundir import EPISODES, WATCHED, RunDir
 
 
 @dataclass(kw_only=True)
@@ -46,14 +35,7 @@ class RunData:
 
 def check_run_dir(path: str | Path) -> Path:
     """``path`` as a run directory, or a ``RunError`` saying why it is not one."""
-    run_dir = Path(path)
-    if not run_dir.exists():
-        raise RunError(f"{run_dir}: no such directory")
-    if not run_dir.is_dir():
-        raise RunError(f"{run_dir}: not a directory")
-    if not (run_dir / EPISODES).is_file():
-        raise RunError(f"{run_dir}: no {EPISODES} here (is this a run directory?)")
-    return run_dir
+    return RunDir.open(path).path
 
 
 def signature(path: str | Path) -> tuple[tuple[str, int, int], ...]:
@@ -83,52 +65,24 @@ def count_episodes(path: str | Path) -> int:
 
 def load_run(path: str | Path) -> RunData:
     """Read a run directory; only ``episodes.jsonl`` must exist."""
-    from simulacra._records import read_episodes, read_jsonl
-
-    run_dir = check_run_dir(path)
-    warnings: list[str] = []
-    try:
-        episodes = read_episodes(run_dir)
-    except OSError as exc:
-        raise RunError(f"{run_dir / EPISODES}: cannot read ({exc.strerror})") from None
-    config = _read_json(run_dir / CONFIG, warnings)
-    file_summary = _read_json(run_dir / SUMMARY, warnings)
-    summary, source = _effective_summary(episodes, file_summary, config, warnings)
-    name = _run_name(run_dir, summary, config)
-    feedback: list[dict[str, Any]] = []
-    try:
-        feedback = list(read_jsonl(run_dir / FEEDBACK))
-    except OSError as exc:
-        warnings.append(f"{FEEDBACK}: cannot read ({exc.strerror})")
+    run = RunDir.open(path)
+    episodes = run.episode_records()
+    config = run.config()
+    file_summary = run.summary_data()
+    summary, source = _effective_summary(episodes, file_summary, config, run.warnings)
+    feedback = run.feedback_records()
     return RunData(
-        path=run_dir,
-        name=name,
+        path=run.path,
+        name=str(summary.get("run") or "") or run.name,
         episodes=episodes,
         summary=summary,
         summary_source=source,
         config=config,
         feedback=feedback,
-        feedback_summary=_read_json(run_dir / FEEDBACK_SUMMARY, warnings),
-        fidelity=_read_json(run_dir / FIDELITY, warnings),
-        warnings=warnings,
+        feedback_summary=run.feedback_summary(),
+        fidelity=run.fidelity(),
+        warnings=run.warnings,
     )
-
-
-def _read_json(path: Path, warnings: list[str]) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except OSError as exc:
-        warnings.append(f"{path.name}: cannot read ({exc.strerror})")
-        return None
-    except ValueError as exc:
-        warnings.append(f"{path.name}: not valid JSON ({exc})")
-        return None
-    if not isinstance(data, dict):
-        warnings.append(f"{path.name}: expected a JSON object")
-        return None
-    return data
 
 
 def _effective_summary(
@@ -162,10 +116,3 @@ def _summarize(
         errors = sum(1 for e in episodes if e.get("status") == "error")
         summary = {"episodes": len(episodes), "errors": errors}
     return summary
-
-
-def _run_name(run_dir: Path, summary: dict[str, Any], config: dict[str, Any] | None) -> str:
-    for candidate in (summary.get("run"), (config or {}).get("name")):
-        if isinstance(candidate, str) and candidate:
-            return candidate
-    return run_dir.resolve().name or str(run_dir)

@@ -34,6 +34,7 @@ from simulacra.report._safe import (
     to_json,
     utf8,
 )
+from simulacra.rundir import match_key
 
 SCHEMA = 1
 
@@ -593,7 +594,7 @@ def _pass_hat_k(
         }
         return {"points": points, "by_mode": by_mode, "source": "summary"}
     units = [
-        {"task": "\x1f".join(map(str, _match_key(r["episode"])[:3])), "score": r["score"]}
+        {"task": "\x1f".join(map(str, match_key(r["episode"])[:3])), "score": r["score"]}
         for r in records
     ]
     trials = Counter(u["task"] for u in units)
@@ -674,16 +675,6 @@ def _extra_metrics(summary: dict[str, Any]) -> list[dict[str, Any]]:
 # --- two runs -------------------------------------------------------------------------
 
 
-def _match_key(episode: dict[str, Any]) -> tuple[str, str, str, int]:
-    """Persona, task, mode and repeat: what makes two episodes the same trial."""
-    return (
-        _str(_mapping(episode.get("persona")).get("name")),
-        _str(_mapping(episode.get("task")).get("id")),
-        _str(episode.get("mode")) or "sharded",
-        _int(episode.get("repeat")),
-    )
-
-
 def _compare(
     runs: Sequence[RunData], parts: list[dict[str, Any]], options: ReportOptions
 ) -> dict[str, Any]:
@@ -693,12 +684,12 @@ def _compare(
     first, second = runs
     in_second: dict[tuple[str, str, str, int], int] = {}
     for index, episode in enumerate(second.episodes):
-        in_second.setdefault(_match_key(episode), index)
+        in_second.setdefault(match_key(episode), index)
     pairs: list[list[int]] = []
     used: set[int] = set()
     seen: set[tuple[str, str, str, int]] = set()
     for index, episode in enumerate(first.episodes):
-        key = _match_key(episode)
+        key = match_key(episode)
         if key in seen or key not in in_second:
             continue
         seen.add(key)
@@ -727,7 +718,7 @@ def _compare(
         sb = _score_of(second.episodes[b])
         if sa is not None and sb is not None:
             diffs.append(sb - sa)
-            groups.append(_match_key(first.episodes[a])[1])
+            groups.append(match_key(first.episodes[a])[1])
     difference = None
     if diffs:
         found = cluster_bootstrap(diffs, groups, resamples=options.resamples)

@@ -15,6 +15,17 @@ import random
 from pathlib import Path
 from typing import Any
 
+from simulacra._records import write_json_atomic
+from simulacra.rundir import (
+    CONFIG,
+    DEFAULT_MODE,
+    EPISODES,
+    FEEDBACK,
+    FIDELITY,
+    SUMMARY,
+    Episode,
+    EpisodeStore,
+)
 from simulacra.sim.episode import episode_id
 
 _SYLLABLES = [
@@ -233,7 +244,7 @@ def _episode(
         "task": task,
         "target": "assistant (synthetic)",
         "repeat": repeat,
-        "mode": "sharded",
+        "mode": DEFAULT_MODE,
         "seed": rng.randint(0, 2**31 - 1),
         "status": "error" if error else "ok",
         "stop_reason": "error"
@@ -365,20 +376,28 @@ def synthetic_run(
     feedback: bool = False,
     fidelity: bool = False,
 ) -> Path:
-    """Write a synthetic run directory and return its path."""
+    """Write a synthetic run directory and return its path (through the run directory's
+    own records and writers, so it reads back as any run does)."""
     from simulacra.runs import summarize
 
     path = Path(run_dir)
     path.mkdir(parents=True, exist_ok=True)
     run = name or path.name
-    records = synthetic_episodes(episodes, seed=seed, name=run)
-    with (path / "episodes.jsonl").open("w", encoding="utf-8") as handle:
+    records = [
+        Episode.from_dict(e).to_dict() for e in synthetic_episodes(episodes, seed=seed, name=run)
+    ]
+    (path / EPISODES).unlink(missing_ok=True)
+    store = EpisodeStore(path)
+    store.open()
+    try:
         for episode in records:
-            handle.write(json.dumps(episode, ensure_ascii=False, separators=(",", ":")) + "\n")
+            store.append(episode)
+    finally:
+        store.close()
     summary = summarize(records, seed=seed)
     cells = {(e["persona"]["name"], e["task"]["id"]) for e in records}
     summary.update({"run": run, "complete": True, "scheduled": len(records)})
-    (path / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_json_atomic(path / SUMMARY, summary)
     config = {
         "name": run,
         "seed": seed,
@@ -388,11 +407,11 @@ def synthetic_run(
         "repeats": max(1, math.ceil(len(records) / len(cells))) if cells else 1,
         "max_turns": 8,
     }
-    (path / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    write_json_atomic(path / CONFIG, config)
     if feedback:
-        with (path / "feedback.jsonl").open("w", encoding="utf-8") as handle:
+        with (path / FEEDBACK).open("w", encoding="utf-8") as handle:
             for item in synthetic_feedback(records, seed=seed):
                 handle.write(json.dumps(item) + "\n")
     if fidelity:
-        (path / "fidelity.json").write_text(json.dumps(synthetic_fidelity(seed=seed), indent=2))
+        write_json_atomic(path / FIDELITY, synthetic_fidelity(seed=seed))
     return path

@@ -1,6 +1,7 @@
 """Runs: configs, run directories, the runner and summaries."""
 
-from simulacra._records import read_episodes, read_jsonl
+from simulacra._records import read_jsonl
+from simulacra.rundir import EPISODES, SUMMARY, EpisodeStore, read_episodes
 from simulacra.runs._config import (
     PersonaSource,
     RunConfig,
@@ -11,7 +12,6 @@ from simulacra.runs._config import (
     parse_config,
 )
 from simulacra.runs._runner import Progress, RunResult, arun, run, schedule
-from simulacra.runs._store import EPISODES, SUMMARY, EpisodeStore
 from simulacra.runs._summary import summarize
 
 __all__ = [

@@ -23,14 +23,14 @@ from simulacra._records import read_records, validate_config
 from simulacra.errors import ConfigError
 from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
+from simulacra.rundir import DEFAULT_MODE, Mode
 from simulacra.tasks import Task, load_tasks, parse_tasks, suite_tasks
 
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
-Mode = Literal["full", "concat", "sharded"]
 
 
 def _default_modes() -> list[Mode]:
-    return ["sharded"]
+    return [DEFAULT_MODE]
 
 
 class _Strict(BaseModel):

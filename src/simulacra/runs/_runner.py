@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulacra._records import RunLock, read_jsonl
+from simulacra._records import RunLock, read_jsonl, write_json_atomic
 from simulacra.errors import (
     ConfigError,
     ModelError,
@@ -23,8 +23,8 @@ from simulacra.errors import (
 from simulacra.llm import ChatModel, ChatParams, ModelConfig, ModelPool
 from simulacra.people import Persona
 from simulacra.registry import import_object
+from simulacra.rundir import CONFIG, EPISODES, SUMMARY, EpisodeStore
 from simulacra.runs._config import RunConfig, load_config
-from simulacra.runs._store import CONFIG, EPISODES, SUMMARY, EpisodeStore, write_json_atomic
 from simulacra.runs._summary import summarize
 from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode

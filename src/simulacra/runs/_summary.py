@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from simulacra.llm import Usage
+from simulacra.rundir import DEFAULT_MODE
 
 
 def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
         if episode.get("score") is not None:
             task = episode.get("task") or {}
             persona = (episode.get("persona") or {}).get("name", "")
-            mode = episode.get("mode", "sharded")
+            mode = episode.get("mode", DEFAULT_MODE)
             record: dict[str, Any] = {
                 "task": task.get("id", ""),
                 "persona": persona,

@@ -8,6 +8,7 @@ from typing import Any
 from simulacra.errors import ModelError, describe_error
 from simulacra.llm import Message
 from simulacra.people import Persona
+from simulacra.rundir import GuardEventRecord, MessageRecord
 from simulacra.sim.episode import Episode
 from simulacra.sim.targets import Target, ToolBox
 from simulacra.sim.users import UserSimulator
@@ -53,7 +54,9 @@ async def run_episode(
         for _ in range(limit):
             turn = await user.next_turn(transcript)
             episode.add_usage("user", turn.usage)
-            episode.guard_events.extend(event.to_dict() for event in turn.guard_events)
+            episode.guard_events.extend(
+                GuardEventRecord.model_validate(event.to_dict()) for event in turn.guard_events
+            )
             if turn.text:
                 message = Message(role="user", content=turn.text)
                 transcript.append(message)
@@ -82,7 +85,7 @@ async def run_episode(
         episode.error = describe_error(exc)
         episode.stop_reason = "error"
     finally:
-        episode.messages = records
+        episode.messages = [MessageRecord.model_validate(record) for record in records]
         episode.duration_s = time.perf_counter() - started
     if episode.status == "ok":
         try:

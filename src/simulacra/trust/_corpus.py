@@ -108,7 +108,7 @@ def read_conversations(path: str | Path) -> Corpus:
 
 def run_corpus(run_dir: str | Path) -> Corpus:
     """The conversations of a run directory's episodes (those with a user turn)."""
-    from simulacra.runs import EPISODES, read_episodes
+    from simulacra.rundir import EPISODES, read_episodes
 
     directory = Path(run_dir)
     if not (directory / EPISODES).exists():
@@ -134,7 +134,7 @@ def run_corpus(run_dir: str | Path) -> Corpus:
 
 def run_episodes(run_dir: str | Path) -> dict[str, dict[str, Any]]:
     """A run directory's episodes by id (for responses and system names)."""
-    from simulacra.runs import EPISODES, read_episodes
+    from simulacra.rundir import EPISODES, read_episodes
 
     directory = Path(run_dir)
     if not (directory / EPISODES).exists():

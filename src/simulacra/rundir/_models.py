@@ -1,0 +1,297 @@
+"""The typed records of a run directory: what each JSON line or file holds.
+
+Every record carries ``schema_version``. A line written before versions existed reads as
+version 0 and is upgraded on reading (``upgrade``), so old run directories open with
+the same numbers. Unknown fields are kept (``extra="allow"``): a reader of an older
+simulacra does not drop what a newer one wrote.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
+
+from simulacra.llm import Usage
+
+SCHEMA_VERSION = 1
+"""The version of the records written now. 0: files written before versions existed."""
+
+Mode = Literal["full", "concat", "sharded"]
+"""How a task reaches the assistant: all at once, its shards joined, or one shard a turn."""
+
+DEFAULT_MODE: Mode = "sharded"
+"""The mode of an episode whose record names none (and of a run whose config names none)."""
+
+Status = Literal["ok", "error"]
+ROLES = ("user", "target", "judge")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="allow", validate_assignment=False)
+
+
+class UsageRecord(_Record):
+    """Tokens and calls of one role in one episode."""
+
+    prompt_tokens: int = Field(default=0, ge=0)
+    completion_tokens: int = Field(default=0, ge=0)
+    total_tokens: int = Field(default=0, ge=0)
+    calls: int = Field(default=0, ge=0)
+    cached_calls: int = Field(default=0, ge=0)
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageRecord:
+        return cls.model_validate(usage.to_dict())
+
+    def usage(self) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            calls=self.calls,
+            cached_calls=self.cached_calls,
+        )
+
+
+class ToolCallRecord(_Record):
+    id: str = ""
+    type: str = "function"
+    function: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.function.get("name", ""))
+
+    @property
+    def arguments(self) -> str:
+        value = self.function.get("arguments", "")
+        return value if isinstance(value, str) else str(value)
+
+
+class MessageRecord(_Record):
+    """One message of an episode as the target saw it, with per-turn metadata."""
+
+    role: str
+    content: str = ""
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # as in the chat format: tool fields only where a message has them
+        data: dict[str, Any] = handler(self)
+        for key in ("tool_calls", "tool_call_id", "name", "meta"):
+            if data.get(key) in (None, [], {}):
+                data.pop(key, None)
+        return data
+
+
+class GuardEventRecord(_Record):
+    """A guard of the simulated user that fired: which, on which turn, what it did."""
+
+    turn: int = 0
+    guard: str = "?"
+    action: str = ""
+    detail: str = ""
+
+
+class PersonaRef(_Record):
+    """The persona an episode was played by (every attribute of it is kept)."""
+
+    name: str = ""
+
+
+class TaskRef(_Record):
+    """The task of an episode: what the target and the raters need to know of it."""
+
+    id: str = ""
+    suite: str = ""
+    goal: str = ""
+    facts: list[str] = Field(default_factory=list)
+    reference: str | None = None
+
+
+class Episode(_Record):
+    """One finished conversation: a line of ``episodes.jsonl``.
+
+    The runner fills it while the conversation is played (``add_usage``, ``messages``,
+    ``status``) and writes it once when it ends; every stage after reads it back.
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    run: str = ""
+    persona: PersonaRef = Field(default_factory=PersonaRef)
+    task: TaskRef = Field(default_factory=TaskRef)
+    target: str = ""
+    repeat: int = 0
+    mode: str = DEFAULT_MODE
+    seed: int = 0
+    status: Status = "ok"
+    stop_reason: str = ""
+    success: bool | None = None
+    score: float | None = None
+    check: dict[str, Any] = Field(default_factory=dict)
+    user_turns: int = 0
+    messages: list[MessageRecord] = Field(default_factory=list)
+    guard_events: list[GuardEventRecord] = Field(default_factory=list)
+    usage: dict[str, UsageRecord] = Field(default_factory=dict)
+    started_at: float = 0.0
+    duration_s: float = 0.0
+    error: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("persona", "task", "check", "extra", mode="before")
+    @classmethod
+    def _mapping(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    @field_validator("messages", "guard_events", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+    @field_validator("score", mode="after")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        return None if value is None or not math.isfinite(value) else value
+
+    # -- what the runner and the stages use ------------------------------------------------
+
+    def add_usage(self, role: str, usage: Usage) -> None:
+        before = self.usage[role].usage() if role in self.usage else Usage()
+        self.usage[role] = UsageRecord.of(before + usage)
+
+    @property
+    def persona_name(self) -> str:
+        return self.persona.name
+
+    @property
+    def task_id(self) -> str:
+        return self.task.id
+
+    def total_usage(self) -> Usage:
+        total = Usage()
+        for record in self.usage.values():
+            total = total + record.usage()
+        return total
+
+    def match_key(self) -> tuple[str, str, str, int]:
+        """What pairs this episode with its counterpart in another run or repeat:
+        persona, task, mode and repeat."""
+        return (self.persona.name, self.task.id, self.mode, self.repeat)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON line (``duration_s`` rounded to 0.1 ms)."""
+        data = self.model_dump(mode="json")
+        data["duration_s"] = round(self.duration_s, 4)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Episode:
+        return cls.model_validate(upgrade(data))
+
+
+class FeedbackRecord(_Record):
+    """One judgement: a line of ``feedback.jsonl`` (pairwise, rubric, critique or
+    implicit; the fields beyond these depend on the kind)."""
+
+    schema_version: int = SCHEMA_VERSION
+    key: str
+    kind: str
+    item_id: str = ""
+    rater: str = ""
+    confidence: float | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeedbackRecord:
+        return cls.model_validate(upgrade(data))
+
+
+class Estimate(_Record):
+    """A number with its interval, as ``summary.json`` writes every estimate."""
+
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    n: int | None = None
+
+
+class Summary(_Record):
+    """``summary.json``: what a run amounts to. The fields named here are the ones every
+    run has; the others (by persona, pass^k, policy, ...) are present when the run has
+    the data for them."""
+
+    schema_version: int = SCHEMA_VERSION
+    run: str = ""
+    episodes: int = 0
+    scored: int = 0
+    errors: int = 0
+    error_kinds: dict[str, int] = Field(default_factory=dict)
+    success: Estimate | None = None
+    mean_user_turns: float | None = None
+    stop_reasons: dict[str, int] = Field(default_factory=dict)
+    guard_events: dict[str, int] = Field(default_factory=dict)
+    usage: dict[str, UsageRecord] = Field(default_factory=dict)
+    tokens: int = 0
+    complete: bool | None = None
+    scheduled: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Summary:
+        return cls.model_validate(upgrade(data))
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=False)
+
+
+def upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """A record of any version in the current version's shape (read as the current
+    version from then on).
+
+    Version 0 (no ``schema_version``: files written before versions existed) has the
+    fields of version 1; an episode without ``mode`` was played in the default mode,
+    which is the field's default. A record of a newer version is read for the fields
+    this version knows, the rest kept.
+    """
+    version = data.get("schema_version", 0)
+    if not isinstance(version, int) or version >= SCHEMA_VERSION:
+        return data
+    # 0 -> 1: nothing moved; each later version adds its step here
+    return data
+
+
+RECORDS: dict[str, type[BaseModel]] = {
+    "episode": Episode,
+    "feedback": FeedbackRecord,
+    "summary": Summary,
+}
+"""The records with a JSON Schema in ``docs/schema/`` (``<name>.schema.json``)."""
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each record, by name (what ``docs/schema/`` ships)."""
+    return {
+        name: {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"simulacra/{name}.schema.json",
+            **model.model_json_schema(mode="serialization"),
+        }
+        for name, model in RECORDS.items()
+    }

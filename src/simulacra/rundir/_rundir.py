@@ -1,0 +1,188 @@
+"""``RunDir``: one run directory, checked once, read as typed records.
+
+Every stage after the runner opens a run through ``RunDir.open(path)``, which raises one
+error type (``RunError``) naming why a path is not a run directory, and reads its files
+through it: ``episodes()``, ``summary()``, ``config()``, ``feedback()``. Records are
+upgraded from older versions as they are read; a line that is not a record of its kind
+is skipped and named in ``warnings``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from simulacra._records import KeyedLog, read_jsonl
+from simulacra.errors import RunError
+from simulacra.rundir._files import CONFIG, EPISODES, FEEDBACK, FEEDBACK_SUMMARY, FIDELITY, SUMMARY
+from simulacra.rundir._models import DEFAULT_MODE, Episode, FeedbackRecord, Summary, upgrade
+
+
+def match_key(episode: Episode | Mapping[str, Any]) -> tuple[str, str, str, int]:
+    """Persona, task, mode and repeat: what pairs an episode with its counterpart in
+    another run (``compare``) or another repeat of the same run."""
+    if isinstance(episode, Episode):
+        return episode.match_key()
+    persona, task = episode.get("persona"), episode.get("task")
+    name = persona.get("name") if isinstance(persona, Mapping) else None
+    task_id = task.get("id") if isinstance(task, Mapping) else None
+    mode, repeat = episode.get("mode"), episode.get("repeat")
+    return (
+        name if isinstance(name, str) else "",
+        task_id if isinstance(task_id, str) else "",
+        mode if isinstance(mode, str) and mode else DEFAULT_MODE,
+        repeat if isinstance(repeat, int) and not isinstance(repeat, bool) else 0,
+    )
+
+
+class EpisodeStore(KeyedLog):
+    """The writer of ``episodes.jsonl``: one whole line per finished episode, flushed at
+    once; on resume a torn last line is cut and duplicated ids dropped (``repair``)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(run_dir / EPISODES, key="id")
+
+
+def read_episodes(run_dir: str | Path) -> list[dict[str, Any]]:
+    """Every episode line of a run directory as JSON, each id once (the first)."""
+    return RunDir(run_dir).episode_records()
+
+
+class RunDir:
+    """A run directory. ``RunDir.open`` checks it; the methods read its files."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.warnings: list[str] = []
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunDir:
+        """``path`` as a run directory, or a ``RunError`` saying why it is not one."""
+        run_dir = Path(path)
+        if not run_dir.exists():
+            raise RunError(f"{run_dir}: no such directory")
+        if not run_dir.is_dir():
+            raise RunError(f"{run_dir}: not a directory")
+        if not (run_dir / EPISODES).is_file():
+            raise RunError(f"{run_dir}: no {EPISODES} here (is this a run directory?)")
+        return cls(run_dir)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def name(self) -> str:
+        """The run's name: from the summary or the config, else the directory's."""
+        summary, config = self._json(SUMMARY) or {}, self.config() or {}
+        for candidate in (summary.get("run"), config.get("name")):
+            if isinstance(candidate, str) and candidate:
+                return candidate
+        return self.path.resolve().name or str(self.path)
+
+    # -- episodes ----------------------------------------------------------------------------
+
+    def episode_records(self) -> list[dict[str, Any]]:
+        """Every episode line as upgraded JSON (each id once, the first; torn lines
+        skipped): for stages that lay records out rather than compute with them."""
+        try:
+            return [upgrade(item) for item in read_jsonl(self.file(EPISODES), key="id")]
+        except OSError as exc:
+            raise RunError(f"{self.file(EPISODES)}: cannot read ({exc.strerror})") from None
+
+    def iter_episodes(self) -> Iterator[Episode]:
+        for number, item in enumerate(self.episode_records(), start=1):
+            try:
+                yield Episode.from_dict(item)
+            except ValidationError as exc:
+                self.warnings.append(
+                    f"{EPISODES}: episode {number} ({item.get('id', '?')}) is not an episode "
+                    f"record ({exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}); skipped"
+                )
+
+    def episodes(self) -> list[Episode]:
+        """Every episode, typed (each id once; lines that are not episodes are skipped
+        and named in ``warnings``)."""
+        return list(self.iter_episodes())
+
+    # -- the other files ---------------------------------------------------------------------
+
+    def summary(self) -> Summary | None:
+        """``summary.json``, or None when it is missing or unreadable (see ``warnings``)."""
+        data = self.summary_data()
+        return None if data is None else Summary.from_dict(data)
+
+    def summary_data(self) -> dict[str, Any] | None:
+        """``summary.json`` as written, when it is a summary (else None, with a warning)."""
+        data = self._json(SUMMARY)
+        if data is None:
+            return None
+        try:
+            Summary.from_dict(data)
+        except ValidationError as exc:
+            self._warn(f"{SUMMARY}: not a summary ({exc.errors()[0]['msg']})")
+            return None
+        return data
+
+    def config(self) -> dict[str, Any] | None:
+        """``config.json``: the resolved config the run was made with."""
+        return self._json(CONFIG)
+
+    def feedback(self) -> list[FeedbackRecord]:
+        """Every judgement of ``feedback.jsonl`` (each key once), typed."""
+        out: list[FeedbackRecord] = []
+        for item in self.feedback_records():
+            try:
+                out.append(FeedbackRecord.from_dict(item))
+            except ValidationError:
+                self.warnings.append(f"{FEEDBACK}: a line without key or kind; skipped")
+        return out
+
+    def feedback_records(self) -> list[dict[str, Any]]:
+        """Every judgement line as upgraded JSON; of lines sharing a key, the first."""
+        seen: set[str] = set()
+        out: list[dict[str, Any]] = []
+        try:
+            for item in read_jsonl(self.file(FEEDBACK)):
+                key = item.get("key")
+                if isinstance(key, str):
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                out.append(upgrade(item))
+        except OSError as exc:
+            self._warn(f"{FEEDBACK}: cannot read ({exc.strerror})")
+        return out
+
+    def feedback_summary(self) -> dict[str, Any] | None:
+        return self._json(FEEDBACK_SUMMARY)
+
+    def fidelity(self) -> dict[str, Any] | None:
+        return self._json(FIDELITY)
+
+    def _json(self, name: str) -> dict[str, Any] | None:
+        path = self.file(name)
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError as exc:
+            self._warn(f"{name}: cannot read ({exc.strerror})")
+            return None
+        except ValueError as exc:
+            self._warn(f"{name}: not valid JSON ({exc})")
+            return None
+        if not isinstance(data, dict):
+            self._warn(f"{name}: expected a JSON object")
+            return None
+        return data
+
+    def _warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"

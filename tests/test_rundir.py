@@ -1,0 +1,149 @@
+"""The run directory's typed records and ``RunDir``: old directories still open, with the
+same numbers; records round-trip; the shipped JSON Schemas are the records'."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from simulacra.errors import RunError
+from simulacra.rundir import (
+    EPISODES,
+    SCHEMA_VERSION,
+    Episode,
+    RunDir,
+    Summary,
+    json_schemas,
+    match_key,
+)
+from simulacra.runs import RunConfig, arun, summarize
+
+FIXTURES = Path(__file__).parent / "fixtures"
+OLD_RUN = FIXTURES / "run_v0"  # written before records had versions (schema_version 0)
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "schema"
+
+
+def test_an_old_run_directory_opens_and_round_trips_exactly() -> None:
+    run = RunDir.open(OLD_RUN)
+    lines = [json.loads(x) for x in (OLD_RUN / EPISODES).read_text().splitlines()]
+    assert all("schema_version" not in line for line in lines)
+    episodes = run.episodes()
+    assert len(episodes) == len(lines) == 48 and run.warnings == []
+    for line, episode in zip(lines, episodes, strict=True):
+        assert episode.schema_version == SCHEMA_VERSION
+        assert {k: v for k, v in episode.to_dict().items() if k != "schema_version"} == line
+    assert run.name == "v0-run"
+    summary = run.summary()
+    assert isinstance(summary, Summary) and summary.episodes == 48
+    assert {r.kind for r in run.feedback()} == {"pairwise", "implicit"}
+
+
+def _points(value: Any) -> Any:
+    """A report section without its intervals (their method may change; values may not)."""
+    if isinstance(value, dict):
+        return {k: _points(v) for k, v in value.items() if k not in ("low", "high", "method")}
+    if isinstance(value, list):
+        return [_points(v) for v in value]
+    return value
+
+
+def test_the_report_of_an_old_run_shows_the_same_numbers() -> None:
+    from simulacra.report._load import load_run
+    from simulacra.report._payload import build_payload
+
+    expected = json.loads((FIXTURES / "run_v0_report.json").read_text())
+    payload = build_payload([load_run(OLD_RUN)])
+    part = json.loads(json.dumps(payload.data["runs"][0]))
+    before = expected["data"]["runs"][0]
+    for key in ("rows", "personas", "tasks", "summary", "config", "name", "extra_metrics"):
+        assert part[key] == before[key], key
+    for key in ("breakdowns", "pass_hat_k", "feedback"):
+        assert _points(part[key]) == _points(before[key]), key
+    assert payload.chunks == expected["chunks"]
+
+
+def test_summarize_agrees_with_the_old_summary() -> None:
+    run = RunDir.open(OLD_RUN)
+    old = json.loads((OLD_RUN / "summary.json").read_text())
+    new = summarize(run.episode_records(), seed=3)
+    for key in ("episodes", "scored", "errors", "stop_reasons", "guard_events", "usage"):
+        assert new[key] == old[key], key
+    assert new["success"]["value"] == pytest.approx(old["success"]["value"])
+    for k, estimate in old["pass_hat_k"].items():
+        assert new["pass_hat_k"][k]["value"] == pytest.approx(estimate["value"])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p / "nowhere", "no such directory"),
+        (lambda p: (p / "f").write_text("x") and p / "f", "not a directory"),
+        (lambda p: p, "no episodes.jsonl here"),
+    ],
+)
+def test_one_check_one_error(tmp_path: Path, make: Any, message: str) -> None:
+    with pytest.raises(RunError, match=message):
+        RunDir.open(make(tmp_path))
+
+
+def test_a_line_that_is_not_an_episode_is_skipped_and_named(tmp_path: Path) -> None:
+    run_dir = tmp_path / "r"
+    shutil.copytree(OLD_RUN, run_dir)
+    with (run_dir / EPISODES).open("a") as handle:
+        handle.write(json.dumps({"id": "bad", "status": "exploded"}) + "\n")
+    run = RunDir.open(run_dir)
+    assert len(run.episodes()) == 48
+    assert len(run.warnings) == 1 and "bad" in run.warnings[0] and "status" in run.warnings[0]
+
+
+def test_match_key_is_the_same_for_a_record_and_its_json() -> None:
+    run = RunDir.open(OLD_RUN)
+    for record, episode in zip(run.episode_records(), run.episodes(), strict=True):
+        assert match_key(record) == match_key(episode) == episode.match_key()
+    assert match_key({"persona": "x", "repeat": "2"}) == ("", "", "sharded", 0)
+
+
+def test_the_shipped_schemas_are_the_records() -> None:
+    for name, schema in json_schemas().items():
+        shipped = json.loads((DOCS / f"{name}.schema.json").read_text())
+        assert shipped == json.loads(json.dumps(schema)), (
+            f"docs/schema/{name}.schema.json is stale: run scripts/write-schemas.py"
+        )
+
+
+async def test_a_new_run_writes_records_the_schema_accepts(tmp_path: Path) -> None:
+    config = RunConfig.model_validate(
+        {
+            "name": "schema",
+            "output_dir": str(tmp_path),
+            "models": {"echo": {"backend": "scripted", "function": "targets_for_tests:echo_plan"}},
+            "user": {"model": "echo"},
+            "target": {"type": "callable", "callable": "targets_for_tests:calculator"},
+            "personas": {"builtin": ["busy-nurse", "teen-gamer"]},
+            "tasks": {"suite": "everyday", "limit": 2},
+            "repeats": 2,
+        }
+    )
+    result = await arun(config)
+    schemas = json_schemas()
+    lines = (result.run_dir / EPISODES).read_text().splitlines()
+    assert len(lines) == 8
+    for line in lines:
+        record = json.loads(line)
+        assert record["schema_version"] == SCHEMA_VERSION
+        jsonschema.validate(record, schemas["episode"])
+    jsonschema.validate(
+        json.loads((result.run_dir / "summary.json").read_text()), schemas["summary"]
+    )
+    for line in (OLD_RUN / "feedback.jsonl").read_text().splitlines():
+        jsonschema.validate(json.loads(line), schemas["feedback"])
+    # and the schema refuses what is not an episode
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"id": "x", "status": "exploded"}, schemas["episode"])
+    typed = result.episodes()
+    assert all(isinstance(e, Episode) for e in typed) and len(typed) == 8
