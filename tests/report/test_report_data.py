@@ -234,8 +234,23 @@ def test_breakdowns_by_persona_attributes(runs: Runs) -> None:
     verbosity = [g["label"] for g in persona_keys["verbosity"]["groups"]]
     assert verbosity == ["terse", "moderate", "verbose"]
     task_keys = {b["key"]: b for b in part["breakdowns"]["task"]}
-    assert task_keys["suite"]["source"] == "summary"  # summary.by_suite is used as given
-    assert [g["value"] for g in task_keys["suite"]["groups"]] == [0.7, 0.4]
+    # computed in the summary layer from the same episodes
+    for group in task_keys["suite"]["groups"]:
+        scores = [e["score"] for e in scored if e["task"]["suite"] == group["label"]]
+        assert group["value"] == pytest.approx(sum(scores) / len(scores))
+
+
+def test_breakdowns_in_the_summary_are_laid_out_as_given(runs: Runs) -> None:
+    from simulacra.rundir import breakdowns
+    from simulacra.runs import summarize
+
+    episodes = runs.rich_episodes("given")
+    summary = summarize(episodes)
+    assert summary["breakdowns"] == breakdowns(episodes)  # computed once, by summarize
+    summary["breakdowns"]["persona"][0]["groups"][0]["value"] = 0.123  # marked, to be seen
+    part = build_payload([load_run(runs.write("given", episodes, summary=summary))]).data["runs"][0]
+    first = part["breakdowns"]["persona"][0]
+    assert first["source"] == "summary" and first["groups"][0]["value"] == 0.123
 
 
 def test_pass_hat_k_from_summary_or_from_repeats(runs: Runs) -> None:
@@ -245,11 +260,12 @@ def test_pass_hat_k_from_summary_or_from_repeats(runs: Runs) -> None:
     from simulacra.runs import summarize
 
     episodes = runs.rich_episodes("bare", flip=True)
-    older = summarize(episodes)  # as written before summaries had pass^k
-    del older["pass_hat_k"]
+    older = summarize(episodes)  # as written before summaries had a version or pass^k
+    for key in ("pass_hat_k", "schema_version", "breakdowns"):
+        del older[key]
     bare = runs.write("bare", episodes, summary=older)
     second = build_payload([load_run(bare)]).data["runs"][0]
-    assert second["pass_hat_k"]["source"] == "episodes"
+    assert second["pass_hat_k"]["source"] == "computed"
     points = second["pass_hat_k"]["points"]
     assert [p["k"] for p in points] == [1, 2]
     assert points[1]["value"] <= points[0]["value"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulacra.rundir import EPISODES, WATCHED, RunDir
+from simulacra.rundir import EPISODES, SCHEMA_VERSION, WATCHED, RunDir
 
 
 @dataclass(kw_only=True)
@@ -31,6 +31,9 @@ class RunData:
     feedback_summary: dict[str, Any] | None = None
     fidelity: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    filled: list[str] = field(default_factory=list)
+    """Sections of ``summary`` that ``summary.json`` did not have (written by an older
+    version) and that were computed from the episodes, by the same ``summarize``."""
 
 
 def check_run_dir(path: str | Path) -> Path:
@@ -69,7 +72,7 @@ def load_run(path: str | Path) -> RunData:
     episodes = run.episode_records()
     config = run.config()
     file_summary = run.summary_data()
-    summary, source = _effective_summary(episodes, file_summary, config, run.warnings)
+    summary, source, filled = _effective_summary(episodes, file_summary, config, run.warnings)
     feedback = run.feedback_records()
     return RunData(
         path=run.path,
@@ -82,6 +85,7 @@ def load_run(path: str | Path) -> RunData:
         feedback_summary=run.feedback_summary(),
         fidelity=run.fidelity(),
         warnings=run.warnings,
+        filled=filled,
     )
 
 
@@ -90,9 +94,16 @@ def _effective_summary(
     file_summary: dict[str, Any] | None,
     config: dict[str, Any] | None,
     warnings: list[str],
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, Any], str, list[str]]:
+    """The summary a report shows: ``summary.json`` when it counts the episodes there
+    are (with what an older version did not write computed from the episodes), else
+    the summary of the episodes as they are (a run in progress: the same computation)."""
     if file_summary is not None and file_summary.get("episodes") == len(episodes):
-        return file_summary, "file"
+        if file_summary.get("schema_version", 0) >= SCHEMA_VERSION:
+            return file_summary, "file", []
+        computed = _summarize(episodes, config, warnings)
+        filled = [k for k in computed if k not in file_summary]
+        return {**computed, **file_summary}, "file", filled
     source = "computed" if file_summary is None else "stale"
     computed = _summarize(episodes, config, warnings)
     if file_summary is not None:
@@ -100,7 +111,7 @@ def _effective_summary(
             if key in file_summary and key not in computed:
                 computed[key] = file_summary[key]
         computed["complete"] = False
-    return computed, source
+    return computed, source, []
 
 
 def _summarize(

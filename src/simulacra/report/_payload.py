@@ -16,8 +16,8 @@ import base64
 import gzip
 import json
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,12 +182,13 @@ def _run_part(
                 "feedback": items,
             }
         )
-    records = _records(run.episodes)
     part: dict[str, Any] = {
         "key": key,
         "name": run.name,
         "dir": run.path.name,
-        "summary": clean(run.summary, max_chars=1000),
+        "summary": clean(
+            {k: v for k, v in run.summary.items() if k != "breakdowns"}, max_chars=1000
+        ),
         "summary_source": run.summary_source,
         "config": _config(run.config),
         "warnings": list(run.warnings),
@@ -195,11 +196,8 @@ def _run_part(
         "tasks": tasks.items,
         "rows": rows,
         "chunk_size": max(1, options.chunk_size),
-        "breakdowns": {
-            "persona": _breakdowns(records, PERSONA_ATTRIBUTES, run.summary, options),
-            "task": _breakdowns(records, TASK_ATTRIBUTES, run.summary, options),
-        },
-        "pass_hat_k": _pass_hat_k(run.summary, records, options),
+        "breakdowns": _breakdowns(run),
+        "pass_hat_k": _pass_hat_k(run),
         "success_by_turn": _success_by_turn(run.summary),
         "extra_metrics": _extra_metrics(run.summary),
         "feedback": feedback_section(
@@ -373,239 +371,38 @@ def _config(config: dict[str, Any] | None) -> dict[str, Any] | None:
     return result
 
 
-# --- breakdowns -------------------------------------------------------------------------
-
-Grouper = Callable[[dict[str, Any]], list[str]]
+# --- breakdowns and pass^k: computed in the summary layer, laid out here -----------------
 
 
-def _records(episodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Scored, finished episodes as plain records for the breakdowns and pass^k."""
-    records = []
-    for episode in episodes:
-        if episode.get("status") == "error":
-            continue
-        score = number(episode.get("score"))
-        if score is None or not 0.0 <= score <= 1.0:
-            success = episode.get("success")
-            if not isinstance(success, bool):
-                continue
-            score = float(success)
-        records.append(
-            {
-                "score": score,
-                "task": _str(_mapping(episode.get("task")).get("id")),
-                "persona": _mapping(episode.get("persona")),
-                "episode": episode,
-            }
-        )
-    return records
+def _source(run: RunData, key: str) -> str:
+    return "computed" if key in run.filled or run.summary_source != "file" else "summary"
 
 
-def _level(value: Any, names: tuple[str, str, str], cuts: tuple[float, float]) -> list[str]:
-    x = number(value)
-    if x is None:
-        return []
-    if x < cuts[0]:
-        return [names[0]]
-    return [names[1]] if x < cuts[1] else [names[2]]
+def _breakdowns(run: RunData) -> dict[str, list[dict[str, Any]]]:
+    """The summary's breakdowns of success by persona and task attributes."""
+    given = _mapping(run.summary.get("breakdowns"))
+    source = _source(run, "breakdowns")
+    return {
+        kind: [
+            {**entry, "source": source}
+            for entry in _sequence(given.get(kind))
+            if isinstance(entry, dict)
+        ]
+        for kind in ("persona", "task")
+    }
 
 
-def _persona_field(path: str) -> Callable[[dict[str, Any]], Any]:
-    def get(record: dict[str, Any]) -> Any:
-        node: Any = record["persona"]
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        return node
-
-    return get
-
-
-def _patience(record: dict[str, Any]) -> list[str]:
-    x = number(record["persona"].get("patience"))
-    if x is None:
-        return []
-    if x <= 1:
-        return ["0–1 (impatient)"]
-    if x <= 3:
-        return ["2–3"]
-    return ["4–6"] if x <= 6 else ["7+ (patient)"]
-
-
-def _typos(record: dict[str, Any]) -> list[str]:
-    x = number(record["persona"].get("typo_rate"))
-    if x is None:
-        return []
-    if x < 0.01:
-        return ["none (<1%)"]
-    return ["some (1–5%)"] if x < 0.05 else ["many (≥5%)"]
-
-
-def _category(get: Callable[[dict[str, Any]], Any]) -> Grouper:
-    def group(record: dict[str, Any]) -> list[str]:
-        value = get(record)
-        if isinstance(value, list):
-            return [shorten(str(v), 80) for v in value if v is not None]
-        if value is None or value == "":
-            return []
-        return [shorten(str(value), 80)]
-
-    return group
-
-
-def _leveled(path: str, names: tuple[str, str, str]) -> Grouper:
-    get = _persona_field(path)
-    return lambda record: _level(get(record), names, (1 / 3, 2 / 3))
-
-
-def _persona_label(record: dict[str, Any]) -> list[str]:
-    persona = record["persona"]
-    name = _str(persona.get("name"))
-    shown = _str(persona.get("display_name"))
-    label = f"{shown} ({name})" if shown and name and shown != name else (name or shown)
-    return [shorten(label, 80)] if label else []
-
-
-def _episode_field(key: str, nested: str | None = None) -> Grouper:
-    def get(record: dict[str, Any]) -> Any:
-        value = record["episode"].get(key)
-        if nested is not None:
-            value = _mapping(value).get(nested)
-        return value
-
-    return _category(get)
-
-
-_LOW_MID_HIGH = ("low", "medium", "high")
-
-PERSONA_ATTRIBUTES: list[tuple[str, str, Grouper, tuple[str, ...] | None]] = [
-    ("persona", "persona", _persona_label, None),
-    ("expertise", "expertise", _category(_persona_field("expertise")), ("novice", "intermediate", "expert")),
-    ("patience", "patience", _patience, ("0–1 (impatient)", "2–3", "4–6", "7+ (patient)")),
-    ("verbosity", "verbosity", _leveled("verbosity", ("terse", "moderate", "verbose")), ("terse", "moderate", "verbose")),
-    ("cooperativeness", "cooperativeness", _leveled("cooperativeness", _LOW_MID_HIGH), _LOW_MID_HIGH),
-    ("typo_rate", "typo rate", _typos, ("none (<1%)", "some (1–5%)", "many (≥5%)")),
-    ("language", "language", _category(_persona_field("language")), None),
-    ("tags", "tag", _category(_persona_field("tags")), None),
-    *[
-        (f"big_five.{trait}", trait, _leveled(f"big_five.{trait}", _LOW_MID_HIGH), _LOW_MID_HIGH)
-        for trait in ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
-    ],
-    ("style.formality", "formality", _leveled("style.formality", _LOW_MID_HIGH), _LOW_MID_HIGH),
-]  # fmt: skip
-"""Persona attributes a report breaks success down by: (key, label, grouper, order)."""
-
-TASK_ATTRIBUTES: list[tuple[str, str, Grouper, tuple[str, ...] | None]] = [
-    ("suite", "suite", _episode_field("task", "suite"), None),
-    ("task", "task", _episode_field("task", "id"), None),
-    ("mode", "mode", _episode_field("mode"), None),
-    ("target", "target", _episode_field("target"), None),
-]
-
-_SUMMARY_GROUPS = {"suite": "by_suite", "mode": "by_mode"}
-
-
-def _breakdowns(
-    records: list[dict[str, Any]],
-    attributes: list[tuple[str, str, Grouper, tuple[str, ...] | None]],
-    summary: dict[str, Any],
-    options: ReportOptions,
-) -> list[dict[str, Any]]:
-    """Success by each attribute that splits the episodes into at least two groups."""
-    from simulacra.stats import success_rate
-
-    result = []
-    for key, label, grouper, order in attributes:
-        given = _summary_groups(summary.get(_SUMMARY_GROUPS.get(key, "")))
-        if given is not None and len(given) >= 2:
-            result.append({"key": key, "label": label, "groups": given, "source": "summary"})
-            continue
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for record in records:
-            for name in grouper(record):
-                groups[name].append(record)
-        if len(groups) < 2:
-            continue
-        names = list(groups)
-        if order is not None:
-            rank = {name: i for i, name in enumerate(order)}
-            names.sort(key=lambda n: (rank.get(n, len(rank)), n))
-        rows = []
-        for name in names:
-            members = groups[name]
-            scores = [r["score"] for r in members]
-            row: dict[str, Any] = {
-                "label": name,
-                "n": len(members),
-                "value": sum(scores) / len(scores),
-                "low": None,
-                "high": None,
-            }
-            if len(groups) <= BREAKDOWN_LIMIT and len(members) > 1:
-                clustered = key != "task" and len({r["task"] for r in members}) > 1
-                found = success_rate(
-                    members,
-                    task_key="task" if clustered else None,
-                    resamples=options.resamples,
-                )
-                row["low"], row["high"] = number(found.low), number(found.high)
-            rows.append(row)
-        if order is None:
-            rows.sort(key=lambda r: (-r["value"], r["label"]))
-        result.append({"key": key, "label": label, "groups": rows, "source": "episodes"})
-    return result
-
-
-def _summary_groups(value: Any) -> list[dict[str, Any]] | None:
-    """``by_suite``-like summary entries as breakdown rows, if they are Estimate-like."""
-    if not isinstance(value, dict) or not value:
+def _pass_hat_k(run: RunData) -> dict[str, Any] | None:
+    """pass^k by k (and by mode) as the summary computed it."""
+    points = _curve(run.summary.get("pass_hat_k"))
+    if not points:
         return None
-    rows = []
-    for name, entry in value.items():
-        found = estimate(entry)
-        if found is None or found["value"] is None or found["low"] is None:
-            return None  # without intervals, the breakdown computed here shows more
-        n = number(_mapping(entry).get("n"))
-        rows.append(
-            {
-                "label": shorten(str(name), 80),
-                "n": int(n) if n is not None else None,
-                "value": found["value"],
-                "low": found["low"],
-                "high": found["high"],
-            }
-        )
-    return rows
-
-
-def _pass_hat_k(
-    summary: dict[str, Any], records: list[dict[str, Any]], options: ReportOptions
-) -> dict[str, Any] | None:
-    """pass^k by k: from ``summary.json`` when it has it, else from repeated episodes.
-
-    Computed here, a "task" is a task × persona × mode unit, as in ``summary.json``, and
-    its trials are the repeats.
-    """
-    points = _curve(summary.get("pass_hat_k"))
-    if points:
-        by_mode = {
-            shorten(str(mode), 40): curve
-            for mode, entry in _mapping(summary.get("pass_hat_k_by_mode")).items()
-            if (curve := _curve(entry))
-        }
-        return {"points": points, "by_mode": by_mode, "source": "summary"}
-    units = [
-        {"task": "\x1f".join(map(str, match_key(r["episode"])[:3])), "score": r["score"]}
-        for r in records
-    ]
-    trials = Counter(u["task"] for u in units)
-    if not trials or max(trials.values()) < 2:
-        return None
-    from simulacra.stats import pass_hat_k
-
-    ks = range(1, min(max(trials.values()), 10) + 1)
-    found_all = pass_hat_k(units, ks, threshold=1.0, resamples=options.resamples)
-    points = [{"k": k, **(estimate(e.to_dict()) or {})} for k, e in found_all.items()]
-    return {"points": points, "by_mode": {}, "source": "episodes"}
+    by_mode = {
+        shorten(str(mode), 40): curve
+        for mode, entry in _mapping(run.summary.get("pass_hat_k_by_mode")).items()
+        if (curve := _curve(entry))
+    }
+    return {"points": points, "by_mode": by_mode, "source": _source(run, "pass_hat_k")}
 
 
 def _curve(value: Any) -> list[dict[str, Any]]:

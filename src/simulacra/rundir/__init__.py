@@ -9,6 +9,13 @@ is read, and :class:`RunDir`, through which a stage opens a directory and reads 
 JSON Schemas of the records are in ``docs/schema/`` for readers in other tools.
 """
 
+from simulacra.rundir._breakdowns import (
+    BREAKDOWN_LIMIT,
+    PERSONA_ATTRIBUTES,
+    TASK_ATTRIBUTES,
+    breakdowns,
+    scored_records,
+)
 from simulacra.rundir._files import (
     CONFIG,
     EPISODES,
@@ -43,6 +50,7 @@ from simulacra.rundir._models import (
 from simulacra.rundir._rundir import EpisodeStore, RunDir, match_key, read_episodes
 
 __all__ = [
+    "BREAKDOWN_LIMIT",
     "CONFIG",
     "DEFAULT_MODE",
     "EPISODES",
@@ -51,10 +59,12 @@ __all__ = [
     "FEEDBACK_SUMMARY",
     "FIDELITY",
     "LOCK",
+    "PERSONA_ATTRIBUTES",
     "RECORDS",
     "ROLES",
     "SCHEMA_VERSION",
     "SUMMARY",
+    "TASK_ATTRIBUTES",
     "WATCHED",
     "Episode",
     "EpisodeStore",
@@ -70,8 +80,10 @@ __all__ = [
     "TaskRef",
     "ToolCallRecord",
     "UsageRecord",
+    "breakdowns",
     "json_schemas",
     "match_key",
     "read_episodes",
+    "scored_records",
     "upgrade",
 ]

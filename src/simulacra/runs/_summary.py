@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from simulacra.llm import Usage
-from simulacra.rundir import DEFAULT_MODE
+from simulacra.rundir import DEFAULT_MODE, SCHEMA_VERSION, breakdowns
 
 
 def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:
@@ -15,7 +15,9 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
     events, stop reasons and errors; by persona, task, suite and mode; and, when the run
     has the data, pass^k and aptitude/unreliability over repeats, the multi-turn drop
     (sharded vs full), success by turn of feedback episodes, and the policy violations
-    of episodes scored on a tool environment (with success counting only clean ones)."""
+    of episodes scored on a tool environment (with success counting only clean ones);
+    and success broken down by persona and task attributes (``breakdowns``). This is the
+    one computation of what a run amounts to: the report and the live view lay it out."""
     from simulacra.stats import success_rate
 
     records: list[dict[str, Any]] = []
@@ -28,8 +30,10 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
     first_success: list[int | None] = []
     rules: Counter[str] = Counter()
     total = 0
+    seen: list[dict[str, Any]] = []
     for episode in episodes:
         total += 1
+        seen.append(episode)
         stops[episode.get("stop_reason") or "unknown"] += 1
         for role, counts in (episode.get("usage") or {}).items():
             usage[role] = usage[role] + Usage.from_dict(counts)
@@ -61,6 +65,7 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
                 rules.update(str(v.get("rule", "?")) for v in violations if isinstance(v, dict))
             records.append(record)
     summary: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
         "episodes": total,
         "scored": len(records),
         "errors": sum(errors.values()),
@@ -77,6 +82,7 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
         "by_mode": _rates(records, "mode"),
     }
     summary.update(_reliability(records, seed=seed))
+    summary["breakdowns"] = breakdowns(seen, seed=seed)
     checked = [r for r in records if "violated" in r]
     if checked:
         strict = [{**r, "score": 0.0 if r["violated"] else r["score"]} for r in checked]
