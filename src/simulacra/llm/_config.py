@@ -78,6 +78,17 @@ class ModelConfig(BaseModel):
         return 1 if self.backend == "local" else 16
 
 
+def redact_settings(model: dict[str, Any]) -> dict[str, Any]:
+    """A dumped ``ModelConfig`` made fit to be saved: the values of ``headers`` and
+    ``extra_body`` may hold credentials, so only their names are kept (changed in place
+    and returned)."""
+    for name in ("headers", "extra_body"):
+        value = model.get(name)
+        if isinstance(value, dict):
+            model[name] = dict.fromkeys(value, "<redacted>")
+    return model
+
+
 class ModelPool:
     """Builds and owns the models of a run; ``aclose()`` releases them all."""
 

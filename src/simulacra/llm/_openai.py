@@ -2,7 +2,10 @@
 
 Works with OpenAI itself, vLLM, SGLang, Ollama, the llama.cpp server and LiteLLM. The API
 key is read from an environment variable whose *name* is configured, so no key is ever
-written into a config, a run directory or a log; the key is never part of an error text.
+written into a config, a run directory or a log. The key, the values of headers and
+``extra_body`` fields named like credentials, and a password in ``base_url`` are registered
+with :mod:`simulacra._secrets`, so an endpoint that echoes them in an error body does not
+get them into an error text or a file.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ import email.utils
 import json
 import os
 import time
+import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 
+from simulacra import _secrets
 from simulacra.errors import ConfigError, ModelError
 from simulacra.llm._types import ChatParams, Completion, Message, TokenLogprob, ToolCall, Usage
 
@@ -66,12 +71,16 @@ class OpenAIModel:
         self._default = default_params or ChatParams()
         self._extra_body = dict(extra_body or {})
         request_headers = {"Content-Type": "application/json", **(headers or {})}
+        for name, value in (*request_headers.items(), *self._extra_body.items()):
+            _secrets.register_named(name, value)
+        _secrets.register(urllib.parse.urlsplit(self.base_url).password)
         if api_key_env is not None:
             key = os.environ.get(api_key_env)
             if not key:
                 raise ConfigError(
                     f"environment variable {api_key_env} (named by api_key_env) is not set"
                 )
+            _secrets.register(key)
             request_headers["Authorization"] = f"Bearer {key}"
         self._headers = request_headers
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s))
@@ -131,8 +140,10 @@ class OpenAIModel:
         except TimeoutError:
             raise ModelError(f"{self.base_url}: timed out", retryable=True) from None
         except aiohttp.ClientError as exc:
+            detail = _secrets.scrub(str(exc))  # a URL in it may carry a password
             raise ModelError(
-                f"{self.base_url}: connection failed ({type(exc).__name__}: {exc})", retryable=True
+                f"{self.base_url}: connection failed ({type(exc).__name__}: {detail})",
+                retryable=True,
             ) from None
         latency = time.perf_counter() - started
         if status >= 400:
@@ -157,13 +168,17 @@ class OpenAIModel:
 
 
 def _error_text(raw: bytes) -> str:
+    """The message of an error body, short, with any known secret scrubbed (gateways
+    sometimes echo the request's key or headers)."""
     try:
         data = json.loads(raw)
         error = data.get("error", data) if isinstance(data, dict) else data
         message = error.get("message", error) if isinstance(error, dict) else error
-        return str(message)[:300]
+        text = str(message)
     except ValueError:
-        return raw.decode("utf-8", "replace")[:300]
+        text = raw.decode("utf-8", "replace")
+    # scrubbed before shortening, so a cut cannot leave part of a key behind
+    return _secrets.scrub(text)[:300]
 
 
 def parse_completion(data: dict[str, Any], *, latency_s: float = 0.0) -> Completion:

@@ -8,6 +8,7 @@ used when present and readable and skipped otherwise, with a note in ``warnings`
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ def load_run(path: str | Path) -> RunData:
     except OSError as exc:
         raise RunError(f"{run_dir / EPISODES}: cannot read ({exc.strerror})") from None
     config = _read_json(run_dir / CONFIG, warnings)
+    _register_keys(config)
     file_summary = _read_json(run_dir / SUMMARY, warnings)
     summary, source = _effective_summary(episodes, file_summary, config, warnings)
     name = _run_name(run_dir, summary, config)
@@ -112,6 +114,20 @@ def load_run(path: str | Path) -> RunData:
         fidelity=_read_json(run_dir / FIDELITY, warnings),
         warnings=warnings,
     )
+
+
+def _register_keys(config: dict[str, Any] | None) -> None:
+    """Register the keys of the environment variables the run's config names, so that a
+    key an older run stored (before scrubbing at write time) is not shown."""
+    from simulacra import _secrets
+
+    if not config:
+        return
+    holders = [config.get("target"), *(config.get("models") or {}).values()]
+    for holder in holders:
+        name = holder.get("api_key_env") if isinstance(holder, dict) else None
+        if isinstance(name, str) and name:
+            _secrets.register(os.environ.get(name))
 
 
 def _read_json(path: Path, warnings: list[str]) -> dict[str, Any] | None:

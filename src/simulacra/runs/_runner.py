@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from simulacra._records import read_jsonl
+from simulacra._secrets import scrub_value
 from simulacra.errors import ConfigError, RunError
-from simulacra.llm import ChatModel, ChatParams, ModelConfig, ModelPool
+from simulacra.llm import ChatModel, ChatParams, ModelConfig, ModelPool, redact_settings
 from simulacra.people import Persona
 from simulacra.registry import import_object
 from simulacra.runs._config import RunConfig, load_config
@@ -113,9 +114,10 @@ def build_target(config: RunConfig, pool: ModelPool) -> Target:
 def _saved_config(config: RunConfig) -> dict[str, Any]:
     data = config.model_dump(mode="json")
     for model in data.get("models", {}).values():
-        # header values may hold credentials: keep the names only
-        model["headers"] = dict.fromkeys(model.get("headers") or {}, "<redacted>")
-    return data
+        # header and extra_body values may hold credentials: keep the names only
+        redact_settings(model)
+    saved: dict[str, Any] = scrub_value(data)  # as written: a resume compares like with like
+    return saved
 
 
 # settings that say how a run goes, not which episodes it holds
