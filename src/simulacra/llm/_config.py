@@ -33,6 +33,15 @@ class ModelConfig(BaseModel):
     timeout_s: float = Field(default=60.0, gt=0)
     headers: dict[str, str] = Field(default_factory=dict)
     extra_body: dict[str, Any] = Field(default_factory=dict)
+    max_response_bytes: int = Field(
+        default=8 * 2**20, ge=1024, description="largest response body accepted, in bytes"
+    )
+    deadline_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="overall time of one call with all its retries; "
+        "default: the larger of 600 s and timeout_s × max_attempts",
+    )
     # local
     path: str | None = Field(default=None, description="a GGUF file; default: the embedded model")
     n_ctx: int = Field(default=4096, ge=256)
@@ -71,6 +80,15 @@ class ModelConfig(BaseModel):
         if self.backend == "local":
             return f"local:{self.path or 'embedded'}"
         return f"scripted:{id(self)}"
+
+    def deadline(self) -> float | None:
+        """The overall deadline of one call across its retries (openai backend only: the
+        others fail at once or not at all, and a local generation cannot be cut short)."""
+        if self.backend != "openai":
+            return None
+        if self.deadline_s is not None:
+            return self.deadline_s
+        return max(600.0, self.timeout_s * self.max_attempts)
 
     def concurrency(self) -> int:
         if self.max_concurrency is not None:
@@ -116,7 +134,7 @@ class ModelPool:
         model: ChatModel = ResilientModel(
             backend,
             limiter=limiter,
-            policy=RetryPolicy(max_attempts=config.max_attempts),
+            policy=RetryPolicy(max_attempts=config.max_attempts, deadline_s=config.deadline()),
             seed=seed,
         )
         if self._use_cache and config.cache and config.backend != "scripted":
@@ -137,6 +155,7 @@ class ModelPool:
                 headers=config.headers,
                 extra_body=config.extra_body,
                 default_params=config.default_params(),
+                max_response_bytes=config.max_response_bytes,
             )
         if config.backend == "local":
             from simulacra.llm._local import LlamaEngine, LocalModel

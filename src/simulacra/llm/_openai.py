@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import math
 import os
 import time
 import urllib.parse
@@ -26,16 +27,23 @@ from simulacra.errors import ConfigError, ModelError
 from simulacra.llm._types import ChatParams, Completion, Message, TokenLogprob, ToolCall, Usage
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 2**20
+#: Of an error body only the start is shown, so no more than this is read.
+_ERROR_BODY_BYTES = 64 * 1024
+_CHUNK_BYTES = 64 * 1024
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); ``None``
+    when absent or not a finite number (``inf``, ``nan``: no usable advice)."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -52,6 +60,8 @@ class OpenAIModel:
     ``model`` is the model id sent in the request; ``api_key_env`` names the environment
     variable holding the key (no key is sent when it is ``None``). ``extra_body`` is merged
     into every request (e.g. vendor-specific options); ``headers`` are added to each call.
+    A response body longer than ``max_response_bytes`` (after decompression) is not read
+    past the limit: the call fails with a non-retryable ``ModelError``.
     """
 
     def __init__(
@@ -65,8 +75,10 @@ class OpenAIModel:
         headers: dict[str, str] | None = None,
         extra_body: dict[str, Any] | None = None,
         default_params: ChatParams | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.max_response_bytes = max_response_bytes
         self.model = model
         self._default = default_params or ChatParams()
         self._extra_body = dict(extra_body or {})
@@ -136,7 +148,7 @@ class OpenAIModel:
             ) as response:
                 status = response.status
                 retry_after = response.headers.get("retry-after")
-                raw = await response.read()
+                raw = await self._read_body(response)
         except TimeoutError:
             raise ModelError(f"{self.base_url}: timed out", retryable=True) from None
         except aiohttp.ClientError as exc:
@@ -160,6 +172,31 @@ class OpenAIModel:
             raise ModelError(
                 f"{self.base_url}: malformed response ({type(exc).__name__}: {exc})", retryable=True
             ) from None
+
+    async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body, read incrementally up to the size limit (an error body: its start)."""
+        failed = response.status >= 400
+        limit = (
+            min(self.max_response_bytes, _ERROR_BODY_BYTES) if failed else self.max_response_bytes
+        )
+        declared = response.content_length
+        if not failed and declared is not None and declared > limit:
+            raise self._too_large()
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(_CHUNK_BYTES):
+            body += chunk
+            if len(body) > limit:
+                if failed:
+                    return bytes(body[:limit])
+                raise self._too_large()
+        return bytes(body)
+
+    def _too_large(self) -> ModelError:
+        return ModelError(
+            f"{self.base_url}: response larger than {self.max_response_bytes:,} bytes "
+            "(raise the model's max_response_bytes setting to accept it)",
+            retryable=False,
+        )
 
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:
