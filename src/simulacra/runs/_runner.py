@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from simulacra._records import read_jsonl
 from simulacra._secrets import scrub_value
 from simulacra.errors import ConfigError, RunError
@@ -120,6 +122,23 @@ def _saved_config(config: RunConfig) -> dict[str, Any]:
     return saved
 
 
+def _as_saved_now(before: dict[str, Any]) -> dict[str, Any]:
+    """A ``config.json`` as this version writes it: model settings added since it was
+    written get their defaults, ``extra_body`` values are redacted."""
+    models = before.get("models")
+    if not isinstance(models, dict):
+        return before
+    normalized: dict[str, Any] = {}
+    for name, model in models.items():
+        try:
+            dumped = ModelConfig.model_validate(model).model_dump(mode="json")
+        except ValidationError:
+            normalized[name] = model
+        else:
+            normalized[name] = scrub_value(redact_settings(dumped))
+    return {**before, "models": normalized}
+
+
 # settings that say how a run goes, not which episodes it holds
 _NOT_DEFINING = frozenset({"concurrency", "cache", "base_dir", "output_dir"})
 
@@ -149,6 +168,7 @@ def _check_same_config(run_dir: Path, config: RunConfig) -> None:
             f"{saved} is unreadable, so --resume cannot tell which config made this run; "
             "pass --overwrite to start again"
         )
+    before = _as_saved_now(before)
     now = _saved_config(config)
     changed = sorted(
         k for k in (before.keys() | now.keys()) - _NOT_DEFINING if before.get(k) != now.get(k)
