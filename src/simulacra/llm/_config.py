@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulacra._secrets import scrub_value
 from simulacra.errors import ConfigError
 from simulacra.llm._cache import CachedModel, ResponseCache
 from simulacra.llm._resilience import AdaptiveLimiter, ResilientModel, RetryPolicy
@@ -105,6 +106,19 @@ def redact_settings(model: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, dict):
             model[name] = dict.fromkeys(value, "<redacted>")
     return model
+
+
+def resaved_settings(saved: Any) -> Any:
+    """A model's settings as an older version saved them, as this version saves them:
+    settings added since get their defaults, ``headers`` and ``extra_body`` values are
+    redacted. What is not a valid model config is returned unchanged."""
+    from pydantic import ValidationError
+
+    try:
+        dumped = ModelConfig.model_validate(saved).model_dump(mode="json")
+    except ValidationError:
+        return saved
+    return scrub_value(redact_settings(dumped))
 
 
 class ModelPool:

@@ -10,12 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from simulacra._records import read_jsonl
 from simulacra._secrets import scrub_value
 from simulacra.errors import ConfigError, RunError
-from simulacra.llm import ChatModel, ChatParams, ModelConfig, ModelPool, redact_settings
+from simulacra.llm import (
+    ChatModel,
+    ChatParams,
+    ModelConfig,
+    ModelPool,
+    redact_settings,
+    resaved_settings,
+)
 from simulacra.people import Persona
 from simulacra.registry import import_object
 from simulacra.runs._config import RunConfig, load_config
@@ -123,20 +128,11 @@ def _saved_config(config: RunConfig) -> dict[str, Any]:
 
 
 def _as_saved_now(before: dict[str, Any]) -> dict[str, Any]:
-    """A ``config.json`` as this version writes it: model settings added since it was
-    written get their defaults, ``extra_body`` values are redacted."""
+    """A ``config.json`` as this version writes it (see ``resaved_settings``)."""
     models = before.get("models")
     if not isinstance(models, dict):
         return before
-    normalized: dict[str, Any] = {}
-    for name, model in models.items():
-        try:
-            dumped = ModelConfig.model_validate(model).model_dump(mode="json")
-        except ValidationError:
-            normalized[name] = model
-        else:
-            normalized[name] = scrub_value(redact_settings(dumped))
-    return {**before, "models": normalized}
+    return {**before, "models": {k: resaved_settings(m) for k, m in models.items()}}
 
 
 # settings that say how a run goes, not which episodes it holds
