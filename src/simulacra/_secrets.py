@@ -75,11 +75,16 @@ def forget_all() -> None:
 
 
 def contains_secret(text: str) -> bool:
-    """Whether :func:`scrub` would change ``text``."""
-    pattern = _pattern
-    if pattern is not None and pattern.search(text):
+    """Whether :func:`scrub` would change ``text`` (cheap when it would not)."""
+    if any(value in text for value in _known):
         return True
-    return any(_credential(m) for m in _SCHEMED.finditer(text))
+    return _has_scheme(text) and any(_credential(m) for m in _SCHEMED.finditer(text))
+
+
+def _has_scheme(text: str) -> bool:
+    # a substring test first: the case-insensitive pattern is slow on long texts
+    lowered = text.lower()
+    return "bearer" in lowered or "basic" in lowered
 
 
 def _credential(match: re.Match[str]) -> bool:
@@ -98,7 +103,7 @@ def scrub(text: str) -> str:
     pattern = _pattern
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
-    return _SCHEMED.sub(_redact_scheme, text)
+    return _SCHEMED.sub(_redact_scheme, text) if _has_scheme(text) else text
 
 
 def scrub_value(value: Any) -> Any:
