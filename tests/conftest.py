@@ -41,3 +41,13 @@ def model_cache_dir() -> Path:
 def fake_server() -> Iterator[FakeOpenAIServer]:
     with FakeOpenAIServer(ServerState()) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def forget_secrets() -> Iterator[None]:
+    """Each test starts with no registered secrets (the registry is process-wide)."""
+    from simulacra import _secrets
+
+    _secrets.forget_all()
+    yield
+    _secrets.forget_all()

@@ -1,4 +1,6 @@
-"""Reading user files of records (YAML or JSONL) with errors that say where."""
+"""Reading user files of records (YAML or JSONL) with errors that say where, and writing
+the files simulacra makes: atomically, as valid UTF-8, with every known secret scrubbed
+(see :mod:`simulacra._secrets`)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from simulacra._secrets import contains_secret, scrub, scrub_value
 from simulacra.errors import ConfigError, RunError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -151,7 +154,11 @@ def format_validation(error: ValidationError) -> tuple[str, str]:
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """``data`` to ``path`` via a synced temporary file and a rename: never half-written,
-    and no temporary file left behind when writing fails."""
+    and no temporary file left behind when writing fails. Known secrets in the bytes (read
+    as UTF-8) are scrubbed."""
+    text = data.decode("utf-8", "surrogateescape")
+    if contains_secret(text):
+        data = scrub(text).encode("utf-8", "surrogateescape")
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with temporary.open("wb") as out:
@@ -165,8 +172,33 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """JSON to ``path``, atomically (see :func:`write_bytes_atomic`)."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-    write_bytes_atomic(path, text.encode("utf-8"))
+    write_bytes_atomic(path, json_bytes(data, indent=2) + b"\n")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_bytes(data: Any, *, indent: int | None = None) -> bytes:
+    """``data`` as UTF-8 JSON that is safe to write whatever it holds.
+
+    Known secrets and ``Bearer`` tokens become ``<redacted>`` (in strings, keys and the
+    text of objects JSON cannot hold, which are written as ``str``); lone surrogates,
+    which UTF-8 cannot encode (a parsed JSON ``"\\ud800"`` holds one), become U+FFFD.
+    """
+    separators = None if indent is not None else (",", ":")
+    text = json.dumps(data, ensure_ascii=False, indent=indent, separators=separators, default=str)
+    if contains_secret(text):
+        text = json.dumps(
+            scrub_value(data),
+            ensure_ascii=False,
+            indent=indent,
+            separators=separators,
+            default=lambda value: scrub(str(value)),
+        )
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
 
 
 def _lines(path: Path) -> Iterator[tuple[bytes, dict[str, Any] | None]]:
@@ -242,8 +274,7 @@ class KeyedLog:
         value = str(record[self.key])
         if value in self.done:
             return False
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
-        self._write(line.encode("utf-8") + b"\n")
+        self._write(json_bytes(record) + b"\n")
         self.done.add(value)
         return True
 

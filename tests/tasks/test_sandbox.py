@@ -279,6 +279,77 @@ def test_file_size_limit() -> None:
     assert result.stdout == f"27 {2**20}\n"
 
 
+# The code writes 64 KiB files into TMPDIR, printing how many so far, until stopped.
+FILL_DISK = (
+    "import os, sys, tempfile\n"
+    "assert tempfile.gettempdir() == os.getcwd()\n"
+    "block = b'x' * 65536\n"
+    "for n in range(1, 100_000):\n"
+    "    fd, _ = tempfile.mkstemp()\n"
+    "    os.write(fd, block)\n"
+    "    os.close(fd)\n"
+    "    print(n, flush=True)\n"
+)
+QUOTA = SandboxLimits(wall_seconds=10.0, max_disk_bytes=2 * 2**20)
+
+
+def written(result: sandbox.SandboxResult) -> int:
+    """Bytes the FILL_DISK program had written when it was stopped."""
+    lines = result.stdout.split()
+    return int(lines[-1]) * 65536 if lines else 0
+
+
+async def test_disk_quota_is_a_tmpfs_with_the_private_root(
+    complete: Isolation, jobs: list[sandbox._Job]
+) -> None:
+    code = "open('probe', 'wb').write(b'p' * 2**19)\nimport time\ntime.sleep(0.4)\n" + FILL_DISK
+    started = time.monotonic()
+    task = asyncio.create_task(arun_python(code, limits=QUOTA))
+    await asyncio.sleep(0.25)
+    # what the code writes never reaches the host: its work directory there holds the
+    # program only, while the code sees its probe file
+    assert os.listdir(jobs[0].workdir) == ["main.py"]
+    result = await task
+    assert not result.ok and result.killed_by == "disk", result
+    assert "No space left on device" in result.stderr
+    assert time.monotonic() - started < 3.0
+    # the probe and the files: what fits in 2 MiB, counting 4 KiB per file
+    assert 2 * 2**20 - 2**19 - 8 * 65536 <= written(result) <= 2 * 2**20 - 2**19
+    assert not leftovers(jobs)
+
+
+def test_disk_quota_is_enforced_by_the_parent_without_it(jobs: list[sandbox._Job]) -> None:
+    started = time.monotonic()
+    result = run_python(FILL_DISK, limits=QUOTA, isolation=Isolation())
+    assert not result.ok and result.killed_by == "disk", result
+    assert result.exit_code is None  # killed while it was still writing
+    assert time.monotonic() - started < 5.0
+    assert written(result) > QUOTA.max_disk_bytes / 2
+    assert not leftovers(jobs)
+
+
+def test_many_empty_files_count_against_the_disk_quota(isolation: Isolation) -> None:
+    code = "for n in range(100_000):\n    open(f'f{n}', 'w').close()\nprint('all')"
+    limits = SandboxLimits(wall_seconds=10.0, max_disk_bytes=2**20)  # 256 files of 4 KiB
+    for chosen in {isolation, Isolation()}:
+        result = run_python(code, limits=limits, isolation=chosen)
+        assert result.killed_by == "disk" and "all" not in result.stdout, (chosen, result)
+
+
+def test_work_within_the_disk_quota_is_fine(isolation: Isolation) -> None:
+    code = "open('a', 'wb').write(b'a' * 2**20)\nprint(len(open('a', 'rb').read()))"
+    limits = SandboxLimits(max_disk_bytes=4 * 2**20)
+    for chosen in {isolation, Isolation()}:
+        result = run_python(code, limits=limits, isolation=chosen)
+        assert result.ok and result.stdout == f"{2**20}\n", (chosen, result)
+    with pytest.raises(ValueError, match="max_disk_bytes"):
+        run_python(
+            "pass", files={"big.txt": "b" * 2**20}, limits=SandboxLimits(max_disk_bytes=2**19)
+        )
+    with pytest.raises(ValueError, match="max_disk_bytes"):
+        SandboxLimits(max_disk_bytes=0)
+
+
 def test_fork_bomb_is_contained(complete: Isolation, jobs: list[sandbox._Job]) -> None:
     code = (
         "import os, time\n"

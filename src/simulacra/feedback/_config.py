@@ -14,8 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from simulacra._records import read_records, validate_config
+from simulacra._secrets import scrub_value
 from simulacra.errors import ConfigError
-from simulacra.llm import ModelConfig
+from simulacra.llm import ModelConfig, redact_settings
 
 ID_PATTERN = r"^[A-Za-z0-9_.\-:]+$"
 Kind = Literal["pairwise", "rubric", "critique", "implicit"]
@@ -235,7 +236,10 @@ class RatersConfig(_Strict):
 
     def fingerprint(self) -> dict[str, Any]:
         """What must match for a re-run to add to an existing ``feedback.jsonl``."""
-        return self.model_dump(mode="json", exclude={"concurrency", "base_dir"})
+        data = self.model_dump(mode="json", exclude={"concurrency", "base_dir"})
+        for model in data.get("models", {}).values():
+            redact_settings(model)  # header and extra_body values may hold credentials
+        return dict(scrub_value(data))  # as written (so a re-run compares like with like)
 
 
 def parse_raters_config(

@@ -16,12 +16,21 @@ from typing import Any
 
 from simulacra._records import KeyedLog, read_jsonl, write_json_atomic
 from simulacra.errors import ConfigError, RunError
+from simulacra.llm import resaved_settings
 from simulacra.rundir import FEEDBACK, FEEDBACK_CONFIG, FEEDBACK_SUMMARY
 
 
 def read_feedback(run_dir: str | Path) -> list[dict[str, Any]]:
     """The complete lines of ``RUN_DIR/feedback.jsonl`` (each key once, the first)."""
     return list(read_jsonl(Path(run_dir) / FEEDBACK, key="key"))
+
+
+def _as_saved_now(before: Any) -> Any:
+    """A ``feedback_config.json`` as this version writes it (see ``resaved_settings``)."""
+    models = before.get("models") if isinstance(before, dict) else None
+    if not isinstance(models, dict):
+        return before
+    return {**before, "models": {k: resaved_settings(m) for k, m in models.items()}}
 
 
 class FeedbackStore(KeyedLog):
@@ -47,7 +56,7 @@ class FeedbackStore(KeyedLog):
                     f"{saved} is unreadable, so the raters config of {self.path} is unknown; "
                     "pass --overwrite to judge again from scratch"
                 ) from None
-            if before != json.loads(json.dumps(dict(fingerprint))):
+            if _as_saved_now(before) != json.loads(json.dumps(dict(fingerprint))):
                 raise RunError(
                     f"{self.path} was written with a different raters config; "
                     "pass --overwrite to judge again from scratch"

@@ -7,7 +7,7 @@ OpenAI-compatible endpoint), ``local`` (llama.cpp in-process, the embedded defau
 """
 
 from simulacra.llm._cache import CachedModel, ResponseCache, request_key
-from simulacra.llm._config import ModelConfig, ModelPool
+from simulacra.llm._config import ModelConfig, ModelPool, redact_settings, resaved_settings
 from simulacra.llm._resilience import AdaptiveLimiter, ResilientModel, RetryPolicy
 from simulacra.llm._scripted import ScriptedModel
 from simulacra.llm._types import (
@@ -38,5 +38,7 @@ __all__ = [
     "TokenLogprob",
     "ToolCall",
     "Usage",
+    "redact_settings",
     "request_key",
+    "resaved_settings",
 ]

@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from simulacra._records import json_bytes
 from simulacra.llm._types import ChatModel, ChatParams, Completion, Message, Usage
 
 
@@ -23,7 +24,8 @@ def request_key(model: str, messages: list[Message], params: ChatParams) -> str:
         "params": params.to_dict(),
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # a lone surrogate (a reply can hold one) has no UTF-8 form: hash its code unit
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ResponseCache:
@@ -55,7 +57,8 @@ class ResponseCache:
         return Completion.from_dict(json.loads(row[0]))
 
     def put(self, key: str, completion: Completion) -> None:
-        text = json.dumps(completion.to_dict(), ensure_ascii=False)
+        # written like every other file: known secrets scrubbed, lone surrogates replaced
+        text = json_bytes(completion.to_dict()).decode("utf-8")
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO responses (key, completion) VALUES (?, ?)", (key, text)

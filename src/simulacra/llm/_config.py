@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulacra._secrets import scrub_value
 from simulacra.errors import ConfigError
 from simulacra.llm._cache import CachedModel, ResponseCache
 from simulacra.llm._resilience import AdaptiveLimiter, ResilientModel, RetryPolicy
@@ -33,6 +34,15 @@ class ModelConfig(BaseModel):
     timeout_s: float = Field(default=60.0, gt=0)
     headers: dict[str, str] = Field(default_factory=dict)
     extra_body: dict[str, Any] = Field(default_factory=dict)
+    max_response_bytes: int = Field(
+        default=8 * 2**20, ge=1024, description="largest response body accepted, in bytes"
+    )
+    deadline_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="overall time of one call with all its retries; "
+        "default: the larger of 600 s and timeout_s × max_attempts",
+    )
     # local
     path: str | None = Field(default=None, description="a GGUF file; default: the embedded model")
     n_ctx: int = Field(default=4096, ge=256)
@@ -83,10 +93,43 @@ class ModelConfig(BaseModel):
             return f"local:{self.path or 'embedded'}"
         return f"scripted:{id(self)}"
 
+    def deadline(self) -> float | None:
+        """The overall deadline of one call across its retries (openai backend only: the
+        others fail at once or not at all, and a local generation cannot be cut short)."""
+        if self.backend != "openai":
+            return None
+        if self.deadline_s is not None:
+            return self.deadline_s
+        return max(600.0, self.timeout_s * self.max_attempts)
+
     def concurrency(self) -> int:
         if self.max_concurrency is not None:
             return self.max_concurrency
         return 1 if self.backend == "local" else 16
+
+
+def redact_settings(model: dict[str, Any]) -> dict[str, Any]:
+    """A dumped ``ModelConfig`` made fit to be saved: the values of ``headers`` and
+    ``extra_body`` may hold credentials, so only their names are kept (changed in place
+    and returned)."""
+    for name in ("headers", "extra_body"):
+        value = model.get(name)
+        if isinstance(value, dict):
+            model[name] = dict.fromkeys(value, "<redacted>")
+    return model
+
+
+def resaved_settings(saved: Any) -> Any:
+    """A model's settings as an older version saved them, as this version saves them:
+    settings added since get their defaults, ``headers`` and ``extra_body`` values are
+    redacted. What is not a valid model config is returned unchanged."""
+    from pydantic import ValidationError
+
+    try:
+        dumped = ModelConfig.model_validate(saved).model_dump(mode="json")
+    except ValidationError:
+        return saved
+    return scrub_value(redact_settings(dumped))
 
 
 class ModelPool:
@@ -116,7 +159,7 @@ class ModelPool:
         model: ChatModel = ResilientModel(
             backend,
             limiter=limiter,
-            policy=RetryPolicy(max_attempts=config.max_attempts),
+            policy=RetryPolicy(max_attempts=config.max_attempts, deadline_s=config.deadline()),
             seed=seed,
         )
         if self._use_cache and config.cache and config.backend != "scripted":
@@ -137,6 +180,7 @@ class ModelPool:
                 headers=config.headers,
                 extra_body=config.extra_body,
                 default_params=config.default_params(),
+                max_response_bytes=config.max_response_bytes,
             )
         if config.backend == "local":
             from simulacra.llm._local import LlamaEngine, LocalModel

@@ -7,6 +7,7 @@ used when present and readable and skipped otherwise, with a note in ``warnings`
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,7 @@ def load_run(path: str | Path) -> RunData:
     run = RunDir.open(path)
     episodes = run.episode_records()
     config = run.config()
+    _register_keys(config)
     file_summary = run.summary_data()
     summary, source, filled = _effective_summary(episodes, file_summary, config, run.warnings)
     feedback = run.feedback_records()
@@ -87,6 +89,20 @@ def load_run(path: str | Path) -> RunData:
         warnings=run.warnings,
         filled=filled,
     )
+
+
+def _register_keys(config: dict[str, Any] | None) -> None:
+    """Register the keys of the environment variables the run's config names, so that a
+    key an older run stored (before scrubbing at write time) is not shown."""
+    from simulacra import _secrets
+
+    if not config:
+        return
+    holders = [config.get("target"), *(config.get("models") or {}).values()]
+    for holder in holders:
+        name = holder.get("api_key_env") if isinstance(holder, dict) else None
+        if isinstance(name, str) and name:
+            _secrets.register(os.environ.get(name))
 
 
 def _effective_summary(

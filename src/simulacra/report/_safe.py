@@ -3,7 +3,7 @@
 Everything in a run directory may hold text that a model or a user wrote, so nothing
 read from it is trusted: numbers that JSON cannot carry (NaN, infinities) become
 ``None``, odd types become strings, very deep nesting is cut, long strings are
-shortened, and JSON placed inside a ``<script>`` element has every character that could
+shortened, known secrets and ``Bearer`` tokens become ``<redacted>``, and JSON placed inside a ``<script>`` element has every character that could
 end the element or be read as markup written as a ``\\u`` escape with four hex digits.
 """
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 from typing import Any
+
+from simulacra._secrets import contains_secret, scrub_value
 
 MAX_DEPTH = 40
 
@@ -68,8 +70,14 @@ def preview(text: str, max_chars: int) -> str:
 
 
 def to_json(data: Any) -> str:
-    """Compact JSON of already-cleaned data (no NaN; non-ASCII kept as is)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """Compact JSON of already-cleaned data (no NaN; non-ASCII kept as is), with every
+    known secret scrubbed (see :mod:`simulacra._secrets`)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if contains_secret(text):
+        text = json.dumps(
+            scrub_value(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+    return text
 
 
 def script_json(data: Any) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from simulacra._records import RunLock, read_jsonl, write_json_atomic
+from simulacra._secrets import scrub_value
 from simulacra.errors import (
     ConfigError,
     ModelError,
@@ -20,7 +21,14 @@ from simulacra.errors import (
     describe_error,
     first_error,
 )
-from simulacra.llm import ChatModel, ChatParams, ModelConfig, ModelPool
+from simulacra.llm import (
+    ChatModel,
+    ChatParams,
+    ModelConfig,
+    ModelPool,
+    redact_settings,
+    resaved_settings,
+)
 from simulacra.people import Persona
 from simulacra.registry import import_object
 from simulacra.rundir import CONFIG, EPISODES, SUMMARY, EpisodeStore
@@ -123,9 +131,18 @@ def build_target(config: RunConfig, pool: ModelPool) -> Target:
 def _saved_config(config: RunConfig) -> dict[str, Any]:
     data = config.model_dump(mode="json")
     for model in data.get("models", {}).values():
-        # header values may hold credentials: keep the names only
-        model["headers"] = dict.fromkeys(model.get("headers") or {}, "<redacted>")
-    return data
+        # header and extra_body values may hold credentials: keep the names only
+        redact_settings(model)
+    saved: dict[str, Any] = scrub_value(data)  # as written: a resume compares like with like
+    return saved
+
+
+def _as_saved_now(before: dict[str, Any]) -> dict[str, Any]:
+    """A ``config.json`` as this version writes it (see ``resaved_settings``)."""
+    models = before.get("models")
+    if not isinstance(models, dict):
+        return before
+    return {**before, "models": {k: resaved_settings(m) for k, m in models.items()}}
 
 
 # settings that say how a run goes, not which episodes it holds
@@ -175,7 +192,7 @@ def _check_same_config(run_dir: Path, config: RunConfig) -> None:
             f"{saved} is unreadable, so --resume cannot tell which config made this run; "
             "pass --overwrite to start again"
         )
-    before, now = _defining(before), _defining(_saved_config(config))
+    before, now = _defining(_as_saved_now(before)), _defining(_saved_config(config))
     changed = sorted(k for k in (before.keys() | now.keys()) if before.get(k) != now.get(k))
     # more repeats or modes only add episodes, so a run may be extended; anything else
     # would mix episodes of two experiments in one file

@@ -9,7 +9,8 @@ Pieces:
 
 - thin ``ctypes`` wrappers for ``unshare(2)``, ``mount(2)`` and ``prctl(2)``;
 - :class:`ChildPlan`, the complete description of what the child does before ``exec``:
-  enter new namespaces, build a private read-only root and ``chroot`` into it, set
+  enter new namespaces, build a private read-only root (whose work directory is a
+  size-limited tmpfs holding a copy of the host's) and ``chroot`` into it, set
   resource limits, drop to an unprivileged uid, forbid privilege gain;
 - a pool of per-run uids, leased with ``flock`` so concurrent runs (in this or another
   process) never share one: a shared uid would let one run signal another, or exhaust the
@@ -161,15 +162,64 @@ def libc() -> Libc:
 
 @dataclass(frozen=True)
 class Bind:
-    """One entry of a private root: a path made visible at the same place inside it."""
+    """One entry of a private root: a path made visible at the same place inside it.
+
+    A ``tmpfs`` entry is a fresh size-limited tmpfs at that place instead, which gets a
+    copy of the host directory's files (the work directory: its size is the disk quota).
+    """
 
     path: str
-    kind: Literal["dir", "file", "link"]
+    kind: Literal["dir", "file", "link", "tmpfs"]
     writable: bool = False
     #: For links: what the symbolic link points to.
     link_target: str = ""
     #: Mount flags that must be kept on a read-only remount (from the source's statvfs).
     keep_flags: int = 0
+    #: For tmpfs: the mount options (``size=...,nr_inodes=...,mode=...,uid=...,gid=...``).
+    tmpfs_options: bytes = b""
+
+
+def tmpfs_bind(path: str, size_bytes: int, owner: int | None) -> Bind:
+    """The work directory as a tmpfs of ``size_bytes``, owned by ``owner`` (``None``:
+    root), holding at most one inode per 4 KiB of it (so that many empty files cannot
+    get past the quota either)."""
+    uid = 0 if owner is None else owner
+    inodes = max(16, size_bytes // 4096)
+    options = f"size={size_bytes},nr_inodes={inodes},mode=0700,uid={uid},gid={uid}"
+    return Bind(path=path, kind="tmpfs", writable=True, tmpfs_options=options.encode())
+
+
+def _copy_tree(source: str, target: str) -> None:
+    """Copy the regular files and directories under ``source`` into ``target`` (which
+    exists), keeping owners and modes; runs in the forked child, so only ``os`` calls
+    and no recursion."""
+    pending = [""]
+    while pending:
+        relative = pending.pop()
+        for name in os.listdir(os.path.join(source, relative)):
+            inner = os.path.join(relative, name)
+            origin = os.path.join(source, inner)
+            copy = os.path.join(target, inner)
+            info = os.lstat(origin)
+            if stat.S_ISDIR(info.st_mode):
+                os.mkdir(copy, 0o700)
+                pending.append(inner)
+            elif stat.S_ISREG(info.st_mode):
+                reader = os.open(origin, os.O_RDONLY | os.O_NOFOLLOW)
+                writer = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    while block := os.read(reader, 1 << 16):
+                        view = memoryview(block)
+                        while view:
+                            view = view[os.write(writer, view) :]
+                finally:
+                    os.close(reader)
+                    os.close(writer)
+            else:
+                continue
+            # the same owner and mode as on the host
+            os.lchown(copy, info.st_uid, info.st_gid)
+            os.chmod(copy, stat.S_IMODE(info.st_mode))
 
 
 @dataclass(frozen=True)
@@ -200,6 +250,13 @@ def _build_root(plan: ChildPlan, lib: Libc, root: str) -> None:
         os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
         if bind.kind == "link":
             os.symlink(bind.link_target, target)
+            continue
+        if bind.kind == "tmpfs":
+            os.makedirs(target, mode=0o700, exist_ok=True)
+            lib.mount(
+                b"tmpfs", _encoded(target), b"tmpfs", MS_NOSUID | MS_NODEV, bind.tmpfs_options
+            )
+            _copy_tree(bind.path, target)
             continue
         if bind.kind == "dir":
             os.makedirs(target, mode=0o755, exist_ok=True)

@@ -19,7 +19,9 @@ environment variables of Python's own, no ``site-packages``, no bytecode files),
 work directory that is deleted afterwards, a minimal environment (``PATH=/usr/bin:/bin``,
 ``LANG=C.UTF-8``, ``HOME`` and ``TMPDIR`` set to the work directory, nothing inherited:
 API keys in the caller's environment are not visible), and a new session whose process
-group is killed when the run ends.
+group is killed when the run ends. The work directory has a disk quota
+(``SandboxLimits.max_disk_bytes``): with the private root it is a tmpfs of that size,
+otherwise the parent measures it while the code runs and ends the run when it is over.
 
 Isolation layers, strongest first. :func:`available_isolation` says which ones this
 machine supports (probed once per process); pass ``isolation=`` to insist on some.
@@ -33,8 +35,9 @@ private root  (root only; ``Isolation.private_root``) new mount, IPC and UTS nam
               ``/dev/{null,zero,full,random,urandom}`` and the work directory. Every
               other file of the host (``/root``, ``/home``, ``/tmp``, ``/proc``, the
               project) does not exist for the code. Writes are possible only in the
-              work directory. Not guaranteed: a bound on the *total* disk use in the
-              work directory (only per file, below).
+              work directory, which is a tmpfs of ``max_disk_bytes`` in the run's own
+              mount namespace (one inode per 4 KiB of it): a hard bound on the total
+              disk use, and nothing the code writes ever reaches the host's disk.
 own uid       (root only; ``Isolation.own_uid``) the code runs under a uid of its own,
               leased per run from a pool, with no groups and ``no_new_privs``: it cannot
               read files other users keep private, signal any process but its own, or
@@ -50,6 +53,10 @@ limits        (always) ``RLIMIT_CPU``, ``RLIMIT_AS``, ``RLIMIT_NPROC``,
               before ``exec``; a wall-clock deadline and output caps enforced by the
               parent, which reads both pipes incrementally and kills the run at the
               first byte over a cap. The child dies with the parent (``PDEATHSIG``).
+              Without the private root, the disk quota is enforced by the parent,
+              which measures the work directory every 20 ms and kills the run when it
+              is over (and checks once more at the end): the quota may be passed by
+              what the code writes between two measurements.
 guard         (always) an audit hook installed before the code runs: no reads outside
               the work directory and the interpreter's installation, no writes outside
               the work directory, no connect/bind/sendto or name lookups, no running
@@ -125,6 +132,10 @@ _MAX_RESULT_BYTES = 4 * 2**20
 _EXIT_GRACE_S = 0.2
 #: How long to wait for killed processes to close their pipes and be reaped.
 _KILL_WAIT_S = 2.0
+#: What the disk quota counts at least per file or directory.
+_BLOCK = 4096
+#: How often the parent measures the work directory when no tmpfs bounds it.
+_DISK_POLL_S = 0.02
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,6 +156,11 @@ class SandboxLimits:
     max_file_bytes: int = 16 * 2**20
     #: Open file descriptors per process (``RLIMIT_NOFILE``).
     max_open_files: int = 256
+    #: Total bytes kept in the work directory (which is also ``TMPDIR``), each file and
+    #: directory counting at least 4 KiB. With ``private_root`` the work directory is a
+    #: tmpfs of this size (writes past it fail with ``ENOSPC``); otherwise the parent
+    #: measures the directory while the code runs and ends the run when it is over.
+    max_disk_bytes: int = 64 * 2**20
 
     def __post_init__(self) -> None:
         for name in (
@@ -155,6 +171,7 @@ class SandboxLimits:
             "max_processes",
             "max_file_bytes",
             "max_open_files",
+            "max_disk_bytes",
         ):
             value = getattr(self, name)
             if not value > 0:
@@ -210,9 +227,9 @@ class SandboxResult:
     #: The wall-clock or CPU limit ended the run.
     timed_out: bool
     #: The limit that ended or broke the run: ``"wall_time"``, ``"cpu_time"``,
-    #: ``"memory"``, ``"output"``, ``"file_size"``, ``"processes"``, or ``"signal:N"``
-    #: for another fatal signal; ``None`` when no limit was involved (a program that
-    #: merely fails has ``ok=False`` and ``killed_by=None``).
+    #: ``"memory"``, ``"output"``, ``"file_size"``, ``"disk"``, ``"processes"``, or
+    #: ``"signal:N"`` for another fatal signal; ``None`` when no limit was involved (a
+    #: program that merely fails has ``ok=False`` and ``killed_by=None``).
     killed_by: str | None
     duration_s: float
     #: The kernel layers the run used.
@@ -278,6 +295,8 @@ class _Job:
     env: dict[str, str]
     mode: Literal["script", "tests"]
     guard: bool
+    #: The parent enforces the disk quota by measuring (no tmpfs work directory).
+    watch_disk: bool
 
 
 def _check_file_name(name: str, reserved: tuple[str, ...]) -> None:
@@ -328,6 +347,12 @@ def _prepare(
     root_user = os.geteuid() == 0
     if (isolation.private_root or isolation.own_uid) and not root_user:
         raise SandboxError("private_root and own_uid isolation need root privileges")
+    seeded = sum(len(text.encode("utf-8")) + _BLOCK for text in files.values())
+    if seeded > limits.max_disk_bytes:
+        raise ValueError(
+            f"the sandbox's files take {seeded:,} bytes, more than max_disk_bytes "
+            f"({limits.max_disk_bytes:,})"
+        )
     base = tempfile.mkdtemp(prefix="simulacra-sandbox-")
     lease: host.UidLease | None = None
     try:
@@ -346,8 +371,10 @@ def _prepare(
             flags |= host.CLONE_NEWNS | host.CLONE_NEWIPC | host.CLONE_NEWUTS
             root = os.path.join(base, "root")
             os.mkdir(root, 0o700)
-            workdir_bind = host.Bind(
-                path=workdir, kind="dir", writable=True, keep_flags=host.keep_flags(workdir)
+            # the work directory is a tmpfs of the quota's size, in the child's namespace
+            # only: it goes away with the run's last process, whatever happens to this one
+            workdir_bind = host.tmpfs_bind(
+                workdir, limits.max_disk_bytes, lease.uid if lease else None
             )
             binds = (*_system_binds(), workdir_bind)
         if isolation.no_network:
@@ -381,6 +408,7 @@ def _prepare(
             env=env,
             mode=mode,
             guard=guard,
+            watch_disk=not isolation.private_root,
         )
     except BaseException as exc:
         if lease is not None:
@@ -479,9 +507,51 @@ def _classify(returncode: int | None, stderr: str) -> str | None:
         return "memory"
     if "[Errno 27]" in tail or "File too large" in tail:
         return "file_size"
+    if "[Errno 28]" in tail or "No space left on device" in tail:
+        return "disk"
     if "BlockingIOError: [Errno 11]" in tail or "can't start new thread" in tail:
         return "processes"
     return None
+
+
+def _disk_use(path: str, limit: int) -> int:
+    """Bytes allocated under ``path``, each entry counting at least :data:`_BLOCK`;
+    stops counting once over ``limit``. Symbolic links are not followed, entries that
+    vanish while counting are skipped, and a directory the code made unreadable is
+    opened up again (the parent owns or outranks it)."""
+    total = 0
+    pending = [path]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except PermissionError:
+            try:
+                os.chmod(directory, stat.S_IRWXU)
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            total += max(info.st_blocks * 512, _BLOCK)
+            if total > limit:
+                return total
+            if stat.S_ISDIR(info.st_mode):
+                pending.append(entry.path)
+    return total
+
+
+async def _watch_disk(workdir: str, limit: int) -> None:
+    """Return as soon as the work directory holds more than ``limit`` bytes."""
+    while True:
+        if await asyncio.to_thread(_disk_use, workdir, limit) > limit:
+            return
+        await asyncio.sleep(_DISK_POLL_S)
 
 
 async def _sweep(job: _Job, pid: int) -> None:
@@ -552,18 +622,21 @@ async def _execute(job: _Job, limits: SandboxLimits, stdin: bytes) -> _Raw:
         stopped_by: str | None = None
         exit_wait = asyncio.ensure_future(streams.exited.wait())
         overflow_wait = asyncio.ensure_future(streams.overflow.wait())
+        waits: list[asyncio.Future[Any]] = [exit_wait, overflow_wait]
+        if job.watch_disk:
+            waits.append(asyncio.ensure_future(_watch_disk(job.workdir, limits.max_disk_bytes)))
         try:
             remaining = limits.wall_seconds - (time.monotonic() - started)
             done, _ = await asyncio.wait(
-                (exit_wait, overflow_wait),
-                timeout=max(remaining, 0.0),
-                return_when=asyncio.FIRST_COMPLETED,
+                waits, timeout=max(remaining, 0.0), return_when=asyncio.FIRST_COMPLETED
             )
         finally:
-            exit_wait.cancel()
-            overflow_wait.cancel()
+            for wait in waits:
+                wait.cancel()
         if overflow_wait in done:
             stopped_by = "output"
+        elif waits[-1] in done and job.watch_disk:
+            stopped_by = "disk"
         elif exit_wait not in done:
             stopped_by = "wall_time"
         else:
@@ -572,6 +645,11 @@ async def _execute(job: _Job, limits: SandboxLimits, stdin: bytes) -> _Raw:
                 await asyncio.wait_for(streams.pipes_closed.wait(), _EXIT_GRACE_S)
         duration = time.monotonic() - started
         await _sweep(job, pid)
+        if stopped_by is None and job.watch_disk:
+            # what was written between the last measurement and the end counts too
+            used = await asyncio.to_thread(_disk_use, job.workdir, limits.max_disk_bytes)
+            if used > limits.max_disk_bytes:
+                stopped_by = "disk"
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(streams.exited.wait(), _KILL_WAIT_S)
         with contextlib.suppress(TimeoutError):

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from simulacra._records import read_jsonl_values, read_text
+from simulacra._secrets import scrub
 from simulacra.errors import ConfigError
 
 
@@ -152,8 +153,9 @@ def write_files_atomic(contents: Mapping[Path, str]) -> None:
                 raise ConfigError("the output directory does not exist", source=str(path))
             temporary = _temporary(path)
             temporaries.append(temporary)
-            with temporary.open("w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            # known secrets scrubbed; a lone surrogate (UTF-8 cannot hold it) becomes "?"
+            with temporary.open("w", encoding="utf-8", errors="replace", newline="") as handle:
+                handle.write(scrub(text))
                 handle.flush()
                 os.fsync(handle.fileno())
         for temporary, path in zip(temporaries, contents, strict=True):
