@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from simulacra.report import build_report
-    from simulacra.report._synthetic import synthetic_run
+    from simulacra.report._sample_runs import synthetic_run
 
     with tempfile.TemporaryDirectory() as scratch:
         run_dir = args.keep or Path(scratch) / "synthetic-10k"

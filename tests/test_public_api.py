@@ -7,16 +7,11 @@ import sys
 
 import simulacra
 
-PUBLIC = {
-    "ConfigError", "Episode", "Fact", "ModelConfig", "ModelError", "Persona", "Population",
-    "RunConfig", "RunResult", "SimulacraError", "Task", "__version__", "arun", "load_config", "run",
-}  # fmt: skip
 
-
-def test_all_is_the_public_surface_and_every_name_resolves() -> None:
-    assert set(simulacra.__all__) == PUBLIC
-    for name in simulacra.__all__:
-        assert getattr(simulacra, name) is not None
+def test_the_front_door_offers_what_a_first_run_needs() -> None:
+    # the surface as a whole is computed in test_public_surface.py; these are promised
+    for name in ("RunConfig", "run", "arun", "load_config", "Episode", "ConfigError"):
+        assert name in simulacra.__all__
 
 
 def test_import_is_light() -> None:

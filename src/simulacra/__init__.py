@@ -61,3 +61,4 @@ if TYPE_CHECKING:
     from simulacra.tasks import Fact, Task
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+del lazy_exports  # the package's helper, not part of what it offers

@@ -216,8 +216,7 @@ def show(
     episodes: Annotated[bool, typer.Option("--episodes", "-e", help="list every episode")] = False,
 ) -> None:
     """Print the summary of a run directory."""
-    from simulacra.rundir import RunDir
-    from simulacra.runs import summarize
+    from simulacra.rundir import RunDir, summarize
 
     try:
         run = RunDir.open(run_dir)

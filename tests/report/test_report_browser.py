@@ -307,7 +307,7 @@ def test_compare_two_runs(runs: Runs, page: Any, watch: Watch, artifacts: Path) 
 def test_a_large_run_opens_quickly_and_pages(
     page: Any, watch: Watch, tmp_path: Path, artifacts: Path
 ) -> None:
-    from simulacra.report._synthetic import synthetic_run
+    from simulacra.report._sample_runs import synthetic_run
 
     path = synthetic_run(tmp_path / "large", episodes=3000, feedback=True, fidelity=True)
     report = build_report(path)

@@ -17,7 +17,7 @@ import simulacra.report as report
 from conftest import XSS, Runs, episode, persona, task, write_jsonl
 from simulacra.errors import RunError
 from simulacra.report import ReportOptions, build_payload, build_report, load_run, render_html
-from simulacra.report._fidelity import fidelity_section
+from simulacra.report._fidelity_view import fidelity_section
 from simulacra.report._payload import FIELDS, encode_chunks, outcome
 from simulacra.report._safe import clean, estimate, script_json, shorten
 
@@ -635,7 +635,7 @@ def test_build_report_default_paths(runs: Runs) -> None:
 
 
 def test_synthetic_run_is_deterministic(tmp_path: Path) -> None:
-    from simulacra.report._synthetic import synthetic_run
+    from simulacra.report._sample_runs import synthetic_run
 
     one = synthetic_run(tmp_path / "one", episodes=50, feedback=True, fidelity=True, name="s")
     two = synthetic_run(tmp_path / "two", episodes=50, feedback=True, fidelity=True, name="s")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from simulacra.errors import ConfigError
-from simulacra.stats import _realism as r
+from simulacra.trust import _realism as r
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -75,6 +75,11 @@ _EXPORTS = {
     "judge_run": "simulacra.feedback._judge",
     "model_identity": "simulacra.feedback._judge",
     "read_feedback": "simulacra.feedback._store",
+    # diagnostics of pairwise judgements (what feedback_summary.json holds)
+    "agreement_report": "simulacra.feedback._diagnostics",
+    "position_report": "simulacra.feedback._diagnostics",
+    "verbosity_report": "simulacra.feedback._diagnostics",
+    "win_rates": "simulacra.feedback._diagnostics",
 }
 
 __all__ = [
@@ -106,6 +111,7 @@ __all__ = [
     "TurnSignals",
     "acompare_runs",
     "aggregate_signals",
+    "agreement_report",
     "ajudge_run",
     "classify_turns",
     "compare_runs",
@@ -119,11 +125,14 @@ __all__ = [
     "parse_verdict",
     "parse_verdict_logprobs",
     "parse_verdict_text",
+    "position_report",
     "read_feedback",
     "split_pairs",
     "synthetic_labelled_pairs",
     "synthetic_pairs",
     "templates",
+    "verbosity_report",
+    "win_rates",
 ]
 
 if TYPE_CHECKING:
@@ -132,6 +141,12 @@ if TYPE_CHECKING:
         RaterSpec,
         load_raters_config,
         parse_raters_config,
+    )
+    from simulacra.feedback._diagnostics import (
+        agreement_report,
+        position_report,
+        verbosity_report,
+        win_rates,
     )
     from simulacra.feedback._embed import HashingEmbedder, MiniLMEmbedder, make_embedder
     from simulacra.feedback._implicit import (
@@ -185,3 +200,4 @@ if TYPE_CHECKING:
     from simulacra.feedback._templates import Template, templates
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+del lazy_exports  # the package's helper, not part of what it offers

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
-from simulacra.stats._preference import VERDICT_SCORE
+from simulacra.stats import VERDICT_SCORE
 
 
 def majority(scores: Sequence[float]) -> str:

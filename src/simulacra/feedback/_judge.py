@@ -56,7 +56,7 @@ from simulacra.feedback._rubric import (
 from simulacra.feedback._store import FeedbackStore, read_feedback
 from simulacra.llm import ChatModel, ModelConfig, ModelPool
 from simulacra.rundir import CONFIG, FEEDBACK_SUMMARY, RunDir, match_key
-from simulacra.stats._preference import VERDICT_SCORE
+from simulacra.stats import VERDICT_SCORE
 
 Progress = Callable[[str, int], None]
 """Called with (kind, number of judgements of that kind written so far)."""

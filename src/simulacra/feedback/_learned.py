@@ -274,7 +274,7 @@ def penalties(l2: tuple[float, float], dim: int) -> Array:
 def _outcomes(verdicts: Sequence[str]) -> Array:
     import numpy as np
 
-    from simulacra.stats._preference import VERDICT_SCORE
+    from simulacra.stats import VERDICT_SCORE
 
     return np.array([VERDICT_SCORE[v] for v in verdicts], dtype=np.float64)
 

@@ -11,7 +11,7 @@ the run as text, and stays small and fast for runs of ten thousand episodes: epi
 rows are compact, and transcripts are decoded only when an episode is opened.
 
 Modules: ``_load`` reads a run directory tolerantly, ``_payload`` turns it into the
-page's data, ``_feedback`` and ``_fidelity`` prepare those sections, ``_html`` renders
+page's data, ``_feedback`` and ``_fidelity_view`` prepare those sections, ``_html`` renders
 the page, ``_serve`` is the live viewer, ``_cli`` the ``report`` and ``view`` commands.
 Importing this package is cheap; Jinja2 and numpy load when a report is built.
 """
@@ -55,3 +55,4 @@ if TYPE_CHECKING:
     from simulacra.report._serve import LiveRuns, ReportServer, serve
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+del lazy_exports  # the package's helper, not part of what it offers

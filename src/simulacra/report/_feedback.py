@@ -160,7 +160,7 @@ def _diagnosed(items: list[dict[str, Any]]) -> dict[str, Any] | None:
     items (win rates per pairing, position and verbosity bias, agreement), computed with
     the judge's own functions, for a run whose judging has not finished. ``None`` when
     the items are not the judge's (no ``item_id``): they are then read as they come."""
-    from simulacra.feedback._diagnostics import (
+    from simulacra.feedback import (
         agreement_report,
         position_report,
         verbosity_report,

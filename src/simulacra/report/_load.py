@@ -133,7 +133,7 @@ def _effective_summary(
 def _summarize(
     episodes: list[dict[str, Any]], config: dict[str, Any] | None, warnings: list[str]
 ) -> dict[str, Any]:
-    from simulacra.runs import summarize
+    from simulacra.rundir import summarize
 
     seed = config.get("seed") if config else 0
     try:

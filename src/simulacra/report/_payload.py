@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulacra.report._feedback import feedback_section, index_feedback
-from simulacra.report._fidelity import fidelity_section
+from simulacra.report._fidelity_view import fidelity_section
 from simulacra.report._load import RunData
 from simulacra.report._safe import (
     clean,

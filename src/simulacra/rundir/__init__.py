@@ -48,6 +48,7 @@ from simulacra.rundir._models import (
     upgrade,
 )
 from simulacra.rundir._rundir import EpisodeStore, RunDir, match_key, read_episodes
+from simulacra.rundir._summary import summarize
 
 __all__ = [
     "BREAKDOWN_LIMIT",
@@ -85,5 +86,6 @@ __all__ = [
     "match_key",
     "read_episodes",
     "scored_records",
+    "summarize",
     "upgrade",
 ]

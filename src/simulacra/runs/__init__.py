@@ -1,7 +1,7 @@
 """Runs: configs, run directories, the runner and summaries."""
 
 from simulacra._records import read_jsonl
-from simulacra.rundir import EPISODES, SUMMARY, EpisodeStore, read_episodes
+from simulacra.rundir import EPISODES, SUMMARY, EpisodeStore, read_episodes, summarize
 from simulacra.runs._config import (
     PersonaSource,
     RunConfig,
@@ -12,7 +12,6 @@ from simulacra.runs._config import (
     parse_config,
 )
 from simulacra.runs._runner import Progress, RunResult, arun, run, schedule
-from simulacra.runs._summary import summarize
 
 __all__ = [
     "EPISODES",

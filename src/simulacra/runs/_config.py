@@ -266,7 +266,7 @@ class RunConfig(_Strict):
         if source.inline:
             tasks.extend(parse_tasks(source.inline, source="tasks.inline"))
         if source.tau_retail:
-            from simulacra.tasks._env_tasks import tau_retail_tasks
+            from simulacra.tasks import tau_retail_tasks
 
             path = self.path(source.tau_retail)
             if not path.is_dir():

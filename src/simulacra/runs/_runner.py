@@ -31,9 +31,8 @@ from simulacra.llm import (
 )
 from simulacra.people import Persona
 from simulacra.registry import import_object
-from simulacra.rundir import CONFIG, EPISODES, SUMMARY, EpisodeStore
+from simulacra.rundir import CONFIG, EPISODES, SUMMARY, EpisodeStore, summarize
 from simulacra.runs._config import RunConfig, load_config
-from simulacra.runs._summary import summarize
 from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
 from simulacra.sim.targets import CallableTarget, HttpTarget, ModelTarget, Target

@@ -1,1 +1,4 @@
-"""Simulation: targets, user simulators, the episode loop and the runner."""
+"""Simulation: targets, user simulators and the episode loop (``sim.users``,
+``sim.targets``, ``sim.loop``, ``sim.episode``)."""
+
+__all__: list[str] = []

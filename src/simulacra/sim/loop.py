@@ -42,7 +42,7 @@ async def run_episode(
     limit = max_turns or task.max_turns
     session = None
     if task.environment and tools is None:
-        from simulacra.tasks._env_tasks import EnvSession
+        from simulacra.tasks import EnvSession
 
         session = EnvSession(task)
         tools = session

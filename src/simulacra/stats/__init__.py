@@ -26,6 +26,7 @@ from simulacra.stats._agreement import (
     percent_agreement,
 )
 from simulacra.stats._bootstrap import Estimate, bootstrap, cluster_bootstrap
+from simulacra.stats._common import jsonable
 from simulacra.stats._metrics import (
     SuccessByTurn,
     aptitude,
@@ -38,6 +39,7 @@ from simulacra.stats._metrics import (
 )
 from simulacra.stats._ppi import MIN_HUMAN_LABELS, PPIResult, classical_mean, ppi_mean
 from simulacra.stats._preference import (
+    VERDICT_SCORE,
     LengthControlledWinRate,
     SwapConsistency,
     length_controlled_win_rate,
@@ -50,6 +52,7 @@ from simulacra.stats._rank import kendall, rank_correlation, spearman
 
 __all__ = [
     "MIN_HUMAN_LABELS",
+    "VERDICT_SCORE",
     "Estimate",
     "LengthControlledWinRate",
     "PPIResult",
@@ -63,6 +66,7 @@ __all__ = [
     "cohen_kappa",
     "fleiss_kappa",
     "fleiss_kappa_counts",
+    "jsonable",
     "kendall",
     "krippendorff_alpha",
     "length_controlled_win_rate",

@@ -13,6 +13,7 @@ from simulacra.tasks._checks import (
     extract_dates,
     extract_numbers,
 )
+from simulacra.tasks._env_tasks import EnvSession, as_task, shop_tasks, tau_retail_tasks
 from simulacra.tasks._task import (
     Fact,
     Task,
@@ -28,18 +29,22 @@ __all__ = [
     "Check",
     "CheckResult",
     "DateCheck",
+    "EnvSession",
     "Fact",
     "NumericCheck",
     "PythonCheck",
     "RegexCheck",
     "Task",
     "UnitTestCheck",
+    "as_task",
     "checkable_items",
     "extract_code",
     "extract_dates",
     "extract_numbers",
     "load_tasks",
     "parse_tasks",
+    "shop_tasks",
     "suite_tasks",
     "suites",
+    "tau_retail_tasks",
 ]

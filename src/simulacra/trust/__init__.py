@@ -7,7 +7,7 @@
 - what to label: :func:`select_items` picks the items where raters disagree most, and
   :func:`ingest_annotations` reads the filled sheet back;
 - user realism: :func:`user_fidelity` compares a run's simulated users with real
-  conversations (the measures themselves are in :mod:`simulacra.stats._realism`).
+  conversations (the measures themselves are in :mod:`simulacra.trust._realism`).
 
 Names load on first use, so importing this package (and the command line) stays fast.
 """
@@ -41,12 +41,12 @@ _EXPORTS = {
     "run_corpus": "simulacra.trust._corpus",
     "user_fidelity": "simulacra.trust._fidelity",
     "write_fidelity": "simulacra.trust._fidelity",
-    "RealismComparison": "simulacra.stats._realism",
-    "compare_realism": "simulacra.stats._realism",
-    "realism_features": "simulacra.stats._realism",
-    "realism_index": "simulacra.stats._realism",
-    "feature_similarity": "simulacra.stats._realism",
-    "DIMENSIONS": "simulacra.stats._realism",
+    "RealismComparison": "simulacra.trust._realism",
+    "compare_realism": "simulacra.trust._realism",
+    "realism_features": "simulacra.trust._realism",
+    "realism_index": "simulacra.trust._realism",
+    "feature_similarity": "simulacra.trust._realism",
+    "DIMENSIONS": "simulacra.trust._realism",
 }
 
 __all__ = [
@@ -81,14 +81,6 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from simulacra.stats._realism import (
-        DIMENSIONS,
-        RealismComparison,
-        compare_realism,
-        feature_similarity,
-        realism_features,
-        realism_index,
-    )
     from simulacra.trust._calibrate import (
         CalibrationReport,
         RaterFidelity,
@@ -100,6 +92,14 @@ if TYPE_CHECKING:
     from simulacra.trust._estimate import HumanSyntheticEstimate, estimate, required_human_items
     from simulacra.trust._fidelity import user_fidelity, write_fidelity
     from simulacra.trust._labels import Label, LabelSet, read_labels
+    from simulacra.trust._realism import (
+        DIMENSIONS,
+        RealismComparison,
+        compare_realism,
+        feature_similarity,
+        realism_features,
+        realism_index,
+    )
     from simulacra.trust._select import (
         Selection,
         annotation_rows,
@@ -110,3 +110,4 @@ if TYPE_CHECKING:
     )
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+del lazy_exports  # the package's helper, not part of what it offers

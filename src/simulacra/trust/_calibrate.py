@@ -40,13 +40,13 @@ from simulacra.stats import (
     Estimate,
     bootstrap,
     cohen_kappa,
+    jsonable,
     kendall,
     krippendorff_alpha,
     length_preference,
     position_bias,
     spearman,
 )
-from simulacra.stats._common import jsonable
 from simulacra.trust._labels import (
     Label,
     LabelKind,

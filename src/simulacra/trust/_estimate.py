@@ -28,8 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simulacra.errors import ConfigError
-from simulacra.stats import MIN_HUMAN_LABELS, PPIResult, ppi_mean
-from simulacra.stats._common import jsonable
+from simulacra.stats import MIN_HUMAN_LABELS, PPIResult, jsonable, ppi_mean
 from simulacra.trust._labels import (
     LabelKind,
     LabelSet,

@@ -1,7 +1,7 @@
 """The user-simulator fidelity report of a run directory: ``RUN_DIR/fidelity.json``.
 
 Compares the simulated users of a run (and optionally of a second run) with a corpus of
-real user conversations using :func:`simulacra.stats._realism.compare_realism`, and
+real user conversations using :func:`simulacra.trust._realism.compare_realism`, and
 writes the result atomically. The file's structure::
 
     {
@@ -45,7 +45,7 @@ def user_fidelity(
     seed: int = 0,
 ) -> dict[str, Any]:
     """The fidelity report of ``run_dir``'s simulated users (see the module docstring)."""
-    from simulacra.stats._realism import compare_realism
+    from simulacra.trust._realism import compare_realism
 
     human = read_conversations(human_corpus)
     run = run_corpus(run_dir)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from simulacra.errors import ConfigError
-from simulacra.stats._preference import VERDICT_SCORE
+from simulacra.stats import VERDICT_SCORE
 from simulacra.trust._io import Row, read_rows
 
 LabelKind = Literal["pairwise", "rating", "binary"]

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simulacra.errors import ConfigError
-from simulacra.stats._common import jsonable
+from simulacra.stats import jsonable
 from simulacra.trust._io import Row, read_rows
 from simulacra.trust._labels import Label, LabelKind, LabelSet, labels_from_rows
 

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from simulacra.llm import Usage
-from simulacra.rundir import DEFAULT_MODE, SCHEMA_VERSION, breakdowns
+from simulacra.rundir._breakdowns import breakdowns
+from simulacra.rundir._models import DEFAULT_MODE, SCHEMA_VERSION
 
 
 def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:

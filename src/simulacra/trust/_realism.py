@@ -45,7 +45,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulacra.errors import ConfigError
-from simulacra.stats._common import FloatArray, jsonable
+from simulacra.stats import jsonable
+
+FloatArray = NDArray[np.float64]
 
 Message = Mapping[str, Any]
 Conversation = Sequence[Message]

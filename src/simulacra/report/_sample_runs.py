@@ -378,7 +378,7 @@ def synthetic_run(
 ) -> Path:
     """Write a synthetic run directory and return its path (through the run directory's
     own records and writers, so it reads back as any run does)."""
-    from simulacra.runs import summarize
+    from simulacra.rundir import summarize
 
     path = Path(run_dir)
     path.mkdir(parents=True, exist_ok=True)
