@@ -95,3 +95,27 @@ def test_show_explains_an_undefined_multi_turn_drop(tmp_path: Path) -> None:
         r"multi-turn drop\s*│ 100\.0 \[100\.0, 100\.0\] % \(sharded vs full\)",
         show(tmp_path, mixed),
     )
+
+
+def test_pass_hat_k_never_rises_with_k_on_a_partial_run() -> None:
+    """Mid-run, an easy unit has all its trials and a hard one only its first: pass^k
+    must be computed over one set of units, or pass^2 (easy unit only) exceeds pass^1."""
+
+    def episode(task: str, repeat: int, score: float) -> dict[str, object]:
+        return {
+            "id": f"{task}-{repeat}",
+            "persona": {"name": "p"},
+            "task": {"id": task},
+            "mode": "sharded",
+            "repeat": repeat,
+            "status": "ok",
+            "score": score,
+        }
+
+    episodes = [episode("easy", r, 1.0) for r in range(4)] + [episode("hard", 0, 0.0)]
+    curve = summarize(episodes)["pass_hat_k"]
+    values = [curve[str(k)]["value"] for k in range(1, 5)]
+    assert values == sorted(values, reverse=True)
+    assert all(curve[str(k)]["excluded"] == 1 for k in range(1, 5))
+    done = summarize([*episodes, *(episode("hard", r, 0.0) for r in range(1, 4))])["pass_hat_k"]
+    assert done["1"]["value"] == 0.5 and done["2"]["value"] == 0.5 and done["1"]["excluded"] == 0

@@ -109,28 +109,40 @@ def _violations(episode: dict[str, Any]) -> list[Any] | None:
     return violations if isinstance(violations, list) else None
 
 
+def _pass_curve(records: list[dict[str, Any]], *, seed: int) -> dict[str, Any]:
+    """pass^1..pass^K over the units that have all K trials (K: the most any unit has).
+
+    One set of units for the whole curve, so it never rises with k: mid-run, or where
+    episodes errored, a unit with fewer trials is left out of every k (and counted in
+    ``excluded``) instead of only of the k above its trials, which would let pass^2 be
+    computed on easier units than pass^1."""
+    from simulacra.stats import pass_hat_k
+
+    trials = Counter(r["unit"] for r in records)
+    most = max(trials.values())
+    complete = {unit for unit, n in trials.items() if n == most}
+    curve = pass_hat_k([r for r in records if r["unit"] in complete], task_key="unit", seed=seed)
+    left_out = len(trials) - len(complete)
+    return {
+        str(k): {**estimate.to_dict(), "excluded": estimate.excluded + left_out}
+        for k, estimate in sorted(curve.items())
+    }
+
+
 def _reliability(records: list[dict[str, Any]], *, seed: int) -> dict[str, Any]:
     """pass^k, aptitude and unreliability over repeats; the sharded-vs-full drop."""
-    from simulacra.stats import aptitude, multi_turn_drop, pass_hat_k, unreliability
+    from simulacra.stats import aptitude, multi_turn_drop, unreliability
 
     out: dict[str, Any] = {}
     trials = Counter(r["unit"] for r in records)
     if trials and max(trials.values()) >= 2:
-        curve = pass_hat_k(records, task_key="unit", seed=seed)
-        out["pass_hat_k"] = {str(k): estimate.to_dict() for k, estimate in sorted(curve.items())}
+        out["pass_hat_k"] = _pass_curve(records, seed=seed)
         out["aptitude"] = aptitude(records, task_key="unit", seed=seed).to_dict()
         out["unreliability"] = unreliability(records, task_key="unit", seed=seed).to_dict()
     modes = {r["mode"] for r in records}
     if "pass_hat_k" in out and len(modes) > 1:
         out["pass_hat_k_by_mode"] = {
-            mode: {
-                str(k): e.to_dict()
-                for k, e in sorted(
-                    pass_hat_k(
-                        [r for r in records if r["mode"] == mode], task_key="unit", seed=seed
-                    ).items()
-                )
-            }
+            mode: _pass_curve([r for r in records if r["mode"] == mode], seed=seed)
             for mode in sorted(modes)
         }
     if {"full", "sharded"} <= modes:
