@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from simulacra.feedback._config import parse_raters_config
 from simulacra.feedback._judge import between_run_pairs, within_run_pairs
+from simulacra.rundir import Episode
 
 
-def episode(run: str, mode: str, repeat: int, answer: str) -> dict[str, Any]:
-    return {
-        "id": f"{run}-{mode}-{repeat}",
-        "status": "ok",
-        "persona": {"name": "p"},
-        "task": {"id": "t", "goal": "g", "reference": ""},
-        "mode": mode,
-        "repeat": repeat,
-        "seed": repeat,
-        "messages": [
-            {"role": "user", "content": "question"},
-            {"role": "assistant", "content": f"{answer} ({mode} {repeat})"},
-        ],
-    }
+def episode(run: str, mode: str, repeat: int, answer: str) -> Episode:
+    return Episode.from_dict(
+        {
+            "id": f"{run}-{mode}-{repeat}",
+            "status": "ok",
+            "persona": {"name": "p"},
+            "task": {"id": "t", "goal": "g", "reference": ""},
+            "mode": mode,
+            "repeat": repeat,
+            "seed": repeat,
+            "messages": [
+                {"role": "user", "content": "question"},
+                {"role": "assistant", "content": f"{answer} ({mode} {repeat})"},
+            ],
+        }
+    )
 
 
 RUN = [episode("a", mode, r, "x") for mode in ("full", "sharded") for r in range(2)]
@@ -47,6 +48,6 @@ def test_two_runs_are_matched_mode_by_mode() -> None:
         _, _, _, mode, repeat = item.item_id.split(":")
         assert f"({mode} {repeat})" in str(item.response_a)
         assert f"({mode} {repeat})" in str(item.response_b)
-    one_mode = [e for e in other if e["mode"] == "full"]
+    one_mode = [e for e in other if e.mode == "full"]
     _, partial = between_run_pairs(RUN, one_mode, config)
     assert partial["only_in_a"] == ["p/t/sharded/0", "p/t/sharded/1"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from simulacra.errors import ConfigError
+from simulacra.rundir import Episode
 
 Side = Literal["A", "B"]
 Verdict = Literal["A", "B", "tie"]
@@ -157,20 +158,24 @@ class ResponseItem:
 # --- episodes -----------------------------------------------------------------------------
 
 
-def conversation(episode: Mapping[str, Any]) -> list[dict[str, Any]]:
+def conversation(episode: Episode) -> list[dict[str, Any]]:
     """The user and assistant messages of an episode (tool results left out)."""
-    return [
-        {k: m[k] for k in ("role", "content", "tool_calls") if k in m}
-        for m in episode.get("messages") or []
-        if m.get("role") in ("user", "assistant")
-    ]
+    out = []
+    for message in episode.messages:
+        if message.role not in ("user", "assistant"):
+            continue
+        item: dict[str, Any] = {"role": message.role, "content": message.content}
+        if message.tool_calls:
+            item["tool_calls"] = [call.model_dump(mode="json") for call in message.tool_calls]
+        out.append(item)
+    return out
 
 
-def final_answer(episode: Mapping[str, Any]) -> str:
+def final_answer(episode: Episode) -> str:
     """The last non-empty assistant message of an episode ("" if there is none)."""
-    for message in reversed(episode.get("messages") or []):
-        if message.get("role") == "assistant" and str(message.get("content") or "").strip():
-            return str(message["content"]).strip()
+    for message in reversed(episode.messages):
+        if message.role == "assistant" and message.content.strip():
+            return message.content.strip()
     return ""
 
 
@@ -190,16 +195,14 @@ def persona_text(persona: Mapping[str, Any] | None) -> str:
     return text
 
 
-def episode_context(episode: Mapping[str, Any]) -> str:
+def episode_context(episode: Episode) -> str:
     """What both sides of an episode pair answer: the user's goal and who the user is."""
-    task = episode.get("task") or {}
-    goal = str(task.get("goal") or task.get("id") or "").strip()
-    persona = episode.get("persona") or {}
-    who = persona_text(persona)
+    goal = (episode.task.goal or episode.task.id).strip()
+    who = persona_text(episode.persona.model_dump(mode="json"))
     return f"The user's goal: {goal}\nThe user: {who}" if who else f"The user's goal: {goal}"
 
 
-def episode_content(episode: Mapping[str, Any], unit: Literal["conversation", "final"]) -> Content:
+def episode_content(episode: Episode, unit: Literal["conversation", "final"]) -> Content:
     """The part of an episode a rater sees: the whole conversation or the final answer."""
     return conversation(episode) if unit == "conversation" else final_answer(episode)
 
@@ -210,6 +213,6 @@ def record_key(kind: str, item_id: str, rater: str, detail: object = None) -> st
     return "|".join(parts)
 
 
-def judgeable(episode: Mapping[str, Any]) -> bool:
+def judgeable(episode: Episode) -> bool:
     """An episode that finished and has at least one assistant reply with text."""
-    return episode.get("status", "ok") == "ok" and bool(final_answer(episode))
+    return episode.status == "ok" and bool(final_answer(episode))

@@ -55,7 +55,7 @@ from simulacra.feedback._rubric import (
 )
 from simulacra.feedback._store import FeedbackStore, read_feedback
 from simulacra.llm import ChatModel, ModelConfig, ModelPool
-from simulacra.rundir import CONFIG, FEEDBACK_SUMMARY, RunDir, match_key
+from simulacra.rundir import CONFIG, FEEDBACK_SUMMARY, Episode, RunDir, match_key
 from simulacra.stats import VERDICT_SCORE
 
 Progress = Callable[[str, int], None]
@@ -100,9 +100,9 @@ def target_identity(run_dir: Path) -> str | None:
 # --- inputs -------------------------------------------------------------------------------
 
 
-def load_episodes(run_dir: str | Path) -> list[dict[str, Any]]:
+def load_episodes(run_dir: str | Path) -> list[Episode]:
     """The episodes of a run directory (each id once); ``RunError`` if it is not one."""
-    return RunDir.open(run_dir).episode_records()
+    return RunDir.open(run_dir).episodes()
 
 
 def load_human_labels(path: str | Path) -> dict[str, str]:
@@ -143,39 +143,34 @@ def check_label_ids(labels: Mapping[str, str], known: set[str], *, source: str) 
         )
 
 
-def _correct(episode: Mapping[str, Any]) -> bool | None:
-    success = episode.get("success")
-    return success if isinstance(success, bool) else None
-
-
-def _pair_meta(pairing: str, a: Mapping[str, Any], b: Mapping[str, Any] | None) -> dict[str, Any]:
+def _pair_meta(pairing: str, a: Episode, b: Episode | None) -> dict[str, Any]:
     return {
         "pairing": pairing,
-        "episode_a": a.get("id"),
-        "episode_b": None if b is None else b.get("id"),
-        "correct_a": _correct(a),
-        "correct_b": True if b is None else _correct(b),
-        "persona": (a.get("persona") or {}).get("name"),
-        "task": (a.get("task") or {}).get("id"),
+        "episode_a": a.id,
+        "episode_b": None if b is None else b.id,
+        "correct_a": a.success,
+        "correct_b": True if b is None else b.success,
+        "persona": a.persona.name,
+        "task": a.task.id,
     }
 
 
 def within_run_pairs(
-    episodes: Sequence[Mapping[str, Any]], config: RatersConfig
+    episodes: Sequence[Episode], config: RatersConfig
 ) -> tuple[list[PairItem], list[dict[str, Any]]]:
     """Pairs inside one run (see the module docstring), and the pairs left out, with why."""
     items: list[PairItem] = []
     skipped: list[dict[str, Any]] = []
     usable = [e for e in episodes if judgeable(e)]
     if "repeats" in config.pairing:
-        groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
+        groups: dict[tuple[str, str, str], list[Episode]] = defaultdict(list)
         for episode in usable:
             persona, task, mode, _ = match_key(episode)
             groups[(persona, task, mode)].append(episode)
         for group in groups.values():
-            group.sort(key=lambda e: (int(e.get("repeat", 0)), str(e.get("id"))))
+            group.sort(key=lambda e: (e.repeat, e.id))
             for a, b in itertools.pairwise(group):
-                item_id = f"repeats:{a['id']}:{b['id']}"
+                item_id = f"repeats:{a.id}:{b.id}"
                 try:
                     items.append(
                         PairItem.from_contexts(
@@ -191,12 +186,12 @@ def within_run_pairs(
                     skipped.append({"item_id": item_id, "reason": str(exc)})
     if "reference" in config.pairing:
         for episode in usable:
-            reference = str((episode.get("task") or {}).get("reference") or "").strip()
+            reference = (episode.task.reference or "").strip()
             if not reference:
                 continue
             items.append(
                 PairItem(
-                    item_id=f"reference:{episode['id']}",
+                    item_id=f"reference:{episode.id}",
                     context=episode_context(episode),
                     response_a=final_answer(episode),
                     response_b=reference,
@@ -207,8 +202,8 @@ def within_run_pairs(
 
 
 def between_run_pairs(
-    episodes_a: Sequence[Mapping[str, Any]],
-    episodes_b: Sequence[Mapping[str, Any]],
+    episodes_a: Sequence[Episode],
+    episodes_b: Sequence[Episode],
     config: RatersConfig,
 ) -> tuple[list[PairItem], dict[str, Any]]:
     """Pairs of run A's and run B's episodes with the same persona × task × mode × repeat."""
@@ -221,8 +216,8 @@ def between_run_pairs(
         a, b = by_a[key], by_b[key]
         item_id = "compare:" + ":".join(map(str, key))
         meta = _pair_meta("compare", a, b)
-        meta["seed_a"], meta["seed_b"] = a.get("seed"), b.get("seed")
-        seeds_match += a.get("seed") == b.get("seed")
+        meta["seed_a"], meta["seed_b"] = a.seed, b.seed
+        seeds_match += a.seed == b.seed
         try:
             items.append(
                 PairItem.from_contexts(
@@ -445,15 +440,21 @@ class JudgeResult:
     already: int = 0
 
 
-def _response_item(episode: Mapping[str, Any], config: RatersConfig) -> ResponseItem:
+def _response_item(episode: Episode, config: RatersConfig) -> ResponseItem:
     return ResponseItem(
-        item_id=f"episode:{episode['id']}",
+        item_id=f"episode:{episode.id}",
         context=episode_context(episode),
         response=episode_content(episode, config.unit),
-        persona=episode.get("persona") or None,
-        episode=str(episode["id"]),
-        meta={"goal": str((episode.get("task") or {}).get("goal") or "")},
+        persona=_persona(episode),
+        episode=episode.id,
+        meta={"goal": episode.task.goal},
     )
+
+
+def _persona(episode: Episode) -> dict[str, Any] | None:
+    """The persona's attributes as a rater reads them (None for an unnamed one)."""
+    data = episode.persona.model_dump(mode="json")
+    return data if any(v not in (None, "", [], {}) for v in data.values()) else None
 
 
 async def ajudge_run(
@@ -525,7 +526,7 @@ async def ajudge_run(
         jobs: list[Callable[[], Awaitable[None]]] = []
         for episode in usable:
             item = _response_item(episode, config)
-            seed = int(episode.get("seed", 0)) + config.seed
+            seed = episode.seed + config.seed
             rubric, satisfaction, critique = raters.rubric, raters.satisfaction, raters.critique
             if "rubric" in chosen and rubric is not None:
                 keys = [
@@ -555,7 +556,7 @@ async def ajudge_run(
                 topic_threshold=config.implicit.topic_threshold,
             )
             for episode in episodes:
-                if episode.get("messages"):
+                if episode.messages:
                     jobs.append(_implicit_job(episode, raters, rules, config, store.done, write))
         await _bounded(jobs, config.concurrency, failures)
     finally:
@@ -617,7 +618,7 @@ def _critique_job(
 
 
 def _implicit_job(
-    episode: Mapping[str, Any],
+    episode: Episode,
     raters: RaterSet,
     rules: ImplicitRules,
     config: RatersConfig,
@@ -628,10 +629,10 @@ def _implicit_job(
         messages = conversation(episode)
         turns = label_turns(
             messages,
-            episode=str(episode["id"]),
-            item_id=f"episode:{episode['id']}",
-            goal=str((episode.get("task") or {}).get("goal") or ""),
-            stop_reason=episode.get("stop_reason"),
+            episode=episode.id,
+            item_id=f"episode:{episode.id}",
+            goal=episode.task.goal,
+            stop_reason=episode.stop_reason or None,
             rules=rules,
         )
         if raters.implicit_model is not None:
@@ -648,7 +649,7 @@ def _implicit_job(
                 raters.implicit_model,
                 template=config.implicit.template,
                 rater=raters.implicit_rater,
-                seed=int(episode.get("seed", 0)) + config.seed,
+                seed=episode.seed + config.seed,
             )
         for turn in turns:
             write(turn.to_record())

@@ -108,38 +108,29 @@ def read_conversations(path: str | Path) -> Corpus:
 
 def run_corpus(run_dir: str | Path) -> Corpus:
     """The conversations of a run directory's episodes (those with a user turn)."""
-    from simulacra.rundir import EPISODES, read_episodes
+    from simulacra.rundir import RunDir
 
-    directory = Path(run_dir)
-    if not (directory / EPISODES).exists():
-        raise RunError(f"{directory}: no {EPISODES} here; is this a run directory?")
+    run = RunDir.open(run_dir)
     conversations: list[list[Message]] = []
     ids: list[str] = []
     skipped = 0
-    for episode in read_episodes(directory):
-        messages = [
-            {"role": str(m.get("role", "")), "content": str(m.get("content") or "")}
-            for m in episode.get("messages") or []
-            if isinstance(m, Mapping)
-        ]
+    for episode in run.episodes():
+        messages: list[Message] = [{"role": m.role, "content": m.content} for m in episode.messages]
         if not any(m["role"] == "user" and m["content"].strip() for m in messages):
             skipped += 1
             continue
         conversations.append(messages)
-        ids.append(str(episode.get("id", "")))
+        ids.append(episode.id)
     if not conversations:
-        raise RunError(f"{directory}: no episode with a user turn")
-    return Corpus(conversations=conversations, ids=ids, source=str(directory), skipped=skipped)
+        raise RunError(f"{run.path}: no episode with a user turn")
+    return Corpus(conversations=conversations, ids=ids, source=str(run.path), skipped=skipped)
 
 
 def run_episodes(run_dir: str | Path) -> dict[str, dict[str, Any]]:
-    """A run directory's episodes by id (for responses and system names)."""
-    from simulacra.rundir import EPISODES, read_episodes
+    """A run directory's episode lines by id (for responses and system names)."""
+    from simulacra.rundir import RunDir
 
-    directory = Path(run_dir)
-    if not (directory / EPISODES).exists():
-        raise RunError(f"{directory}: no {EPISODES} here; is this a run directory?")
-    return {str(e.get("id")): e for e in read_episodes(directory)}
+    return {str(e.get("id")): e for e in RunDir.open(run_dir).episode_records()}
 
 
 __all__ = ["Corpus", "read_conversations", "run_corpus", "run_episodes"]
