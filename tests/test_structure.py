@@ -83,3 +83,57 @@ def test_private_modules_are_imported_only_inside_their_package() -> None:
                 if not (here == owner or here.startswith(owner + ".")):
                     offenders.append(f"{relative}: imports {target}")
     assert offenders == []
+
+
+# The layers of docs/design.md, top first: a package imports only packages below it.
+LAYERS = [
+    {"cli", "demo", "__init__", "__main__"},
+    {"report"},
+    {"trust"},
+    {"runs"},
+    {"sim"},
+    {"feedback"},
+    {"rundir"},
+    {"stats"},
+    {"tasks", "people"},
+    {"llm"},
+    {"_cli_common", "_format", "_lazy", "_records", "_secrets", "errors", "registry"},
+]
+
+
+def _layer(module: str) -> int:
+    part = module.split(".")[1] if "." in module else "__init__"
+    for index, names in enumerate(LAYERS):
+        if part in names:
+            return index
+    raise AssertionError(f"{module} is in no layer of docs/design.md")
+
+
+def test_imports_point_downward_only() -> None:
+    upward = []
+    for path in SRC.rglob("*.py"):
+        relative = path.relative_to(SRC.parent).with_suffix("")
+        here = ".".join(relative.parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module] + (
+                    [f"{node.module}.{a.name}" for a in node.names]
+                    if node.module == "simulacra"
+                    else []
+                )
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            for target in targets:
+                if target == "simulacra" or not target.startswith("simulacra."):
+                    continue
+                if _layer(target) < _layer(here) and target.split(".")[1] != here.split(".")[1]:
+                    upward.append(f"{relative} imports {target}")
+    assert upward == []
+
+
+def test_the_design_map_lists_every_package() -> None:
+    design = (SRC.parent.parent / "docs" / "design.md").read_text(encoding="utf-8")
+    for package in sorted({p.split(".")[1] for p in PACKAGES if "." in p}):
+        assert f"\n{package} " in design, f"docs/design.md's map does not name {package}"
