@@ -9,6 +9,7 @@ import simulacra.stats as stats
 
 EXPECTED = {
     "MIN_HUMAN_LABELS",
+    "MIN_TASKS",
     "Estimate",
     "LengthControlledWinRate",
     "PPIResult",
@@ -20,6 +21,7 @@ EXPECTED = {
     "classical_mean",
     "cluster_bootstrap",
     "cohen_kappa",
+    "few_tasks_warning",
     "fleiss_kappa",
     "fleiss_kappa_counts",
     "kendall",
@@ -37,6 +39,7 @@ EXPECTED = {
     "success_rate",
     "swap_consistency",
     "unreliability",
+    "wilson_bounds",
     "win_rate",
 }
 

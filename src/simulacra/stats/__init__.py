@@ -4,6 +4,8 @@ Everything here is a pure function of lists, arrays and dicts, and needs no mode
 Results are frozen dataclasses with ``to_dict()`` for JSON. Modules:
 
 - bootstrap: :class:`Estimate`, :func:`bootstrap`, :func:`cluster_bootstrap`
+- shares over few clusters: :func:`wilson_bounds`, :func:`few_tasks_warning`,
+  :data:`MIN_TASKS`
 - task metrics: :func:`success_rate`, :func:`pass_hat_k`, :func:`aptitude`,
   :func:`unreliability`, :func:`multi_turn_drop`, :func:`breakdown`,
   :func:`success_by_turn`
@@ -46,10 +48,12 @@ from simulacra.stats._preference import (
     swap_consistency,
     win_rate,
 )
+from simulacra.stats._proportion import MIN_TASKS, few_tasks_warning, wilson_bounds
 from simulacra.stats._rank import kendall, rank_correlation, spearman
 
 __all__ = [
     "MIN_HUMAN_LABELS",
+    "MIN_TASKS",
     "Estimate",
     "LengthControlledWinRate",
     "PPIResult",
@@ -61,6 +65,7 @@ __all__ = [
     "classical_mean",
     "cluster_bootstrap",
     "cohen_kappa",
+    "few_tasks_warning",
     "fleiss_kappa",
     "fleiss_kappa_counts",
     "kendall",
@@ -78,5 +83,6 @@ __all__ = [
     "success_rate",
     "swap_consistency",
     "unreliability",
+    "wilson_bounds",
     "win_rate",
 ]
