@@ -35,6 +35,7 @@ EXPECTED = {
     "ppi_mean",
     "rank_correlation",
     "spearman",
+    "stratified_ppi_mean",
     "success_by_turn",
     "success_rate",
     "swap_consistency",

@@ -13,7 +13,8 @@ Results are frozen dataclasses with ``to_dict()`` for JSON. Modules:
   :func:`fleiss_kappa_counts`, :func:`krippendorff_alpha`
 - preferences: :func:`win_rate`, :func:`length_controlled_win_rate`,
   :func:`position_bias`, :func:`swap_consistency`, :func:`length_preference`
-- prediction-powered inference: :func:`classical_mean`, :func:`ppi_mean`
+- prediction-powered inference: :func:`classical_mean`, :func:`ppi_mean`,
+  :func:`stratified_ppi_mean`
 - rankings: :func:`spearman`, :func:`kendall`, :func:`rank_correlation`
 
 Importing this package imports numpy (scipy only where a function needs it); the
@@ -38,7 +39,13 @@ from simulacra.stats._metrics import (
     success_rate,
     unreliability,
 )
-from simulacra.stats._ppi import MIN_HUMAN_LABELS, PPIResult, classical_mean, ppi_mean
+from simulacra.stats._ppi import (
+    MIN_HUMAN_LABELS,
+    PPIResult,
+    classical_mean,
+    ppi_mean,
+    stratified_ppi_mean,
+)
 from simulacra.stats._preference import (
     LengthControlledWinRate,
     SwapConsistency,
@@ -79,6 +86,7 @@ __all__ = [
     "ppi_mean",
     "rank_correlation",
     "spearman",
+    "stratified_ppi_mean",
     "success_by_turn",
     "success_rate",
     "swap_consistency",
