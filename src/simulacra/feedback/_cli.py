@@ -276,6 +276,8 @@ def _print_compare(result: Mapping[str, Any]) -> None:
     _row(table, "win rate of A", _estimate(result.get("win_rate")))
     lc = result.get("length_controlled") or {}
     _row(table, "length-controlled win rate of A", _estimate(lc.get("win_rate")))
+    if lc.get("warning"):
+        _row(table, "", f"warning: {lc['warning']}")
     _bias_rows(table, result.get("bias"))
     human = result.get("human")
     if human and human.get("items"):
