@@ -240,7 +240,7 @@ def length_controlled_win_rate(
     ``x = tanh(d)``, which bounds the influence of very long answers, and
     ``form="linear"`` uses ``x = d``. Without AlpacaEval's per-instruction terms this is
     a simplified form of their model. On data generated with a tanh length effect the
-    linear fit is biased (about +0.015 in ``benchmarks/coverage.py``).
+    linear fit is biased (about +0.018 in ``benchmarks/coverage.py``).
 
     Ties enter as two half-weight observations, one win for each side. ``l2 > 0`` adds a
     ridge penalty on both coefficients, which keeps them finite when the outcomes are
