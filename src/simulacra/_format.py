@@ -30,7 +30,8 @@ def format_estimate(
     words: bool = False,
 ) -> str:
     """An ``Estimate`` (or its dict) as ``value [low, high]``, or with ``words`` as
-    ``value  (95% CI low to high, n=N)``; ``n/a`` when there is no value."""
+    ``value  (95% CI low to high, n=N)``; ``n/a`` when there is no value. An interval of
+    zero width is not shown as one."""
     data: Mapping[str, Any] | None = (
         estimate.to_dict() if hasattr(estimate, "to_dict") else estimate
     )
@@ -41,7 +42,9 @@ def format_estimate(
         return format_number(value, percent=percent, digits=digits, decimals=decimals)
 
     text = number(data["value"])
-    has_ci = data.get("low") is not None and data.get("high") is not None
+    low, high = data.get("low"), data.get("high")
+    # A zero-width interval is no interval: it says nothing about uncertainty.
+    has_ci = low is not None and high is not None and high > low
     if words:
         level = f"{data.get('level', 0.95):.0%}"
         if has_ci:

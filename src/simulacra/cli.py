@@ -348,6 +348,8 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
             format_estimate(policy["success_without_violation"], percent=True),
         )
     console.print(table)
+    for warning in summary.get("warnings") or ():
+        console.print(f"[yellow]warning:[/] {warning}")
     _print_reliability(summary)
     console.print(f"run directory: {run_dir}")
 

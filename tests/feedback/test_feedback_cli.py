@@ -360,6 +360,24 @@ def test_fit_rater_and_use_it_in_a_pool(runs: tuple[Path, Path], tmp_path: Path)
     assert refused.exit_code == 2 and "line 1" in refused.output
 
 
+def test_fit_rater_refuses_to_save_below_chance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulacra.feedback._learned import LearnedRater
+
+    def coin_flip_worse(self: LearnedRater, pairs: Any) -> dict[str, Any]:
+        return {"n": len(pairs), "decided": len(pairs), "accuracy": 0.4, "log_loss": 0.9}
+
+    monkeypatch.setattr(LearnedRater, "evaluate", coin_flip_worse)
+    out = tmp_path / "rater.json"
+    refused = invoke("fit-rater", "--synthetic", 40, "--embedder", "hashing", "--out", out)
+    assert refused.exit_code == 2 and "below chance" in said(refused) and not out.exists()
+    forced = invoke(
+        "fit-rater", "--synthetic", 40, "--embedder", "hashing", "--out", out, "--force"
+    )
+    assert forced.exit_code == 0 and "below chance" in said(forced) and out.exists()
+
+
 def test_the_commands_are_registered() -> None:
     result = invoke("--help")
     for command in ("judge", "compare", "fit-rater"):

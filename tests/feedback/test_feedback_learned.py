@@ -249,3 +249,19 @@ def test_learned_rater_on_the_synthetic_fixture_beats_chance_on_held_out_pairs()
         for p in test
     ]
     assert rater.evaluate(rule)["accuracy"] >= 0.8
+
+
+def test_a_rater_below_chance_is_not_saved_unless_forced(tmp_path: Path) -> None:
+    from simulacra.feedback._learned import below_chance_warning
+
+    rater = fit_learned_rater(_length_pairs(30), embedder="hashing", bootstrap=0)
+    rater.info["held_out"] = {"n": 22, "decided": 22, "accuracy": 9 / 22, "log_loss": 0.8}
+    warning = below_chance_warning(rater.info["held_out"])
+    assert warning is not None and "40.9%" in warning and "below chance" in warning
+    with pytest.raises(ConfigError, match=r"below chance.*not saved"):
+        rater.save(tmp_path / "r.json")
+    assert not (tmp_path / "r.json").exists()
+    assert rater.save(tmp_path / "r.json", force=True).exists()
+    # At or above chance, or without a held-out evaluation, nothing is said.
+    assert below_chance_warning({"accuracy": 0.5}) is None
+    assert below_chance_warning({"accuracy": None}) is None and below_chance_warning(None) is None

@@ -663,3 +663,10 @@ def test_pass_hat_k_from_episodes_counts_each_mode_as_its_own_task(runs: Runs) -
     points = curve.data["runs"][0]["pass_hat_k"]["points"]
     # full passes 2 of 2, sharded 1 of 2: pass^2 is (1 + 0) / 2
     assert [(p["k"], p["value"]) for p in points] == [(1, 0.75), (2, 0.5)]
+
+
+def test_a_run_over_few_tasks_carries_the_summary_warning(runs: Runs) -> None:
+    run = load_run(runs.minimal())  # two tasks: the computed summary warns
+    assert any("too few tasks" in w for w in run.summary["warnings"])
+    notes = build_payload([run]).data["runs"][0]["warnings"]
+    assert any("too few tasks for a reliable interval" in w for w in notes)

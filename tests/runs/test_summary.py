@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -71,7 +72,7 @@ def show(tmp_path: Path, episodes: list[dict[str, Any]]) -> str:
         [sys.executable, "-m", "simulacra", "show", str(run)],
         capture_output=True,
         text=True,
-        env={"COLUMNS": "200", "PATH": ""},
+        env={"COLUMNS": "200", "PATH": "", "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
         timeout=60,
     )
     assert shown.returncode == 0, shown.stderr
@@ -91,10 +92,18 @@ def test_show_explains_an_undefined_multi_turn_drop(tmp_path: Path) -> None:
         r"multi-turn drop\s*│ n/a \(no task succeeded in full mode\)", show(tmp_path, failed)
     )
     mixed = [*failed[1:], episode("a", 1.0, None, "full")]
-    assert re.search(
-        r"multi-turn drop\s*│ 100\.0 \[100\.0, 100\.0\] % \(sharded vs full\)",
-        show(tmp_path, mixed),
-    )
+    # Every resample agrees: a zero-width interval, shown as the value alone.
+    assert re.search(r"multi-turn drop\s*│ 100\.0 % \(sharded vs full\)", show(tmp_path, mixed))
+
+
+def test_few_tasks_are_warned_about_in_the_summary_and_show(tmp_path: Path) -> None:
+    summary = summarize(EPISODES)
+    assert summary["success"]["n"] == 4
+    assert any("too few tasks for a reliable interval" in w for w in summary["warnings"])
+    shown = show(tmp_path, EPISODES)
+    assert "too few tasks for a reliable interval" in shown
+    many = [episode(f"t{i}", float(i % 2), None) for i in range(12)]
+    assert "warnings" not in summarize(many)
 
 
 def test_pass_hat_k_never_rises_with_k_on_a_partial_run() -> None:

@@ -139,3 +139,21 @@ def test_percent_agreement() -> None:
     assert percent_agreement([["a"], ["a"], ["b"]]) == pytest.approx(1 / 3)
     with pytest.raises(ConfigError, match="two raters"):
         percent_agreement([["a", N]])
+
+
+@pytest.mark.parametrize("level", ["nominal", "interval"])
+def test_krippendorff_alpha_matches_the_krippendorff_package(level: str) -> None:
+    reference = pytest.importorskip("krippendorff")
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    truth = rng.integers(1, 6, size=40)
+    ratings = np.where(rng.random((4, 40)) < 0.7, truth, rng.integers(1, 6, size=(4, 40)))
+    ratings = ratings.astype(float)
+    ratings[rng.random((4, 40)) < 0.15] = np.nan  # missing ratings
+    ours = krippendorff_alpha(
+        [[None if math.isnan(v) else v for v in row] for row in ratings.tolist()],
+        level=level,  # type: ignore[arg-type]
+    )
+    theirs = reference.alpha(reliability_data=ratings, level_of_measurement=level)
+    assert ours == pytest.approx(theirs, abs=1e-12)

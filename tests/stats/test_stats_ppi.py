@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from simulacra.errors import ConfigError
-from simulacra.stats import MIN_HUMAN_LABELS, classical_mean, ppi_mean
+from simulacra.stats import MIN_HUMAN_LABELS, classical_mean, ppi_mean, stratified_ppi_mean
 
 Z95 = NormalDist().inv_cdf(0.975)
 
@@ -55,7 +55,7 @@ def test_ppi_plus_plus_hand_computed() -> None:
     # so Cov = 1.5 / 9 = 1/6.
     # lambda = (1/6) / ((1 + 10/4) * 24/91) = (1/6) / (12/13) = 13/72.
     # Estimate = lambda * 3/4 + mean(Y) - lambda * mean(F_N) = 0.7 + (13/72) * 0.25.
-    result = ppi_mean(Y, F_N, F_UNLABELLED)
+    result = ppi_mean(Y, F_N, F_UNLABELLED, crossfit=False)
     lam = 13 / 72
     assert result.lam == pytest.approx(lam)
     assert result.estimate.value == pytest.approx(0.7 + lam * 0.25)
@@ -163,3 +163,105 @@ def test_informative_rater_saves_labels() -> None:
     assert result.effective_n > 600
     assert result.labels_saved_pct > 60
     assert result.estimate.width < result.classical.width
+
+
+def test_cross_fitted_lambda_by_hand() -> None:
+    # Items go to folds by position mod 5; each fold's weight is the plug-in PPI++
+    # weight computed on the other eight labelled items alone.
+    y, f = np.array(Y, dtype=float), np.array(F_N, dtype=float)
+    folds = np.arange(10) % 5
+    lams = np.empty(10)
+    for fold in range(5):
+        out = folds != fold
+        cov = np.cov(y[out], f[out], ddof=1)[0, 1]
+        lams[~out] = np.clip(cov / ((1 + out.sum() / 4) * f[out].var(ddof=1)), 0, 1)
+    result = ppi_mean(Y, F_N, F_UNLABELLED)
+    assert result.lam == pytest.approx(lams.mean())
+    expected = lams.mean() * 0.75 + float(np.mean(y - lams * f))
+    assert result.estimate.value == pytest.approx(expected)
+    assert "cross-fitted" in result.estimate.method
+
+
+def test_cross_fitting_removes_the_plug_in_bias() -> None:
+    # Success rate 0.2; a rater that says yes 60% of the time when people do and 10%
+    # when they do not. With n = 20 the plug-in weight is biased; the cross-fitted is not.
+    rng = np.random.default_rng(7)
+    plug, cross = [], []
+    for _ in range(4000):
+        y = (rng.random(520) < 0.2).astype(float)
+        f = np.where(y == 1, rng.random(520) < 0.6, rng.random(520) < 0.1).astype(float)
+        if len(set(y[:20])) < 2:
+            continue
+        plug.append(ppi_mean(y[:20], f[:20], f[20:], crossfit=False).estimate.value - 0.2)
+        cross.append(ppi_mean(y[:20], f[:20], f[20:]).estimate.value - 0.2)
+    se = np.std(cross) / math.sqrt(len(cross))
+    assert abs(np.mean(cross)) < 3 * se
+    assert np.mean(plug) < -4 * np.std(plug) / math.sqrt(len(plug))
+
+
+def test_against_ppi_python() -> None:
+    ppi_py = pytest.importorskip("ppi_py")
+    rng = np.random.default_rng(3)
+    y = (rng.random(300) < 0.4).astype(float)
+    f = np.where(rng.random(3300) < 0.8, np.concatenate([y, rng.random(3000) < 0.4]), 0.5)
+    ours = ppi_mean(y, f[:300], f[300:], method="ppi")
+    theirs = float(ppi_py.ppi_mean_pointestimate(y, f[:300], f[300:], lam=1)[0])
+    assert ours.estimate.value == pytest.approx(theirs, abs=1e-12)
+    low, high = ppi_py.ppi_mean_ci(y, f[:300], f[300:], alpha=0.05, lam=1)
+    # ppi_python uses ddof=0 and the unlabelled predictions alone for Var(Y-hat): the
+    # intervals agree to well under 1% of their width.
+    assert ours.estimate.low == pytest.approx(float(low[0]), abs=0.01 * ours.estimate.width)
+    assert ours.estimate.high == pytest.approx(float(high[0]), abs=0.01 * ours.estimate.width)
+    # The plug-in PPI++ weight is theirs (up to the same ddof difference).
+    plug = ppi_mean(y, f[:300], f[300:], crossfit=False)
+    lam = float(ppi_py.ppi_mean_pointestimate(y, f[:300], f[300:], lam=None)[0] - y.mean()) / float(
+        f[300:].mean() - f[:300].mean()
+    )
+    assert plug.lam == pytest.approx(lam, rel=0.01)
+
+
+def test_stratified_mean_by_hand() -> None:
+    # 4 items labelled in full (human values 1, 1, 0, 1) and the 14 others: the random
+    # stratum of the hand case above. W = 4 / 18.
+    census = [1.0, 1.0, 0.0, 1.0]
+    result = stratified_ppi_mean(census, Y, F_N, F_UNLABELLED, method="ppi")
+    rest = ppi_mean(Y, F_N, F_UNLABELLED, method="ppi")
+    w = 4 / 18
+    assert result.estimate.value == pytest.approx(w * 0.75 + (1 - w) * 0.95)
+    rest_var = ((rest.estimate.high - rest.estimate.value) / Z95) ** 2
+    # Var(census) (ddof 1) = (3 * 0.25^2 + 0.75^2) / 3 = 0.25.
+    variance = w**2 * 0.25 / 4 + (1 - w) ** 2 * rest_var
+    assert result.estimate.high - result.estimate.value == pytest.approx(Z95 * math.sqrt(variance))
+    assert result.classical.value == pytest.approx(w * 0.75 + (1 - w) * 0.7)
+    assert (result.n, result.n_census, result.n_unlabelled) == (10, 4, 4)
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_stratified_design_is_unbiased_where_dropping_the_top_is_not() -> None:
+    # 1,000 items, 30% hard: there the rater says yes 80% of the time whatever people
+    # say, elsewhere it is right 95% of the time. The K = 200 items the raters disagree
+    # on most are mostly the hard ones; people label those and R = 100 drawn at random
+    # from the other 800.
+    rng = np.random.default_rng(5)
+    errors_strat, errors_drop, hits = [], [], 0
+    for _ in range(400):
+        hard = rng.random(1000) < 0.3
+        y = (rng.random(1000) < np.where(hard, 0.5, 0.7)).astype(float)
+        right = rng.random(1000) < 0.95
+        f = np.where(hard, (rng.random(1000) < 0.8).astype(float), np.where(right, y, 1 - y))
+        truth = float(y.mean())
+        disagreement = hard + 0.3 * rng.random(1000)
+        order = np.argsort(-disagreement)
+        top, rest = order[:200], order[200:]
+        drawn = rng.choice(rest, size=100, replace=False)
+        others = np.setdiff1d(rest, drawn)
+        strat = stratified_ppi_mean(y[top], y[drawn], f[drawn], f[others], method="ppi")
+        errors_strat.append(strat.estimate.value - truth)
+        hits += strat.estimate.low <= truth <= strat.estimate.high
+        # What the random items alone give, the top-K treated as unlabelled.
+        drop = ppi_mean(y[drawn], f[drawn], np.concatenate([f[others], f[top]]), method="ppi")
+        errors_drop.append(drop.estimate.value - truth)
+    se = np.std(errors_strat) / math.sqrt(400)
+    assert abs(np.mean(errors_strat)) < 3 * se
+    assert np.mean(errors_drop) > 6 * np.std(errors_drop) / math.sqrt(400)
+    assert hits / 400 >= 0.92

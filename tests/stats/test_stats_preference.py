@@ -56,12 +56,20 @@ def test_length_controlled_saturated_hand_computed() -> None:
     len_a = [200] * 4 + [100] * 4
     len_b = [100] * 4 + [200] * 4
     verdicts = ["A", "A", "A", "B", "A", "A", "B", "B"]
-    result = length_controlled_win_rate(verdicts, len_a, len_b, resamples=100)
+    result = length_controlled_win_rate(verdicts, len_a, len_b, form="linear", resamples=100)
     assert result.beta0 == pytest.approx(math.log(3) / 2, abs=1e-8)
     assert result.win_rate.value == pytest.approx(math.sqrt(3) / (1 + math.sqrt(3)), abs=1e-8)
     assert result.length_sd == pytest.approx(100 * math.sqrt(8 / 7))
     assert result.beta1.value == pytest.approx(math.log(3) / (2 * math.sqrt(7 / 8)), abs=1e-8)
     assert result.raw_win_rate == pytest.approx(5 / 8)
+    # The tanh form (the default) is saturated too: same b0, slope on tanh(z1).
+    bounded = length_controlled_win_rate(verdicts, len_a, len_b, resamples=100)
+    assert bounded.form == "tanh"
+    assert bounded.beta0 == pytest.approx(math.log(3) / 2, abs=1e-8)
+    assert bounded.beta1.value == pytest.approx(
+        math.log(3) / (2 * math.tanh(math.sqrt(7 / 8))), abs=1e-8
+    )
+    assert not bounded.extrapolates and bounded.warning is None
 
 
 def _negative_log_likelihood(
@@ -210,3 +218,51 @@ def test_length_preference() -> None:
     assert (same.n, same.excluded) == (3, 2)
     with pytest.raises(ConfigError, match="both"):
         length_preference(verdicts, len_a, len_b, correct_a=[True] * 5)
+
+
+def test_tanh_form_removes_a_tanh_shaped_length_bias_the_linear_form_keeps() -> None:
+    # A wins with P = sigma(2 tanh(d / sd)): an even match at equal length (0.5), and A
+    # longer on average by one sd. Linear extrapolation to d = 0 misses the truth.
+    rng = np.random.default_rng(8)
+    errors: dict[str, list[float]] = {"tanh": [], "linear": []}
+    for _ in range(150):
+        d = rng.normal(1.0, 1.0, 800) * 300
+        p = 1 / (1 + np.exp(-2.0 * np.tanh(d / d.std(ddof=1))))
+        verdicts = np.where(rng.random(800) < p, "A", "B").tolist()
+        for form, found in errors.items():
+            fit = length_controlled_win_rate(
+                verdicts,
+                d + 1000,
+                [1000.0] * 800,
+                form=form,
+                resamples=1,  # type: ignore[arg-type]
+            )
+            found.append(fit.win_rate.value - 0.5)
+    se = {form: np.std(e) / math.sqrt(len(e)) for form, e in errors.items()}
+    assert abs(np.mean(errors["tanh"])) < 3 * se["tanh"]
+    assert np.mean(errors["linear"]) > 5 * se["linear"]
+
+
+def test_one_side_longer_in_every_pair_is_flagged_as_extrapolation() -> None:
+    verdicts = ["A", "B", "A", "A", "B", "A"]
+    fit = length_controlled_win_rate(verdicts, [300, 320, 500, 410, 390, 600], [100] * 6,
+                                     l2=1e-3, resamples=50)  # fmt: skip
+    assert fit.extrapolates and fit.warning is not None and "extrapolates" in fit.warning
+    mixed = length_controlled_win_rate(verdicts, [300, 50, 500, 410, 390, 600], [100] * 6,
+                                       l2=1e-3, resamples=50)  # fmt: skip
+    assert not mixed.extrapolates and mixed.warning is None
+    assert fit.to_dict()["warning"] == fit.warning
+    with pytest.raises(ConfigError, match="form"):
+        length_controlled_win_rate(verdicts, [1] * 6, [2] * 6, form="cubic")  # type: ignore[arg-type]
+
+
+def test_warm_started_fits_reach_the_same_optimum() -> None:
+    rng = np.random.default_rng(2)
+    z = rng.normal(size=300)
+    y = (rng.random(300) < 1 / (1 + np.exp(-(0.3 + 0.8 * z)))).astype(float)
+    weights = rng.poisson(1.0, size=(50, 300)).astype(float)
+    cold, cold_ok = fit_logistic(z, y, weights)
+    start, _ = fit_logistic(z, y, np.ones((1, 300)))
+    warm, warm_ok = fit_logistic(z, y, weights, start=start[0])
+    assert cold_ok.all() and warm_ok.all()
+    np.testing.assert_allclose(warm, cold, atol=1e-8)

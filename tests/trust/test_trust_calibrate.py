@@ -12,7 +12,8 @@ import pytest
 from simulacra.errors import ConfigError
 from simulacra.stats import krippendorff_alpha
 from simulacra.trust import calibrate, read_labels
-from simulacra.trust._calibrate import POOL
+from simulacra.trust._calibrate import POOL, _Item, _loo
+from simulacra.trust._labels import Label
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -76,13 +77,15 @@ def test_agreement_kappa_and_bias_by_hand(small: tuple[Path, Path]) -> None:
     assert r.n_items == 4 and set(report.raters) == {"r"}
     # Majority agreement: x1 1, x2 0, x3 1/2 (B is one of the two tied modes), x4 1.
     assert r.majority_agreement.value == pytest.approx(2.5 / 4)
-    # Leave-one-out, per item (rater / remaining humans vs the held-out label):
-    #   x1: hold A -> rest {A, B} tie: human 1/2, rater 1; again; hold B -> rest {A}: 0, 0
-    #       -> rater 2/3, humans 1/3
-    #   x2: hold B -> rest {B}: human 1, rater 0 (twice) -> rater 0, humans 1
-    #   x3: hold A -> rest {B}: 0, rater 0; hold B -> rest {A}: 0, rater 1 -> 1/2, 0
-    #   x4: hold tie -> rest {tie, A}: 1/2, rater 1 (twice); hold A -> rest {tie}: 0, 0
-    #       -> rater 2/3, humans 1/3
+    # Leave-one-out, per item: the held-out human and the rater are both scored against
+    # the mode(s) of the remaining humans (a share of tied modes):
+    #   x1 (rater A): hold A -> rest {A, B} tied: human 1/2, rater 1/2 (twice);
+    #       hold B -> rest {A, A}: human 0, rater 1 -> rater 2/3, humans 1/3
+    #   x2 (rater A): hold B -> rest {B}: human 1, rater 0 (twice) -> rater 0, humans 1
+    #   x3 (rater B): hold A -> rest {B}: human 0, rater 1; hold B -> rest {A}: 0, 0
+    #       -> rater 1/2, humans 0
+    #   x4 (rater tie): hold tie -> rest {tie, A}: 1/2, 1/2 (twice); hold A -> rest
+    #       {tie, tie}: human 0, rater 1 -> rater 2/3, humans 1/3
     rater_loo = (2 / 3 + 0 + 1 / 2 + 2 / 3) / 4
     human_loo = (1 / 3 + 1 + 0 + 1 / 3) / 4
     assert r.rater_vs_held_out is not None and r.human_vs_held_out is not None
@@ -259,3 +262,41 @@ def test_unknown_items_and_empty_overlap_are_refused(tmp_path: Path) -> None:
         calibrate(
             read_labels(human), read_labels(abstains, role="synthetic"), resamples=200, seed=1
         )
+
+
+@pytest.mark.parametrize("humans_per_item", [3, 4, 5])
+def test_a_rater_that_is_one_more_human_has_no_held_out_gap(humans_per_item: int) -> None:
+    # Every item has a true answer (A 50%, B 35%, tie 15%); each person, and the rater,
+    # gives it with probability 0.7 and one of the other two labels otherwise. The rater
+    # is exchangeable with the people, so its held-out gap must be 0 within its interval.
+    rng = np.random.default_rng(humans_per_item)
+    labels = ("A", "B", "tie")
+    n_items = 4000
+    truth = rng.choice(3, size=n_items, p=[0.5, 0.35, 0.15])
+    right = rng.random((n_items, humans_per_item + 1)) < 0.7
+    other = (truth[:, None] + 1 + rng.integers(2, size=(n_items, humans_per_item + 1))) % 3
+    given = np.where(right, truth[:, None], other)
+    items = [
+        _Item(
+            item_id=f"x{i}",
+            human=[
+                Label(item_id=f"x{i}", annotator=f"h{j}", kind="pairwise", value=labels[g])
+                for j, g in enumerate(row[:-1])
+            ],
+            score=0.0,
+            category=labels[row[-1]],
+            segment=None,
+        )
+        for i, row in enumerate(given)
+    ]
+    rater, humans = _loo(items)
+    gap = np.array(rater) - np.array(humans)
+    se = gap.std(ddof=1) / math.sqrt(gap.size)
+    assert abs(gap.mean()) < 2.5 * se, (gap.mean(), se)
+    if humans_per_item != 4:
+        return
+    # With 4 people per item the definition it replaces (the rater against the single
+    # held-out label) shows a gap for the same rater: the test can tell the two apart.
+    single = [np.mean([item.category == h.category for h in item.human]) for item in items]
+    old_gap = np.array(single) - np.array(humans)
+    assert abs(old_gap.mean()) > 4 * old_gap.std(ddof=1) / math.sqrt(gap.size)

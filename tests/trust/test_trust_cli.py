@@ -293,3 +293,59 @@ def test_synthetic_file_with_several_kinds(runner: CliRunner, tmp_path: Path) ->
     )
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["kind"] == "rating"
+
+
+def test_select_ingest_estimate_is_a_stratified_design(runner: CliRunner, tmp_path: Path) -> None:
+    # 80 items judged by two raters who disagree on the first 20.
+    feedback = tmp_path / "feedback.jsonl"
+    lines = [
+        {"item_id": f"x{i:02d}", "kind": "pairwise", "rater": rater, "confidence": 0.6,
+         "verdict": ("A" if rater == "r1" else "B") if i < 20 else "AB"[i % 2]}
+        for i in range(80) for rater in ("r1", "r2")
+    ]  # fmt: skip
+    feedback.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    sheet = tmp_path / "to_label.csv"
+    result = runner.invoke(
+        app,
+        ["select", "--synthetic", str(feedback), "-k", "20", "--random", "30", "-o",
+         str(tmp_path / "to_label.jsonl"), "--csv", str(sheet), "--seed", "4"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with sheet.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["stratum"] for row in rows[:20]} == {"top"}
+    assert {(row["stratum"], row["stratum_size"]) for row in rows[20:]} == {("rest", "60")}
+    for k, row in enumerate(rows):
+        row["annotator_id"], row["preference"] = "ann", "AB"[k % 2]
+    with sheet.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    labels = tmp_path / "labels.jsonl"
+    result = runner.invoke(app, ["ingest", str(sheet), "-o", str(labels)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "estimate.json"
+    result = runner.invoke(
+        app,
+        ["estimate", "--human", str(labels), "--synthetic", str(feedback), "--json", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "stratified design: 20 item(s) chosen for disagreement" in " ".join(
+        result.stdout.split()
+    )
+    data = json.loads(out.read_text())
+    assert data["design"] == "stratified" and data["n_top"] == 20
+    # Old-style labels chosen on purpose without stratum sizes are refused, naming the file.
+    old = tmp_path / "old.jsonl"
+    old.write_text(
+        "".join(
+            json.dumps(
+                {k: v for k, v in json.loads(line).items() if not k.startswith(("strat", "incl"))}
+            )
+            + "\n"
+            for line in labels.read_text().splitlines()
+        )
+    )
+    result = runner.invoke(app, ["estimate", "--human", str(old), "--synthetic", str(feedback)])
+    assert result.exit_code == 2
+    assert "old.jsonl" in result.stderr and "no stratum_size" in result.stderr

@@ -119,6 +119,11 @@ def test_select_and_ingest_round_trip(tmp_path: Path) -> None:
         (chosen[0].item_id, "ann2", "B"),
     ]
     assert [r["selected_by"] for r in records[:5]] == ["disagreement"] * 3 + ["random"] * 2
+    # The design travels with the labels: 30 items, 4 chosen, 2 drawn from the other 26.
+    assert [(r["stratum"], r["stratum_size"]) for r in records[:5]] == [("top", 4)] * 3 + [
+        ("rest", 26)
+    ] * 2
+    assert records[3]["inclusion_probability"] == pytest.approx(2 / 26)
     # The records are valid human labels.
     out = tmp_path / "labels.jsonl"
     out.write_text(jsonl_text(records))
@@ -178,3 +183,26 @@ def test_atomic_writes_leave_nothing_on_failure(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="output directory does not exist"):
         write_files_atomic({target: "x\n", tmp_path / "missing" / "out.csv": "y\n"})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_selection_rows_carry_stratum_sizes_per_dimension(tmp_path: Path) -> None:
+    lines = [
+        {"item_id": f"x{i}", "kind": "rubric", "rater": r, "dimension": d,
+         "score": (i + j) % 5 + 1, "scale": [1, 5], "confidence": 0.5}
+        for i in range(12) for j, r in enumerate(("r1", "r2")) for d in ("clarity", "tone")
+    ]  # fmt: skip
+    labels = read_labels(write(tmp_path / "s.jsonl", lines), role="synthetic")
+    chosen = select_items(labels, 5, random=6, seed=2)
+    top = [s for s in chosen if s.stratum == "top"]
+    rest = [s for s in chosen if s.stratum == "rest"]
+    for dimension in ("clarity", "tone"):
+        k = sum(s.dimension == dimension for s in top)
+        drawn = sum(s.dimension == dimension for s in rest)
+        assert all(s.stratum_size == k for s in top if s.dimension == dimension)
+        for s in rest:
+            if s.dimension == dimension:
+                assert s.stratum_size == 12 - k
+                assert s.inclusion_probability == pytest.approx(drawn / (12 - k))
+    assert all(s.inclusion_probability == 1.0 for s in top)
+    row = annotation_rows(chosen)[0]
+    assert {"stratum", "stratum_size", "inclusion_probability"} <= set(row)

@@ -276,6 +276,8 @@ def _print_compare(result: Mapping[str, Any]) -> None:
     _row(table, "win rate of A", _estimate(result.get("win_rate")))
     lc = result.get("length_controlled") or {}
     _row(table, "length-controlled win rate of A", _estimate(lc.get("win_rate")))
+    if lc.get("warning"):
+        _row(table, "", f"warning: {lc['warning']}")
     _bias_rows(table, result.get("bias"))
     human = result.get("human")
     if human and human.get("items"):
@@ -311,11 +313,17 @@ def fit_rater(
     ] = "auto",
     test_share: Annotated[float, typer.Option("--test-share", min=0.05, max=0.9)] = 0.3,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    force: Annotated[
+        bool, typer.Option("--force", help="save even when held-out accuracy is below chance")
+    ] = False,
 ) -> None:
-    """Fit a learned (no-LLM) pairwise rater; report held-out accuracy and save it."""
+    """Fit a learned (no-LLM) pairwise rater; report held-out accuracy and save it.
+
+    A rater whose held-out accuracy is below chance is not saved unless --force."""
 
     from simulacra.feedback._learned import (
         LabelledPair,
+        below_chance_warning,
         fit_learned_rater,
         split_pairs,
         synthetic_labelled_pairs,
@@ -336,13 +344,16 @@ def fit_rater(
     held_out = rater.evaluate(test)
     final = fit_learned_rater(labelled, embedder=rater.embedder, seed=seed)
     final.info["held_out"] = held_out
-    final.save(out)
     accuracy = held_out["accuracy"]
     console.print(
         f"embedder {final.embedder.name}; trained on {len(train)}, held out {len(test)}: "
         f"accuracy {'n/a' if accuracy is None else f'{accuracy:.1%}'} "
         f"on {held_out.get('decided', 0)} decided pairs, log loss {held_out['log_loss']:.3f}"
     )
+    warning = below_chance_warning(held_out)
+    if warning is not None:
+        errors.print(f"[yellow]warning:[/] {escape(warning)}")
+    final.save(out, force=force)
     console.print(escape(f"saved (fitted on all {len(labelled)} pairs): {out}"))
 
 

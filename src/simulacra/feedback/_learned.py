@@ -62,6 +62,24 @@ EMBEDDING_L2_GRID = (10.0, 100.0, 1000.0, 10000.0)
 MAX_SENTENCES = 64
 
 
+CHANCE_ACCURACY = 0.5
+"""Accuracy of a coin on pairs with an A/B label: the floor a learned rater must beat."""
+
+
+def below_chance_warning(held_out: Mapping[str, Any] | None) -> str | None:
+    """The warning for a held-out evaluation (from :meth:`LearnedRater.evaluate`) whose
+    accuracy is below chance, or ``None``."""
+    if not isinstance(held_out, Mapping):
+        return None
+    accuracy = held_out.get("accuracy")
+    if not isinstance(accuracy, int | float) or accuracy >= CHANCE_ACCURACY:
+        return None
+    return (
+        f"held-out accuracy {accuracy:.1%} on {held_out.get('decided', 0)} decided pairs is "
+        f"below chance ({CHANCE_ACCURACY:.0%}): the rater is worse than a coin"
+    )
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LabelledPair:
     """A pair with a (human or simulated) preference: ``verdict`` is "A", "B" or "tie"."""
@@ -492,13 +510,22 @@ class LearnedRater:
             "members": [[float(v) for v in row] for row in self.members],
         }
 
-    def save(self, path: str | Path) -> Path:
-        """Write to ``.json`` or ``.npz`` (arrays plus a JSON header; no pickle)."""
+    def save(self, path: str | Path, *, force: bool = False) -> Path:
+        """Write to ``.json`` or ``.npz`` (arrays plus a JSON header; no pickle).
+
+        Refuses (``ConfigError``) a rater whose recorded held-out accuracy
+        (``info["held_out"]``, see :meth:`evaluate`) is below chance, unless ``force``:
+        such a rater is worse than a coin, usually because the features (the hashing
+        fallback especially) carry nothing about the labels.
+        """
         import os
 
         import numpy as np
 
         path = Path(path)
+        warning = below_chance_warning(self.info.get("held_out"))
+        if warning is not None and not force:
+            raise ConfigError(f"{warning}; not saved (force to save anyway)", source=str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
         data = self.to_dict()
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

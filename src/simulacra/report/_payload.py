@@ -191,7 +191,7 @@ def _run_part(
         ),
         "summary_source": run.summary_source,
         "config": _config(run.config),
-        "warnings": list(run.warnings),
+        "warnings": list(run.warnings) + _summary_warnings(run.summary),
         "personas": personas.items,
         "tasks": tasks.items,
         "rows": rows,
@@ -209,6 +209,12 @@ def _run_part(
         "fidelity": fidelity_section(run.fidelity),
     }
     return part, details
+
+
+def _summary_warnings(summary: dict[str, Any]) -> list[str]:
+    """Warnings the summary gives about its own numbers (e.g. too few tasks)."""
+    given = summary.get("warnings")
+    return [str(w) for w in given] if isinstance(given, list) else []
 
 
 def outcome(episode: dict[str, Any]) -> str:

@@ -12,14 +12,15 @@ from simulacra.rundir._models import DEFAULT_MODE, SCHEMA_VERSION
 
 
 def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:
-    """Success with a bootstrap 95% CI (resampling tasks), turns, tokens per role, guard
+    """Success with a 95% CI over tasks (a warning under ``warnings`` when there are
+    fewer than 10 tasks), turns, tokens per role, guard
     events, stop reasons and errors; by persona, task, suite and mode; and, when the run
     has the data, pass^k and aptitude/unreliability over repeats, the multi-turn drop
     (sharded vs full), success by turn of feedback episodes, and the policy violations
     of episodes scored on a tool environment (with success counting only clean ones);
     and success broken down by persona and task attributes (``breakdowns``). This is the
     one computation of what a run amounts to: the report and the live view lay it out."""
-    from simulacra.stats import success_rate
+    from simulacra.stats import few_tasks_warning, success_rate
 
     records: list[dict[str, Any]] = []
     usage: dict[str, Usage] = defaultdict(Usage)
@@ -65,13 +66,15 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
                 record["violated"] = bool(violations)
                 rules.update(str(v.get("rule", "?")) for v in violations if isinstance(v, dict))
             records.append(record)
+    success = success_rate(records, seed=seed) if records else None
+    few = few_tasks_warning(success.n) if success is not None else None
     summary: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "episodes": total,
         "scored": len(records),
         "errors": sum(errors.values()),
         "error_kinds": dict(errors),
-        "success": success_rate(records, seed=seed).to_dict() if records else None,
+        "success": success.to_dict() if success is not None else None,
         "mean_user_turns": round(sum(turns) / len(turns), 3) if turns else None,
         "stop_reasons": dict(stops),
         "guard_events": {"total": sum(guards.values()), "fallbacks": fallbacks, **dict(guards)},
@@ -84,6 +87,8 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
     }
     summary.update(_reliability(records, seed=seed))
     summary["breakdowns"] = breakdowns(seen, seed=seed)
+    if few is not None:
+        summary["warnings"] = [few]
     checked = [r for r in records if "violated" in r]
     if checked:
         strict = [{**r, "score": 0.0 if r["violated"] else r["score"]} for r in checked]

@@ -4,6 +4,8 @@ Everything here is a pure function of lists, arrays and dicts, and needs no mode
 Results are frozen dataclasses with ``to_dict()`` for JSON. Modules:
 
 - bootstrap: :class:`Estimate`, :func:`bootstrap`, :func:`cluster_bootstrap`
+- shares over few clusters: :func:`wilson_bounds`, :func:`few_tasks_warning`,
+  :data:`MIN_TASKS`
 - task metrics: :func:`success_rate`, :func:`pass_hat_k`, :func:`aptitude`,
   :func:`unreliability`, :func:`multi_turn_drop`, :func:`breakdown`,
   :func:`success_by_turn`
@@ -11,7 +13,8 @@ Results are frozen dataclasses with ``to_dict()`` for JSON. Modules:
   :func:`fleiss_kappa_counts`, :func:`krippendorff_alpha`
 - preferences: :func:`win_rate`, :func:`length_controlled_win_rate`,
   :func:`position_bias`, :func:`swap_consistency`, :func:`length_preference`
-- prediction-powered inference: :func:`classical_mean`, :func:`ppi_mean`
+- prediction-powered inference: :func:`classical_mean`, :func:`ppi_mean`,
+  :func:`stratified_ppi_mean`
 - rankings: :func:`spearman`, :func:`kendall`, :func:`rank_correlation`
 
 Importing this package imports numpy (scipy only where a function needs it); the
@@ -37,7 +40,13 @@ from simulacra.stats._metrics import (
     success_rate,
     unreliability,
 )
-from simulacra.stats._ppi import MIN_HUMAN_LABELS, PPIResult, classical_mean, ppi_mean
+from simulacra.stats._ppi import (
+    MIN_HUMAN_LABELS,
+    PPIResult,
+    classical_mean,
+    ppi_mean,
+    stratified_ppi_mean,
+)
 from simulacra.stats._preference import (
     VERDICT_SCORE,
     LengthControlledWinRate,
@@ -48,10 +57,12 @@ from simulacra.stats._preference import (
     swap_consistency,
     win_rate,
 )
+from simulacra.stats._proportion import MIN_TASKS, few_tasks_warning, wilson_bounds
 from simulacra.stats._rank import kendall, rank_correlation, spearman
 
 __all__ = [
     "MIN_HUMAN_LABELS",
+    "MIN_TASKS",
     "VERDICT_SCORE",
     "Estimate",
     "LengthControlledWinRate",
@@ -64,6 +75,7 @@ __all__ = [
     "classical_mean",
     "cluster_bootstrap",
     "cohen_kappa",
+    "few_tasks_warning",
     "fleiss_kappa",
     "fleiss_kappa_counts",
     "jsonable",
@@ -78,9 +90,11 @@ __all__ = [
     "ppi_mean",
     "rank_correlation",
     "spearman",
+    "stratified_ppi_mean",
     "success_by_turn",
     "success_rate",
     "swap_consistency",
     "unreliability",
+    "wilson_bounds",
     "win_rate",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -37,8 +37,15 @@ from simulacra.stats._common import (
     check_resamples,
     jsonable,
 )
+from simulacra.stats._proportion import cluster_score_estimate
 
 Record = Mapping[str, Any]
+
+Interval = Literal["score", "bootstrap"]
+"""How a success rate or pass^k interval is made: ``"score"`` (the default), the
+cluster-adjusted Wilson interval of :mod:`simulacra.stats._proportion`, which holds its
+level with few tasks; ``"bootstrap"``, the percentile bootstrap over tasks, which
+under-covers below about 50 tasks and is kept for comparison."""
 
 _MISSING = object()
 
@@ -91,28 +98,52 @@ def _options(resamples: int, level: float) -> tuple[int, float]:
     return check_resamples(resamples), check_level(level)
 
 
+def _check_interval(interval: str) -> None:
+    if interval not in ("score", "bootstrap"):
+        raise ConfigError(
+            f"interval must be 'score' or 'bootstrap', got {interval!r}", field="interval"
+        )
+
+
 def success_rate(
     records: Sequence[Record],
     *,
     task_key: str | None = "task",
     score_key: str = "score",
+    interval: Interval = "score",
     resamples: int = DEFAULT_RESAMPLES,
     level: float = DEFAULT_LEVEL,
     seed: int = 0,
 ) -> Estimate:
-    """Mean score over episodes (the success rate when scores are 0/1), with a bootstrap CI.
+    """Mean score over episodes (the success rate when scores are 0/1), with a CI.
 
-    Scores must lie in [0, 1]. With ``task_key`` (the default, ``"task"``) the interval
-    resamples tasks and recomputes the mean over all episodes of the drawn tasks; with
-    ``task_key=None`` it resamples episodes as if they were independent. ``n`` is the
-    number of resampled units (tasks or episodes).
+    Scores must lie in [0, 1]. With ``task_key`` (the default, ``"task"``) episodes of a
+    task count as one cluster; with ``task_key=None`` episodes count as independent.
+    ``n`` is the number of units (tasks or episodes).
+
+    The interval (``interval="score"``, the default) is the cluster-adjusted Wilson score
+    interval of :mod:`simulacra.stats._proportion`, chosen by simulation because it holds
+    its level with few tasks and never has zero width; ``interval="bootstrap"`` gives the
+    percentile bootstrap over tasks (``resamples`` and ``seed`` apply only to it).
     """
     resamples, level = _options(resamples, level)
+    _check_interval(interval)
     scores = _scores(records, score_key, unit_range=True)
     if task_key is None:
+        if interval == "score":
+            ones = np.ones_like(scores)
+            return cluster_score_estimate(
+                scores, ones, cap=float(scores.size), level=level, unit="episodes"
+            )
         method = f"percentile bootstrap over episodes, {resamples} resamples"
         return mean_estimate(scores, resamples=resamples, level=level, seed=seed, method=method)
     keys, codes = group_rows(_tasks(records, task_key))
+    if interval == "score":
+        sums = np.bincount(codes, weights=scores, minlength=len(keys)).astype(np.float64)
+        sizes = np.bincount(codes, minlength=len(keys)).astype(np.float64)
+        return cluster_score_estimate(
+            sums, sizes, cap=float(scores.size), level=level, unit="tasks"
+        )
     method = f"cluster percentile bootstrap over tasks, {resamples} resamples"
     return cluster_mean_estimate(
         scores, codes, len(keys), resamples=resamples, level=level, seed=seed, method=method
@@ -131,6 +162,7 @@ def pass_hat_k(
     task_key: str = "task",
     score_key: str = "score",
     threshold: float = 1.0,
+    interval: Interval = "score",
     resamples: int = DEFAULT_RESAMPLES,
     level: float = DEFAULT_LEVEL,
     seed: int = 0,
@@ -143,10 +175,16 @@ def pass_hat_k(
     A trial succeeds when its score is at least ``threshold`` (scores in [0, 1]).
 
     ``ks`` defaults to 1 .. the largest number of trials of any task. Tasks with fewer
-    than ``k`` trials are left out of pass^k and counted in ``excluded``. Intervals
-    resample tasks. Returns ``{k: Estimate}``.
+    than ``k`` trials are left out of pass^k and counted in ``excluded``.
+
+    The interval (``interval="score"``, the default) is the cluster-adjusted Wilson score
+    interval of :mod:`simulacra.stats._proportion` on the per-task values, its effective
+    sample size capped at the number of disjoint k-trial blocks the tasks hold
+    (``Σ ⌊trials / k⌋``); ``interval="bootstrap"`` resamples tasks instead (and under-covers
+    with few tasks). Returns ``{k: Estimate}``.
     """
     resamples, level = _options(resamples, level)
+    _check_interval(interval)
     by_task = _scores_by_task(records, task_key, score_key, unit_range=True)
     trials = [len(s) for s in by_task]
     successes = [int(np.count_nonzero(s >= threshold)) for s in by_task]
@@ -165,6 +203,17 @@ def pass_hat_k(
             dtype=np.float64,
         )
         excluded = len(trials) - values.size
+        if interval == "score":
+            blocks = sum(n // k for n in trials if n >= k)
+            result[k] = cluster_score_estimate(
+                values,
+                np.ones_like(values),
+                cap=float(blocks),
+                level=level,
+                unit="tasks",
+                excluded=excluded,
+            )
+            continue
         result[k] = mean_estimate(
             values, resamples=resamples, level=level, seed=seed, method=method, excluded=excluded
         )

@@ -43,7 +43,9 @@ class PPIResult:
     need for an interval as narrow as ``estimate``'s; ``labels_saved = effective_n − n``,
     and ``labels_saved_pct`` is that saving as a percentage of ``effective_n`` (the share
     of a human-only labelling budget not needed). ``n`` counts human labels and
-    ``n_unlabelled`` the synthetic-only items.
+    ``n_unlabelled`` the synthetic-only items. ``n_census`` counts the items of a fully
+    labelled stratum (see :func:`stratified_ppi_mean`; 0 otherwise), which ``n`` and
+    ``n_unlabelled`` do not include.
     """
 
     estimate: Estimate
@@ -55,6 +57,7 @@ class PPIResult:
     effective_n: float
     labels_saved: float
     labels_saved_pct: float
+    n_census: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; NaN and infinite numbers become ``None``."""
@@ -101,6 +104,10 @@ def classical_mean(
     )
 
 
+CROSSFIT_FOLDS = 5
+"""Folds of the cross-fitted PPI++ weight: each fold's λ comes from the other folds."""
+
+
 def _tuned_lambda(y: FloatArray, f_n: FloatArray, var_f: float, n_unlabelled: int) -> float:
     """PPI++ power-tuning weight ``Cov(Y, Ŷ) / ((1 + n/N)·Var(Ŷ))``, clipped to [0, 1]."""
     if not var_f > 0.0:
@@ -110,6 +117,25 @@ def _tuned_lambda(y: FloatArray, f_n: FloatArray, var_f: float, n_unlabelled: in
     return float(np.clip(raw, 0.0, 1.0))
 
 
+def _crossfit_lambdas(y: FloatArray, f_n: FloatArray, n_unlabelled: int) -> FloatArray:
+    """Each labelled item's PPI++ weight, fitted on the folds it is not in.
+
+    Items go to folds by position (item ``i`` to fold ``i mod 5``). A fold's λ uses only
+    the labelled items of the other folds (their covariance and their synthetic
+    variance), so it is independent of the fold's own items and of the unlabelled ones,
+    and the estimate stays exactly unbiased.
+    """
+    folds = np.arange(y.size) % CROSSFIT_FOLDS
+    lams = np.empty(y.size)
+    for fold in range(CROSSFIT_FOLDS):
+        inside = folds == fold
+        if not inside.any():
+            continue
+        y_out, f_out = y[~inside], f_n[~inside]
+        lams[inside] = _tuned_lambda(y_out, f_out, _variance(f_out), n_unlabelled)
+    return lams
+
+
 def ppi_mean(
     human: Sequence[float] | FloatArray,
     synthetic_labelled: Sequence[float] | FloatArray,
@@ -117,6 +143,7 @@ def ppi_mean(
     *,
     method: Literal["ppi", "ppi++"] = "ppi++",
     includes_labelled: bool = False,
+    crossfit: bool = True,
     level: float = DEFAULT_LEVEL,
 ) -> PPIResult:
     """Prediction-powered estimate of the mean human label, with a normal interval.
@@ -128,9 +155,15 @@ def ppi_mean(
     ones included, and their synthetic labels are subtracted to leave the other ``N``.
 
     The estimator is ``λ·mean(Ŷ_N) + mean(Y − λ·Ŷ_n)``, with variance
-    ``Var(Y − λŶ_n)/n + λ²·Var(Ŷ)/N``. PPI uses ``λ = 1``; PPI++ (the default) uses
-    ``λ̂ = Cov(Y, Ŷ_n) / ((1 + n/N)·Var(Ŷ))`` clipped to [0, 1], which minimises that
-    variance. ``Var(Ŷ)`` is estimated from all ``n + N`` synthetic labels.
+    ``Var(Y − λŶ_n)/n + λ²·Var(Ŷ)/N``. PPI uses ``λ = 1`` and is exactly unbiased.
+    PPI++ (the default) uses ``λ̂ = Cov(Y, Ŷ_n) / ((1 + n/N)·Var(Ŷ))`` clipped to [0, 1],
+    which minimises that variance. Fitted on the same items it weights (the plug-in
+    λ̂, ``crossfit=False``, with ``Var(Ŷ)`` from all ``n + N`` synthetic labels) it has a
+    bias of order 1/n (in simulation up to about 0.01–0.02 at n=20 and 0.005 at n=50, its
+    sign depending on the rater). With ``crossfit=True`` (the default) each item's
+    rectifier ``Y − λŶ`` uses a λ fitted on the other four of five folds, and its
+    synthetic term the item-weighted mean of those λ, which makes PPI++ exactly
+    unbiased too; ``lam`` reports that mean λ.
 
     Refuses (``ConfigError``) fewer than ``MIN_HUMAN_LABELS`` (10) human labels or
     fewer than one unlabelled item.
@@ -159,11 +192,17 @@ def ppi_mean(
     n = y.size
     pooled = np.concatenate([f_all, f_n]) if not includes_labelled else f_all
     var_f = _variance(pooled)
-    lam = 1.0 if method == "ppi" else _tuned_lambda(y, f_n, var_f, n_unlabelled)
-    rectifier = y - lam * f_n
+    if method == "ppi":
+        lams = np.ones(n)
+    elif crossfit:
+        lams = _crossfit_lambdas(y, f_n, n_unlabelled)
+    else:
+        lams = np.full(n, _tuned_lambda(y, f_n, var_f, n_unlabelled))
+    lam = float(lams.mean())
+    rectifier = y - lams * f_n
     value = lam * unlabelled_total / n_unlabelled + float(rectifier.mean())
     variance = _variance(rectifier) / n + lam**2 * var_f / n_unlabelled
-    label = "PPI++" if method == "ppi++" else "PPI"
+    label = "PPI" if method == "ppi" else "PPI++ (cross-fitted λ)" if crossfit else "PPI++"
     estimate = _normal(value, variance, n=n, level=level, method=f"{label} mean, normal interval")
     classical = classical_mean(y, level=level)
     synthetic_only = _normal(
@@ -199,3 +238,100 @@ def _effective_n(human_variance: float, estimator_variance: float) -> float:
     if estimator_variance > 0.0:
         return human_variance / estimator_variance
     return math.inf if human_variance > 0.0 else math.nan
+
+
+def stratified_ppi_mean(
+    census: Sequence[float] | FloatArray,
+    human: Sequence[float] | FloatArray,
+    synthetic_labelled: Sequence[float] | FloatArray,
+    synthetic_unlabelled: Sequence[float] | FloatArray,
+    *,
+    synthetic_census: Sequence[float] | FloatArray | None = None,
+    method: Literal["ppi", "ppi++"] = "ppi++",
+    crossfit: bool = True,
+    level: float = DEFAULT_LEVEL,
+) -> PPIResult:
+    """Mean human label over two strata: one labelled in full, one sampled at random.
+
+    The design of choosing items for people on purpose (the ``K`` where raters disagree
+    most) and a random sample of the rest: ``census`` holds the human values of all
+    ``K`` chosen items; ``human`` and ``synthetic_labelled`` the human and synthetic
+    values of the ``n`` items drawn at random from the other ``M`` items, and
+    ``synthetic_unlabelled`` the synthetic values of the remaining ``M − n``.
+    With ``W = K / (K + M)`` the estimate is ``W·mean(census) + (1 − W)·θ_rest``, where
+    ``θ_rest`` is :func:`ppi_mean` on the random stratum, and the variance
+    ``W²·Var(census)/K + (1 − W)²·Var(θ_rest)``. The census stratum's term counts the
+    humans' own noise (the items are fixed, their labels are draws). It is unbiased
+    because neither stratum borrows the rater's correction from the other: the rater's
+    bias on the chosen items (where it fails most) is never applied to the rest.
+
+    ``classical`` is the same stratified mean with the human labels alone, and
+    ``synthetic_only`` the mean of every synthetic value (``synthetic_census`` holds
+    those of the census items; without it, of the random stratum only).
+    """
+    level = check_level(level)
+    top = float_array(census, what="census")
+    if top.size == 0:
+        return ppi_mean(
+            human,
+            synthetic_labelled,
+            synthetic_unlabelled,
+            method=method,
+            crossfit=crossfit,
+            level=level,
+        )
+    rest = ppi_mean(
+        human, synthetic_labelled, synthetic_unlabelled, method=method, crossfit=crossfit,
+        level=level,
+    )  # fmt: skip
+    k = top.size
+    m = rest.n + rest.n_unlabelled
+    weight = k / (k + m)
+    top_mean = float(top.mean())
+    top_variance = _variance(top) / k if k > 1 else 0.0
+
+    def combine(part: Estimate, what: str) -> Estimate:
+        half = part.high - part.value
+        part_variance = (half / _z(level)) ** 2
+        return _normal(
+            weight * top_mean + (1.0 - weight) * part.value,
+            weight**2 * top_variance + (1.0 - weight) ** 2 * part_variance,
+            n=rest.n + k,
+            level=level,
+            method=f"stratified {what}: {k} items labelled in full + {part.method}",
+        )
+
+    estimate = combine(rest.estimate, "estimate")
+    classical = combine(rest.classical, "human-only mean")
+    synthetic_only = rest.synthetic_only
+    if synthetic_census is not None:
+        pooled = np.concatenate(
+            [
+                float_array(synthetic_census, what="synthetic_census"),
+                float_array(synthetic_labelled, what="synthetic_labelled"),
+                float_array(synthetic_unlabelled, what="synthetic_unlabelled"),
+            ]
+        )
+        synthetic_only = _normal(
+            float(pooled.mean()),
+            _variance(pooled) / pooled.size,
+            n=pooled.size,
+            level=level,
+            method="synthetic-only mean, normal interval",
+        )
+    y = np.concatenate([top, float_array(human, what="human")])
+    variance = ((estimate.high - estimate.value) / _z(level)) ** 2
+    effective_n = _effective_n(_variance(y), variance)
+    n = rest.n + k
+    return PPIResult(
+        estimate=estimate,
+        classical=classical,
+        synthetic_only=synthetic_only,
+        lam=rest.lam,
+        n=rest.n,
+        n_unlabelled=rest.n_unlabelled,
+        effective_n=effective_n,
+        labels_saved=effective_n - n,
+        labels_saved_pct=_saved_pct(n, effective_n),
+        n_census=k,
+    )

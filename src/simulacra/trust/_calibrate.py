@@ -6,11 +6,14 @@ bootstrap over items:
 - agreement with the human majority: 1 when the rater's label is the most frequent
   human label; when several labels tie for most frequent, the share of them it matches
   (the expected agreement under a random tie-break);
-- leave-one-out agreement, as "AlpacaFarm: A Simulation Framework for Methods that
-  Learn from Human Feedback" measures human–human agreement: on items with two or more
-  human labels, each human in turn is held out; the rater and the majority of the
-  remaining humans are both compared with the held-out label. The rater is as good as a
-  person when its agreement reaches the humans' own;
+- leave-one-out agreement, as AlpacaEval ("AlpacaFarm: A Simulation Framework for
+  Methods that Learn from Human Feedback", and its evaluator leaderboard) defines it: on
+  items with two or more human labels, each human in turn is held out, and both the
+  held-out human and the rater are scored against the mode of the *remaining* humans
+  (the share of the tied modes matched when several tie), averaged over the held-out
+  choices. Because the two are scored against the same reference, a rater that is
+  statistically one more human has an expected gap of exactly 0; the rater is as good
+  as a person when its agreement reaches the humans' own;
 - Cohen's kappa and Krippendorff's alpha between the rater and the human majority
   (items with a unique majority), and alpha among the humans themselves;
 - bias: the mean difference between the rater's score and the humans' (A wins 1, B 0,
@@ -225,8 +228,9 @@ def _loo(items: Sequence[_Item]) -> tuple[list[float], list[float]]:
         human_hits = []
         for held in range(len(categories)):
             rest = categories[:held] + categories[held + 1 :]
-            human_hits.append(_match(categories[held], _modes(rest)))
-            rater_hits.append(float(item.category == categories[held]))
+            modes = _modes(rest)
+            human_hits.append(_match(categories[held], modes))
+            rater_hits.append(_match(item.category, modes))
         rater_scores.append(float(np.mean(rater_hits)))
         human_scores.append(float(np.mean(human_hits)))
     return rater_scores, human_scores

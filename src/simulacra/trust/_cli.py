@@ -158,8 +158,8 @@ def _calibrate(
         "items",
         "abst.",
         "vs majority",
-        "vs held-out human",
-        "human vs held-out",
+        "rater vs others' mode",
+        "human vs others' mode",
         "kappa",
         "alpha",
     ):
@@ -291,8 +291,8 @@ def _estimate(
         table.add_column(column)
     rows = (
         (f"{'PPI++' if chosen == 'ppi++' else 'PPI'} (human + synthetic)", r.estimate,
-         f"{r.n} human + {r.n_unlabelled} synthetic-only items"),
-        ("human only (classical)", r.classical, f"{r.n} human-labelled items"),
+         f"{r.n + r.n_census} human + {r.n_unlabelled} synthetic-only items"),
+        ("human only (classical)", r.classical, f"{r.n + r.n_census} human-labelled items"),
         ("synthetic only (biased)", r.synthetic_only, f"{r.synthetic_only.n} items"),
     )  # fmt: skip
     for name, est, basis in rows:
@@ -303,10 +303,11 @@ def _estimate(
         f"{_num(r.effective_n, digits=4)} from {r.n}: {_num(r.labels_saved, digits=3)} labels "
         f"saved ({_num(r.labels_saved_pct / 100.0, pct=True)} of a human-only budget)"
     )
-    if result.excluded_active:
+    if result.design == "stratified":
         _console.print(
-            f"left out {result.excluded_active} human-labelled item(s) chosen for disagreement "
-            "(not a random sample)"
+            f"stratified design: {result.n_top} item(s) chosen for disagreement, labelled in "
+            f"full, weighted {result.n_top}/{result.n_synthetic_items}; PPI on the "
+            f"{r.n + r.n_unlabelled} others from {r.n} drawn at random"
         )
     if result.imputed:
         _console.print(f"{result.imputed} item(s) with only abstentions got the scale's middle")
@@ -331,7 +332,11 @@ def select(
     ] = "entropy",
     random: Annotated[
         int,
-        typer.Option("--random", min=0, help="extra items drawn at random (usable by `estimate`)"),
+        typer.Option(
+            "--random",
+            min=0,
+            help="extra items drawn at random from the rest (the design `estimate` weights)",
+        ),
     ] = 0,
     exclude: Annotated[
         Path | None, typer.Option("--exclude", help="human labels of items to skip")

@@ -16,7 +16,8 @@ Human label files are JSONL or CSV with ``item_id``, the annotator (``annotator_
 or ``dimension``, ``score``, ``scale``, ``episode`` for rubric lines) or a plain file in
 the human format. Optional columns on any row: ``segment`` (or ``metadata.segment``),
 ``system_a``/``system_b``/``system``, ``len_a``/``len_b``, ``first_shown``,
-``selected_by``.
+``selected_by``, and the design columns a selection writes (``stratum``,
+``stratum_size``, ``inclusion_probability``; see :mod:`simulacra.trust._select`).
 
 A synthetic ``verdict`` of ``null`` is an abstention. Critique and implicit-signal
 lines carry no label to compare and are skipped (and counted).
@@ -76,6 +77,9 @@ class Label:
     episode: str | None = None
     segment: str | None = None
     selected_by: str | None = None
+    stratum: str | None = None
+    stratum_size: int | None = None
+    inclusion_probability: float | None = None
     source: str = ""
     line: int = 0
 
@@ -183,6 +187,22 @@ def _text(row: Row, name: str) -> str | None:
         raise row.error(f"{name} must be a string, got {value!r}")
     text = str(value).strip()
     return text or None
+
+
+def _count(row: Row, name: str) -> int | None:
+    value = _optional_number(row, name)
+    if value is None:
+        return None
+    if value != round(value) or value < 0:
+        raise row.error(f"{name} must be a whole number >= 0, got {row.data.get(name)!r}")
+    return int(value)
+
+
+def _probability(row: Row, name: str) -> float | None:
+    value = _optional_number(row, name)
+    if value is not None and not 0.0 < value <= 1.0:
+        raise row.error(f"{name} must lie in (0, 1], got {row.data.get(name)!r}")
+    return value
 
 
 def _first(row: Row, names: Sequence[str]) -> tuple[str | None, Any]:
@@ -385,6 +405,9 @@ def parse_label(
         episode=_text(row, "episode"),
         segment=_segment(row, segment_field),
         selected_by=_text(row, "selected_by"),
+        stratum=_text(row, "stratum"),
+        stratum_size=_count(row, "stratum_size"),
+        inclusion_probability=_probability(row, "inclusion_probability"),
         source=row.source,
         line=row.line,
     )

@@ -6,10 +6,17 @@ labels spread over the possible labels), then the share of abstentions, then the
 stated confidence (lowest first). These are the items where a human label teaches the
 most about where the raters fail.
 
-Items chosen this way are not a random sample, so their human labels cannot feed an
-unbiased estimate (:func:`simulacra.trust.estimate` leaves them out). To also get labels
-that can, ask for ``random`` extra items drawn uniformly from the rest; every row says
-how it was chosen in ``selected_by``.
+Items chosen this way are not a random sample, so on their own their human labels
+cannot feed an unbiased estimate. A selection is therefore a stratified design: the
+``k`` chosen items form the *top* stratum, to be labelled in full, and ``random`` extra
+items are drawn uniformly from the *rest* (every item not chosen). Every row says how it
+was chosen (``selected_by``) and carries what :func:`simulacra.trust.estimate` needs to
+weight the strata: ``stratum`` (``top`` or ``rest``), ``stratum_size`` (the items of its
+stratum, per rating dimension) and ``inclusion_probability`` (1 in the top stratum, the
+share of the rest drawn otherwise). The estimate is then the top stratum's human mean
+and a prediction-powered mean of the rest, weighted by stratum size
+(:func:`simulacra.stats.stratified_ppi_mean`), which stays unbiased because the rater's
+correction learned on one stratum is never applied to the other.
 
 :func:`annotation_rows` adds the context and the two responses from a run directory, and
 :func:`ingest_annotations` reads the filled sheet back into the human-label format,
@@ -39,6 +46,9 @@ ANNOTATION_COLUMNS = (
     "kind",
     "dimension",
     "selected_by",
+    "stratum",
+    "stratum_size",
+    "inclusion_probability",
     "context",
     "response_a",
     "response_b",
@@ -63,6 +73,9 @@ class Selection:
     mean_confidence: float | None
     n_judgements: int
     labels: Sequence[Label]
+    stratum: str | None = None
+    stratum_size: int | None = None
+    inclusion_probability: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict without the labels; NaN becomes ``None``."""
@@ -71,6 +84,9 @@ class Selection:
             "kind": self.kind,
             "dimension": self.dimension,
             "selected_by": self.selected_by,
+            "stratum": self.stratum,
+            "stratum_size": self.stratum_size,
+            "inclusion_probability": jsonable(self.inclusion_probability),
             "vote_entropy": jsonable(self.vote_entropy),
             "abstain_share": jsonable(self.abstain_share),
             "mean_confidence": jsonable(self.mean_confidence),
@@ -153,7 +169,11 @@ def select_items(
 ) -> list[Selection]:
     """The ``k`` most uncertain items, plus ``random`` items drawn uniformly from the rest.
 
-    Items in ``exclude`` (e.g. already labelled by people) are never chosen.
+    Items in ``exclude`` (e.g. already labelled by people) are never chosen; they are
+    outside the design, so :func:`simulacra.trust.estimate` refuses labels of a selection
+    made with exclusions on the full synthetic file. Each row carries its stratum, the
+    stratum's size and its inclusion probability (see the module docstring), counted per
+    rating dimension.
     """
     if k < 0 or random < 0:
         raise ConfigError(f"-k and --random must not be negative, got {k} and {random}")
@@ -165,18 +185,33 @@ def select_items(
             f"({len(skip)} excluded)",
             source=synthetic.source,
         )
-    chosen = [
-        _with_reason(s, "disagreement" if by == "entropy" else "confidence") for s in ranked[:k]
-    ]
-    rest = ranked[k:]
+    top, rest = ranked[:k], ranked[k:]
+    picks: list[int] = []
     if random:
         rng = np.random.default_rng(seed)
         picks = sorted(rng.choice(len(rest), size=random, replace=False).tolist())
-        chosen += [_with_reason(rest[i], "random") for i in picks]
+    top_size = Counter(s.dimension for s in top)
+    rest_size = Counter(s.dimension for s in rest)
+    drawn = Counter(rest[i].dimension for i in picks)
+    reason = "disagreement" if by == "entropy" else "confidence"
+    chosen = [_with_reason(s, reason, "top", top_size[s.dimension], 1.0) for s in top]
+    for i in picks:
+        dimension = rest[i].dimension
+        chosen.append(
+            _with_reason(
+                rest[i],
+                "random",
+                "rest",
+                rest_size[dimension],
+                drawn[dimension] / rest_size[dimension],
+            )
+        )
     return chosen
 
 
-def _with_reason(selection: Selection, reason: str) -> Selection:
+def _with_reason(
+    selection: Selection, reason: str, stratum: str, size: int, probability: float
+) -> Selection:
     return Selection(
         item_id=selection.item_id,
         kind=selection.kind,
@@ -187,6 +222,9 @@ def _with_reason(selection: Selection, reason: str) -> Selection:
         mean_confidence=selection.mean_confidence,
         n_judgements=selection.n_judgements,
         labels=selection.labels,
+        stratum=stratum,
+        stratum_size=size,
+        inclusion_probability=probability,
     )
 
 
@@ -343,7 +381,16 @@ def _record(label: Label) -> dict[str, Any]:
             record["scale"] = [int(v) if v == int(v) else v for v in label.scale]
     else:
         record["success"] = int(label.score or 0)
-    for name in ("segment", "system_a", "system_b", "system", "selected_by"):
+    for name in (
+        "segment",
+        "system_a",
+        "system_b",
+        "system",
+        "selected_by",
+        "stratum",
+        "stratum_size",
+        "inclusion_probability",
+    ):
         value = getattr(label, name)
         if value is not None:
             record[name] = value
