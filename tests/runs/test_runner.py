@@ -185,6 +185,16 @@ def test_python_api_sync_and_yaml_path(tmp_path: Path) -> None:
         ("name: x\nuser: {model: gpt}\n", "user.model", "user.model 'gpt' is not a key of models"),
         ("name: x\nuser: {simulator: ghost}\n", "user.simulator", "unknown user simulator 'ghost'"),
         (
+            "name: x\nuser: {options: {repeat_treshold: 0.5}}\n",
+            "user.options.repeat_treshold",
+            r"unknown option of user simulator 'llm' \(known: repeat_threshold\)",
+        ),
+        (
+            "name: x\nuser: {simulator: scripted, options: {turns: [hi], stop: 1}}\n",
+            "user.options.stop",
+            "unknown option of user simulator 'scripted'",
+        ),
+        (
             "name: x\ntarget: {type: callable, callable: 'targets_for_tests:NOT_CALLABLE'}\n",
             "target.callable",
             "not callable",

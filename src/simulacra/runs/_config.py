@@ -15,6 +15,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SerializeAsAny,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -23,6 +25,8 @@ from simulacra._records import read_records, validate_config
 from simulacra.errors import ConfigError
 from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
+from simulacra.registry import Options
+from simulacra.sim.users import Simulator, simulator_entry, simulators
 from simulacra.tasks import Task, load_tasks, parse_tasks, suite_tasks
 
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
@@ -37,15 +41,48 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def saved(info: ValidationInfo) -> bool:
+    """Whether a validation reads settings an older version saved (see ``SAVED``)."""
+    return isinstance(info.context, dict) and bool(info.context.get("saved"))
+
+
+SAVED = {"saved": True}
+"""Validation context for a saved config: options the entry does not know are dropped."""
+
+
 class UserConfig(_Strict):
-    """The simulated user: which simulator, on which model, with which options."""
+    """The simulated user: which simulator, on which model, with which options.
+
+    ``options`` are the simulator's own, checked against the options model it was
+    registered with (an unknown one is an error).
+    """
 
     simulator: str = "llm"
     model: str = "local"
     max_regenerations: int = Field(default=2, ge=0, le=10)
     temperature: float = Field(default=0.8, ge=0, le=2)
     max_tokens: int = Field(default=96, ge=8)
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: SerializeAsAny[Options] = Field(default_factory=Options)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _simulator_options(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("simulator", "llm"), str):
+            return data
+        entry = simulators.checked(data.get("simulator", "llm"), loc=("simulator",))
+        given = data.get("options")
+        if isinstance(given, entry.options):
+            return data
+        if isinstance(given, BaseModel):
+            given = given.model_dump()
+        if given is not None and not isinstance(given, dict):
+            return data  # the field's own check reports it
+        options = entry.validate(given, kind=simulators.kind, loc=("options",), lenient=saved(info))
+        return {**data, "options": options}
+
+    def simulator_spec(self) -> Simulator:
+        """The registered simulator (its factory, and whether it needs a model)."""
+        return simulator_entry(self.simulator)[0]
 
 
 class TargetConfig(_Strict):
@@ -189,7 +226,7 @@ class RunConfig(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> RunConfig:
-        if self.user.simulator != "scripted" and self.user.model not in self.models:
+        if self.user.simulator_spec().needs_model and self.user.model not in self.models:
             raise ValueError(
                 f"user.model {self.user.model!r} is not a key of models ({', '.join(self.models)})"
             )
@@ -312,13 +349,8 @@ class RunConfig(_Strict):
     def validate_references(self) -> tuple[list[Persona], list[Task]]:
         """Resolve everything a run needs; raise ``ConfigError`` on the first problem."""
         from simulacra.registry import import_object
-        from simulacra.sim.users import simulators
 
         self.check_run_dir()
-        try:
-            simulators.get(self.user.simulator)
-        except ConfigError as exc:
-            raise ConfigError(str(exc), source=self.source, field="user.simulator") from None
         if self.target.type == "callable":
             function = import_object(str(self.target.callable))
             if not callable(function):

@@ -29,7 +29,7 @@ from simulacra.runs._summary import summarize
 from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
 from simulacra.sim.targets import CallableTarget, HttpTarget, ModelTarget, Target
-from simulacra.sim.users import FeedbackUser, UserContext, simulators
+from simulacra.sim.users import Simulator, UserContext
 from simulacra.tasks import Task
 
 
@@ -212,8 +212,7 @@ class _Parts:
 
     target: Target
     user_model: ChatModel | None
-    factory: Any
-    options: dict[str, Any]
+    simulator: Simulator
 
 
 def _build_parts(config: RunConfig, pool: ModelPool, first: Slot | None) -> _Parts:
@@ -226,35 +225,34 @@ def _build_parts(config: RunConfig, pool: ModelPool, first: Slot | None) -> _Par
         where = f"models.{config.target.model}" if config.target.type == "model" else "target"
         raise ConfigError(str(exc), source=config.source, field=where) from None
     user_model: ChatModel | None = None
-    if config.user.simulator != "scripted" or config.user.model in config.models:
+    simulator = config.user.simulator_spec()
+    if simulator.needs_model or config.user.model in config.models:
         try:
             user_model = pool.build(config.models[config.user.model], seed=config.seed)
         except ConfigError as exc:
             raise ConfigError(
                 str(exc), source=config.source, field=f"models.{config.user.model}"
             ) from None
-    options = {
-        "max_regenerations": config.user.max_regenerations,
-        "temperature": config.user.temperature,
-        "max_tokens": config.user.max_tokens,
-        **config.user.options,
-    }
-    factory = simulators.get(config.user.simulator)
     if first is not None:
-        try:  # the options are checked where the simulator reads them
-            factory(_context(first, user_model, options))
+        try:  # a simulator may check more than its options model can
+            simulator.build(_context(config, first, user_model))
         except ConfigError as exc:
             raise ConfigError(str(exc), source=config.source, field="user") from None
-    return _Parts(target=target, user_model=user_model, factory=factory, options=options)
+    return _Parts(target=target, user_model=user_model, simulator=simulator)
 
 
-def _context(slot: Slot, model: ChatModel | None, options: dict[str, Any]) -> UserContext:
+def _context(config: RunConfig, slot: Slot, model: ChatModel | None) -> UserContext[Any]:
+    user = config.user
     return UserContext(
         persona=slot.persona,
         task=slot.task,
         model=model,
         seed=slot.seed,
-        options={**options, "mode": slot.mode},
+        options=user.options,
+        mode=slot.mode,
+        temperature=user.temperature,
+        max_tokens=user.max_tokens,
+        max_regenerations=user.max_regenerations,
     )
 
 
@@ -402,7 +400,7 @@ async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
         seed=slot.seed,
     )
     try:
-        user = parts.factory(_context(slot, parts.user_model, parts.options))
+        user = parts.simulator.build(_context(config, slot, parts.user_model))
         await run_episode(
             episode,
             persona=slot.persona,
@@ -411,9 +409,6 @@ async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
             target=parts.target,
             max_turns=config.max_turns,
         )
-        if isinstance(user, FeedbackUser):
-            episode.extra["first_success_turn"] = user.first_success_turn
-            episode.extra["feedback_turns"] = user.feedback_turns
     except Exception as exc:
         if isinstance(exc, ModelError) and exc.fatal:
             raise

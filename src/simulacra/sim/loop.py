@@ -10,7 +10,7 @@ from simulacra.llm import Message
 from simulacra.people import Persona
 from simulacra.sim.episode import Episode
 from simulacra.sim.targets import Target, ToolBox
-from simulacra.sim.users import UserSimulator
+from simulacra.sim.users import UserSimulator, episode_extra
 from simulacra.tasks import Task
 
 MAX_TURNS = "max_turns"
@@ -84,6 +84,7 @@ async def run_episode(
     finally:
         episode.messages = records
         episode.duration_s = time.perf_counter() - started
+        episode.extra.update(episode_extra(user))
     if episode.status == "ok":
         try:
             if session is not None:
