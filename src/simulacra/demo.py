@@ -17,7 +17,7 @@ def demo_config(*, output_dir: str = "runs") -> RunConfig:
     return RunConfig(
         name="demo",
         seed=7,
-        models={"local": ModelConfig(backend="local", n_ctx=2048)},
+        models={"local": ModelConfig.model_validate({"backend": "local", "n_ctx": 2048})},
         user=UserConfig(model="local", max_tokens=48),
         target=TargetConfig(
             type="model",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Generic, TypeVar
@@ -116,11 +116,13 @@ class Entry(Generic[T]):
         kind: str,
         loc: tuple[str, ...] = (),
         lenient: bool = False,
+        beside: Iterable[str] = (),
     ) -> Options:
         """``data`` as this entry's options, from inside a pydantic validator: a problem
         is a ``ValidationError`` whose places start at ``loc``, and an unknown key is
         reported with the options that are known. ``lenient`` drops unknown keys instead
-        (for settings saved by an older version, which ignored them)."""
+        (for settings saved by an older version, which ignored them). ``beside`` are the
+        settings written next to the options (listed as known too)."""
         data = dict(data or {})
         known = self.options.model_fields
         if lenient:
@@ -128,7 +130,7 @@ class Entry(Generic[T]):
         try:
             return self.options.model_validate(data)
         except ValidationError as exc:
-            listed = ", ".join(sorted(known)) or "none"
+            listed = ", ".join(sorted({*known, *beside})) or "none"
             errors: list[InitErrorDetails] = []
             for error in exc.errors():
                 place = (*loc, *error["loc"])

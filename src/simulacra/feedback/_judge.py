@@ -66,18 +66,7 @@ Progress = Callable[[str, int], None]
 
 def model_identity(config: ModelConfig) -> str:
     """Which model a config runs, without sampling settings: the self-preference key."""
-    if config.backend == "openai":
-        return f"openai:{str(config.base_url).rstrip('/')}#{config.model}"
-    if config.backend == "local":
-        return f"local:{config.path or 'embedded'}"
-    if config.function:
-        return f"scripted:{config.function}"
-    if config.replies_file:
-        return f"scripted:{config.replies_file}"
-    import hashlib
-
-    replies = json.dumps(config.replies or [], ensure_ascii=False).encode("utf-8")
-    return "scripted:" + hashlib.sha256(replies).hexdigest()[:12]
+    return config.identity()
 
 
 def target_identity(run_dir: Path) -> str | None:
@@ -91,7 +80,8 @@ def target_identity(run_dir: Path) -> str | None:
             return f"openai:{str(target.get('base_url', '')).rstrip('/')}#{target.get('model_id')}"
         if kind == "callable":
             return f"callable:{target.get('callable')}"
-        return model_identity(ModelConfig.model_validate(data["models"][target.get("model")]))
+        saved = data["models"][target.get("model")]
+        return model_identity(ModelConfig.model_validate(saved, context={"saved": True}))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -329,9 +319,7 @@ def build_raters(config: RatersConfig, models: ModelPool) -> RaterSet:
                 if spec.persona is not None
                 else None
             )
-            use_logprobs = spec.logprobs and (
-                model_config.logprobs or model_config.backend == "scripted"
-            )
+            use_logprobs = spec.logprobs and model_config.options.gives_logprobs()
             raters.append(
                 LLMPairRater(
                     id=spec.id,

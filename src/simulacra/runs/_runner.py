@@ -23,7 +23,7 @@ from simulacra.errors import (
 from simulacra.llm import ChatModel, ChatParams, ModelConfig, ModelPool
 from simulacra.people import Persona
 from simulacra.registry import import_object
-from simulacra.runs._config import RunConfig, load_config
+from simulacra.runs._config import SAVED, RunConfig, UserConfig, load_config
 from simulacra.runs._store import CONFIG, EPISODES, SUMMARY, EpisodeStore, write_json_atomic
 from simulacra.runs._summary import summarize
 from simulacra.sim.episode import Episode, derive_seed, episode_id
@@ -106,13 +106,15 @@ def build_target(config: RunConfig, pool: ModelPool) -> Target:
     params = ChatParams(temperature=spec.temperature, max_tokens=spec.max_tokens)
     if spec.type == "http":
         model = pool.build(
-            ModelConfig(
-                backend="openai",
-                base_url=spec.base_url,
-                model=spec.model_id,
-                api_key_env=spec.api_key_env,
-                max_concurrency=spec.max_concurrency,
-                cache=False,
+            ModelConfig.model_validate(
+                {
+                    "backend": "openai",
+                    "base_url": spec.base_url,
+                    "model": spec.model_id,
+                    "api_key_env": spec.api_key_env,
+                    "max_concurrency": spec.max_concurrency,
+                    "cache": False,
+                }
             )
         )
         return HttpTarget(model, system_prompt=None, params=params, name=label)
@@ -123,8 +125,8 @@ def build_target(config: RunConfig, pool: ModelPool) -> Target:
 def _saved_config(config: RunConfig) -> dict[str, Any]:
     data = config.model_dump(mode="json")
     for model in data.get("models", {}).values():
-        # header values may hold credentials: keep the names only
-        model["headers"] = dict.fromkeys(model.get("headers") or {}, "<redacted>")
+        if "headers" in model:  # header values may hold credentials: keep the names only
+            model["headers"] = dict.fromkeys(model["headers"] or {}, "<redacted>")
     return data
 
 
@@ -161,6 +163,26 @@ def _grows(key: str, before: Any, now: Any) -> bool:
     return False
 
 
+def _read_saved(saved: dict[str, Any]) -> dict[str, Any]:
+    """A saved config's models and user in the current form (an older version saved every
+    backend's settings on every model, and ignored the ones the backend did not read)."""
+    out = dict(saved)
+    if isinstance(saved.get("models"), dict):
+        out["models"] = {
+            name: _current(ModelConfig, value) for name, value in saved["models"].items()
+        }
+    if isinstance(saved.get("user"), dict):
+        out["user"] = _current(UserConfig, saved["user"])
+    return out
+
+
+def _current(model: type[ModelConfig] | type[UserConfig], value: Any) -> Any:
+    try:
+        return model.model_validate(value, context=SAVED).model_dump(mode="json")
+    except ValueError:
+        return value  # compared as it is: a change is reported
+
+
 def _check_same_config(run_dir: Path, config: RunConfig) -> None:
     """Refuse to resume a run that another config made (naming what changed)."""
     saved = run_dir / CONFIG
@@ -175,7 +197,7 @@ def _check_same_config(run_dir: Path, config: RunConfig) -> None:
             f"{saved} is unreadable, so --resume cannot tell which config made this run; "
             "pass --overwrite to start again"
         )
-    before, now = _defining(before), _defining(_saved_config(config))
+    before, now = _defining(_read_saved(before)), _defining(_saved_config(config))
     changed = sorted(k for k in (before.keys() | now.keys()) if before.get(k) != now.get(k))
     # more repeats or modes only add episodes, so a run may be extended; anything else
     # would mix episodes of two experiments in one file
