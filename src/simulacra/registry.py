@@ -20,12 +20,26 @@ import importlib.metadata
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializeAsAny,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from simulacra._records import format_validation
 from simulacra.errors import ConfigError
 
 T = TypeVar("T")
@@ -37,6 +51,25 @@ class Options(BaseModel):
     """The typed settings of one registry entry; an unknown key is an error."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _context(info: ValidationInfo) -> dict[str, Any]:
+    return info.context if isinstance(info.context, dict) else {}
+
+
+def _resolve(value: str, info: ValidationInfo) -> str:
+    base = _context(info).get("base_dir")
+    path = Path(value).expanduser()
+    if base and not path.is_absolute():
+        path = Path(base) / path
+    return str(path)
+
+
+ConfigPath = Annotated[str, AfterValidator(_resolve)]
+"""An option that is a path: a relative one resolves against the config file's folder."""
+
+SAVED = "saved"
+"""Validation context key: the settings were saved by a run (see ``Entry.validate``)."""
 
 
 def import_object(path: str) -> object:
@@ -101,6 +134,34 @@ def load_plugins(*, again: bool = False) -> list[str]:
         return loaded
 
 
+_OWN_ERRORS = frozenset({"unknown_option", "unknown_name"})
+
+
+def relocated(
+    error: ValidationError,
+    loc: tuple[str | int, ...],
+    *,
+    unknown: PydanticCustomError | None = None,
+) -> ValidationError:
+    """``error`` with every place prefixed by ``loc``, to re-raise from inside a pydantic
+    validator; ``unknown`` replaces the "extra inputs are not permitted" message."""
+    errors: list[InitErrorDetails] = []
+    for item in error.errors():
+        place = (*loc, *item["loc"])
+        if item["type"] == "extra_forbidden" and unknown is not None:
+            errors.append({"type": unknown, "loc": place, "input": item["input"]})
+            continue
+        if item["type"] in _OWN_ERRORS:  # already relocated once: its message is made
+            made = PydanticCustomError(item["type"], "{message}", {"message": item["msg"]})
+            errors.append({"type": made, "loc": place, "input": item["input"]})
+            continue
+        detail: InitErrorDetails = {"type": item["type"], "loc": place, "input": item["input"]}
+        if "ctx" in item:
+            detail["ctx"] = item["ctx"]
+        errors.append(detail)
+    return ValidationError.from_exception_data(error.title, errors)
+
+
 @dataclass(frozen=True)
 class Entry(Generic[T]):
     """One registered object and the model its options are validated with."""
@@ -117,6 +178,7 @@ class Entry(Generic[T]):
         loc: tuple[str, ...] = (),
         lenient: bool = False,
         beside: Iterable[str] = (),
+        context: Mapping[str, Any] | None = None,
     ) -> Options:
         """``data`` as this entry's options, from inside a pydantic validator: a problem
         is a ``ValidationError`` whose places start at ``loc``, and an unknown key is
@@ -127,30 +189,36 @@ class Entry(Generic[T]):
         known = self.options.model_fields
         if lenient:
             data = {key: value for key, value in data.items() if key in known}
+        listed = ", ".join(sorted({*known, *beside})) or "none"
+        unknown = PydanticCustomError(
+            "unknown_option",
+            "unknown option of {kind} {name} (known: {known})",
+            {"kind": kind, "name": repr(self.name), "known": listed},
+        )
         try:
-            return self.options.model_validate(data)
+            return self.options.model_validate(data, context=context)
         except ValidationError as exc:
-            listed = ", ".join(sorted({*known, *beside})) or "none"
-            errors: list[InitErrorDetails] = []
-            for error in exc.errors():
-                place = (*loc, *error["loc"])
-                if error["type"] == "extra_forbidden":
-                    unknown = PydanticCustomError(
-                        "unknown_option",
-                        "unknown option of {kind} {name} (known: {known})",
-                        {"kind": kind, "name": repr(self.name), "known": listed},
-                    )
-                    errors.append({"type": unknown, "loc": place, "input": error["input"]})
-                else:
-                    detail: InitErrorDetails = {
-                        "type": error["type"],
-                        "loc": place,
-                        "input": error["input"],
-                    }
-                    if "ctx" in error:
-                        detail["ctx"] = error["ctx"]
-                    errors.append(detail)
-            raise ValidationError.from_exception_data(exc.title, errors) from None
+            raise relocated(exc, loc, unknown=unknown) from None
+
+    def parse(
+        self,
+        data: Mapping[str, Any] | None,
+        *,
+        kind: str,
+        source: str | None = None,
+        field: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Options:
+        """``validate`` outside a pydantic model: a problem is a ``ConfigError`` naming
+        ``source`` and ``field.<option>``."""
+        try:
+            return self.validate(data, kind=kind, context=context)
+        except ValidationError as exc:
+            where, message = format_validation(exc)
+            place = where if where != "(top level)" else ""
+            raise ConfigError(
+                message, source=source, field=".".join(p for p in (field, place) if p) or None
+            ) from None
 
 
 class Registry(Generic[T]):
@@ -199,17 +267,6 @@ class Registry(Generic[T]):
         """The object registered as ``name`` (see ``entry``)."""
         return self.entry(name).value
 
-    def checked(self, name: str, *, loc: tuple[str, ...]) -> Entry[T]:
-        """``entry(name)`` from inside a pydantic validator: a miss is a
-        ``ValidationError`` at ``loc`` (the field that names the entry)."""
-        try:
-            return self.entry(name)
-        except ConfigError as exc:
-            error = PydanticCustomError("unknown_name", "{message}", {"message": exc.message})
-            raise ValidationError.from_exception_data(
-                self.kind, [{"type": error, "loc": loc, "input": name}]
-            ) from None
-
     def __contains__(self, name: object) -> bool:
         if name not in self._items:
             load_plugins()
@@ -222,3 +279,72 @@ class Registry(Generic[T]):
         """Every registered name, plugins' included."""
         load_plugins()
         return sorted(self._items)
+
+
+class Chosen(BaseModel):
+    """A config entry that names a registered thing and writes its options beside the name.
+
+    A subclass declares the naming field (``key``, a ``str`` field with a default) and the
+    ``registry``; every other key of the mapping is validated by the entry's options
+    model into ``options``, and written back beside the name when dumped, so the file
+    form stays flat: ``{backend: openai, base_url: ..., model: ...}``. With ``nested``
+    the options are written under ``options:`` instead.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    registry: ClassVar[Registry[Any]]
+    key: ClassVar[str]
+    nested: ClassVar[bool] = False
+
+    options: SerializeAsAny[Options] = Field(default_factory=Options)
+
+    @classmethod
+    def lookup(cls, name: str) -> Entry[Any]:
+        """The entry ``name`` refers to (a subclass may look in more than one place)."""
+        return cls.registry.entry(name)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_options(cls, data: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields[cls.key]
+        name = data.get(cls.key, field.default) if isinstance(data, dict) else None
+        if not isinstance(name, str):
+            return data  # the fields' own checks report it
+        try:
+            entry = cls.lookup(name)
+        except ConfigError as exc:
+            error = PydanticCustomError("unknown_name", "{message}", {"message": exc.message})
+            raise ValidationError.from_exception_data(
+                cls.__name__, [{"type": error, "loc": (cls.key,), "input": name}]
+            ) from None
+        own = {k: v for k, v in data.items() if k in cls.model_fields and k != "options"}
+        given = data.get("options")
+        if isinstance(given, BaseModel):
+            if isinstance(given, entry.options) and len(own) == len(data) - 1:
+                return data
+            given = given.model_dump()
+        if given is not None and not isinstance(given, dict):
+            return data
+        context = _context(info)
+        if cls.nested:
+            own["options"] = entry.validate(
+                given, kind=cls.registry.kind, loc=("options",), lenient=bool(context.get(SAVED))
+            )
+            return {**data, **own}  # unknown keys are the model's own to report
+        rest = {k: v for k, v in data.items() if k not in cls.model_fields}
+        own["options"] = entry.validate(
+            {**(given or {}), **rest},
+            kind=cls.registry.kind,
+            lenient=bool(context.get(SAVED)),
+            beside=[name for name in cls.model_fields if name != "options"],
+            context=context,
+        )
+        return own
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        data = handler(self)
+        if not self.nested and isinstance(data, dict) and isinstance(data.get("options"), dict):
+            data = {**data.pop("options"), **data}
+        return data

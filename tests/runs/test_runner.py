@@ -200,6 +200,16 @@ def test_python_api_sync_and_yaml_path(tmp_path: Path) -> None:
             "not callable",
         ),
         ("name: x\nmodels: {local: {backend: openai}}\n", "models.local", "base_url and model"),
+        (
+            "name: x\nmodels: {local: {backend: local, base_url: 'http://h'}}\n",
+            "models.local.base_url",
+            "unknown option of model backend 'local'",
+        ),
+        (
+            "name: x\ntasks: {suite: [everyday, {name: tau-retail, data_dir: d, task_file: t}]}\n",
+            r"tasks.suite.1.task_file",
+            "unknown option of task suite 'tau-retail'",
+        ),
         ("name: [\n", "line 2", "invalid YAML"),
     ],
 )

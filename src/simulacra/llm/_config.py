@@ -9,19 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializationInfo,
-    SerializeAsAny,
-    SerializerFunctionWrapHandler,
-    ValidationInfo,
-    model_serializer,
-    model_validator,
-)
+from pydantic import Field, SerializeAsAny
 
 from simulacra.llm._backends import (
     BackendContext,
@@ -33,9 +23,10 @@ from simulacra.llm._backends import (
 from simulacra.llm._cache import CachedModel, ResponseCache
 from simulacra.llm._resilience import AdaptiveLimiter, ResilientModel, RetryPolicy
 from simulacra.llm._types import ChatModel, ChatParams
+from simulacra.registry import Chosen, Registry
 
 
-class ModelConfig(BaseModel):
+class ModelConfig(Chosen):
     """One model: which backend, its settings, and default sampling parameters.
 
     The backend's own settings (``base_url`` for ``openai``, ``path`` for ``local``, ...)
@@ -43,7 +34,8 @@ class ModelConfig(BaseModel):
     registered with (an unknown one is an error); they are kept in ``options``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    registry: ClassVar[Registry[Any]] = backends
+    key: ClassVar[str] = "backend"
 
     backend: str = "local"
     options: SerializeAsAny[BackendOptions] = Field(default_factory=BackendOptions)
@@ -55,37 +47,6 @@ class ModelConfig(BaseModel):
     max_concurrency: int | None = Field(default=None, ge=1)
     max_attempts: int = Field(default=6, ge=1)
     cache: bool = True
-
-    @model_validator(mode="before")
-    @classmethod
-    def _backend_options(cls, data: Any, info: ValidationInfo) -> Any:
-        # the backend's settings sit next to `backend:`; they become `options`
-        if not isinstance(data, dict) or not isinstance(data.get("backend", "local"), str):
-            return data
-        entry = backends.checked(data.get("backend", "local"), loc=("backend",))
-        own = {k: v for k, v in data.items() if k in cls.model_fields and k != "options"}
-        given = data.get("options")
-        if isinstance(given, entry.options) and len(own) == len(data) - 1:
-            return data
-        if isinstance(given, BaseModel):
-            given = given.model_dump()
-        rest = {k: v for k, v in data.items() if k not in cls.model_fields}
-        merged = {**(given if isinstance(given, dict) else {}), **rest}
-        lenient = isinstance(info.context, dict) and bool(info.context.get("saved"))
-        own["options"] = entry.validate(
-            merged,
-            kind=backends.kind,
-            lenient=lenient,
-            beside=[name for name in cls.model_fields if name != "options"],
-        )
-        return own
-
-    @model_serializer(mode="wrap")
-    def _flat(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
-        data = handler(self)
-        if isinstance(data, dict) and isinstance(data.get("options"), dict):
-            data = {**data.pop("options"), **data}
-        return data
 
     def default_params(self) -> ChatParams:
         return ChatParams(

@@ -8,14 +8,14 @@ is written or any model is called.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
-    SerializeAsAny,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -25,9 +25,10 @@ from simulacra._records import read_records, validate_config
 from simulacra.errors import ConfigError
 from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
-from simulacra.registry import Options
+from simulacra.registry import SAVED as SAVED_KEY
+from simulacra.registry import Chosen, Entry, Registry, relocated
 from simulacra.sim.users import Simulator, simulator_entry, simulators
-from simulacra.tasks import Task, load_tasks, parse_tasks, suite_tasks
+from simulacra.tasks import Task, load_tasks, parse_tasks, suite_entry, suite_tasks, suites
 
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 Mode = Literal["full", "concat", "sharded"]
@@ -41,44 +42,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def saved(info: ValidationInfo) -> bool:
-    """Whether a validation reads settings an older version saved (see ``SAVED``)."""
-    return isinstance(info.context, dict) and bool(info.context.get("saved"))
-
-
-SAVED = {"saved": True}
+SAVED = {SAVED_KEY: True}
 """Validation context for a saved config: options the entry does not know are dropped."""
 
 
-class UserConfig(_Strict):
+class UserConfig(Chosen):
     """The simulated user: which simulator, on which model, with which options.
 
     ``options`` are the simulator's own, checked against the options model it was
     registered with (an unknown one is an error).
     """
 
+    registry: ClassVar[Registry[Any]] = simulators
+    key: ClassVar[str] = "simulator"
+    nested: ClassVar[bool] = True
+
     simulator: str = "llm"
     model: str = "local"
     max_regenerations: int = Field(default=2, ge=0, le=10)
     temperature: float = Field(default=0.8, ge=0, le=2)
     max_tokens: int = Field(default=96, ge=8)
-    options: SerializeAsAny[Options] = Field(default_factory=Options)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _simulator_options(cls, data: Any, info: ValidationInfo) -> Any:
-        if not isinstance(data, dict) or not isinstance(data.get("simulator", "llm"), str):
-            return data
-        entry = simulators.checked(data.get("simulator", "llm"), loc=("simulator",))
-        given = data.get("options")
-        if isinstance(given, entry.options):
-            return data
-        if isinstance(given, BaseModel):
-            given = given.model_dump()
-        if given is not None and not isinstance(given, dict):
-            return data  # the field's own check reports it
-        options = entry.validate(given, kind=simulators.kind, loc=("options",), lenient=saved(info))
-        return {**data, "options": options}
 
     def simulator_spec(self) -> Simulator:
         """The registered simulator (its factory, and whether it needs a model)."""
@@ -136,11 +119,45 @@ class PersonaSource(_Strict):
         return self
 
 
+class SuiteConfig(Chosen):
+    """A task suite with options: ``{name: tau-retail, data_dir: ...}``."""
+
+    registry: ClassVar[Registry[Any]] = suites
+    key: ClassVar[str] = "name"
+
+    name: str
+
+    @classmethod
+    def lookup(cls, name: str) -> Entry[Any]:
+        return suite_entry(name)
+
+
 class TaskSource(_Strict):
-    suite: str | list[str] | None = None
+    suite: str | list[str | SuiteConfig] | None = Field(
+        default=None, description="a suite's name, or a list of names and {name: ..., <options>}"
+    )
+
+    @field_validator("suite", mode="before")
+    @classmethod
+    def _suite_options(cls, value: Any, info: ValidationInfo) -> Any:
+        # each {name: ..., <options>} is checked here, so a problem names its place
+        if not isinstance(value, list):
+            return value
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                try:
+                    item = SuiteConfig.model_validate(item, context=info.context)
+                except ValidationError as exc:
+                    raise relocated(exc, (index,)) from None
+            items.append(item)
+        return items
+
     file: str | None = None
     tau_retail: str | None = Field(
-        default=None, description="a directory holding retail tasks in the public tau-bench format"
+        default=None,
+        description="a directory holding retail tasks in the public tau-bench format "
+        "(the same as suite {name: tau-retail, data_dir: ...})",
     )
     inline: list[dict[str, Any]] | None = None
     ids: list[str] | None = None
@@ -287,13 +304,19 @@ class RunConfig(_Strict):
     def resolve_tasks(self) -> list[Task]:
         source = self.tasks
         tasks: list[Task] = []
-        suites = [source.suite] if isinstance(source.suite, str) else source.suite or []
-        for index, suite in enumerate(suites):
+        chosen = source.suite if isinstance(source.suite, list) else [source.suite]
+        chosen = [s for s in chosen if s is not None]
+        for index, suite in enumerate(chosen):
+            where = f"tasks.suite[{index}]"
             try:
-                tasks.extend(suite_tasks(suite))
+                if isinstance(suite, SuiteConfig):
+                    tasks.extend(suite_tasks(suite.name, suite.options))
+                else:
+                    options = suite_entry(suite).parse({}, kind="task suite", field=where)
+                    tasks.extend(suite_tasks(suite, options))
             except ConfigError as exc:
                 raise ConfigError(
-                    str(exc), source=self.source, field=f"tasks.suite[{index}]"
+                    exc.message, source=self.source, field=exc.field or where
                 ) from None
         if source.file:
             path = self.path(source.file)
@@ -303,15 +326,13 @@ class RunConfig(_Strict):
         if source.inline:
             tasks.extend(parse_tasks(source.inline, source="tasks.inline"))
         if source.tau_retail:
-            from simulacra.tasks._env_tasks import tau_retail_tasks
-
             path = self.path(source.tau_retail)
             if not path.is_dir():
                 raise ConfigError(
                     f"directory {path} not found", source=self.source, field="tasks.tau_retail"
                 )
             try:
-                tasks.extend(tau_retail_tasks(path))
+                tasks.extend(suite_tasks("tau-retail", {"data_dir": str(path.resolve())}))
             except ConfigError as exc:
                 raise ConfigError(str(exc), source=self.source, field="tasks.tau_retail") from None
         if source.ids:

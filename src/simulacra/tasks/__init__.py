@@ -13,13 +13,21 @@ from simulacra.tasks._checks import (
     extract_dates,
     extract_numbers,
 )
+from simulacra.tasks._env_tasks import (
+    EnvironmentSuite,
+    EnvSession,
+    as_task,
+    load_environment,
+    suite_entry,
+    suite_tasks,
+)
 from simulacra.tasks._task import (
     Fact,
+    SuiteLoader,
     Task,
     checkable_items,
     load_tasks,
     parse_tasks,
-    suite_tasks,
     suites,
 )
 
@@ -28,18 +36,24 @@ __all__ = [
     "Check",
     "CheckResult",
     "DateCheck",
+    "EnvSession",
+    "EnvironmentSuite",
     "Fact",
     "NumericCheck",
     "PythonCheck",
     "RegexCheck",
+    "SuiteLoader",
     "Task",
     "UnitTestCheck",
+    "as_task",
     "checkable_items",
     "extract_code",
     "extract_dates",
     "extract_numbers",
+    "load_environment",
     "load_tasks",
     "parse_tasks",
+    "suite_entry",
     "suite_tasks",
     "suites",
 ]
