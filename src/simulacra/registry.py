@@ -300,6 +300,11 @@ class Chosen(BaseModel):
     options: SerializeAsAny[Options] = Field(default_factory=Options)
 
     @classmethod
+    def name_of(cls, data: dict[str, Any]) -> Any:
+        """The entry a mapping names (a subclass may infer it from other keys)."""
+        return data.get(cls.key, cls.model_fields[cls.key].default)
+
+    @classmethod
     def lookup(cls, name: str) -> Entry[Any]:
         """The entry ``name`` refers to (a subclass may look in more than one place)."""
         return cls.registry.entry(name)
@@ -307,8 +312,7 @@ class Chosen(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _split_options(cls, data: Any, info: ValidationInfo) -> Any:
-        field = cls.model_fields[cls.key]
-        name = data.get(cls.key, field.default) if isinstance(data, dict) else None
+        name = cls.name_of(data) if isinstance(data, dict) else None
         if not isinstance(name, str):
             return data  # the fields' own checks report it
         try:
@@ -319,6 +323,7 @@ class Chosen(BaseModel):
                 cls.__name__, [{"type": error, "loc": (cls.key,), "input": name}]
             ) from None
         own = {k: v for k, v in data.items() if k in cls.model_fields and k != "options"}
+        own[cls.key] = name
         given = data.get("options")
         if isinstance(given, BaseModel):
             if isinstance(given, entry.options) and len(own) == len(data) - 1:
