@@ -201,6 +201,12 @@ def test_python_api_sync_and_yaml_path(tmp_path: Path) -> None:
         ),
         ("name: x\nmodels: {local: {backend: openai}}\n", "models.local", "base_url and model"),
         (
+            "name: x\ntarget: {type: callable, callable: 'm:f', system_prompt: hi}\n",
+            "target.system_prompt",
+            "unknown option of target kind 'callable'",
+        ),
+        ("name: x\ntarget: {type: robot}\n", "target.type", "unknown target kind 'robot'"),
+        (
             "name: x\nmodels: {local: {backend: local, base_url: 'http://h'}}\n",
             "models.local.base_url",
             "unknown option of model backend 'local'",

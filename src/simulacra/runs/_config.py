@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SerializeAsAny,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -27,6 +28,7 @@ from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
 from simulacra.registry import SAVED as SAVED_KEY
 from simulacra.registry import Chosen, Entry, Registry, relocated
+from simulacra.sim.targets import CallableTargetOptions, TargetOptions, target_kinds
 from simulacra.sim.users import Simulator, simulator_entry, simulators
 from simulacra.tasks import Task, load_tasks, parse_tasks, suite_entry, suite_tasks, suites
 
@@ -68,39 +70,20 @@ class UserConfig(Chosen):
         return simulator_entry(self.simulator)[0]
 
 
-class TargetConfig(_Strict):
-    """The system under test."""
+class TargetConfig(Chosen):
+    """The system under test: its kind (``type``) and that kind's options beside it."""
 
-    type: Literal["model", "callable", "http"] = "model"
+    registry: ClassVar[Registry[Any]] = target_kinds
+    key: ClassVar[str] = "type"
+
+    type: str = "model"
     name: str | None = None
-    model: str | None = Field(default="local", description="a key of `models` (type: model)")
-    system_prompt: str | None = "You are a helpful assistant."
-    callable: str | None = Field(default=None, description="package.module:function")
-    base_url: str | None = None
-    model_id: str | None = Field(default=None, description="model field sent to the endpoint")
-    api_key_env: str | None = None
+    options: SerializeAsAny[TargetOptions] = Field(default_factory=TargetOptions)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1)
-    max_concurrency: int = Field(default=16, ge=1)
-
-    @model_validator(mode="after")
-    def _kind_fields(self) -> TargetConfig:
-        if self.type == "callable" and not self.callable:
-            raise ValueError("a callable target needs `callable: package.module:function`")
-        if self.type == "http" and (not self.base_url or not self.model_id):
-            raise ValueError("an http target needs base_url and model_id")
-        if self.type == "model" and not self.model:
-            raise ValueError("a model target needs `model`, a key of `models`")
-        return self
 
     def label(self) -> str:
-        if self.name:
-            return self.name
-        if self.type == "callable":
-            return str(self.callable)
-        if self.type == "http":
-            return f"{self.base_url}#{self.model_id}"
-        return f"model:{self.model}"
+        return self.name or self.options.label()
 
 
 class PersonaSource(_Strict):
@@ -247,10 +230,11 @@ class RunConfig(_Strict):
             raise ValueError(
                 f"user.model {self.user.model!r} is not a key of models ({', '.join(self.models)})"
             )
-        if self.target.type == "model" and self.target.model not in self.models:
-            raise ValueError(
-                f"target.model {self.target.model!r} is not a key of models ({', '.join(self.models)})"
-            )
+        for key in self.target.options.models_used():
+            if key not in self.models:
+                raise ValueError(
+                    f"target.model {key!r} is not a key of models ({', '.join(self.models)})"
+                )
         return self
 
     # -- resolution ---------------------------------------------------------------------
@@ -369,17 +353,14 @@ class RunConfig(_Strict):
 
     def validate_references(self) -> tuple[list[Persona], list[Task]]:
         """Resolve everything a run needs; raise ``ConfigError`` on the first problem."""
-        from simulacra.registry import import_object
-
         self.check_run_dir()
-        if self.target.type == "callable":
-            function = import_object(str(self.target.callable))
-            if not callable(function):
+        if isinstance(self.target.options, CallableTargetOptions):
+            try:
+                self.target.options.function()
+            except ConfigError as exc:
                 raise ConfigError(
-                    f"{self.target.callable} is not callable",
-                    source=self.source,
-                    field="target.callable",
-                )
+                    exc.message, source=self.source, field="target.callable"
+                ) from None
         personas = self.resolve_personas()
         tasks = self.resolve_tasks()
         if not personas:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from simulacra._records import RunLock, read_jsonl
 from simulacra.errors import (
     ConfigError,
@@ -22,13 +24,12 @@ from simulacra.errors import (
 )
 from simulacra.llm import ChatModel, ChatParams, ModelConfig, ModelPool
 from simulacra.people import Persona
-from simulacra.registry import import_object
-from simulacra.runs._config import SAVED, RunConfig, UserConfig, load_config
+from simulacra.runs._config import SAVED, RunConfig, TargetConfig, UserConfig, load_config
 from simulacra.runs._store import CONFIG, EPISODES, SUMMARY, EpisodeStore, write_json_atomic
 from simulacra.runs._summary import summarize
 from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
-from simulacra.sim.targets import CallableTarget, HttpTarget, ModelTarget, Target
+from simulacra.sim.targets import Target, TargetContext, target_kinds
 from simulacra.sim.users import Simulator, UserContext
 from simulacra.tasks import Task
 
@@ -97,29 +98,14 @@ def schedule(config: RunConfig, personas: list[Persona], tasks: list[Task]) -> I
 
 def build_target(config: RunConfig, pool: ModelPool) -> Target:
     spec = config.target
-    label = spec.label()
-    if spec.type == "callable":
-        function = import_object(str(spec.callable))
-        if not callable(function):
-            raise ConfigError(f"{spec.callable} is not callable", field="target.callable")
-        return CallableTarget(function, name=label)
-    params = ChatParams(temperature=spec.temperature, max_tokens=spec.max_tokens)
-    if spec.type == "http":
-        model = pool.build(
-            ModelConfig.model_validate(
-                {
-                    "backend": "openai",
-                    "base_url": spec.base_url,
-                    "model": spec.model_id,
-                    "api_key_env": spec.api_key_env,
-                    "max_concurrency": spec.max_concurrency,
-                    "cache": False,
-                }
-            )
-        )
-        return HttpTarget(model, system_prompt=None, params=params, name=label)
-    model = pool.build(config.models[str(spec.model)], seed=config.seed)
-    return ModelTarget(model, system_prompt=spec.system_prompt, params=params, name=label)
+    context = TargetContext(
+        name=spec.label(),
+        params=ChatParams(temperature=spec.temperature, max_tokens=spec.max_tokens),
+        models=config.models,
+        pool=pool,
+        seed=config.seed,
+    )
+    return target_kinds.get(spec.type)(spec.options, context)
 
 
 def _saved_config(config: RunConfig) -> dict[str, Any]:
@@ -171,12 +157,13 @@ def _read_saved(saved: dict[str, Any]) -> dict[str, Any]:
         out["models"] = {
             name: _current(ModelConfig, value) for name, value in saved["models"].items()
         }
-    if isinstance(saved.get("user"), dict):
-        out["user"] = _current(UserConfig, saved["user"])
+    for key, model in (("user", UserConfig), ("target", TargetConfig)):
+        if isinstance(saved.get(key), dict):
+            out[key] = _current(model, saved[key])
     return out
 
 
-def _current(model: type[ModelConfig] | type[UserConfig], value: Any) -> Any:
+def _current(model: type[BaseModel], value: Any) -> Any:
     try:
         return model.model_validate(value, context=SAVED).model_dump(mode="json")
     except ValueError:
@@ -244,8 +231,7 @@ def _build_parts(config: RunConfig, pool: ModelPool, first: Slot | None) -> _Par
     try:
         target = build_target(config, pool)
     except ConfigError as exc:
-        where = f"models.{config.target.model}" if config.target.type == "model" else "target"
-        raise ConfigError(str(exc), source=config.source, field=where) from None
+        raise ConfigError(exc.message, source=config.source, field=exc.field or "target") from None
     user_model: ChatModel | None = None
     simulator = config.user.simulator_spec()
     if simulator.needs_model or config.user.model in config.models:
