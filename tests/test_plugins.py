@@ -8,12 +8,15 @@ installed the way an installer would: a ``*.dist-info`` directory with
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 import simulacra
 import simulacra.registry
@@ -24,6 +27,33 @@ from simulacra.runs import read_episodes
 from simulacra.sim.users import simulators
 
 PACKAGE = Path(__file__).parent / "plugin_pkg"
+GUIDE = Path(__file__).parents[1] / "CONTRIBUTING.md"
+
+
+def quoted_files() -> dict[str, str]:
+    """The files CONTRIBUTING.md quotes (``<!-- file: PATH -->`` before a code block)."""
+    found = re.findall(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```\n", GUIDE.read_text(), re.S)
+    return dict(found)
+
+
+def guide_yaml(containing: str) -> Any:
+    """The YAML block of CONTRIBUTING.md that contains ``containing``, parsed."""
+    blocks = re.findall(r"```yaml\n(.*?)```", GUIDE.read_text(), re.S)
+    (block,) = [b for b in blocks if containing in b]
+    return yaml.safe_load(block)
+
+
+def test_the_guide_quotes_the_example_package_as_it_is() -> None:
+    quoted = quoted_files()
+    root = Path(__file__).parents[1]
+    modules = {
+        str(p.relative_to(root))
+        for p in (PACKAGE / "simulacra_example").glob("*.py")
+        if p.name not in ("__init__.py", "plugin.py")
+    }
+    assert modules | {"tests/plugin_pkg/pyproject.toml"} == set(quoted)
+    for path, text in quoted.items():
+        assert text == (root / path).read_text(), path
 
 
 def install(target: Path, name: str, entry_points: dict[str, str]) -> None:
@@ -62,11 +92,8 @@ def test_plugins_load_once_when_a_lookup_misses(plugin: Path) -> None:
 def config(tmp_path: Path, **changes: object) -> simulacra.RunConfig:
     data = {
         "name": "plugged",
-        "models": {"echo": {"backend": "echo", "prefix": "ok: "}},
-        "user": {"simulator": "shouting", "model": "echo", "options": {"exclaim": 2}},
-        "target": {"model": "echo"},
+        **guide_yaml("simulator: shouting"),  # models, user, target and tasks
         "personas": {"builtin": ["busy-nurse"]},
-        "tasks": {"suite": [{"name": "sums", "count": 2}, {"name": "counters", "start": 5}]},
         "repeats": 2,
         "output_dir": str(tmp_path),
     }
@@ -90,9 +117,7 @@ def test_a_run_uses_every_kind_of_extension_by_name(plugin: Path, tmp_path: Path
     sums = [e for e in episodes if e["task"]["id"] == "sum-1"]
     assert all(e["success"] is False for e in sums)  # "ok: ..." never says 3
 
-    raters = parse_raters_config(
-        {"pool": [{"id": "kw", "kind": "keyword", "keyword": "apples"}], "pairing": ["repeats"]}
-    )
+    raters = parse_raters_config(guide_yaml("kind: keyword") | {"pairing": ["repeats"]})
     judged = judge_run(result.run_dir, raters, kinds=["pairwise"])
     lines = (result.run_dir / "feedback.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines]

@@ -121,6 +121,7 @@ class OpenAIOptions(BackendOptions):
     timeout_s: float = Field(default=60.0, gt=0)
     headers: dict[str, str] = Field(default_factory=dict)
     extra_body: dict[str, Any] = Field(default_factory=dict)
+    logprobs: bool = Field(default=False, description="the endpoint returns logprobs")
 
     @field_validator("headers")
     @classmethod
@@ -144,6 +145,9 @@ class OpenAIOptions(BackendOptions):
 
     def identity(self) -> str:
         return f"openai:{self.endpoint()}#{self.model}"
+
+    def gives_logprobs(self) -> bool:
+        return self.logprobs
 
 
 @backends.register("openai", options=OpenAIOptions)
