@@ -70,6 +70,9 @@ ConfigPath = Annotated[str, AfterValidator(_resolve)]
 
 SAVED = "saved"
 """Validation context key: the settings were saved by a run (see ``Entry.validate``)."""
+SAVED_CONTEXT: dict[str, Any] = {SAVED: True}
+"""The validation context for settings a run saved: options the entry does not read are
+dropped (an older version saved every backend's settings on every model)."""
 
 
 def import_object(path: str) -> object:
@@ -164,8 +167,10 @@ def relocated(
 
 @dataclass(frozen=True)
 class Entry(Generic[T]):
-    """One registered object and the model its options are validated with."""
+    """One registered object and the model its options are validated with; ``kind`` is
+    what its registry holds (``"model backend"``), for messages."""
 
+    kind: str
     name: str
     value: T
     options: type[Options]
@@ -174,7 +179,6 @@ class Entry(Generic[T]):
         self,
         data: Mapping[str, Any] | None,
         *,
-        kind: str,
         loc: tuple[str, ...] = (),
         lenient: bool = False,
         beside: Iterable[str] = (),
@@ -193,7 +197,7 @@ class Entry(Generic[T]):
         unknown = PydanticCustomError(
             "unknown_option",
             "unknown option of {kind} {name} (known: {known})",
-            {"kind": kind, "name": repr(self.name), "known": listed},
+            {"kind": self.kind, "name": repr(self.name), "known": listed},
         )
         try:
             return self.options.model_validate(data, context=context)
@@ -204,7 +208,6 @@ class Entry(Generic[T]):
         self,
         data: Mapping[str, Any] | None,
         *,
-        kind: str,
         source: str | None = None,
         field: str | None = None,
         context: Mapping[str, Any] | None = None,
@@ -212,7 +215,7 @@ class Entry(Generic[T]):
         """``validate`` outside a pydantic model: a problem is a ``ConfigError`` naming
         ``source`` and ``field.<option>``."""
         try:
-            return self.validate(data, kind=kind, context=context)
+            return self.validate(data, context=context)
         except ValidationError as exc:
             where, message = format_validation(exc)
             place = where if where != "(top level)" else ""
@@ -241,7 +244,7 @@ class Registry(Generic[T]):
         return decorate
 
     def add(self, name: str, obj: T, *, options: type[Options] | None = None) -> None:
-        entry = Entry(name=name, value=obj, options=options or self.default_options)
+        entry = Entry(self.kind, name, obj, options or self.default_options)
         known = self._items.get(name)
         if known is not None and (known.value is not obj or known.options is not entry.options):
             raise ConfigError(f"{self.kind} {name!r} is already registered")
@@ -257,7 +260,7 @@ class Registry(Generic[T]):
             for entry in self._items.values():
                 if entry.value is obj:
                     return entry
-            return Entry(name=name, value=obj, options=self.default_options)
+            return Entry(self.kind, name, obj, self.default_options)
         if load_plugins() and name in self._items:
             return self._items[name]
         known = ", ".join(self.names()) or "none"
@@ -334,13 +337,12 @@ class Chosen(BaseModel):
         context = _context(info)
         if cls.nested:
             own["options"] = entry.validate(
-                given, kind=cls.registry.kind, loc=("options",), lenient=bool(context.get(SAVED))
+                given, loc=("options",), lenient=bool(context.get(SAVED))
             )
             return {**data, **own}  # unknown keys are the model's own to report
         rest = {k: v for k, v in data.items() if k not in cls.model_fields}
         own["options"] = entry.validate(
             {**(given or {}), **rest},
-            kind=cls.registry.kind,
             lenient=bool(context.get(SAVED)),
             beside=[name for name in cls.model_fields if name != "options"],
             context=context,

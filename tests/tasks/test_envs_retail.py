@@ -131,11 +131,11 @@ def test_private_details_come_from_the_instruction(tasks: list[EnvTask]) -> None
 
 def test_registries_know_the_retail_environment(factory: EnvFactory) -> None:
     entry = environments.entry("tau-retail")
-    loaded, tasks = entry.value(entry.validate({"data_dir": str(DATA)}, kind="environment"))
+    loaded, tasks = entry.value(entry.validate({"data_dir": str(DATA)}))
     assert loaded.env_cls is RetailEnv and loaded.state_json == factory.state_json
     assert [t.id for t in tau_retail_tasks(DATA)] == [t.id for t in tasks]
     with pytest.raises(ValueError, match="data_dir"):
-        entry.validate({}, kind="environment")
+        entry.validate({})
 
 
 # --------------------------------------------------------------------------- the key test

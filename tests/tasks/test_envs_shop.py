@@ -131,7 +131,7 @@ def test_policy_violations_are_reported(factory: EnvFactory) -> None:
 
 def test_registries_know_the_shop() -> None:
     entry = environments.entry("shop")
-    factory, tasks = entry.value(entry.validate({}, kind="tool environment"))
+    factory, tasks = entry.value(entry.validate({}))
     assert factory.env_cls is ShopEnv and tasks
     assert [t.id for t in suite_tasks("shop")] == [t.id for t in tasks]
 

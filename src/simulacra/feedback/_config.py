@@ -17,7 +17,7 @@ from simulacra._records import read_records, validate_config
 from simulacra.errors import ConfigError
 from simulacra.feedback._kinds import KIND_KEYS, RaterOptions, rater_kinds
 from simulacra.llm import ModelConfig
-from simulacra.registry import SAVED, Chosen, Registry
+from simulacra.registry import SAVED_CONTEXT, Chosen, Registry
 
 ID_PATTERN = r"^[A-Za-z0-9_.\-:]+$"
 Kind = Literal["pairwise", "rubric", "critique", "implicit"]
@@ -222,7 +222,7 @@ class RatersConfig(_Strict):
         settings on every rater and every backend's on every model; unread ones are
         dropped). Anything unreadable is returned as it is, and so differs."""
         try:
-            return cls.model_validate(saved, context={SAVED: True}).fingerprint()
+            return cls.model_validate(saved, context=SAVED_CONTEXT).fingerprint()
         except ValueError:
             return saved
 

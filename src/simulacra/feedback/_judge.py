@@ -56,6 +56,7 @@ from simulacra.feedback._rubric import (
 )
 from simulacra.feedback._store import FEEDBACK_SUMMARY, FeedbackStore, read_feedback
 from simulacra.llm import ChatModel, ModelConfig, ModelPool
+from simulacra.registry import SAVED_CONTEXT
 from simulacra.stats._preference import VERDICT_SCORE
 
 Progress = Callable[[str, int], None]
@@ -77,7 +78,7 @@ def target_identity(run_dir: Path) -> str | None:
         if kind == "callable":
             return f"callable:{target.get('callable')}"
         saved = data["models"][target.get("model")]
-        return model_identity(ModelConfig.model_validate(saved, context={"saved": True}))
+        return model_identity(ModelConfig.model_validate(saved, context=SAVED_CONTEXT))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -26,7 +26,6 @@ from simulacra._records import read_records, validate_config
 from simulacra.errors import ConfigError
 from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
-from simulacra.registry import SAVED as SAVED_KEY
 from simulacra.registry import Chosen, Entry, Registry, relocated
 from simulacra.sim.targets import CallableTargetOptions, TargetOptions, target_kinds
 from simulacra.sim.users import Simulator, simulator_entry, simulators
@@ -42,10 +41,6 @@ def _default_modes() -> list[Mode]:
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-SAVED = {SAVED_KEY: True}
-"""Validation context for a saved config: options the entry does not know are dropped."""
 
 
 class UserConfig(Chosen):
@@ -296,7 +291,7 @@ class RunConfig(_Strict):
                 if isinstance(suite, SuiteConfig):
                     tasks.extend(suite_tasks(suite.name, suite.options))
                 else:
-                    options = suite_entry(suite).parse({}, kind="task suite", field=where)
+                    options = suite_entry(suite).parse({}, field=where)
                     tasks.extend(suite_tasks(suite, options))
             except ConfigError as exc:
                 raise ConfigError(

@@ -24,7 +24,8 @@ from simulacra.errors import (
 )
 from simulacra.llm import ChatModel, ChatParams, ModelConfig, ModelPool
 from simulacra.people import Persona
-from simulacra.runs._config import SAVED, RunConfig, TargetConfig, UserConfig, load_config
+from simulacra.registry import SAVED_CONTEXT
+from simulacra.runs._config import RunConfig, TargetConfig, UserConfig, load_config
 from simulacra.runs._store import CONFIG, EPISODES, SUMMARY, EpisodeStore, write_json_atomic
 from simulacra.runs._summary import summarize
 from simulacra.sim.episode import Episode, derive_seed, episode_id
@@ -165,7 +166,7 @@ def _read_saved(saved: dict[str, Any]) -> dict[str, Any]:
 
 def _current(model: type[BaseModel], value: Any) -> Any:
     try:
-        return model.model_validate(value, context=SAVED).model_dump(mode="json")
+        return model.model_validate(value, context=SAVED_CONTEXT).model_dump(mode="json")
     except ValueError:
         return value  # compared as it is: a change is reported
 

@@ -78,7 +78,7 @@ def as_task(
     """``env_task`` as a ``Task`` of the environment registered as ``environment``
     (default: the task's own ``env``) with ``options``."""
     name = environment or env_task.env
-    options = options or environments.entry(name).validate({}, kind=environments.kind)
+    options = options or environments.entry(name).validate({})
     max_turns = options.max_turns if isinstance(options, EnvOptions) else 12
     details = dict(env_task.private_details)
     if env_task.shards:
@@ -117,7 +117,7 @@ def as_task(
 @functools.lru_cache(maxsize=16)
 def _loaded(name: str, options_json: str) -> tuple[EnvFactory, list[EnvTask]]:
     entry = environments.entry(name)
-    options = entry.validate(json.loads(options_json), kind=environments.kind)
+    options = entry.validate(json.loads(options_json))
     return entry.value(options)
 
 
@@ -145,14 +145,14 @@ def suite_entry(name: str) -> Entry[SuiteLoader]:
         known = ", ".join(sorted({*suites.names(), *environments.names()}))
         raise ConfigError(f"unknown task suite {name!r} (known: {known})")
     options = environments.entry(name).options
-    return Entry(name=name, value=EnvironmentSuite(name), options=options)
+    return Entry(suites.kind, name, EnvironmentSuite(name), options)
 
 
 def suite_tasks(name: str, options: Options | dict[str, Any] | None = None) -> list[Task]:
     """The tasks of suite ``name`` with ``options`` (a mapping is validated first)."""
     entry = suite_entry(name)
     if not isinstance(options, Options):
-        options = entry.parse(options, kind="task suite")
+        options = entry.parse(options)
     tasks = entry.value(options)
     if not isinstance(tasks, list) or not all(isinstance(t, Task) for t in tasks):
         raise ConfigError(f"task suite {name!r} did not return a list of Task")
@@ -182,7 +182,7 @@ class EnvSession:
         name = str(where.get("name") or task.environment)
         entry = environments.entry(name)
         try:
-            options = entry.validate(where.get("options"), kind=environments.kind)
+            options = entry.validate(where.get("options"))
         except ValueError as exc:
             raise ConfigError(f"task {task.id}: environment {name!r}: {exc}") from None
         self.factory = load_environment(name, options)[0]
