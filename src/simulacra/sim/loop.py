@@ -11,7 +11,7 @@ from simulacra.people import Persona
 from simulacra.sim.episode import Episode
 from simulacra.sim.targets import Target, ToolBox
 from simulacra.sim.users import UserSimulator, episode_extra
-from simulacra.tasks import Task
+from simulacra.tasks import EnvSession, Task
 
 MAX_TURNS = "max_turns"
 
@@ -41,8 +41,6 @@ async def run_episode(
     limit = max_turns or task.max_turns
     session = None
     if task.environment and tools is None:
-        from simulacra.tasks._env_tasks import EnvSession
-
         session = EnvSession(task)
         tools = session
     transcript: list[Message] = []
