@@ -126,6 +126,16 @@ def test_a_run_uses_every_kind_of_extension_by_name(plugin: Path, tmp_path: Path
     assert {r["verdict"] for r in records} == {"tie"}
 
 
+def test_a_target_kind_from_a_plugin(plugin: Path, tmp_path: Path) -> None:
+    target = guide_yaml("type: canned")["target"]
+    result = simulacra.run(config(tmp_path, name="canned", target=target, repeats=1))
+    episodes = read_episodes(result.run_dir)
+    assert {e["target"] for e in episodes} == {"canned:Sorry, I can't help with that."}
+    for e in episodes:
+        replies = [m["content"] for m in e["messages"] if m["role"] == "assistant"]
+        assert replies and set(replies) == {target["reply"]}
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "known"),
     [
@@ -137,6 +147,7 @@ def test_a_run_uses_every_kind_of_extension_by_name(plugin: Path, tmp_path: Path
         ({"models": {"echo": {"backend": "echo", "prefx": "x"}}}, "models.echo.prefx", "prefix"),
         ({"tasks": {"suite": [{"name": "sums", "cnt": 2}]}}, "tasks.suite.0.cnt", "count"),
         ({"tasks": {"suite": [{"name": "counters", "begin": 1}]}}, "tasks.suite.0.begin", "start"),
+        ({"target": {"type": "canned", "replies": "x"}}, "target.replies", "reply"),
     ],
 )
 def test_a_typo_in_a_plugin_option_names_the_field(

@@ -147,9 +147,13 @@ def relocated(
     unknown: PydanticCustomError | None = None,
 ) -> ValidationError:
     """``error`` with every place prefixed by ``loc``, to re-raise from inside a pydantic
-    validator; ``unknown`` replaces the "extra inputs are not permitted" message."""
+    validator; ``unknown`` replaces the "extra inputs are not permitted" message, and
+    those come first (a misspelt option is also a missing one: the misspelling is news)."""
     errors: list[InitErrorDetails] = []
-    for item in error.errors():
+    items = error.errors()
+    if unknown is not None:
+        items = sorted(items, key=lambda item: item["type"] != "extra_forbidden")
+    for item in items:
         place = (*loc, *item["loc"])
         if item["type"] == "extra_forbidden" and unknown is not None:
             errors.append({"type": unknown, "loc": place, "input": item["input"]})
