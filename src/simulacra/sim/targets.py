@@ -255,5 +255,8 @@ def _http_target(options: HttpTargetOptions, context: TargetContext) -> Target:
             "cache": False,
         }
     )
-    model = context.pool.build(config)
+    try:
+        model = context.pool.build(config)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, field="target") from None
     return HttpTarget(model, system_prompt=None, params=context.params, name=context.name)
