@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from simulacra.llm import Message
 from simulacra.sim.targets import (
     TargetContext,
@@ -19,14 +21,10 @@ class CannedOptions(TargetOptions):
         return f"canned:{self.reply}"
 
 
+@dataclass(frozen=True)
 class CannedTarget:
-    def __init__(self, reply: str, name: str) -> None:
-        self.reply = reply
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
+    reply: str
+    name: str
 
     async def respond(
         self, transcript: list[Message], *, seed: int, tools: ToolBox | None = None
