@@ -126,8 +126,8 @@ def validate_config(
         raise ConfigError("expected a mapping of settings", source=source)
     if base_dir is not None and "base_dir" not in data:
         data = {**data, "base_dir": base_dir}
-    try:
-        return model.model_validate(data)
+    try:  # (options that are paths resolve against base_dir: registry.ConfigPath)
+        return model.model_validate(data, context={"base_dir": data.get("base_dir")})
     except ValidationError as exc:
         field, message = format_validation(exc)
         raise ConfigError(message, source=source, field=field) from None

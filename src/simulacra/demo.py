@@ -17,15 +17,18 @@ def demo_config(*, output_dir: str = "runs") -> RunConfig:
     return RunConfig(
         name="demo",
         seed=7,
-        models={"local": ModelConfig(backend="local", n_ctx=2048)},
+        models={"local": ModelConfig.model_validate({"backend": "local", "n_ctx": 2048})},
         user=UserConfig(model="local", max_tokens=48),
-        target=TargetConfig(
-            type="model",
-            model="local",
-            name="assistant (embedded 0.5B)",
-            system_prompt="You are a helpful assistant. Answer briefly; if information is missing, ask for it.",
-            max_tokens=80,
-            temperature=0.3,
+        target=TargetConfig.model_validate(
+            {
+                "type": "model",
+                "model": "local",
+                "name": "assistant (embedded 0.5B)",
+                "system_prompt": "You are a helpful assistant. Answer briefly; if information "
+                "is missing, ask for it.",
+                "max_tokens": 80,
+                "temperature": 0.3,
+            }
         ),
         personas=PersonaSource(builtin=DEMO_PERSONAS),
         tasks=TaskSource(suite="everyday", ids=DEMO_TASKS),

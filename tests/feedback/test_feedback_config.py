@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from simulacra.errors import ConfigError
-from simulacra.feedback import load_raters_config, parse_raters_config
+from simulacra.feedback import RatersConfig, load_raters_config, parse_raters_config
 
 GOOD = """
 models:
@@ -44,14 +44,24 @@ def test_a_good_config_loads(tmp_path: Path) -> None:
 def test_defaults_use_the_embedded_model() -> None:
     config = parse_raters_config(None)
     assert config.models["local"].backend == "local"
-    assert [(s.id, s.model, s.template) for s in config.pool] == [("judge", "local", "default")]
+    assert [(s.id, s.kind, s.options.model, s.options.template) for s in config.pool] == [  # type: ignore[attr-defined]
+        ("judge", "llm", "local", "default")
+    ]
     assert config.kinds() == ["pairwise", "implicit"]
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("pool: [{id: a, model: judge, colour: red}]", r"pool\.0\.colour: unknown key"),
+        (
+            "pool: [{id: a, model: judge, population: 3}]",
+            r"pool\.0\.population: unknown option of rater kind 'llm'",
+        ),
+        ("pool: [{id: a, kind: crowd}]", r"pool\.0\.kind: unknown rater kind 'crowd'"),
+        (
+            "pool: [{id: a, model: judge, colour: red}]",
+            r"pool\.0\.colour: unknown option of rater kind 'llm'",
+        ),
         ("surprise: 1", r"surprise: unknown key"),
         (
             "pool: [{id: a, model: nope}]",
@@ -125,3 +135,21 @@ def test_the_example_in_the_docs_is_valid() -> None:
     config = parse_raters_config(yaml.safe_load(block), source=str(docs))
     assert [s.id for s in config.pool] == ["careful", "quick", "nurse"]
     assert config.kinds() == ["pairwise", "rubric", "critique", "implicit"]
+
+
+def test_a_fingerprint_saved_with_every_setting_on_every_entry_still_matches() -> None:
+    # the previous form: each rater with every kind's settings, each model with every
+    # backend's; the settings a kind or backend does not read are dropped
+    config = parse_raters_config(
+        {"pool": [{"id": "judge", "model": "local"}, {"id": "a", "fixed": "A", "weight": 2}]}
+    )
+    old = config.fingerprint()
+    unused = {"learned": None, "population": 1, "spread": 1.0, "taste": 0.0}
+    old["pool"][0] = {k: v for k, v in old["pool"][0].items() if k != "kind"} | unused
+    old["pool"][0]["fixed"] = None
+    old["pool"][1] = {"id": "a", "fixed": "A", "weight": 2.0, "model": None, "template": "default"}
+    old["models"]["local"] |= {"base_url": None, "replies": None, "timeout_s": 60.0}
+    assert old != config.fingerprint()
+    assert RatersConfig.saved_fingerprint(old) == config.fingerprint()
+    old["pool"][1]["fixed"] = "B"
+    assert RatersConfig.saved_fingerprint(old) != config.fingerprint()

@@ -11,13 +11,15 @@ import pytest
 
 from simulacra.errors import RunError
 from simulacra.feedback._config import parse_raters_config
-from simulacra.feedback._store import FEEDBACK_CONFIG, FeedbackStore
+from simulacra.feedback._store import FeedbackStore
+from simulacra.rundir import FEEDBACK_CONFIG
 
 
 def fingerprint(extra_body: dict[str, Any]) -> dict[str, Any]:
     model = {
-        "backend": "scripted",
-        "replies": ["Verdict: A"],
+        "backend": "openai",
+        "base_url": "http://127.0.0.1:9/v1",
+        "model": "judge",
         "headers": {"Authorization": "Bearer sk-judge-0123456789"},
         "extra_body": extra_body,
     }

@@ -104,7 +104,11 @@ async def test_the_limit_is_a_model_setting(
         await model.chat(HELLO)
     await pool.aclose()
     assert "gave up" not in str(info.value)  # not retried
-    assert ModelConfig().max_response_bytes == 8 * MB
+    assert config.options.max_response_bytes == 4096  # type: ignore[attr-defined]
+    default = ModelConfig.model_validate(
+        {"backend": "openai", "base_url": "http://x", "model": "m"}
+    )
+    assert default.options.max_response_bytes == 8 * MB  # type: ignore[attr-defined]
 
 
 def test_retry_after_that_is_not_a_finite_number_is_no_advice() -> None:

@@ -90,7 +90,7 @@ def test_model_config_requires_backend_fields() -> None:
         ModelConfig(backend="openai")
     with pytest.raises(ValueError, match="replies"):
         ModelConfig(backend="scripted")
-    with pytest.raises(ValueError, match="Extra inputs"):
+    with pytest.raises(ValueError, match="unknown option of model backend 'local'"):
         ModelConfig.model_validate({"backend": "local", "temprature": 1})
 
 

@@ -215,7 +215,7 @@ async def test_resume_ignores_call_settings_but_not_the_model(tmp_path: Path) ->
     config = load_config(write(tmp_path / "c.yaml", f"output_dir: {tmp_path}/r"))
     await arun(config)
     echo = config.models["echo"].model_dump(exclude_unset=True)
-    slower = {**echo, "timeout_s": 5.0, "max_attempts": 2, "max_concurrency": 3, "cache": False}
+    slower = {**echo, "max_attempts": 2, "max_concurrency": 3, "cache": False}
     again = await arun(
         config.with_overrides(models={"echo": slower}, concurrency=2, cache=False), resume=True
     )
@@ -223,6 +223,26 @@ async def test_resume_ignores_call_settings_but_not_the_model(tmp_path: Path) ->
     other = {**echo, "temperature": 0.1}
     with pytest.raises(Exception, match="models changed"):
         await arun(config.with_overrides(models={"echo": other}), resume=True)
+
+
+async def test_resume_reads_a_config_saved_with_every_backend_setting_on_every_model(
+    tmp_path: Path,
+) -> None:
+    # an older version saved each model with the settings of all backends, most unused
+    config = load_config(write(tmp_path / "c.yaml", f"output_dir: {tmp_path}/r"))
+    first = await arun(config)
+    saved = json.loads((first.run_dir / "config.json").read_text())
+    old_keys = {"base_url": None, "model": None, "timeout_s": 60.0, "headers": {}}
+    old_keys |= {"path": None, "n_ctx": 4096, "logprobs": False, "replies_file": None}
+    saved["models"]["echo"] |= old_keys
+    saved["user"]["options"] = {}
+    (first.run_dir / "config.json").write_text(json.dumps(saved))
+    again = await arun(config, resume=True)
+    assert again.skipped == 6 and again.written == 0
+    saved["models"]["echo"]["function"] = "targets_for_tests:other"
+    (first.run_dir / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(Exception, match="models changed"):
+        await arun(config, resume=True)
 
 
 # --- the file system fails --------------------------------------------------------------------

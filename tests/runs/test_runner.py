@@ -185,11 +185,37 @@ def test_python_api_sync_and_yaml_path(tmp_path: Path) -> None:
         ("name: x\nuser: {model: gpt}\n", "user.model", "user.model 'gpt' is not a key of models"),
         ("name: x\nuser: {simulator: ghost}\n", "user.simulator", "unknown user simulator 'ghost'"),
         (
+            "name: x\nuser: {options: {repeat_treshold: 0.5}}\n",
+            "user.options.repeat_treshold",
+            r"unknown option of user simulator 'llm' \(known: repeat_threshold\)",
+        ),
+        (
+            "name: x\nuser: {simulator: scripted, options: {turns: [hi], stop: 1}}\n",
+            "user.options.stop",
+            "unknown option of user simulator 'scripted'",
+        ),
+        (
             "name: x\ntarget: {type: callable, callable: 'targets_for_tests:NOT_CALLABLE'}\n",
             "target.callable",
             "not callable",
         ),
         ("name: x\nmodels: {local: {backend: openai}}\n", "models.local", "base_url and model"),
+        (
+            "name: x\ntarget: {type: callable, callable: 'm:f', system_prompt: hi}\n",
+            "target.system_prompt",
+            "unknown option of target kind 'callable'",
+        ),
+        ("name: x\ntarget: {type: robot}\n", "target.type", "unknown target kind 'robot'"),
+        (
+            "name: x\nmodels: {local: {backend: local, base_url: 'http://h'}}\n",
+            "models.local.base_url",
+            "unknown option of model backend 'local'",
+        ),
+        (
+            "name: x\ntasks: {suite: [everyday, {name: tau-retail, data_dir: d, task_file: t}]}\n",
+            r"tasks.suite.1.task_file",
+            "unknown option of task suite 'tau-retail'",
+        ),
         ("name: [\n", "line 2", "invalid YAML"),
     ],
 )

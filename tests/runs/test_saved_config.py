@@ -19,12 +19,14 @@ def config(tmp_path: Path, extra_body: dict[str, object]) -> RunConfig:
             "name": "saved",
             "output_dir": str(tmp_path / "runs"),
             "models": {
-                "echo": {
-                    "backend": "scripted",
-                    "function": "targets_for_tests:echo_plan",
+                "echo": {"backend": "scripted", "function": "targets_for_tests:echo_plan"},
+                "remote": {  # saved with the run, never called
+                    "backend": "openai",
+                    "base_url": "http://127.0.0.1:9/v1",
+                    "model": "m",
                     "extra_body": extra_body,
                     "headers": {"x-team": "evals"},
-                }
+                },
             },
             "user": {"model": "echo"},
             "target": {"type": "callable", "callable": "targets_for_tests:calculator"},
@@ -40,10 +42,10 @@ async def test_a_run_an_older_version_saved_resumes(tmp_path: Path) -> None:
     first = await simulacra.arun(cfg)
     path = first.run_dir / "config.json"
     saved = json.loads(path.read_text())
-    assert saved["models"]["echo"]["extra_body"] == {"reasoning_effort": "<redacted>"}
-    assert saved["models"]["echo"]["headers"] == {"x-team": "<redacted>"}
+    assert saved["models"]["remote"]["extra_body"] == {"reasoning_effort": "<redacted>"}
+    assert saved["models"]["remote"]["headers"] == {"x-team": "<redacted>"}
     # as an older version wrote it: extra_body values kept, no settings added since
-    older = saved["models"]["echo"]
+    older = saved["models"]["remote"]
     older["extra_body"] = {"reasoning_effort": "low"}
     del older["max_response_bytes"], older["deadline_s"]
     path.write_text(json.dumps(saved))
@@ -52,7 +54,7 @@ async def test_a_run_an_older_version_saved_resumes(tmp_path: Path) -> None:
     )
     resumed = await simulacra.arun(cfg, resume=True)
     assert resumed.skipped == 1 and resumed.written == 1
-    assert json.loads(path.read_text())["models"]["echo"]["extra_body"] == {
+    assert json.loads(path.read_text())["models"]["remote"]["extra_body"] == {
         "reasoning_effort": "<redacted>"
     }
 

@@ -183,3 +183,20 @@ async def test_tau_retail_pass_k_end_to_end(tmp_path: Path, agent: str, expected
     # the ground truth authenticates before it writes: no policy violations
     assert summary["policy"]["episodes"] == 60 and summary["policy"]["with_violations"] == 0
     assert summary["policy"]["success_without_violation"]["value"] == pytest.approx(expected)
+
+
+def test_a_suite_with_options_reaches_the_environment_of_each_episode(tmp_path: Path) -> None:
+    cfg = config(
+        tmp_path,
+        models={"agent": {"backend": "scripted", "replies": ["Which order?"]}},
+        user={"simulator": "scripted", "model": "agent"},
+        target={"type": "model", "model": "agent"},
+        personas={"builtin": ["polite-professional"]},
+        tasks={"suite": [{"name": "shop", "max_turns": 2}], "limit": 1},
+    )
+    (task,) = cfg.resolve_tasks()
+    assert task.max_turns == 2 and task.metadata["environment"]["name"] == "shop"
+    result = simulacra.run(cfg)
+    (episode,) = read_episodes(result.run_dir)
+    assert episode["status"] == "ok" and episode["extra"]["tool_calls"] == 0
+    assert episode["user_turns"] == 2  # the suite's turn limit, not the default 12

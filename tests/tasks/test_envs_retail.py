@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from simulacra.errors import ConfigError
+from simulacra.tasks._env_tasks import tau_retail_tasks
 from simulacra.tasks.envs import (
     EnvFactory,
     Environment,
     EnvTask,
     RetailEnv,
-    env_suites,
     environments,
     load_tau_retail,
     replay,
@@ -130,8 +130,12 @@ def test_private_details_come_from_the_instruction(tasks: list[EnvTask]) -> None
 
 
 def test_registries_know_the_retail_environment(factory: EnvFactory) -> None:
-    assert environments.get("tau-retail") is RetailEnv
-    assert env_suites.get("tau-retail") is load_tau_retail
+    entry = environments.entry("tau-retail")
+    loaded, tasks = entry.value(entry.validate({"data_dir": str(DATA)}))
+    assert loaded.env_cls is RetailEnv and loaded.state_json == factory.state_json
+    assert [t.id for t in tau_retail_tasks(DATA)] == [t.id for t in tasks]
+    with pytest.raises(ValueError, match="data_dir"):
+        entry.validate({})
 
 
 # --------------------------------------------------------------------------- the key test

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from simulacra.errors import ConfigError
+from simulacra.tasks import suite_tasks
 from simulacra.tasks.envs import (
     SHOP_POLICY,
     EnvFactory,
     EnvTask,
     ShopEnv,
-    env_suites,
     environments,
     load_env_tasks,
     load_shop,
@@ -130,9 +130,10 @@ def test_policy_violations_are_reported(factory: EnvFactory) -> None:
 
 
 def test_registries_know_the_shop() -> None:
-    assert environments.get("shop") is ShopEnv
-    factory, tasks = env_suites.get("shop")()
-    assert factory.name == "shop" and tasks
+    entry = environments.entry("shop")
+    factory, tasks = entry.value(entry.validate({}))
+    assert factory.env_cls is ShopEnv and tasks
+    assert [t.id for t in suite_tasks("shop")] == [t.id for t in tasks]
 
 
 # --------------------------------------------------------------------------- tools

@@ -9,14 +9,16 @@ model is called.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError
 
 from simulacra._records import read_records, validate_config
 from simulacra._secrets import scrub_value
 from simulacra.errors import ConfigError
+from simulacra.feedback._kinds import KIND_KEYS, RaterOptions, rater_kinds
 from simulacra.llm import ModelConfig, redact_settings
+from simulacra.registry import SAVED_CONTEXT, Chosen, Registry
 
 ID_PATTERN = r"^[A-Za-z0-9_.\-:]+$"
 Kind = Literal["pairwise", "rubric", "critique", "implicit"]
@@ -29,42 +31,32 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RaterSpec(_Strict):
-    """One rater configuration of the pool: template × model × temperature × persona.
+class RaterSpec(Chosen):
+    """One rater configuration of the pool: its ``kind`` and that kind's options.
 
-    Instead of a prompted model, a rater may be ``learned`` (a file saved by a fitted
-    learned rater; ``population`` > 1 expands it into that many varied members) or
-    ``fixed`` (a scripted rule, for dry runs and tests).
+    Built-in kinds (``feedback._kinds``): ``llm``, a prompted model (template × model ×
+    temperature × persona); ``learned``, a file saved by a fitted learned rater
+    (``population`` > 1 expands it into that many varied members); ``fixed``, a scripted
+    rule, for dry runs and tests. Without ``kind:``, an entry with ``model`` is ``llm``,
+    one with ``learned`` or ``fixed`` is of that kind.
     """
 
-    id: str = Field(pattern=ID_PATTERN)
-    template: str = "default"
-    model: str | None = Field(default=None, description="a key of `models`")
-    temperature: float | None = Field(default=0.0, ge=0, le=2)
-    max_tokens: int = Field(default=256, ge=1)
-    persona: str | dict[str, Any] | None = Field(
-        default=None, description="a built-in persona name, or an inline persona"
-    )
-    weight: float = Field(default=1.0, gt=0)
-    logprobs: bool = True
-    learned: str | None = Field(default=None, description="path of a saved learned rater")
-    population: int = Field(default=1, ge=1, le=1000)
-    spread: float = Field(default=1.0, ge=0)
-    taste: float = Field(default=0.0, ge=0)
-    fixed: Literal["A", "B", "tie", "first", "second", "longer", "shorter", "abstain"] | None = None
+    registry: ClassVar[Registry[Any]] = rater_kinds
+    key: ClassVar[str] = "kind"
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> RaterSpec:
-        kinds = [
-            k
-            for k, v in (("model", self.model), ("learned", self.learned), ("fixed", self.fixed))
-            if v is not None
-        ]
-        if len(kinds) != 1:
+    id: str = Field(pattern=ID_PATTERN)
+    kind: str = "llm"
+    weight: float = Field(default=1.0, gt=0)
+    options: SerializeAsAny[RaterOptions] = Field(default_factory=RaterOptions)
+
+    @classmethod
+    def name_of(cls, data: dict[str, Any]) -> Any:
+        if "kind" in data:
+            return data["kind"]
+        given = [kind for key, kind in KIND_KEYS.items() if data.get(key) is not None]
+        if len(given) > 1:
             raise ValueError("give exactly one of model, learned or fixed")
-        if self.population > 1 and self.learned is None:
-            raise ValueError("population applies to learned raters only")
-        return self
+        return given[0] if given else "llm"
 
 
 class RubricSpec(_Strict):
@@ -102,7 +94,8 @@ class RatersConfig(_Strict):
 
     models: dict[str, ModelConfig] = Field(default_factory=lambda: {"local": ModelConfig()})
     pool: list[RaterSpec] = Field(
-        default_factory=lambda: [RaterSpec(id="judge", model="local")], min_length=1
+        default_factory=lambda: [RaterSpec.model_validate({"id": "judge", "model": "local"})],
+        min_length=1,
     )
     noise: float = Field(default=0.0, ge=0, le=0.5, description="P(an A/B verdict is flipped)")
     both_orders: bool = False
@@ -140,7 +133,7 @@ class RatersConfig(_Strict):
         return kinds
 
     def pool_size(self) -> int:
-        return sum(spec.population for spec in self.pool)
+        return sum(spec.options.members() for spec in self.pool)
 
     def check(self) -> RatersConfig:
         """Check every name the config refers to; raise a ``ConfigError`` naming it."""
@@ -159,21 +152,7 @@ class RatersConfig(_Strict):
         if duplicates:
             raise fail(f"duplicate rater ids: {', '.join(duplicates)}", "pool")
         for index, spec in enumerate(self.pool):
-            where = f"pool[{index}]"
-            model_key(spec.model, f"{where}.model")
-            if spec.model is not None:
-                try:
-                    template = get_template(spec.template, "pairwise")
-                except ConfigError as exc:
-                    raise fail(str(exc), f"{where}.template") from None
-                if template.needs_persona and spec.persona is None:
-                    raise fail(f"template {spec.template!r} needs a persona", f"{where}.persona")
-            if spec.persona is not None:
-                self.resolve_persona(spec.persona, f"{where}.persona")
-            if spec.learned is not None and not self.path(spec.learned).is_file():
-                raise fail(
-                    f"learned rater file {self.path(spec.learned)} not found", f"{where}.learned"
-                )
+            spec.options.check(self, f"pool[{index}]")
         if self.judges_per_item > self.pool_size():
             raise fail(
                 f"judges_per_item ({self.judges_per_item}) is larger than the pool "
@@ -240,6 +219,16 @@ class RatersConfig(_Strict):
         for model in data.get("models", {}).values():
             redact_settings(model)  # header and extra_body values may hold credentials
         return dict(scrub_value(data))  # as written (so a re-run compares like with like)
+
+    @classmethod
+    def saved_fingerprint(cls, saved: Any) -> Any:
+        """A fingerprint an older version saved, in today's form (it wrote every kind's
+        settings on every rater and every backend's on every model; unread ones are
+        dropped). Anything unreadable is returned as it is, and so differs."""
+        try:
+            return cls.model_validate(saved, context=SAVED_CONTEXT).fingerprint()
+        except ValueError:
+            return saved
 
 
 def parse_raters_config(

@@ -46,7 +46,8 @@ from simulacra.feedback._items import (
     judgeable,
     record_key,
 )
-from simulacra.feedback._pairwise import FixedRater, LLMPairRater, PairRater, RaterPool
+from simulacra.feedback._kinds import RaterContext, model_identity, rater_kinds
+from simulacra.feedback._pairwise import PairRater, RaterPool
 from simulacra.feedback._rubric import (
     CritiqueRater,
     RubricRater,
@@ -55,6 +56,7 @@ from simulacra.feedback._rubric import (
 )
 from simulacra.feedback._store import FeedbackStore, read_feedback
 from simulacra.llm import ChatModel, ModelConfig, ModelPool
+from simulacra.registry import SAVED_CONTEXT
 from simulacra.rundir import CONFIG, FEEDBACK_SUMMARY, Episode, RunDir, match_key
 from simulacra.stats import VERDICT_SCORE
 
@@ -63,22 +65,6 @@ Progress = Callable[[str, int], None]
 
 
 # --- identities ---------------------------------------------------------------------------
-
-
-def model_identity(config: ModelConfig) -> str:
-    """Which model a config runs, without sampling settings: the self-preference key."""
-    if config.backend == "openai":
-        return f"openai:{str(config.base_url).rstrip('/')}#{config.model}"
-    if config.backend == "local":
-        return f"local:{config.path or 'embedded'}"
-    if config.function:
-        return f"scripted:{config.function}"
-    if config.replies_file:
-        return f"scripted:{config.replies_file}"
-    import hashlib
-
-    replies = json.dumps(config.replies or [], ensure_ascii=False).encode("utf-8")
-    return "scripted:" + hashlib.sha256(replies).hexdigest()[:12]
 
 
 def target_identity(run_dir: Path) -> str | None:
@@ -92,7 +78,8 @@ def target_identity(run_dir: Path) -> str | None:
             return f"openai:{str(target.get('base_url', '')).rstrip('/')}#{target.get('model_id')}"
         if kind == "callable":
             return f"callable:{target.get('callable')}"
-        return model_identity(ModelConfig.model_validate(data["models"][target.get("model")]))
+        saved = data["models"][target.get("model")]
+        return model_identity(ModelConfig.model_validate(saved, context=SAVED_CONTEXT))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -262,8 +249,6 @@ class RaterSet:
 
 def build_raters(config: RatersConfig, models: ModelPool) -> RaterSet:
     """Build every rater of ``config``; models are built once per ``models`` key."""
-    from simulacra.feedback._learned import LearnedRater
-
     built: dict[str, ChatModel] = {}
 
     def model(key: str) -> ChatModel:
@@ -275,65 +260,12 @@ def build_raters(config: RatersConfig, models: ModelPool) -> RaterSet:
     weights: list[float] = []
     described: dict[str, dict[str, Any]] = {}
     for index, spec in enumerate(config.pool):
-        if spec.fixed is not None:
-            raters.append(FixedRater(spec.fixed, id=spec.id))
-            weights.append(spec.weight)
-            described[spec.id] = {"fixed": spec.fixed, "weight": spec.weight}
-        elif spec.learned is not None:
-            try:
-                base = LearnedRater.load(config.path(spec.learned), id=spec.id)
-            except ConfigError as exc:
-                raise ConfigError(
-                    str(exc), source=config.source, field=f"pool[{index}].learned"
-                ) from None
-            members = (
-                base.population(
-                    spec.population, seed=config.seed, spread=spec.spread, taste=spec.taste
-                )
-                if spec.population > 1
-                else [base]
-            )
-            for member in members:
-                raters.append(member)
-                weights.append(spec.weight / len(members))
-                described[member.id] = {
-                    "learned": spec.learned,
-                    "weight": spec.weight / len(members),
-                }
-        else:
-            key = str(spec.model)
-            model_config = config.models[key]
-            persona = (
-                config.resolve_persona(spec.persona, f"pool[{index}].persona")
-                if spec.persona is not None
-                else None
-            )
-            use_logprobs = spec.logprobs and (
-                model_config.logprobs or model_config.backend == "scripted"
-            )
-            raters.append(
-                LLMPairRater(
-                    id=spec.id,
-                    model=model(key),
-                    template=spec.template,
-                    temperature=spec.temperature,
-                    max_tokens=spec.max_tokens,
-                    persona=persona,
-                    logprobs=use_logprobs,
-                    max_retries=config.max_retries,
-                    max_chars=config.max_chars,
-                    model_identity=model_identity(model_config),
-                )
-            )
-            weights.append(spec.weight)
-            described[spec.id] = {
-                "model": key,
-                "model_identity": model_identity(model_config),
-                "template": spec.template,
-                "temperature": spec.temperature,
-                "persona": None if persona is None else persona.get("name"),
-                "weight": spec.weight,
-            }
+        build = rater_kinds.get(spec.kind)
+        context = RaterContext(config=config, model=model, where=f"pool[{index}]")
+        for member in build(spec, spec.options, context):
+            raters.append(member.rater)
+            weights.append(member.weight)
+            described[member.rater.id] = member.described
     pool = RaterPool(
         raters,
         weights=weights,
@@ -511,7 +443,9 @@ async def ajudge_run(
         raters = build_raters(config, models)  # before anything is written
         try:
             lock.acquire()
-            already = store.prepare(config.fingerprint(), overwrite=overwrite)
+            already = store.prepare(
+                config.fingerprint(), overwrite=overwrite, upgrade=RatersConfig.saved_fingerprint
+            )
             store.open()
         except OSError as exc:
             raise StorageError.from_os_error(exc, doing="preparing the feedback files") from None

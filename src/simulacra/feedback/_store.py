@@ -10,7 +10,7 @@ it with a different config needs ``overwrite``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,15 @@ class FeedbackStore(KeyedLog):
         super().__init__(run_dir / FEEDBACK, key="key")
         self.run_dir = run_dir
 
-    def prepare(self, fingerprint: Mapping[str, Any], *, overwrite: bool = False) -> int:
-        """Get the directory ready; return how many judgements are already there."""
+    def prepare(
+        self,
+        fingerprint: Mapping[str, Any],
+        *,
+        overwrite: bool = False,
+        upgrade: Callable[[Any], Any] | None = None,
+    ) -> int:
+        """Get the directory ready; return how many judgements are already there.
+        ``upgrade`` turns a fingerprint saved by an older version into today's form."""
         if not self.run_dir.is_dir():
             raise ConfigError("run directory not found", source=str(self.run_dir))
         saved = self.run_dir / FEEDBACK_CONFIG
@@ -56,6 +63,8 @@ class FeedbackStore(KeyedLog):
                     f"{saved} is unreadable, so the raters config of {self.path} is unknown; "
                     "pass --overwrite to judge again from scratch"
                 ) from None
+            if upgrade is not None:
+                before = upgrade(before)
             if _as_saved_now(before) != json.loads(json.dumps(dict(fingerprint))):
                 raise RunError(
                     f"{self.path} was written with a different raters config; "

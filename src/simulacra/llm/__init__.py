@@ -1,11 +1,19 @@
 """The model layer: one async chat protocol, three backends, and what wraps them.
 
-``await model.chat(messages, params) -> Completion``. Backends: ``openai`` (any
-OpenAI-compatible endpoint), ``local`` (llama.cpp in-process, the embedded default) and
-``scripted`` (deterministic replies for tests). ``ModelPool`` builds them from
+``await model.chat(messages, params) -> Completion``. Backends, in the ``backends``
+registry: ``openai`` (any OpenAI-compatible endpoint), ``local`` (llama.cpp in-process,
+the embedded default) and ``scripted`` (deterministic replies for tests). ``ModelPool`` builds them from
 ``ModelConfig`` with a response cache, retries and an adaptive concurrency limit.
 """
 
+from simulacra.llm._backends import (
+    BackendContext,
+    BackendOptions,
+    LocalOptions,
+    OpenAIOptions,
+    ScriptedOptions,
+    backends,
+)
 from simulacra.llm._cache import CachedModel, ResponseCache, request_key
 from simulacra.llm._config import ModelConfig, ModelPool, redact_settings, resaved_settings
 from simulacra.llm._resilience import AdaptiveLimiter, ResilientModel, RetryPolicy
@@ -23,21 +31,27 @@ from simulacra.llm._types import (
 
 __all__ = [
     "AdaptiveLimiter",
+    "BackendContext",
+    "BackendOptions",
     "CachedModel",
     "ChatModel",
     "ChatParams",
     "Completion",
+    "LocalOptions",
     "Message",
     "ModelConfig",
     "ModelPool",
+    "OpenAIOptions",
     "ResilientModel",
     "ResponseCache",
     "RetryPolicy",
     "Role",
     "ScriptedModel",
+    "ScriptedOptions",
     "TokenLogprob",
     "ToolCall",
     "Usage",
+    "backends",
     "redact_settings",
     "request_key",
     "resaved_settings",

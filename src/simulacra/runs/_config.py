@@ -8,13 +8,16 @@ is written or any model is called.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
+    SerializeAsAny,
+    ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -23,8 +26,11 @@ from simulacra._records import read_records, validate_config
 from simulacra.errors import ConfigError
 from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
+from simulacra.registry import Chosen, Entry, Registry, relocated
 from simulacra.rundir import DEFAULT_MODE, Mode
-from simulacra.tasks import Task, load_tasks, parse_tasks, suite_tasks
+from simulacra.sim.targets import CallableTargetOptions, TargetOptions, target_kinds
+from simulacra.sim.users import Simulator, simulator_entry, simulators
+from simulacra.tasks import Task, load_tasks, parse_tasks, suite_entry, suite_tasks, suites
 
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 
@@ -37,50 +43,42 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class UserConfig(_Strict):
-    """The simulated user: which simulator, on which model, with which options."""
+class UserConfig(Chosen):
+    """The simulated user: which simulator, on which model, with which options.
+
+    ``options`` are the simulator's own, checked against the options model it was
+    registered with (an unknown one is an error).
+    """
+
+    registry: ClassVar[Registry[Any]] = simulators
+    key: ClassVar[str] = "simulator"
+    nested: ClassVar[bool] = True
 
     simulator: str = "llm"
     model: str = "local"
     max_regenerations: int = Field(default=2, ge=0, le=10)
     temperature: float = Field(default=0.8, ge=0, le=2)
     max_tokens: int = Field(default=96, ge=8)
-    options: dict[str, Any] = Field(default_factory=dict)
+
+    def simulator_spec(self) -> Simulator:
+        """The registered simulator (its factory, and whether it needs a model)."""
+        return simulator_entry(self.simulator)[0]
 
 
-class TargetConfig(_Strict):
-    """The system under test."""
+class TargetConfig(Chosen):
+    """The system under test: its kind (``type``) and that kind's options beside it."""
 
-    type: Literal["model", "callable", "http"] = "model"
+    registry: ClassVar[Registry[Any]] = target_kinds
+    key: ClassVar[str] = "type"
+
+    type: str = "model"
     name: str | None = None
-    model: str | None = Field(default="local", description="a key of `models` (type: model)")
-    system_prompt: str | None = "You are a helpful assistant."
-    callable: str | None = Field(default=None, description="package.module:function")
-    base_url: str | None = None
-    model_id: str | None = Field(default=None, description="model field sent to the endpoint")
-    api_key_env: str | None = None
+    options: SerializeAsAny[TargetOptions] = Field(default_factory=TargetOptions)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1)
-    max_concurrency: int = Field(default=16, ge=1)
-
-    @model_validator(mode="after")
-    def _kind_fields(self) -> TargetConfig:
-        if self.type == "callable" and not self.callable:
-            raise ValueError("a callable target needs `callable: package.module:function`")
-        if self.type == "http" and (not self.base_url or not self.model_id):
-            raise ValueError("an http target needs base_url and model_id")
-        if self.type == "model" and not self.model:
-            raise ValueError("a model target needs `model`, a key of `models`")
-        return self
 
     def label(self) -> str:
-        if self.name:
-            return self.name
-        if self.type == "callable":
-            return str(self.callable)
-        if self.type == "http":
-            return f"{self.base_url}#{self.model_id}"
-        return f"model:{self.model}"
+        return self.name or self.options.label()
 
 
 class PersonaSource(_Strict):
@@ -99,11 +97,45 @@ class PersonaSource(_Strict):
         return self
 
 
+class SuiteConfig(Chosen):
+    """A task suite with options: ``{name: tau-retail, data_dir: ...}``."""
+
+    registry: ClassVar[Registry[Any]] = suites
+    key: ClassVar[str] = "name"
+
+    name: str
+
+    @classmethod
+    def lookup(cls, name: str) -> Entry[Any]:
+        return suite_entry(name)
+
+
 class TaskSource(_Strict):
-    suite: str | list[str] | None = None
+    suite: str | list[str | SuiteConfig] | None = Field(
+        default=None, description="a suite's name, or a list of names and {name: ..., <options>}"
+    )
+
+    @field_validator("suite", mode="before")
+    @classmethod
+    def _suite_options(cls, value: Any, info: ValidationInfo) -> Any:
+        # each {name: ..., <options>} is checked here, so a problem names its place
+        if not isinstance(value, list):
+            return value
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                try:
+                    item = SuiteConfig.model_validate(item, context=info.context)
+                except ValidationError as exc:
+                    raise relocated(exc, (index,)) from None
+            items.append(item)
+        return items
+
     file: str | None = None
     tau_retail: str | None = Field(
-        default=None, description="a directory holding retail tasks in the public tau-bench format"
+        default=None,
+        description="a directory holding retail tasks in the public tau-bench format "
+        "(the same as suite {name: tau-retail, data_dir: ...})",
     )
     inline: list[dict[str, Any]] | None = None
     ids: list[str] | None = None
@@ -189,14 +221,15 @@ class RunConfig(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> RunConfig:
-        if self.user.simulator != "scripted" and self.user.model not in self.models:
+        if self.user.simulator_spec().needs_model and self.user.model not in self.models:
             raise ValueError(
                 f"user.model {self.user.model!r} is not a key of models ({', '.join(self.models)})"
             )
-        if self.target.type == "model" and self.target.model not in self.models:
-            raise ValueError(
-                f"target.model {self.target.model!r} is not a key of models ({', '.join(self.models)})"
-            )
+        for key in self.target.options.models_used():
+            if key not in self.models:
+                raise ValueError(
+                    f"target.model {key!r} is not a key of models ({', '.join(self.models)})"
+                )
         return self
 
     # -- resolution ---------------------------------------------------------------------
@@ -250,13 +283,19 @@ class RunConfig(_Strict):
     def resolve_tasks(self) -> list[Task]:
         source = self.tasks
         tasks: list[Task] = []
-        suites = [source.suite] if isinstance(source.suite, str) else source.suite or []
-        for index, suite in enumerate(suites):
+        chosen = source.suite if isinstance(source.suite, list) else [source.suite]
+        chosen = [s for s in chosen if s is not None]
+        for index, suite in enumerate(chosen):
+            where = f"tasks.suite[{index}]"
             try:
-                tasks.extend(suite_tasks(suite))
+                if isinstance(suite, SuiteConfig):
+                    tasks.extend(suite_tasks(suite.name, suite.options))
+                else:
+                    options = suite_entry(suite).parse({}, field=where)
+                    tasks.extend(suite_tasks(suite, options))
             except ConfigError as exc:
                 raise ConfigError(
-                    str(exc), source=self.source, field=f"tasks.suite[{index}]"
+                    exc.message, source=self.source, field=exc.field or where
                 ) from None
         if source.file:
             path = self.path(source.file)
@@ -266,15 +305,13 @@ class RunConfig(_Strict):
         if source.inline:
             tasks.extend(parse_tasks(source.inline, source="tasks.inline"))
         if source.tau_retail:
-            from simulacra.tasks import tau_retail_tasks
-
             path = self.path(source.tau_retail)
             if not path.is_dir():
                 raise ConfigError(
                     f"directory {path} not found", source=self.source, field="tasks.tau_retail"
                 )
             try:
-                tasks.extend(tau_retail_tasks(path))
+                tasks.extend(suite_tasks("tau-retail", {"data_dir": str(path.resolve())}))
             except ConfigError as exc:
                 raise ConfigError(str(exc), source=self.source, field="tasks.tau_retail") from None
         if source.ids:
@@ -311,22 +348,14 @@ class RunConfig(_Strict):
 
     def validate_references(self) -> tuple[list[Persona], list[Task]]:
         """Resolve everything a run needs; raise ``ConfigError`` on the first problem."""
-        from simulacra.registry import import_object
-        from simulacra.sim.users import simulators
-
         self.check_run_dir()
-        try:
-            simulators.get(self.user.simulator)
-        except ConfigError as exc:
-            raise ConfigError(str(exc), source=self.source, field="user.simulator") from None
-        if self.target.type == "callable":
-            function = import_object(str(self.target.callable))
-            if not callable(function):
+        if isinstance(self.target.options, CallableTargetOptions):
+            try:
+                self.target.options.function()
+            except ConfigError as exc:
                 raise ConfigError(
-                    f"{self.target.callable} is not callable",
-                    source=self.source,
-                    field="target.callable",
-                )
+                    exc.message, source=self.source, field="target.callable"
+                ) from None
         personas = self.resolve_personas()
         tasks = self.resolve_tasks()
         if not personas:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from simulacra._records import RunLock, read_jsonl, write_json_atomic
 from simulacra._secrets import scrub_value
 from simulacra.errors import (
@@ -30,13 +32,13 @@ from simulacra.llm import (
     resaved_settings,
 )
 from simulacra.people import Persona
-from simulacra.registry import import_object
+from simulacra.registry import SAVED_CONTEXT
 from simulacra.rundir import CONFIG, EPISODES, SUMMARY, EpisodeStore, summarize
-from simulacra.runs._config import RunConfig, load_config
+from simulacra.runs._config import RunConfig, TargetConfig, UserConfig, load_config
 from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
-from simulacra.sim.targets import CallableTarget, HttpTarget, ModelTarget, Target
-from simulacra.sim.users import FeedbackUser, UserContext, simulators
+from simulacra.sim.targets import Target, TargetContext, target_kinds
+from simulacra.sim.users import Simulator, UserContext
 from simulacra.tasks import Task
 
 
@@ -104,27 +106,14 @@ def schedule(config: RunConfig, personas: list[Persona], tasks: list[Task]) -> I
 
 def build_target(config: RunConfig, pool: ModelPool) -> Target:
     spec = config.target
-    label = spec.label()
-    if spec.type == "callable":
-        function = import_object(str(spec.callable))
-        if not callable(function):
-            raise ConfigError(f"{spec.callable} is not callable", field="target.callable")
-        return CallableTarget(function, name=label)
-    params = ChatParams(temperature=spec.temperature, max_tokens=spec.max_tokens)
-    if spec.type == "http":
-        model = pool.build(
-            ModelConfig(
-                backend="openai",
-                base_url=spec.base_url,
-                model=spec.model_id,
-                api_key_env=spec.api_key_env,
-                max_concurrency=spec.max_concurrency,
-                cache=False,
-            )
-        )
-        return HttpTarget(model, system_prompt=None, params=params, name=label)
-    model = pool.build(config.models[str(spec.model)], seed=config.seed)
-    return ModelTarget(model, system_prompt=spec.system_prompt, params=params, name=label)
+    context = TargetContext(
+        name=spec.label(),
+        params=ChatParams(temperature=spec.temperature, max_tokens=spec.max_tokens),
+        models=config.models,
+        pool=pool,
+        seed=config.seed,
+    )
+    return target_kinds.get(spec.type)(spec.options, context)
 
 
 def _saved_config(config: RunConfig) -> dict[str, Any]:
@@ -177,6 +166,27 @@ def _grows(key: str, before: Any, now: Any) -> bool:
     return False
 
 
+def _read_saved(saved: dict[str, Any]) -> dict[str, Any]:
+    """A saved config's models and user in the current form (an older version saved every
+    backend's settings on every model, and ignored the ones the backend did not read)."""
+    out = dict(saved)
+    if isinstance(saved.get("models"), dict):
+        out["models"] = {
+            name: _current(ModelConfig, value) for name, value in saved["models"].items()
+        }
+    for key, model in (("user", UserConfig), ("target", TargetConfig)):
+        if isinstance(saved.get(key), dict):
+            out[key] = _current(model, saved[key])
+    return out
+
+
+def _current(model: type[BaseModel], value: Any) -> Any:
+    try:
+        return model.model_validate(value, context=SAVED_CONTEXT).model_dump(mode="json")
+    except ValueError:
+        return value  # compared as it is: a change is reported
+
+
 def _check_same_config(run_dir: Path, config: RunConfig) -> None:
     """Refuse to resume a run that another config made (naming what changed)."""
     saved = run_dir / CONFIG
@@ -191,7 +201,8 @@ def _check_same_config(run_dir: Path, config: RunConfig) -> None:
             f"{saved} is unreadable, so --resume cannot tell which config made this run; "
             "pass --overwrite to start again"
         )
-    before, now = _defining(_as_saved_now(before)), _defining(_saved_config(config))
+    before = _as_saved_now(_read_saved(before))
+    before, now = _defining(before), _defining(_saved_config(config))
     changed = sorted(k for k in (before.keys() | now.keys()) if before.get(k) != now.get(k))
     # more repeats or modes only add episodes, so a run may be extended; anything else
     # would mix episodes of two experiments in one file
@@ -228,8 +239,7 @@ class _Parts:
 
     target: Target
     user_model: ChatModel | None
-    factory: Any
-    options: dict[str, Any]
+    simulator: Simulator
 
 
 def _build_parts(config: RunConfig, pool: ModelPool, first: Slot | None) -> _Parts:
@@ -239,38 +249,37 @@ def _build_parts(config: RunConfig, pool: ModelPool, first: Slot | None) -> _Par
     try:
         target = build_target(config, pool)
     except ConfigError as exc:
-        where = f"models.{config.target.model}" if config.target.type == "model" else "target"
-        raise ConfigError(str(exc), source=config.source, field=where) from None
+        message = f"{exc.source}: {exc.message}" if exc.source else exc.message
+        raise ConfigError(message, source=config.source, field=exc.field or "target") from None
     user_model: ChatModel | None = None
-    if config.user.simulator != "scripted" or config.user.model in config.models:
+    simulator = config.user.simulator_spec()
+    if simulator.needs_model or config.user.model in config.models:
         try:
             user_model = pool.build(config.models[config.user.model], seed=config.seed)
         except ConfigError as exc:
             raise ConfigError(
                 str(exc), source=config.source, field=f"models.{config.user.model}"
             ) from None
-    options = {
-        "max_regenerations": config.user.max_regenerations,
-        "temperature": config.user.temperature,
-        "max_tokens": config.user.max_tokens,
-        **config.user.options,
-    }
-    factory = simulators.get(config.user.simulator)
     if first is not None:
-        try:  # the options are checked where the simulator reads them
-            factory(_context(first, user_model, options))
+        try:  # a simulator may check more than its options model can
+            simulator.build(_context(config, first, user_model))
         except ConfigError as exc:
             raise ConfigError(str(exc), source=config.source, field="user") from None
-    return _Parts(target=target, user_model=user_model, factory=factory, options=options)
+    return _Parts(target=target, user_model=user_model, simulator=simulator)
 
 
-def _context(slot: Slot, model: ChatModel | None, options: dict[str, Any]) -> UserContext:
+def _context(config: RunConfig, slot: Slot, model: ChatModel | None) -> UserContext[Any]:
+    user = config.user
     return UserContext(
         persona=slot.persona,
         task=slot.task,
         model=model,
         seed=slot.seed,
-        options={**options, "mode": slot.mode},
+        options=user.options,
+        mode=slot.mode,
+        temperature=user.temperature,
+        max_tokens=user.max_tokens,
+        max_regenerations=user.max_regenerations,
     )
 
 
@@ -418,7 +427,7 @@ async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
         seed=slot.seed,
     )
     try:
-        user = parts.factory(_context(slot, parts.user_model, parts.options))
+        user = parts.simulator.build(_context(config, slot, parts.user_model))
         await run_episode(
             episode,
             persona=slot.persona,
@@ -427,9 +436,6 @@ async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
             target=parts.target,
             max_turns=config.max_turns,
         )
-        if isinstance(user, FeedbackUser):
-            episode.extra["first_success_turn"] = user.first_success_turn
-            episode.extra["feedback_turns"] = user.feedback_turns
     except Exception as exc:
         if isinstance(exc, ModelError) and exc.fatal:
             raise

@@ -11,8 +11,8 @@ from simulacra.people import Persona
 from simulacra.rundir import GuardEventRecord, MessageRecord
 from simulacra.sim.episode import Episode
 from simulacra.sim.targets import Target, ToolBox
-from simulacra.sim.users import UserSimulator
-from simulacra.tasks import Task
+from simulacra.sim.users import UserSimulator, episode_extra
+from simulacra.tasks import EnvSession, Task
 
 MAX_TURNS = "max_turns"
 
@@ -42,8 +42,6 @@ async def run_episode(
     limit = max_turns or task.max_turns
     session = None
     if task.environment and tools is None:
-        from simulacra.tasks import EnvSession
-
         session = EnvSession(task)
         tools = session
     transcript: list[Message] = []
@@ -87,6 +85,7 @@ async def run_episode(
     finally:
         episode.messages = [MessageRecord.model_validate(record) for record in records]
         episode.duration_s = time.perf_counter() - started
+        episode.extra.update(episode_extra(user))
     if episode.status == "ok":
         try:
             if session is not None:

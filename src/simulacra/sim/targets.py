@@ -2,7 +2,8 @@
 
 Three kinds: a model with a system prompt (``ModelTarget``), a Python callable given as
 ``package.module:function`` (``CallableTarget``), and an OpenAI-compatible HTTP endpoint of
-the user's own application (``HttpTarget``, which adds no system prompt of its own).
+the user's own application (``HttpTarget``, which adds no system prompt of its own),
+each a kind in ``target_kinds`` with its options model.
 A target answers the conversation so far with one or more messages (an agent may call
 tools before it answers; tool results go back to it, errors included).
 """
@@ -11,12 +12,15 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from simulacra.errors import ModelError, TargetError
-from simulacra.llm import ChatModel, ChatParams, Message, Usage
+from pydantic import Field
+
+from simulacra.errors import ConfigError, ModelError, TargetError
+from simulacra.llm import ChatModel, ChatParams, Message, ModelConfig, ModelPool, Usage
+from simulacra.registry import Options, Registry, import_object
 
 
 @dataclass(kw_only=True)
@@ -148,3 +152,111 @@ def _as_messages(result: Any, name: str) -> list[Message]:
     if not messages or messages[-1].role != "assistant":
         raise TargetError(f"target {name} must end its reply with an assistant message")
     return messages
+
+
+# --- target kinds ---------------------------------------------------------------------------
+
+
+class TargetOptions(Options):
+    """The settings of one kind of target; subclass it for each kind."""
+
+    def label(self) -> str:
+        """How episodes name the target when the config gives no ``name``."""
+        return type(self).__name__
+
+    def models_used(self) -> list[str]:
+        """Keys of the run's ``models`` the target needs (checked at load)."""
+        return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetContext:
+    """What a target kind's ``build`` receives besides its options."""
+
+    name: str
+    params: ChatParams
+    """The target entry's sampling settings (temperature, max_tokens)."""
+    models: Mapping[str, ModelConfig]
+    pool: ModelPool
+    seed: int
+
+
+TargetBuild = Callable[[Any, TargetContext], Target]
+target_kinds: Registry[TargetBuild] = Registry("target kind", options=TargetOptions)
+"""Kind name (``target.type``) → ``build(options, context)``, with its ``TargetOptions``."""
+
+
+class ModelTargetOptions(TargetOptions):
+    """``type: model``: a key of ``models`` behind a system prompt."""
+
+    model: str = Field(default="local", description="a key of `models`")
+    system_prompt: str | None = "You are a helpful assistant."
+
+    def label(self) -> str:
+        return f"model:{self.model}"
+
+    def models_used(self) -> list[str]:
+        return [self.model]
+
+
+@target_kinds.register("model", options=ModelTargetOptions)
+def _model_target(options: ModelTargetOptions, context: TargetContext) -> Target:
+    try:
+        model = context.pool.build(context.models[options.model], seed=context.seed)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, field=f"models.{options.model}") from None
+    return ModelTarget(
+        model, system_prompt=options.system_prompt, params=context.params, name=context.name
+    )
+
+
+class CallableTargetOptions(TargetOptions):
+    """``type: callable``: a Python function of the message list."""
+
+    callable: str = Field(description="package.module:function")
+
+    def label(self) -> str:
+        return self.callable
+
+    def function(self) -> Callable[..., Any]:
+        """The function, imported; a ``ConfigError`` if it is missing or not callable."""
+        function = import_object(self.callable)
+        if not callable(function):
+            raise ConfigError(f"{self.callable} is not callable", field="target.callable")
+        return function
+
+
+@target_kinds.register("callable", options=CallableTargetOptions)
+def _callable_target(options: CallableTargetOptions, context: TargetContext) -> Target:
+    return CallableTarget(options.function(), name=context.name)
+
+
+class HttpTargetOptions(TargetOptions):
+    """``type: http``: an OpenAI-compatible endpoint of the user's own application."""
+
+    base_url: str
+    model_id: str = Field(description="model field sent to the endpoint")
+    api_key_env: str | None = None
+    max_concurrency: int = Field(default=16, ge=1)
+
+    def label(self) -> str:
+        return f"{self.base_url}#{self.model_id}"
+
+
+@target_kinds.register("http", options=HttpTargetOptions)
+def _http_target(options: HttpTargetOptions, context: TargetContext) -> Target:
+    config = ModelConfig.model_validate(
+        {
+            "backend": "openai",
+            "base_url": options.base_url,
+            "model": options.model_id,
+            "api_key_env": options.api_key_env,
+            "max_concurrency": options.max_concurrency,
+            "cache": False,
+        }
+    )
+    try:
+        model = context.pool.build(config)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, field="target") from None
+    return HttpTarget(model, system_prompt=None, params=context.params, name=context.name)

@@ -13,14 +13,23 @@ from simulacra.tasks._checks import (
     extract_dates,
     extract_numbers,
 )
-from simulacra.tasks._env_tasks import EnvSession, as_task, shop_tasks, tau_retail_tasks
+from simulacra.tasks._env_tasks import (
+    EnvironmentSuite,
+    EnvSession,
+    as_task,
+    load_environment,
+    shop_tasks,
+    suite_entry,
+    suite_tasks,
+    tau_retail_tasks,
+)
 from simulacra.tasks._task import (
     Fact,
+    SuiteLoader,
     Task,
     checkable_items,
     load_tasks,
     parse_tasks,
-    suite_tasks,
     suites,
 )
 
@@ -30,10 +39,12 @@ __all__ = [
     "CheckResult",
     "DateCheck",
     "EnvSession",
+    "EnvironmentSuite",
     "Fact",
     "NumericCheck",
     "PythonCheck",
     "RegexCheck",
+    "SuiteLoader",
     "Task",
     "UnitTestCheck",
     "as_task",
@@ -41,9 +52,11 @@ __all__ = [
     "extract_code",
     "extract_dates",
     "extract_numbers",
+    "load_environment",
     "load_tasks",
     "parse_tasks",
     "shop_tasks",
+    "suite_entry",
     "suite_tasks",
     "suites",
     "tau_retail_tasks",

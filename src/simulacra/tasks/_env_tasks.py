@@ -3,26 +3,30 @@
 An environment task (``simulacra.tasks.envs.EnvTask``) becomes a ``Task`` whose goal is
 the user's opening request and whose hidden facts are the rest of its shards, or, for
 tasks written without shards (the public retail format), the private details the user
-knows (name, zip code, email, order ids), each revealed when asked. The ``EnvTask`` rides
-along in ``metadata`` so the episode can build a fresh environment and score it.
+knows (name, zip code, email, order ids), each revealed when asked. The ``EnvTask`` and
+the environment's name and options ride along in ``metadata``, so the episode can build
+a fresh environment from the registry and score it.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from simulacra.errors import ConfigError
+from simulacra.registry import Entry, Options
 from simulacra.tasks._checks import CheckResult, EnvironmentCheck
-from simulacra.tasks._task import Fact, Task
+from simulacra.tasks._task import Fact, SuiteLoader, Task, suites
 from simulacra.tasks.envs import (
     EnvFactory,
     Environment,
+    EnvOptions,
     EnvTask,
-    load_shop,
-    load_tau_retail,
+    environments,
     score_episode,
 )
 
@@ -68,7 +72,14 @@ def _keys(text: str, details: dict[str, str]) -> list[str]:
     return found or [n for n in re.findall(r"\d+(?:\.\d+)?", text)]
 
 
-def as_task(env_task: EnvTask, *, data_dir: str | None = None, max_turns: int = 12) -> Task:
+def as_task(
+    env_task: EnvTask, *, environment: str | None = None, options: Options | None = None
+) -> Task:
+    """``env_task`` as a ``Task`` of the environment registered as ``environment``
+    (default: the task's own ``env``) with ``options``."""
+    name = environment or env_task.env
+    options = options or environments.entry(name).validate({})
+    max_turns = options.max_turns if isinstance(options, EnvOptions) else 12
     details = dict(env_task.private_details)
     if env_task.shards:
         goal, *rest = env_task.shards
@@ -98,33 +109,64 @@ def as_task(env_task: EnvTask, *, data_dir: str | None = None, max_turns: int = 
         metadata={
             "env_task": env_task.model_dump(mode="json"),
             "instruction": env_task.instruction,
-            "data_dir": data_dir,
+            "environment": {"name": name, "options": options.model_dump(mode="json")},
         },
     )
 
 
-@functools.lru_cache(maxsize=8)
-def _shop() -> tuple[EnvFactory, list[EnvTask]]:
-    return load_shop()
+@functools.lru_cache(maxsize=16)
+def _loaded(name: str, options_json: str) -> tuple[EnvFactory, list[EnvTask]]:
+    entry = environments.entry(name)
+    options = entry.validate(json.loads(options_json))
+    return entry.value(options)
 
 
-@functools.lru_cache(maxsize=8)
-def _tau_retail(data_dir: str) -> tuple[EnvFactory, list[EnvTask]]:
-    path = Path(data_dir)
-    if not path.is_dir():
-        raise ConfigError(f"retail data directory {path} not found", field="tasks.tau_retail")
-    return load_tau_retail(path)
+def load_environment(name: str, options: Options) -> tuple[EnvFactory, list[EnvTask]]:
+    """The environment registered as ``name`` and its tasks (loaded once per options)."""
+    return _loaded(name, json.dumps(options.model_dump(mode="json"), sort_keys=True))
+
+
+@dataclass(frozen=True)
+class EnvironmentSuite:
+    """The tasks of a registered environment, as a task suite of the same name."""
+
+    name: str
+
+    def __call__(self, options: Options) -> list[Task]:
+        _, env_tasks = load_environment(self.name, options)
+        return [as_task(t, environment=self.name, options=options) for t in env_tasks]
+
+
+def suite_entry(name: str) -> Entry[SuiteLoader]:
+    """The task suite called ``name``: a registered suite, or else a tool environment."""
+    if name in suites or ":" in name:
+        return suites.entry(name)
+    if name not in environments:
+        known = ", ".join(sorted({*suites.names(), *environments.names()}))
+        raise ConfigError(f"unknown task suite {name!r} (known: {known})")
+    options = environments.entry(name).options
+    return Entry(suites.kind, name, EnvironmentSuite(name), options)
+
+
+def suite_tasks(name: str, options: Options | dict[str, Any] | None = None) -> list[Task]:
+    """The tasks of suite ``name`` with ``options`` (a mapping is validated first)."""
+    entry = suite_entry(name)
+    if not isinstance(options, Options):
+        options = entry.parse(options)
+    tasks = entry.value(options)
+    if not isinstance(tasks, list) or not all(isinstance(t, Task) for t in tasks):
+        raise ConfigError(f"task suite {name!r} did not return a list of Task")
+    return tasks
 
 
 def shop_tasks() -> list[Task]:
     """The built-in shop suite: tool use in a small customer-service database."""
-    return [as_task(t) for t in _shop()[1]]
+    return suite_tasks("shop")
 
 
 def tau_retail_tasks(data_dir: str | Path) -> list[Task]:
     """Tasks in the public retail benchmark format, from the user's own copy of the data."""
-    resolved = str(Path(data_dir).resolve())
-    return [as_task(t, data_dir=resolved, max_turns=20) for t in _tau_retail(resolved)[1]]
+    return suite_tasks("tau-retail", {"data_dir": str(Path(data_dir).resolve())})
 
 
 class EnvSession:
@@ -136,13 +178,14 @@ class EnvSession:
                 f"task {task.id} names environment {task.environment!r} but carries no environment task"
             )
         self.env_task = EnvTask.model_validate(task.metadata["env_task"])
-        data_dir = task.metadata.get("data_dir")
-        if task.environment == "shop":
-            self.factory = _shop()[0]
-        elif data_dir:
-            self.factory = _tau_retail(str(data_dir))[0]
-        else:
-            raise ConfigError(f"task {task.id}: no data for environment {task.environment!r}")
+        where = task.metadata.get("environment") or {}
+        name = str(where.get("name") or task.environment)
+        entry = environments.entry(name)
+        try:
+            options = entry.validate(where.get("options"))
+        except ValueError as exc:
+            raise ConfigError(f"task {task.id}: environment {name!r}: {exc}") from None
+        self.factory = load_environment(name, options)[0]
         self.env: Environment = self.factory()
 
     @property

@@ -9,6 +9,7 @@ conversations; ``environment`` names a tool environment for agentic tasks.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from simulacra._records import read_records, validation_message
 from simulacra.errors import ConfigError
-from simulacra.registry import Registry
+from simulacra.registry import Options, Registry
 from simulacra.tasks._checks import Check, CheckResult, UnitTestCheck
 
 _KEY_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -174,39 +175,30 @@ def load_tasks(path: str | Path) -> list[Task]:
     return parse_tasks(read_records(path, what="task file"), source=str(path))
 
 
-suites: Registry[Any] = Registry("task suite")
-"""Suite name → a zero-argument function returning its tasks."""
+SuiteLoader = Callable[[Any], list[Task]]
+
+suites: Registry[SuiteLoader] = Registry("task suite")
+"""Suite name → ``loader(options) -> list[Task]``, registered with its options model.
+(Every tool environment is a suite too: see ``suite_entry``.)"""
+
+
+def _packaged(name: str) -> list[Task]:
+    return load_tasks(Path(__file__).parent / "data" / f"{name}.yaml")
 
 
 @suites.register("everyday")
-def everyday() -> list[Task]:
+def everyday(options: Options) -> list[Task]:
     """Everyday numeric problems: recipes, bills, conversions, dates, money."""
-    return load_tasks(Path(__file__).parent / "data" / "everyday.yaml")
+    return _packaged("everyday")
 
 
 @suites.register("numeric")
-def numeric() -> list[Task]:
+def numeric(options: Options) -> list[Task]:
     """Numeric word problems, each fully specified and split into shards."""
-    return load_tasks(Path(__file__).parent / "data" / "numeric.yaml")
+    return _packaged("numeric")
 
 
 @suites.register("code")
-def code() -> list[Task]:
+def code(options: Options) -> list[Task]:
     """Python function tasks checked by unit tests in the sandbox, with shards."""
-    return load_tasks(Path(__file__).parent / "data" / "code.yaml")
-
-
-@suites.register("shop")
-def shop() -> list[Task]:
-    """Tool use in a small shop: customers, orders, products, refunds (28 tasks)."""
-    from simulacra.tasks._env_tasks import shop_tasks
-
-    return shop_tasks()
-
-
-def suite_tasks(name: str) -> list[Task]:
-    factory = suites.get(name)
-    tasks = factory()
-    if not isinstance(tasks, list) or not all(isinstance(t, Task) for t in tasks):
-        raise ConfigError(f"task suite {name!r} did not return a list of Task")
-    return tasks
+    return _packaged("code")

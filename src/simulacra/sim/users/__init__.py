@@ -3,17 +3,21 @@
 from simulacra.sim.users._base import (
     GAVE_UP,
     SATISFIED,
+    ReportsExtra,
+    Simulator,
     UserContext,
     UserFactory,
     UserSimulator,
     UserTurn,
+    episode_extra,
+    simulator_entry,
     simulators,
 )
 from simulacra.sim.users._feedback import FeedbackUser
 from simulacra.sim.users._guards import GuardEvent, check_turn, clean_turn
-from simulacra.sim.users._llm_user import LLMUser, LLMUserOptions
+from simulacra.sim.users._llm_user import LLMSimulatorOptions, LLMUser, LLMUserOptions
 from simulacra.sim.users._modes import MODES, SingleTurnUser, opening_text, sharded_view
-from simulacra.sim.users._scripted import ScriptedUser
+from simulacra.sim.users._scripted import ScriptedSimulatorOptions, ScriptedUser
 from simulacra.sim.users._style import add_typos, apply_style, length_target
 
 __all__ = [
@@ -22,9 +26,13 @@ __all__ = [
     "SATISFIED",
     "FeedbackUser",
     "GuardEvent",
+    "LLMSimulatorOptions",
     "LLMUser",
     "LLMUserOptions",
+    "ReportsExtra",
+    "ScriptedSimulatorOptions",
     "ScriptedUser",
+    "Simulator",
     "SingleTurnUser",
     "UserContext",
     "UserFactory",
@@ -34,8 +42,10 @@ __all__ = [
     "apply_style",
     "check_turn",
     "clean_turn",
+    "episode_extra",
     "length_target",
     "opening_text",
     "sharded_view",
+    "simulator_entry",
     "simulators",
 ]

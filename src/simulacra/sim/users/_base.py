@@ -1,13 +1,20 @@
-"""What every user simulator is: a strategy that writes the next user turn."""
+"""What every user simulator is: a strategy that writes the next user turn.
+
+A simulator is registered in ``simulators`` as a ``Simulator`` (a factory, whether it
+needs a model) with its ``Options`` model; ``user.options`` in a run config is validated
+against that model when the config is loaded. A simulator that records something of its
+own on the episode implements ``episode_extra()`` (see ``ReportsExtra``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from simulacra.llm import ChatModel, Message, Usage
 from simulacra.people import Persona
-from simulacra.registry import Registry
+from simulacra.registry import Entry, Options, Registry
 from simulacra.sim.users._guards import GuardEvent
 from simulacra.tasks import Task
 
@@ -41,19 +48,58 @@ class UserSimulator(Protocol):
         ...
 
 
+@runtime_checkable
+class ReportsExtra(Protocol):
+    """A simulator that adds fields of its own to the episode's ``extra`` when it ends."""
+
+    def episode_extra(self) -> dict[str, Any]: ...
+
+
+def episode_extra(user: object) -> dict[str, Any]:
+    """What ``user`` adds to its episode's ``extra`` (nothing, for most simulators)."""
+    return dict(user.episode_extra()) if isinstance(user, ReportsExtra) else {}
+
+
+OptionsT = TypeVar("OptionsT", bound=Options, covariant=True)
+
+
 @dataclass(frozen=True, kw_only=True)
-class UserContext:
-    """What a simulator factory receives to build the user of one episode."""
+class UserContext(Generic[OptionsT]):
+    """What a simulator factory receives to build the user of one episode.
+
+    ``mode`` says how the task reaches the assistant (``full``, ``concat``, ``sharded``);
+    ``temperature``, ``max_tokens`` and ``max_regenerations`` are the run's settings for
+    the user's model calls; ``options`` are the simulator's own, validated.
+    """
 
     persona: Persona
     task: Task
     model: ChatModel | None
     seed: int
-    options: dict[str, Any] = field(default_factory=dict)
+    options: OptionsT
+    mode: str = "sharded"
+    temperature: float = 0.8
+    max_tokens: int = 96
+    max_regenerations: int = 2
 
 
-class UserFactory(Protocol):
-    def __call__(self, context: UserContext) -> UserSimulator: ...
+UserFactory = Callable[[UserContext[Any]], UserSimulator]
 
 
-simulators: Registry[UserFactory] = Registry("user simulator")
+@dataclass(frozen=True, kw_only=True)
+class Simulator:
+    """A registered user simulator: its factory, and whether it needs ``user.model``."""
+
+    build: UserFactory
+    needs_model: bool = True
+
+
+simulators: Registry[Simulator | UserFactory] = Registry("user simulator")
+"""Name → ``Simulator`` (an import path may name a bare factory function instead)."""
+
+
+def simulator_entry(name: str) -> tuple[Simulator, Entry[Simulator | UserFactory]]:
+    """The simulator called ``name`` (a bare factory counts as one that needs a model)."""
+    entry = simulators.entry(name)
+    value = entry.value
+    return (value if isinstance(value, Simulator) else Simulator(build=value)), entry

@@ -16,7 +16,8 @@ from typing import Any
 
 from simulacra.llm import ChatModel, ChatParams, Message, Usage
 from simulacra.people import Persona
-from simulacra.sim.users._base import SATISFIED, UserContext, UserTurn, simulators
+from simulacra.registry import Options
+from simulacra.sim.users._base import SATISFIED, Simulator, UserContext, UserTurn, simulators
 from simulacra.sim.users._guards import GuardEvent, clean_turn, role_drift
 from simulacra.sim.users._modes import opening_text
 from simulacra.sim.users._style import apply_style, truncate_words
@@ -84,6 +85,13 @@ class FeedbackUser:
         self.feedback_turns = 0
         self.first_success_turn: int | None = None
         self.answers_checked = 0
+
+    def episode_extra(self) -> dict[str, Any]:
+        """The turn of the first right answer and the feedback turns it took."""
+        return {
+            "first_success_turn": self.first_success_turn,
+            "feedback_turns": self.feedback_turns,
+        }
 
     async def next_turn(self, transcript: list[Message]) -> UserTurn:
         self.turn += 1
@@ -176,18 +184,17 @@ class FeedbackUser:
         return self.rng.choice(_PLAIN), events, usage
 
 
-def _feedback_user(context: UserContext) -> FeedbackUser:
-    options: dict[str, Any] = context.options
+def _feedback_user(context: UserContext[Options]) -> FeedbackUser:
     return FeedbackUser(
         persona=context.persona,
         task=context.task,
         model=context.model,
         seed=context.seed,
-        mode=str(options.get("mode", "full")),
-        max_regenerations=int(options.get("max_regenerations", 2)),
-        temperature=float(options.get("temperature", 0.7)),
-        max_tokens=int(options.get("max_tokens", 96)),
+        mode=context.mode,
+        max_regenerations=context.max_regenerations,
+        temperature=context.temperature,
+        max_tokens=context.max_tokens,
     )
 
 
-simulators.add("feedback", _feedback_user)
+simulators.add("feedback", Simulator(build=_feedback_user))

@@ -14,12 +14,21 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
+
+from pydantic import Field
 
 from simulacra.errors import ModelError
 from simulacra.llm import ChatModel, ChatParams, Message, Usage
 from simulacra.people import Persona
-from simulacra.sim.users._base import GAVE_UP, SATISFIED, UserContext, UserTurn, simulators
+from simulacra.registry import Options
+from simulacra.sim.users._base import (
+    GAVE_UP,
+    SATISFIED,
+    Simulator,
+    UserContext,
+    UserTurn,
+    simulators,
+)
 from simulacra.sim.users._guards import GuardEvent, check_turn, clean_turn, similarity
 from simulacra.sim.users._modes import SingleTurnUser, opening_text, sharded_view
 from simulacra.sim.users._style import apply_style, length_target, truncate_words
@@ -269,21 +278,34 @@ class LLMUser:
         )
 
 
-def _llm_user(context: UserContext) -> LLMUser | SingleTurnUser:
-    mode = str(context.options.get("mode", "sharded"))
-    if mode in ("full", "concat"):
-        return SingleTurnUser(opening_text(context.task, mode))
+class LLMSimulatorOptions(Options):
+    """``user.options`` of the ``llm`` simulator."""
+
+    repeat_threshold: float = Field(
+        default=0.85,
+        ge=0,
+        le=1,
+        description="how similar two assistant replies must be to count as a repeat",
+    )
+
+
+def _llm_user(context: UserContext[LLMSimulatorOptions]) -> LLMUser | SingleTurnUser:
+    if context.mode in ("full", "concat"):
+        return SingleTurnUser(opening_text(context.task, context.mode))
     if context.model is None:
         raise ModelError("the 'llm' user simulator needs a model")
-    known = set(LLMUserOptions.__dataclass_fields__)
-    options: dict[str, Any] = {k: v for k, v in context.options.items() if k in known}
     return LLMUser(
         persona=context.persona,
         task=sharded_view(context.task),
         model=context.model,
         seed=context.seed,
-        options=LLMUserOptions(**options),
+        options=LLMUserOptions(
+            max_regenerations=context.max_regenerations,
+            temperature=context.temperature,
+            max_tokens=context.max_tokens,
+            repeat_threshold=context.options.repeat_threshold,
+        ),
     )
 
 
-simulators.add("llm", _llm_user)
+simulators.add("llm", Simulator(build=_llm_user), options=LLMSimulatorOptions)

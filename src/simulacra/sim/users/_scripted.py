@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from simulacra.llm import Message
-from simulacra.sim.users._base import SATISFIED, UserContext, UserTurn, simulators
+from simulacra.registry import Options
+from simulacra.sim.users._base import SATISFIED, Simulator, UserContext, UserTurn, simulators
 
 
 class ScriptedUser:
@@ -21,11 +22,22 @@ class ScriptedUser:
         return UserTurn(text=text, act="scripted")
 
 
-def _scripted_user(context: UserContext) -> ScriptedUser:
-    turns = context.options.get("turns")
+class ScriptedSimulatorOptions(Options):
+    """``user.options`` of the ``scripted`` simulator."""
+
+    turns: list[str] | None = None
+    """What the user says, in order; default: the task's goal, then each fact."""
+
+
+def _scripted_user(context: UserContext[ScriptedSimulatorOptions]) -> ScriptedUser:
+    turns = context.options.turns
     if turns is None:
         turns = [context.task.goal, *(fact.text for fact in context.task.facts)]
-    return ScriptedUser([str(t) for t in turns])
+    return ScriptedUser(turns)
 
 
-simulators.add("scripted", _scripted_user)
+simulators.add(
+    "scripted",
+    Simulator(build=_scripted_user, needs_model=False),
+    options=ScriptedSimulatorOptions,
+)

@@ -9,9 +9,10 @@ The pieces:
   ``FunctionRule`` → ``PolicyViolation``;
 - tasks and scoring: ``EnvTask``, ``Action``, ``validate_tasks``, ``score_episode`` →
   ``EnvScore``;
-- built-ins: the ``shop`` environment with its tasks (``load_shop``) and the retail
-  customer-service environment over user-supplied data files (``load_tau_retail``),
-  both registered in ``env_suites`` and ``environments``.
+- the ``environments`` registry (name → a loader of the environment and its tasks, with
+  an options model); built-ins: the ``shop`` environment with its tasks (``load_shop``)
+  and the retail customer-service environment over user-supplied data files
+  (``load_tau_retail``).
 """
 
 from simulacra.tasks.envs._base import (
@@ -35,7 +36,7 @@ from simulacra.tasks.envs._policy import (
     PolicyViolation,
     RequirePriorCall,
 )
-from simulacra.tasks.envs._registry import SuiteLoader, env_suites, environments
+from simulacra.tasks.envs._registry import EnvLoader, EnvOptions, RetailOptions, environments
 from simulacra.tasks.envs._retail import RetailEnv, load_tau_retail
 from simulacra.tasks.envs._schema import function_schema
 from simulacra.tasks.envs._shop import SHOP_POLICY, ShopEnv, load_shop, shop_state
@@ -55,6 +56,8 @@ __all__ = [
     "Action",
     "DiffRow",
     "EnvFactory",
+    "EnvLoader",
+    "EnvOptions",
     "EnvScore",
     "EnvTask",
     "Environment",
@@ -65,15 +68,14 @@ __all__ = [
     "PolicyViolation",
     "RequirePriorCall",
     "RetailEnv",
+    "RetailOptions",
     "ShopEnv",
     "State",
-    "SuiteLoader",
     "ToolCallRecord",
     "ToolSpec",
     "canonical_json",
     "check_declared_schema",
     "diff_states",
-    "env_suites",
     "environments",
     "function_schema",
     "load_env_tasks",

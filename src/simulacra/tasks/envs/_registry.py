@@ -1,28 +1,53 @@
-"""Registries of environment classes and of environment suites (environment + tasks).
+"""The registry of tool environments: each entry loads an environment and its tasks.
 
-A config names a suite (``"shop"``, ``"tau-retail"``) or an import path
-``package.module:loader``; a loader returns ``(EnvFactory, list[EnvTask])`` and takes its
-options as keyword arguments (``load_tau_retail`` needs ``data_dir``).
+An entry is ``loader(options) -> (EnvFactory, list[EnvTask])`` with its ``Options``
+model. Every environment is a task suite of the same name too (``tasks: {suite: shop}``),
+its options written beside the name; ``tau-retail`` needs ``data_dir``, the directory
+of the user's own copy of the public retail data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from simulacra.registry import Registry
-from simulacra.tasks.envs._base import EnvFactory, Environment
-from simulacra.tasks.envs._retail import RetailEnv, load_tau_retail
-from simulacra.tasks.envs._shop import ShopEnv, load_shop
+from pydantic import Field
+
+from simulacra.registry import ConfigPath, Options, Registry
+from simulacra.tasks.envs._base import EnvFactory
+from simulacra.tasks.envs._retail import load_tau_retail
+from simulacra.tasks.envs._shop import load_shop
 from simulacra.tasks.envs._task import EnvTask
 
-__all__ = ["SuiteLoader", "env_suites", "environments"]
+__all__ = ["EnvLoader", "EnvOptions", "RetailOptions", "environments"]
 
-SuiteLoader = Callable[..., tuple[EnvFactory, list[EnvTask]]]
+EnvLoader = Callable[[Any], tuple[EnvFactory, list[EnvTask]]]
 
-environments: Registry[type[Environment]] = Registry("environment")
-environments.add(ShopEnv.name, ShopEnv)
-environments.add(RetailEnv.name, RetailEnv)
 
-env_suites: Registry[SuiteLoader] = Registry("environment suite")
-env_suites.add("shop", load_shop)
-env_suites.add("tau-retail", load_tau_retail)
+class EnvOptions(Options):
+    """What every environment's options have: the turn limit of its tasks."""
+
+    max_turns: int = Field(default=12, ge=1, le=100)
+
+
+environments: Registry[EnvLoader] = Registry("tool environment", options=EnvOptions)
+"""Name → ``loader(options) -> (EnvFactory, tasks)``, registered with an ``EnvOptions``."""
+
+
+@environments.register("shop")
+def _shop(options: EnvOptions) -> tuple[EnvFactory, list[EnvTask]]:
+    return load_shop()
+
+
+class RetailOptions(EnvOptions):
+    """Options of the ``tau-retail`` environment."""
+
+    max_turns: int = Field(default=20, ge=1, le=100)
+    data_dir: ConfigPath
+    """The directory holding retail_db_*.json, retail_wiki.md and the tasks file."""
+    tasks_file: str = "retail_tasks_dev.json"
+
+
+@environments.register("tau-retail", options=RetailOptions)
+def _tau_retail(options: RetailOptions) -> tuple[EnvFactory, list[EnvTask]]:
+    return load_tau_retail(options.data_dir, tasks_file=options.tasks_file)
