@@ -277,6 +277,9 @@ def test_compare_reports_win_rates_and_self_preference(
     # each item's crowd verdict is the rounded mean (0.75 -> A)
     assert data["win_rate"]["value"] == 1.0
     assert data["length_controlled"]["win_rate"]["value"] is not None
+    # The verbose run is longer in every pair: the LC estimate extrapolates, and says so.
+    assert data["length_controlled"]["extrapolates"] is True
+    assert "warning: one system is longer in" in text
     self_pref = data["bias"]["self_preference"]
     assert self_pref["raters_sharing_a_model"] == ["self"]
     assert self_pref["own_side_win_rate"]["value"] == 1.0 and self_pref["difference"] == 0.5

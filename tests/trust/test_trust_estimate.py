@@ -101,6 +101,12 @@ def test_abstentions_get_the_middle_and_unknown_designs_are_refused() -> None:
     )
     with pytest.raises(ConfigError, match="chosen for disagreement but carries no stratum_size"):
         estimate(marked, synthetic, method="ppi")
+    # Random items of such a selection were drawn from outside the chosen ones.
+    drawn = label_set(
+        [pairwise(x.item_id, "h", str(x.value), selected_by="random") for x in human.labels]
+    )
+    with pytest.raises(ConfigError, match="drawn at random by a selection but carries no"):
+        estimate(drawn, synthetic, method="ppi")
 
 
 def test_refuses_a_human_set_too_small_for_the_interval() -> None:

@@ -192,6 +192,8 @@ def _print_judge(summary: Mapping[str, Any], run_dir: Path, written: int, alread
                 f"  length-controlled ({pairing})",
                 _estimate(rates["length_controlled"]["win_rate"]),
             )
+            if rates["length_controlled"].get("warning"):
+                _row(table, "", f"warning: {rates['length_controlled']['warning']}")
     _bias_rows(table, summary.get("bias"))
     for dimension, report in summary.get("rubric", {}).items():
         _row(

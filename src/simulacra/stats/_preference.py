@@ -84,10 +84,16 @@ def _sigmoid(x: FloatArray) -> FloatArray:
 
 
 def _fit_value(
-    eta: FloatArray, beta: FloatArray, y: FloatArray, weights: FloatArray, l2: float
+    eta: FloatArray, beta: FloatArray, weights: FloatArray, linear: FloatArray, l2: float
 ) -> FloatArray:
-    """Penalised log-likelihood of each row, from its linear predictor ``eta``."""
-    fit = (weights * (y * eta - np.logaddexp(0.0, eta))).sum(axis=1)
+    """Penalised log-likelihood of each row, from its linear predictor ``eta``.
+
+    ``Σ w·[y·η − log(1 + e^η)]``: the first part is ``β0·Σ w·y + β1·Σ w·y·z``, so
+    ``linear`` holds each row's ``(Σ w·y, Σ w·y·z)`` and only the softplus is summed
+    over items (computed as ``max(η, 0) + log1p(e^−|η|)``, stable for any η).
+    """
+    softplus = np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta)))
+    fit = (beta * linear).sum(axis=1) - np.einsum("ij,ij->i", weights, softplus)
     result: FloatArray = fit - 0.5 * l2 * (beta**2).sum(axis=1)
     return result
 
@@ -128,9 +134,11 @@ def fit_logistic(
     converged = np.zeros(rows, dtype=bool)
     active = np.arange(rows)
     eta = _linear(beta, z)
-    value = _fit_value(eta, beta, y, weights, l2)
+    linear = np.stack([weights @ y, weights @ (y * z)], axis=1)
+    value = _fit_value(eta, beta, weights, linear, l2)
     for _ in range(max_iter):
         b, w, e, current = beta[active], weights[active], eta, value
+        lin = linear[active]
         p = _sigmoid(e)
         residual = w * (y[None, :] - p)
         curvature = w * p * (1.0 - p)
@@ -156,7 +164,7 @@ def fit_logistic(
         scale = np.ones(active.size)
         new = b + step
         new_eta = _linear(new, z)
-        new_value = _fit_value(new_eta, new, y, w, l2)
+        new_value = _fit_value(new_eta, new, w, lin, l2)
         for _ in range(50):
             worse = new_value < current - 1e-12 * np.abs(current)
             if not worse.any():
@@ -164,7 +172,7 @@ def fit_logistic(
             scale[worse] *= 0.5
             new[worse] = b[worse] + scale[worse, None] * step[worse]
             new_eta[worse] = _linear(new[worse], z)
-            new_value[worse] = _fit_value(new_eta[worse], new[worse], y, w[worse], l2)
+            new_value[worse] = _fit_value(new_eta[worse], new[worse], w[worse], lin[worse], l2)
         moved = new - b
         gain = new_value - current
         beta[active] = new

@@ -3,9 +3,9 @@
 A success rate over tasks is a ratio ``p̂ = Σ s_i / Σ m_i`` of the score sums ``s_i``
 and episode counts ``m_i`` of the ``T`` tasks; pass^k is a plain mean of per-task values
 (``m_i = 1``). Episodes of one task are not independent, and with a handful of tasks a
-percentile bootstrap over tasks is too narrow: with 5 tasks of 4 trials it covered about
-83% at a rate of 0.5 and under 61% near 0 or 1, where many resamples see no success at
-all and the interval collapses to a point.
+percentile bootstrap over tasks is too narrow: with 5 tasks of 4 trials it covered 87%
+at a rate of 0.5 and 52% near 0 or 1 (``benchmarks/coverage.py``), where many resamples
+see no success at all and the interval collapses to a point.
 
 The interval used instead is the Wilson score interval at an effective sample size,
 adjusted for the degrees of freedom of the between-task variance, after Korn and
@@ -25,7 +25,7 @@ JASA 22, 1927) in place of their Clopper–Pearson one:
 
 It never has zero width and stays inside [0, 1]. ``benchmarks/coverage.py`` measures
 its coverage (docs/trust.md has the table): within 2.5 points of 95% from 20 tasks on,
-and conservative (97–100%) with 5 tasks, where no interval can be both honest and
+and conservative (98–100%) with 5 tasks, where no interval can be both honest and
 narrow. With one task there is no interval (NaN bounds).
 """
 

@@ -22,10 +22,11 @@ The interval is only meaningful when the design of the human labels is known. Tw
   :func:`simulacra.stats.stratified_ppi_mean`: the chosen items' human mean and a
   prediction-powered mean of the rest, weighted by stratum size.
 
-Anything else is refused with an error naming the human file and line: labels chosen on
-purpose without stratum sizes (so their weight is unknown), a top stratum not labelled
-in full, stratum sizes that do not match the synthetic file (it changed since the
-selection, or the selection excluded items), or labels of both designs mixed. The
+Anything else is refused with an error naming the human file and line: labels of a
+selection without stratum sizes (chosen on purpose, so their weight is unknown, or drawn
+at random from outside the chosen items, so not a random sample), a top stratum not
+labelled in full, stratum sizes that do not match the synthetic file (it changed since
+the selection, or the selection excluded items), or labels of both designs mixed. The
 random part must be large enough for the requested confidence level (see
 :func:`check_human_size`).
 """
@@ -282,6 +283,17 @@ def _design(human: LabelSet, *, n_items: int) -> list[str]:
             "so its weight in the estimate is unknown (items chosen on purpose are not a "
             "random sample). Make the selection again with `simulacra select` and ingest "
             "the sheet it writes, or remove the labels chosen on purpose",
+        )
+    drawn = [
+        x for x in human.labels if x.stratum is None and (x.selected_by or "").lower() == "random"
+    ]
+    if drawn:
+        raise _refuse(
+            drawn[0],
+            "the label was drawn at random by a selection but carries no stratum_size: such "
+            "items were drawn from outside the items chosen on purpose, so they are not a "
+            "random sample of all items. Make the selection again with `simulacra select` "
+            "and ingest the sheet it writes",
         )
     if not designed:
         return []
