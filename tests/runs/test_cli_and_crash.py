@@ -12,21 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from cli_run import simulacra_cli
+
 TESTS = Path(__file__).resolve().parent.parent
 
 
 def cli(
     *args: str, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(TESTS), "COLUMNS": "200", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "simulacra", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return simulacra_cli(*args, cwd=cwd, env=env, timeout=timeout)
 
 
 def write_config(path: Path, **extra: str) -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import simulacra
+from cli_run import simulacra_cli
 from fake_openai import FakeOpenAIServer, ServerState
 from simulacra.errors import ModelError, RunError
 from simulacra.llm import ModelConfig, ModelPool
@@ -146,15 +147,7 @@ async def test_every_episode_failing_fails_the_run(
 def cli(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": str(TESTS), "COLUMNS": "200", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "simulacra", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return simulacra_cli(*args, cwd=cwd, env=env)
 
 
 def yaml_config(path: Path, server: FakeOpenAIServer, *more: str) -> Path:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import simulacra
+from cli_run import simulacra_cli
 from simulacra.errors import ConfigError, StorageError
 from simulacra.runs import RunConfig, arun, load_config
 
@@ -37,15 +37,7 @@ def write(path: Path, *lines: str, name: str = "io") -> Path:
 def cli(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": f"{TESTS}:{cwd}", "COLUMNS": "200", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "simulacra", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return simulacra_cli(*args, cwd=cwd, env=env, import_path=(cwd,))
 
 
 def files_under(path: Path) -> list[str]:
