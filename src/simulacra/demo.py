@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from simulacra.llm import ModelConfig
-from simulacra.runs import PersonaSource, RunConfig, TargetConfig, TaskSource, UserConfig
+from simulacra.runs import PersonasConfig, RunConfig, TargetConfig, TasksConfig, UserConfig
 
 DEMO_PERSONAS = ["busy-nurse", "retired-engineer", "teen-gamer"]
 DEMO_TASKS = ["pancakes-scale", "laptop-savings"]
@@ -30,8 +30,8 @@ def demo_config(*, output_dir: str = "runs") -> RunConfig:
                 "temperature": 0.3,
             }
         ),
-        personas=PersonaSource(builtin=DEMO_PERSONAS),
-        tasks=TaskSource(suite="everyday", ids=DEMO_TASKS),
+        personas=PersonasConfig(builtin=DEMO_PERSONAS),
+        tasks=TasksConfig(suite="everyday", ids=DEMO_TASKS),
         max_turns=4,
         concurrency=2,
         output_dir=output_dir,

@@ -64,7 +64,7 @@ _EXPORTS = {
     "synthetic_labelled_pairs": "simulacra.feedback._learned",
     "synthetic_pairs": "simulacra.feedback._synthetic",
     # config, runs
-    "RaterSpec": "simulacra.feedback._config",
+    "RaterConfig": "simulacra.feedback._config",
     "RatersConfig": "simulacra.feedback._config",
     "load_raters_config": "simulacra.feedback._config",
     "parse_raters_config": "simulacra.feedback._config",
@@ -111,10 +111,10 @@ __all__ = [
     "PairJudgement",
     "PairRater",
     "PoolMember",
+    "RaterConfig",
     "RaterContext",
     "RaterOptions",
     "RaterPool",
-    "RaterSpec",
     "RatersConfig",
     "ResponseItem",
     "RubricRater",
@@ -151,8 +151,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from simulacra.feedback._config import (
+        RaterConfig,
         RatersConfig,
-        RaterSpec,
         load_raters_config,
         parse_raters_config,
     )

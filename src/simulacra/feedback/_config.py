@@ -31,7 +31,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RaterSpec(Chosen):
+class RaterConfig(Chosen):
     """One rater configuration of the pool: its ``kind`` and that kind's options.
 
     Built-in kinds (``feedback._kinds``): ``llm``, a prompted model (template × model ×
@@ -59,7 +59,7 @@ class RaterSpec(Chosen):
         return given[0] if given else "llm"
 
 
-class RubricSpec(_Strict):
+class RubricConfig(_Strict):
     """Likert ratings on named dimensions, and the persona-conditioned satisfaction."""
 
     id: str = Field(default="rubric", pattern=ID_PATTERN)
@@ -72,7 +72,7 @@ class RubricSpec(_Strict):
     max_tokens: int = Field(default=200, ge=1)
 
 
-class CritiqueSpec(_Strict):
+class CritiqueConfig(_Strict):
     id: str = Field(default="critique", pattern=ID_PATTERN)
     model: str
     template: str = "critique"
@@ -80,7 +80,7 @@ class CritiqueSpec(_Strict):
     max_tokens: int = Field(default=400, ge=1)
 
 
-class ImplicitSpec(_Strict):
+class ImplicitConfig(_Strict):
     """Rule-based implicit signals; ``model`` adds a model classifier's labels too."""
 
     model: str | None = None
@@ -93,8 +93,8 @@ class RatersConfig(_Strict):
     """Everything ``simulacra judge`` and ``simulacra compare`` need to know."""
 
     models: dict[str, ModelConfig] = Field(default_factory=lambda: {"local": ModelConfig()})
-    pool: list[RaterSpec] = Field(
-        default_factory=lambda: [RaterSpec.model_validate({"id": "judge", "model": "local"})],
+    pool: list[RaterConfig] = Field(
+        default_factory=lambda: [RaterConfig.model_validate({"id": "judge", "model": "local"})],
         min_length=1,
     )
     noise: float = Field(default=0.0, ge=0, le=0.5, description="P(an A/B verdict is flipped)")
@@ -104,9 +104,9 @@ class RatersConfig(_Strict):
     unit: Literal["conversation", "final"] = "conversation"
     max_chars: int = Field(default=6000, ge=200)
     max_retries: int = Field(default=1, ge=0, le=5)
-    rubric: RubricSpec | None = None
-    critique: CritiqueSpec | None = None
-    implicit: ImplicitSpec = Field(default_factory=ImplicitSpec)
+    rubric: RubricConfig | None = None
+    critique: CritiqueConfig | None = None
+    implicit: ImplicitConfig = Field(default_factory=ImplicitConfig)
     concurrency: int = Field(default=4, ge=1, le=256)
     seed: int = 0
     base_dir: str | None = Field(default=None, description="where relative paths resolve")

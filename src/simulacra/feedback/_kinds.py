@@ -21,7 +21,7 @@ from simulacra.llm import ChatModel, ModelConfig
 from simulacra.registry import Options, Registry
 
 if TYPE_CHECKING:
-    from simulacra.feedback._config import RatersConfig, RaterSpec
+    from simulacra.feedback._config import RaterConfig, RatersConfig
 
 
 class RaterOptions(Options):
@@ -54,7 +54,7 @@ class RaterContext:
     """The entry's place in the file (``pool[2]``), for errors."""
 
 
-RaterBuild = Callable[["RaterSpec", Any, RaterContext], list[PoolMember]]
+RaterBuild = Callable[["RaterConfig", Any, RaterContext], list[PoolMember]]
 rater_kinds: Registry[RaterBuild] = Registry("rater kind", options=RaterOptions)
 """Kind name → ``build(spec, options, context)``, registered with its ``RaterOptions``."""
 
@@ -101,7 +101,7 @@ class LLMRaterOptions(RaterOptions):
 
 
 @rater_kinds.register("llm", options=LLMRaterOptions)
-def _llm(spec: RaterSpec, options: LLMRaterOptions, context: RaterContext) -> list[PoolMember]:
+def _llm(spec: RaterConfig, options: LLMRaterOptions, context: RaterContext) -> list[PoolMember]:
     config = context.config
     model_config = config.models[options.model]
     persona = (
@@ -154,7 +154,7 @@ class LearnedRaterOptions(RaterOptions):
 
 @rater_kinds.register("learned", options=LearnedRaterOptions)
 def _learned(
-    spec: RaterSpec, options: LearnedRaterOptions, context: RaterContext
+    spec: RaterConfig, options: LearnedRaterOptions, context: RaterContext
 ) -> list[PoolMember]:
     from simulacra.feedback._learned import LearnedRater
 
@@ -188,7 +188,9 @@ class FixedRaterOptions(RaterOptions):
 
 
 @rater_kinds.register("fixed", options=FixedRaterOptions)
-def _fixed(spec: RaterSpec, options: FixedRaterOptions, context: RaterContext) -> list[PoolMember]:
+def _fixed(
+    spec: RaterConfig, options: FixedRaterOptions, context: RaterContext
+) -> list[PoolMember]:
     described = {"fixed": options.fixed, "weight": spec.weight}
     return [
         PoolMember(

@@ -3,10 +3,10 @@
 from simulacra._records import read_jsonl
 from simulacra.rundir import EPISODES, SUMMARY, EpisodeStore, read_episodes, summarize
 from simulacra.runs._config import (
-    PersonaSource,
+    PersonasConfig,
     RunConfig,
     TargetConfig,
-    TaskSource,
+    TasksConfig,
     UserConfig,
     load_config,
     parse_config,
@@ -17,12 +17,12 @@ __all__ = [
     "EPISODES",
     "SUMMARY",
     "EpisodeStore",
-    "PersonaSource",
+    "PersonasConfig",
     "Progress",
     "RunConfig",
     "RunResult",
     "TargetConfig",
-    "TaskSource",
+    "TasksConfig",
     "UserConfig",
     "arun",
     "load_config",

@@ -81,7 +81,7 @@ class TargetConfig(Chosen):
         return self.name or self.options.label()
 
 
-class PersonaSource(_Strict):
+class PersonasConfig(_Strict):
     """Where personas come from: built-in names (or "all"), a file, inline, or a population."""
 
     builtin: list[str] | Literal["all"] | None = None
@@ -91,7 +91,7 @@ class PersonaSource(_Strict):
     limit: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
-    def _some_source(self) -> PersonaSource:
+    def _some_source(self) -> PersonasConfig:
         if not (self.builtin or self.file or self.inline) and self.population is None:
             raise ValueError("give builtin, file, inline or population")
         return self
@@ -110,7 +110,7 @@ class SuiteConfig(Chosen):
         return suite_entry(name)
 
 
-class TaskSource(_Strict):
+class TasksConfig(_Strict):
     suite: str | list[str | SuiteConfig] | None = Field(
         default=None, description="a suite's name, or a list of names and {name: ..., <options>}"
     )
@@ -142,7 +142,7 @@ class TaskSource(_Strict):
     limit: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
-    def _some_source(self) -> TaskSource:
+    def _some_source(self) -> TasksConfig:
         if not (self.suite or self.file or self.inline or self.tau_retail):
             raise ValueError("give suite, file, inline or tau_retail")
         return self
@@ -156,8 +156,8 @@ class RunConfig(_Strict):
     models: dict[str, ModelConfig] = Field(default_factory=lambda: {"local": ModelConfig()})
     user: UserConfig = Field(default_factory=UserConfig)
     target: TargetConfig = Field(default_factory=TargetConfig)
-    personas: PersonaSource = Field(default_factory=lambda: PersonaSource(builtin="all"))
-    tasks: TaskSource = Field(default_factory=lambda: TaskSource(suite="everyday"))
+    personas: PersonasConfig = Field(default_factory=lambda: PersonasConfig(builtin="all"))
+    tasks: TasksConfig = Field(default_factory=lambda: TasksConfig(suite="everyday"))
     repeats: int = Field(default=1, ge=1, le=100_000)
     modes: list[Mode] = Field(
         default_factory=_default_modes,

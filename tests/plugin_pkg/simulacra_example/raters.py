@@ -8,9 +8,9 @@ from simulacra.feedback import (
     OrderVerdict,
     PairItem,
     PoolMember,
+    RaterConfig,
     RaterContext,
     RaterOptions,
-    RaterSpec,
     rater_kinds,
 )
 
@@ -35,7 +35,7 @@ class KeywordRater:
 
 
 def keyword_raters(
-    spec: RaterSpec, options: KeywordOptions, context: RaterContext
+    spec: RaterConfig, options: KeywordOptions, context: RaterContext
 ) -> list[PoolMember]:
     rater = KeywordRater(spec.id, options.keyword)
     return [PoolMember(rater=rater, weight=spec.weight, described={"keyword": options.keyword})]
