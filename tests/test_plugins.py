@@ -70,13 +70,19 @@ def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     project = tomllib.loads((PACKAGE / "pyproject.toml").read_text())["project"]
     site = tmp_path_factory.mktemp("site")
     install(site, project["name"], project["entry-points"]["simulacra.plugins"])
+    from simulacra.report import report_sections
+
     sys.path[:0] = [str(site), str(PACKAGE)]
     simulacra.registry._plugins_loaded = False  # as in a fresh process
+    tabs = dict(report_sections._items)
     try:
         yield site
     finally:
         for path in (str(site), str(PACKAGE)):
             sys.path.remove(path)
+        # every report enumerates the tabs: the plugin's must not reach other tests
+        report_sections._items.clear()
+        report_sections._items.update(tabs)
 
 
 def test_plugins_load_once_when_a_lookup_misses(plugin: Path) -> None:
@@ -124,6 +130,16 @@ def test_a_run_uses_every_kind_of_extension_by_name(plugin: Path, tmp_path: Path
     assert judged and records and {r["rater"] for r in records} == {"kw"}
     # both repeats of a task say the same, so the keyword rater ties every pair
     assert {r["verdict"] for r in records} == {"tie"}
+
+    from simulacra.report import build_payload, load_run
+
+    part = build_payload([load_run(result.run_dir)]).data["runs"][0]
+    (tab,) = [s for s in part["sections"] if s["id"] == "turns"]
+    (table,) = tab["tables"]
+    assert table["columns"] == ["persona", "task", "episodes", "mean user turns"]
+    assert {(row[0], row[1], row[2]) for row in table["rows"]} == {
+        ("busy-nurse", t, 2) for t in ("sum-1", "sum-2", "raise-apples", "raise-pears")
+    }
 
 
 def test_a_target_kind_from_a_plugin(plugin: Path, tmp_path: Path) -> None:

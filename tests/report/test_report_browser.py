@@ -66,7 +66,8 @@ def test_overview_cards_match_the_summary(
     assert "1 fallbacks" in page.locator("[data-card='guards'] .sub").inner_text()
     for panel in ("breakdown-persona", "breakdown-task", "pass_hat_k", "turns", "stops", "guards"):
         assert page.locator(f"[data-panel='{panel}']").count() == 1, panel
-    assert tabs(page) == ["overview", "episodes", "feedback", "realism"]
+    # the rich run has errored episodes: the errors section is a tab of its own
+    assert tabs(page) == ["overview", "episodes", "feedback", "realism", "section/errors"]
     page.screenshot(path=str(artifacts / "report-overview.png"), full_page=True)
     assert_quiet(watch, report)
 

@@ -33,6 +33,9 @@ _EXPORTS = {
     "LiveRuns": "simulacra.report._serve",
     "ReportServer": "simulacra.report._serve",
     "serve": "simulacra.report._serve",
+    "Section": "simulacra.report._sections",
+    "SectionTable": "simulacra.report._sections",
+    "report_sections": "simulacra.report._sections",
 }
 
 __all__ = [
@@ -41,10 +44,13 @@ __all__ = [
     "ReportOptions",
     "ReportServer",
     "RunData",
+    "Section",
+    "SectionTable",
     "build_payload",
     "build_report",
     "load_run",
     "render_html",
+    "report_sections",
     "serve",
 ]
 
@@ -52,6 +58,7 @@ if TYPE_CHECKING:
     from simulacra.report._html import build_report, render_html
     from simulacra.report._load import RunData, load_run
     from simulacra.report._payload import Payload, ReportOptions, build_payload
+    from simulacra.report._sections import Section, SectionTable, report_sections
     from simulacra.report._serve import LiveRuns, ReportServer, serve
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

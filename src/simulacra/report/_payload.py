@@ -34,6 +34,7 @@ from simulacra.report._safe import (
     to_json,
     utf8,
 )
+from simulacra.report._sections import section_payload
 from simulacra.rundir import match_key
 
 SCHEMA = 1
@@ -207,6 +208,7 @@ def _run_part(
             {str(e.get("id")): _str(e.get("target")) for e in run.episodes if e.get("target")},
         ),
         "fidelity": fidelity_section(run.fidelity),
+        "sections": section_payload(run),
     }
     return part, details
 

@@ -257,6 +257,7 @@
       if (n >= 0 && n < S.data.compare.pairs.length) return { name: name, index: n };
       return { name: "compare" };
     }
+    if (name === "section" && sectionOf(S.runs[S.run], parts[1])) return { name: name, id: parts[1] };
     if (["overview", "episodes", "feedback", "realism", "compare"].indexOf(name) < 0) name = "overview";
     return { name: name };
   }
@@ -273,7 +274,8 @@
     if (r.name === "episode") S.run = r.run;
     var run = S.runs[S.run];
     if ((r.name === "feedback" && !run.feedback) || (r.name === "realism" && !run.fidelity) ||
-        ((r.name === "compare" || r.name === "pair") && !S.data.compare)) {
+        ((r.name === "compare" || r.name === "pair") && !S.data.compare) ||
+        (r.name === "section" && !sectionOf(run, r.id))) {
       r = { name: "overview" };
     }
     var app = clear(byId("app"));
@@ -288,6 +290,7 @@
     else if (r.name === "realism") view = viewRealism(run);
     else if (r.name === "compare") view = viewCompare();
     else if (r.name === "pair") view = viewPair(r.index);
+    else if (r.name === "section") view = viewSection(sectionOf(run, r.id));
     else view = viewOverview(run);
     add(page, [view]);
     document.body.setAttribute("data-view", r.name);
@@ -336,7 +339,9 @@
     if (run.feedback) items.push(["feedback", "Feedback", run.feedback.items]);
     if (run.fidelity) items.push(["realism", "Realism", null]);
     if (S.data.compare) items.push(["compare", "Compare", S.data.compare.pairs.length]);
-    var current = r.name === "episode" ? "episodes" : r.name === "pair" ? "compare" : r.name;
+    (run.sections || []).forEach(function (s) { items.push(["section/" + s.id, s.title, null]); });
+    var current = r.name === "episode" ? "episodes" : r.name === "pair" ? "compare"
+      : r.name === "section" ? "section/" + r.id : r.name;
     return h("nav", { class: "tabs", role: "tablist" }, items.map(function (item) {
       return h("button", {
         type: "button",
@@ -347,6 +352,31 @@
         onclick: function () { go("#/" + item[0]); },
       }, item[1], item[2] !== null ? h("span", { class: "count", data: { count: item[0] }, text: fmtInt(item[2]) }) : null);
     }));
+  }
+
+  // ---------------------------------------------------------------- registered sections
+
+  function sectionOf(run, id) {
+    var found = null;
+    ((run && run.sections) || []).forEach(function (s) { if (s.id === id) found = s; });
+    return found;
+  }
+
+  function viewSection(section) {
+    var parts = [h("h2", { class: "section-title", text: section.title })];
+    (section.notes || []).forEach(function (n) { parts.push(h("div", { class: "note info", text: n })); });
+    (section.tables || []).forEach(function (t) {
+      var head = h("tr", null, t.columns.map(function (c) { return h("th", { text: c }); }));
+      var body = t.rows.map(function (row) {
+        return h("tr", null, row.map(function (cell) {
+          var shown = cell === null || cell === undefined ? "" : typeof cell === "number" ? fmtNum(cell) : String(cell);
+          return h("td", { text: shown });
+        }));
+      });
+      parts.push(h("table", { class: "data section-table", data: { section: section.id } },
+        t.caption ? h("caption", { text: t.caption }) : null, h("thead", null, head), h("tbody", null, body)));
+    });
+    return h("section", { class: "panel section", data: { sectionView: section.id } }, parts);
   }
 
   function notes(run) {
