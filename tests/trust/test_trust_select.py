@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from simulacra.errors import ConfigError
+from simulacra.rundir import Episode
 from simulacra.trust import (
     annotation_rows,
     ingest_annotations,
@@ -74,10 +75,10 @@ def test_annotation_rows_carry_the_conversations(tmp_path: Path) -> None:
         role="synthetic",
     )
     episodes = {
-        "e1": {"task": {"goal": "plan a trip"}, "messages": [
-            {"role": "user", "content": "help me plan"}, {"role": "assistant", "content": "Sure."}]},
-        "e2": {"task": {"goal": "plan a trip"}, "messages": [
-            {"role": "user", "content": "trip pls"}]},
+        "e1": Episode.from_dict({"id": "e1", "task": {"goal": "plan a trip"}, "messages": [
+            {"role": "user", "content": "help me plan"}, {"role": "assistant", "content": "Sure."}]}),
+        "e2": Episode.from_dict({"id": "e2", "task": {"goal": "plan a trip"}, "messages": [
+            {"role": "user", "content": "trip pls"}]}),
     }  # fmt: skip
     rows = annotation_rows(select_items(labels, 1), episodes=episodes, run_dir="run")
     assert rows[0]["context"] == "plan a trip"

@@ -124,7 +124,7 @@ def _calibrate(
     human_labels = read_labels(human, role="human", segment_field=segment_by)
     episodes = None
     if run_dir is not None:
-        episodes = {key: str(e.get("target", "")) for key, e in run_episodes(run_dir).items()}
+        episodes = {key: e.target for key, e in run_episodes(run_dir).items()}
     if raters is not None and run_dir is not None:
         synthetic = _judge(raters, run_dir, human_labels.kind)
     assert synthetic is not None

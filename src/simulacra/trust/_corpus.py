@@ -17,6 +17,7 @@ from typing import Any
 
 from simulacra._records import read_jsonl_values
 from simulacra.errors import ConfigError, RunError
+from simulacra.rundir import Episode
 
 Message = dict[str, str]
 
@@ -126,11 +127,11 @@ def run_corpus(run_dir: str | Path) -> Corpus:
     return Corpus(conversations=conversations, ids=ids, source=str(run.path), skipped=skipped)
 
 
-def run_episodes(run_dir: str | Path) -> dict[str, dict[str, Any]]:
-    """A run directory's episode lines by id (for responses and system names)."""
+def run_episodes(run_dir: str | Path) -> dict[str, Episode]:
+    """A run directory's episodes by id (for responses and system names)."""
     from simulacra.rundir import RunDir
 
-    return {str(e.get("id")): e for e in RunDir.open(run_dir).episode_records()}
+    return {episode.id: episode for episode in RunDir.open(run_dir).episodes()}
 
 
 __all__ = ["Corpus", "read_conversations", "run_corpus", "run_episodes"]

@@ -35,6 +35,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simulacra.errors import ConfigError
+from simulacra.rundir import Episode
 from simulacra.stats import jsonable
 from simulacra.trust._io import Row, read_rows
 from simulacra.trust._labels import Label, LabelKind, LabelSet, labels_from_rows
@@ -228,27 +229,23 @@ def _with_reason(
     )
 
 
-def transcript(episode: Mapping[str, Any]) -> str:
+def transcript(episode: Episode) -> str:
     """An episode's conversation as plain text, one ``role: content`` block per message."""
-    parts = []
-    for message in episode.get("messages") or []:
-        content = message.get("content")
-        if isinstance(content, str) and content.strip():
-            parts.append(f"{message.get('role', '?')}: {content.strip()}")
-    return "\n\n".join(parts)
+    return "\n\n".join(
+        f"{message.role}: {message.content.strip()}"
+        for message in episode.messages
+        if message.content.strip()
+    )
 
 
-def _context(episode: Mapping[str, Any]) -> str:
-    task = episode.get("task")
-    if isinstance(task, Mapping) and task.get("goal"):
-        return str(task["goal"])
-    return ""
+def _context(episode: Episode) -> str:
+    return episode.task.goal
 
 
 def annotation_rows(
     selections: Sequence[Selection],
     *,
-    episodes: Mapping[str, Mapping[str, Any]] | None = None,
+    episodes: Mapping[str, Episode] | None = None,
     run_dir: str | None = None,
 ) -> list[dict[str, Any]]:
     """One annotation row per selected item, with empty label columns.
