@@ -345,3 +345,31 @@ def test_an_unusual_run_still_renders(runs: Runs, page: Any, watch: Watch) -> No
         page.wait_for_selector("main.page > *")
     assert page.locator("[data-card='items'] [data-value]").inner_text() == "2"
     assert_quiet(watch, report)
+
+
+def test_an_extrapolating_length_controlled_rate_says_so(
+    runs: Runs, page: Any, watch: Watch
+) -> None:
+    path = runs.rich()
+    summary_path = path / "feedback_summary.json"
+    data = json.loads(summary_path.read_text())
+    said = "one system is longer in every pair <b>so</b> the rate extrapolates"
+
+    def mark(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("length_controlled_win_rate"), dict):
+                node["length_controlled_win_rate"]["warning"] = said
+            for value in node.values():
+                mark(value)
+        elif isinstance(node, list):
+            for value in node:
+                mark(value)
+
+    mark(data)
+    summary_path.write_text(json.dumps(data))
+    report = build_report(path)
+    open_report(page, report, "#/feedback")
+    note = page.locator("[data-panel='win'] [data-note='lc-extrapolates']")
+    assert note.count() == 1 and note.inner_text() == said  # as text, not markup
+    assert page.locator("[data-panel='win'] b").count() == 0
+    assert watch.dialogs == [] and watch.errors == []

@@ -312,13 +312,17 @@ def _lc_from(value: Any) -> dict[str, Any] | None:
         win = estimate(value["win_rate"])
         if win is None:
             return None
+        warning = value.get("warning")
         return {
             "win_rate": win,
             "raw_win_rate": number(value.get("raw_win_rate")),
             "slope": estimate(value.get("beta1")),
+            "warning": shorten(warning, 400) if isinstance(warning, str) and warning else None,
         }
     win = estimate(value)
-    return None if win is None else {"win_rate": win, "raw_win_rate": None, "slope": None}
+    if win is None:
+        return None
+    return {"win_rate": win, "raw_win_rate": None, "slope": None, "warning": None}
 
 
 def _side_label(pairwise: list[dict[str, Any]], key: str, targets: dict[str, str]) -> str | None:

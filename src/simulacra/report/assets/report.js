@@ -1193,6 +1193,7 @@
       if (rows.length) body.push(barChart(rows, { ref: 0.5, format: function (x) { return fmtPct(x, 1); } }));
       var hint = "share of pairs " + win.label_a + " wins over " + win.label_b + ", ties half; dashed line: 50%";
       if (win.lc && win.lc.slope && isNum(win.lc.slope.value)) hint += "; length slope " + fmtNum(win.lc.slope.value, 2) + " per SD";
+      if (win.lc && win.lc.warning) body.push(h("div", { class: "note", data: { note: "lc-extrapolates" }, text: win.lc.warning }));
       grid.appendChild(panel("Win rate" + (win.pairing ? " · " + win.pairing + " pairs" : ""), hint, body, { id: "win" + (win.pairing ? "-" + win.pairing : "") }));
     });
     var biasRows = (fb.bias || []).map(function (b) { return estimateRow(b.label, b); });
