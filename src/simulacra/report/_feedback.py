@@ -312,17 +312,17 @@ def _lc_from(value: Any) -> dict[str, Any] | None:
         win = estimate(value["win_rate"])
         if win is None:
             return None
-        warning = value.get("warning")
-        return {
+        lc: dict[str, Any] = {
             "win_rate": win,
             "raw_win_rate": number(value.get("raw_win_rate")),
             "slope": estimate(value.get("beta1")),
-            "warning": shorten(warning, 400) if isinstance(warning, str) and warning else None,
         }
+        warning = value.get("warning")
+        if isinstance(warning, str) and warning:  # the estimate extrapolates
+            lc["warning"] = shorten(warning, 400)
+        return lc
     win = estimate(value)
-    if win is None:
-        return None
-    return {"win_rate": win, "raw_win_rate": None, "slope": None, "warning": None}
+    return None if win is None else {"win_rate": win, "raw_win_rate": None, "slope": None}
 
 
 def _side_label(pairwise: list[dict[str, Any]], key: str, targets: dict[str, str]) -> str | None:
