@@ -19,9 +19,10 @@ from simulacra._cli_common import (
     cache_setting,
     errors,
     fail,
+    user_errors,
 )
 from simulacra._format import format_estimate
-from simulacra.errors import ConfigError, RunError, SimulacraError, StorageError
+from simulacra.errors import ConfigError, RunError
 
 app = typer.Typer(
     name="simulacra",
@@ -103,6 +104,7 @@ def _execute(
 
 
 @app.command()
+@user_errors
 def run(
     config_path: Annotated[Path, typer.Argument(metavar="CONFIG.yaml", help="run configuration")],
     resume: Annotated[
@@ -152,33 +154,27 @@ def run(
     file, which wins over the defaults."""
     from simulacra.runs import load_config
 
-    try:
-        config = load_config(config_path)
-        if mode:
-            config = config.with_overrides(source="--mode", modes=mode)
-        if repeats is not None:
-            config = config.with_overrides(source="--repeats", repeats=repeats)
-        config.validate_references()
-        result = _execute(
-            config,
-            resume=resume,
-            overwrite=overwrite,
-            concurrency=concurrency,
-            cache=cache_setting(no_cache),
-            max_errors=max_errors,
-        )
-    except (ConfigError, RunError) as exc:
-        raise fail(exc) from None
-    except SimulacraError as exc:
-        raise fail(exc, EXIT_FAILED) from None
-    except OSError as exc:
-        raise fail(StorageError.from_os_error(exc, doing="file access"), EXIT_FAILED) from None
+    config = load_config(config_path)
+    if mode:
+        config = config.with_overrides(source="--mode", modes=mode)
+    if repeats is not None:
+        config = config.with_overrides(source="--repeats", repeats=repeats)
+    config.validate_references()
+    result = _execute(
+        config,
+        resume=resume,
+        overwrite=overwrite,
+        concurrency=concurrency,
+        cache=cache_setting(no_cache),
+        max_errors=max_errors,
+    )
     _print_summary(result.summary, result.run_dir)
     if result.gate:
         raise fail(result.gate, EXIT_FAILED)
 
 
 @app.command()
+@user_errors
 def demo(
     concurrency: ConcurrencyOption = None,
     no_cache: NoCacheOption = False,
@@ -194,16 +190,9 @@ def demo(
     from simulacra.demo import demo_config
 
     config = demo_config(output_dir=str(output_dir))
-    try:
-        result = _execute(
-            config,
-            resume=False,
-            overwrite=True,
-            concurrency=concurrency,
-            cache=cache_setting(no_cache),
-        )
-    except SimulacraError as exc:
-        raise fail(exc, EXIT_FAILED) from None
+    result = _execute(
+        config, resume=False, overwrite=True, concurrency=concurrency, cache=cache_setting(no_cache)
+    )
     _print_episodes(result.run_dir)
     _print_summary(result.summary, result.run_dir)
     if result.gate:

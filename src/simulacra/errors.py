@@ -110,6 +110,13 @@ class ToolError(Exception):
     """Raised by a tool to report a failure back to the agent as the tool's result."""
 
 
+def stops_run(error: BaseException) -> bool:
+    """Whether an error raised inside one episode or judgement must stop the whole run
+    rather than be recorded there: the endpoint refused the credentials (every call
+    would fail alike), or the file system failed (nothing more can be kept)."""
+    return isinstance(error, StorageError) or (isinstance(error, ModelError) and error.fatal)
+
+
 def first_error(error: BaseException) -> BaseException:
     """The first leaf of a (nested) exception group; the error itself otherwise."""
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
@@ -136,4 +143,5 @@ __all__ = [
     "WeightsError",
     "describe_error",
     "first_error",
+    "stops_run",
 ]

@@ -347,3 +347,40 @@ async def test_judge_turns_malformed_replies_into_abstentions(
     assert records and {r["kind"] for r in records} == {"pairwise", "rubric"}
     assert all(r.get("error") and REASONS[case] in str(r["error"]) for r in records)
     assert result.summary["failed_judgements"]["count"] == 0
+
+
+async def test_a_failing_disk_stops_a_judge_instead_of_being_counted() -> None:
+    from simulacra.errors import StorageError
+    from simulacra.feedback._judge import _bounded
+
+    calls: list[str] = []
+
+    async def fails_to_write() -> None:
+        calls.append("disk")
+        raise StorageError("writing a judgement failed: No space left on device", path="f")
+
+    async def has_a_bug() -> None:
+        calls.append("bug")
+        raise ValueError("a rater's own bug")
+
+    failures: list[str] = []
+    await _bounded([has_a_bug], 1, failures)  # one judgement's bug is recorded there
+    assert failures == ["ValueError: a rater's own bug"]
+    with pytest.raises(StorageError, match="No space left"):
+        await _bounded([fails_to_write, has_a_bug, has_a_bug], 1, failures)
+    assert calls.count("disk") == 1
+
+
+def test_a_stopped_run_writes_complete_false(tmp_path: Path) -> None:
+    from simulacra.rundir import EpisodeStore
+    from simulacra.runs._runner import _finish
+
+    config = RunConfig.model_validate(
+        {"name": "stop", "output_dir": str(tmp_path), "personas": {"builtin": ["busy-nurse"]}}
+    )
+    store = EpisodeStore(config.run_dir())
+    store.open()
+    store.append({"id": "only"})
+    summary = _finish(config, store, config.run_dir(), scheduled=1, stopped=True)
+    written = json.loads((config.run_dir() / "summary.json").read_text())
+    assert summary["complete"] is False and written["complete"] is False

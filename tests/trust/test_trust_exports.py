@@ -38,6 +38,9 @@ def test_read_conversations_formats(tmp_path: Path) -> None:
         {"role": "assistant", "content": "Hello"},
     ]
     assert corpus.conversations[1][0]["content"] == "part one\ntwo"
+    # the turns/text shape of dialogue-corpus exports (MultiWOZ, Taskmaster)
+    path.write_text(json.dumps({"id": "m1", "turns": [{"role": "user", "text": "a room"}]}) + "\n")
+    assert trust.read_conversations(path).conversations == [[{"role": "user", "content": "a room"}]]
     path.write_text('{"messages": "nope"}\n')
     with pytest.raises(ConfigError, match="line 1: expected a list of messages"):
         trust.read_conversations(path)

@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from simulacra._records import RunLock, read_jsonl_values, write_json_atomic
-from simulacra.errors import ConfigError, ModelError, StorageError, describe_error, first_error
+from simulacra.errors import (
+    ConfigError,
+    StorageError,
+    describe_error,
+    first_error,
+    stops_run,
+)
 from simulacra.feedback._config import KINDS, Kind, RatersConfig, parse_raters_config
 from simulacra.feedback._diagnostics import (
     bias_report,
@@ -347,7 +353,7 @@ async def _bounded(
             try:
                 await job()
             except Exception as exc:
-                if isinstance(exc, ModelError) and exc.fatal:
+                if stops_run(exc):
                     raise
                 failures.append(describe_error(exc))
 

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from simulacra.errors import ConfigError, ModelError, describe_error, first_error
+from simulacra.errors import ConfigError, ModelError, describe_error, first_error, stops_run
 from simulacra.feedback._items import (
     Content,
     PairItem,
@@ -475,7 +475,7 @@ class RaterPool:
                 try:
                     judgement = await self.judge_with(item, rater, index)
                 except Exception as exc:
-                    if failures is None or (isinstance(exc, ModelError) and exc.fatal):
+                    if failures is None or stops_run(exc):
                         raise
                     failures.append(f"{item.item_id} by {rater.id}: {describe_error(exc)}")
                     return

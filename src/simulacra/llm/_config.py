@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, SerializeAsAny
 
-from simulacra._secrets import scrub_value
+from simulacra._secrets import REDACTED, scrub_value
 from simulacra.llm._backends import (
     BackendContext,
     BackendOptions,
@@ -79,7 +79,7 @@ def redact_settings(model: dict[str, Any]) -> dict[str, Any]:
     for name in ("headers", "extra_body"):
         value = model.get(name)
         if isinstance(value, dict):
-            model[name] = dict.fromkeys(value, "<redacted>")
+            model[name] = dict.fromkeys(value, REDACTED)
     return model
 
 

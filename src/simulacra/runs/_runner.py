@@ -17,11 +17,11 @@ from simulacra._records import RunLock, read_jsonl, write_json_atomic
 from simulacra._secrets import scrub_value
 from simulacra.errors import (
     ConfigError,
-    ModelError,
     RunError,
     StorageError,
     describe_error,
     first_error,
+    stops_run,
 )
 from simulacra.llm import (
     ChatModel,
@@ -402,8 +402,8 @@ async def _play(
     except BaseExceptionGroup as group_error:
         failure = first_error(group_error)
     finally:
-        summary = _finish(config, store, run_dir, scheduled=skipped + len(slots))
-        summary["complete"] = summary["complete"] and not interrupted and failure is None
+        stopped = interrupted or failure is not None
+        summary = _finish(config, store, run_dir, scheduled=skipped + len(slots), stopped=stopped)
     if failure is not None:
         raise failure
     if "storage_error" in summary:
@@ -437,7 +437,7 @@ async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
             max_turns=config.max_turns,
         )
     except Exception as exc:
-        if isinstance(exc, ModelError) and exc.fatal:
+        if stops_run(exc):
             raise
         episode.status = "error"
         episode.error = describe_error(exc)
@@ -446,7 +446,7 @@ async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
 
 
 def _finish(
-    config: RunConfig, store: EpisodeStore, run_dir: Path, *, scheduled: int
+    config: RunConfig, store: EpisodeStore, run_dir: Path, *, scheduled: int, stopped: bool
 ) -> dict[str, Any]:
     """Close the episode file and write ``summary.json`` from it (each id once); a disk
     that fails here is noted in the returned summary, not raised over another error."""
@@ -454,12 +454,12 @@ def _finish(
     try:
         store.close()
     except OSError as exc:
-        problem = str(StorageError.from_os_error(exc, doing=f"closing {store.path}"))
+        problem = str(StorageError.from_os_error(exc, doing="closing the episode file"))
     summary = summarize(read_jsonl(store.path, key="id"), seed=config.seed)
     summary.update(
         {
             "run": config.name,
-            "complete": summary["episodes"] == scheduled,
+            "complete": not stopped and summary["episodes"] == scheduled,
             "scheduled": scheduled,
             "finished_at": time.time(),
         }

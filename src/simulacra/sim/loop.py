@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from simulacra.errors import ModelError, describe_error
+from simulacra.errors import describe_error, stops_run
 from simulacra.llm import Message
 from simulacra.people import Persona
 from simulacra.rundir import GuardEventRecord, MessageRecord
@@ -77,8 +77,8 @@ async def run_episode(
         else:
             episode.stop_reason = MAX_TURNS
     except Exception as exc:
-        if isinstance(exc, ModelError) and exc.fatal:
-            raise  # refused credentials fail every episode alike: the run stops
+        if stops_run(exc):
+            raise  # refused credentials or a failing disk: the run stops
         episode.status = "error"
         episode.error = describe_error(exc)
         episode.stop_reason = "error"

@@ -69,7 +69,7 @@ def _message(raw: Any, number: int, index: int, source: str) -> Message:
     role = raw.get("role", raw.get("from"))
     if not isinstance(role, str) or not role.strip():
         raise ConfigError("message has no role", source=source, field=where)
-    content = raw["content"] if "content" in raw else raw.get("value")
+    content = next((raw[k] for k in ("content", "value", "text") if k in raw), None)
     normalised = role.strip().lower()
     return {
         "role": _ROLE_ALIASES.get(normalised, normalised),
@@ -86,13 +86,15 @@ def read_conversations(path: str | Path) -> Corpus:
     skipped = 0
     for number, value in read_jsonl_values(file):
         if isinstance(value, Mapping):
-            raw = value.get("messages", value.get("conversation"))
+            raw = next(
+                (value[k] for k in ("messages", "conversation", "turns") if k in value), None
+            )
             identifier = value.get("id")
         else:
             raw, identifier = value, None
         if not isinstance(raw, list):
             raise ConfigError(
-                "expected a list of messages, or an object with a 'messages' list",
+                "expected a list of messages, or an object with a 'messages' (or 'turns') list",
                 source=source,
                 field=f"line {number}",
             )
