@@ -16,7 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, 
 from simulacra._records import read_records, validate_config
 from simulacra._secrets import scrub_value
 from simulacra.errors import ConfigError
-from simulacra.feedback._kinds import KIND_KEYS, RaterOptions, rater_kinds
+from simulacra.feedback._kinds import (
+    KIND_KEYS,
+    JudgeOptions,
+    RaterOptions,
+    critique_kinds,
+    rater_kinds,
+    rubric_kinds,
+)
 from simulacra.llm import ModelConfig, redact_settings
 from simulacra.registry import SAVED_CONTEXT, Chosen, Registry
 
@@ -59,25 +66,28 @@ class RaterConfig(Chosen):
         return given[0] if given else "llm"
 
 
-class RubricConfig(_Strict):
-    """Likert ratings on named dimensions, and the persona-conditioned satisfaction."""
+class RubricConfig(Chosen):
+    """Likert ratings on named dimensions, and the persona-conditioned satisfaction: a
+    ``kind`` of rubric rater (built in: ``llm``) and that kind's options beside it."""
+
+    registry: ClassVar[Registry[Any]] = rubric_kinds
+    key: ClassVar[str] = "kind"
 
     id: str = Field(default="rubric", pattern=ID_PATTERN)
-    model: str
-    template: str = "rubric"
-    dimensions: list[str | dict[str, str]] | None = None
-    satisfaction: bool = True
-    satisfaction_template: str = "satisfaction"
-    temperature: float | None = Field(default=0.0, ge=0, le=2)
-    max_tokens: int = Field(default=200, ge=1)
+    kind: str = "llm"
+    options: SerializeAsAny[JudgeOptions] = Field(default_factory=JudgeOptions)
 
 
-class CritiqueConfig(_Strict):
+class CritiqueConfig(Chosen):
+    """Structured written critiques: a ``kind`` of critique rater (built in: ``llm``) and
+    that kind's options beside it."""
+
+    registry: ClassVar[Registry[Any]] = critique_kinds
+    key: ClassVar[str] = "kind"
+
     id: str = Field(default="critique", pattern=ID_PATTERN)
-    model: str
-    template: str = "critique"
-    temperature: float | None = Field(default=0.0, ge=0, le=2)
-    max_tokens: int = Field(default=400, ge=1)
+    kind: str = "llm"
+    options: SerializeAsAny[JudgeOptions] = Field(default_factory=JudgeOptions)
 
 
 class ImplicitConfig(_Strict):
@@ -160,29 +170,9 @@ class RatersConfig(_Strict):
                 "judges_per_item",
             )
         if self.rubric is not None:
-            model_key(self.rubric.model, "rubric.model")
-            try:
-                get_template(self.rubric.template, "rubric")
-            except ConfigError as exc:
-                raise fail(str(exc), "rubric.template") from None
+            self.rubric.options.check(self, "rubric")
         if self.critique is not None:
-            model_key(self.critique.model, "critique.model")
-            try:
-                get_template(self.critique.template, "critique")
-            except ConfigError as exc:
-                raise fail(str(exc), "critique.template") from None
-        if self.rubric is not None:
-            from simulacra.feedback._rubric import dimensions_from
-
-            try:
-                dimensions_from(self.rubric.dimensions)
-            except ConfigError as exc:
-                raise ConfigError(str(exc), source=self.source) from None
-            if self.rubric.satisfaction:
-                try:
-                    get_template(self.rubric.satisfaction_template, "satisfaction")
-                except ConfigError as exc:
-                    raise fail(str(exc), "rubric.satisfaction_template") from None
+            self.critique.options.check(self, "critique")
         model_key(self.implicit.model, "implicit.model")
         if self.implicit.model is not None:
             try:

@@ -52,14 +52,17 @@ from simulacra.feedback._items import (
     judgeable,
     record_key,
 )
-from simulacra.feedback._kinds import RaterContext, model_identity, rater_kinds
-from simulacra.feedback._pairwise import PairRater, RaterPool
-from simulacra.feedback._rubric import (
-    CritiqueRater,
-    RubricRater,
-    SatisfactionRater,
-    dimensions_from,
+from simulacra.feedback._kinds import (
+    Critic,
+    RaterContext,
+    Rubric,
+    Satisfaction,
+    critique_kinds,
+    model_identity,
+    rater_kinds,
+    rubric_kinds,
 )
+from simulacra.feedback._pairwise import PairRater, RaterPool
 from simulacra.feedback._store import FeedbackStore, read_feedback
 from simulacra.llm import ChatModel, ModelConfig, ModelPool
 from simulacra.registry import SAVED_CONTEXT
@@ -245,9 +248,9 @@ class RaterSet:
 
     pool: RaterPool
     rater_models: dict[str, str | None]
-    rubric: RubricRater | None = None
-    satisfaction: SatisfactionRater | None = None
-    critique: CritiqueRater | None = None
+    rubric: Rubric | None = None
+    satisfaction: Satisfaction | None = None
+    critique: Critic | None = None
     implicit_model: ChatModel | None = None
     implicit_rater: str = "rules"
     described: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -284,36 +287,19 @@ def build_raters(config: RatersConfig, models: ModelPool) -> RaterSet:
         pool=pool, rater_models={r.id: r.model_identity for r in raters}, described=described
     )
     if config.rubric is not None:
-        spec_r = config.rubric
-        result.rubric = RubricRater(
-            id=spec_r.id,
-            model=model(spec_r.model),
-            template=spec_r.template,
-            dimensions=dimensions_from(spec_r.dimensions),
-            temperature=spec_r.temperature,
-            max_tokens=spec_r.max_tokens,
-            max_retries=config.max_retries,
-            max_chars=config.max_chars,
+        build_rubric = rubric_kinds.get(config.rubric.kind)
+        parts = build_rubric(
+            config.rubric,
+            config.rubric.options,
+            RaterContext(config=config, model=model, where="rubric"),
         )
-        if spec_r.satisfaction:
-            result.satisfaction = SatisfactionRater(
-                id=f"{spec_r.id}.satisfaction",
-                model=model(spec_r.model),
-                template=spec_r.satisfaction_template,
-                temperature=spec_r.temperature,
-                max_retries=config.max_retries,
-                max_chars=config.max_chars,
-            )
+        result.rubric, result.satisfaction = parts.rubric, parts.satisfaction
     if config.critique is not None:
-        spec_c = config.critique
-        result.critique = CritiqueRater(
-            id=spec_c.id,
-            model=model(spec_c.model),
-            template=spec_c.template,
-            temperature=spec_c.temperature,
-            max_tokens=spec_c.max_tokens,
-            max_retries=config.max_retries,
-            max_chars=config.max_chars,
+        build_critique = critique_kinds.get(config.critique.kind)
+        result.critique = build_critique(
+            config.critique,
+            config.critique.options,
+            RaterContext(config=config, model=model, where="critique"),
         )
     if config.implicit.model is not None:
         result.implicit_model = model(config.implicit.model)
@@ -527,7 +513,7 @@ async def ajudge_run(
 
 
 def _rubric_job(
-    rater: RubricRater, item: ResponseItem, seed: int, write: Callable[[Mapping[str, Any]], None]
+    rater: Rubric, item: ResponseItem, seed: int, write: Callable[[Mapping[str, Any]], None]
 ) -> Callable[[], Awaitable[None]]:
     async def job() -> None:
         for score in await rater.rate(item, seed=seed):
@@ -537,7 +523,7 @@ def _rubric_job(
 
 
 def _satisfaction_job(
-    rater: SatisfactionRater,
+    rater: Satisfaction,
     item: ResponseItem,
     seed: int,
     write: Callable[[Mapping[str, Any]], None],
@@ -549,7 +535,7 @@ def _satisfaction_job(
 
 
 def _critique_job(
-    rater: CritiqueRater, item: ResponseItem, seed: int, write: Callable[[Mapping[str, Any]], None]
+    rater: Critic, item: ResponseItem, seed: int, write: Callable[[Mapping[str, Any]], None]
 ) -> Callable[[], Awaitable[None]]:
     async def job() -> None:
         write((await rater.critique(item, seed=seed)).to_record())

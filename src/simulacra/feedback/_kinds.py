@@ -1,27 +1,41 @@
-"""Pairwise rater kinds: ``llm`` (a prompted model), ``learned`` (a fitted file), ``fixed``.
+"""Rater kinds: who judges, for each kind of judgement.
 
-A kind is registered in ``rater_kinds`` as ``build(spec, options, context) -> list[PoolMember]``
-with a ``RaterOptions`` model: the settings a pool entry of that kind writes beside its
-``id`` and ``weight`` (``kind:`` may be left out when the entry has ``model``, ``learned``
-or ``fixed``). ``RaterOptions.check`` looks at the names the options refer to when the
-raters file is loaded; ``members`` says how many raters the entry adds to the pool.
+Pairwise raters: ``llm`` (a prompted model), ``learned`` (a fitted file), ``fixed``. A
+kind is registered in ``rater_kinds`` as ``build(spec, options, context) ->
+list[PoolMember]`` with a ``RaterOptions`` model: the settings a pool entry of that kind
+writes beside its ``id`` and ``weight`` (``kind:`` may be left out when the entry has
+``model``, ``learned`` or ``fixed``). ``RaterOptions.check`` looks at the names the
+options refer to when the raters file is loaded; ``members`` says how many raters the
+entry adds to the pool.
+
+Rubric and critique raters are kinds too, in ``rubric_kinds`` and ``critique_kinds``
+(built in: ``llm``, a prompted model): the ``rubric:`` and ``critique:`` sections name one
+with ``kind:`` and write its options beside it. A rubric kind builds a ``Rubric`` (and,
+optionally, the persona-conditioned ``Satisfaction`` rater); a critique kind a ``Critic``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import Field
 
 from simulacra.errors import ConfigError
+from simulacra.feedback._items import ResponseItem
 from simulacra.feedback._pairwise import FixedChoice, FixedRater, LLMPairRater, PairRater
+from simulacra.feedback._rubric import Critique, Dimension, RubricScore
 from simulacra.llm import ChatModel, ModelConfig
 from simulacra.registry import Options, Registry
 
 if TYPE_CHECKING:
-    from simulacra.feedback._config import RaterConfig, RatersConfig
+    from simulacra.feedback._config import (
+        CritiqueConfig,
+        RaterConfig,
+        RatersConfig,
+        RubricConfig,
+    )
 
 
 class RaterOptions(Options):
@@ -205,3 +219,164 @@ KIND_KEYS: dict[str, Literal["llm", "learned", "fixed"]] = {
     "fixed": "fixed",
 }
 """For an entry written without ``kind:``, the key that says which built-in kind it is."""
+
+
+# --- rubric and critique raters --------------------------------------------------------
+
+
+class Rubric(Protocol):
+    """Scores a response on each of its ``dimensions`` (a score of None: abstained)."""
+
+    id: str
+
+    @property
+    def dimensions(self) -> Sequence[Dimension]: ...
+
+    async def rate(self, item: ResponseItem, *, seed: int = 0) -> list[RubricScore]: ...
+
+
+class Satisfaction(Protocol):
+    """How satisfied the item's persona is with the whole conversation."""
+
+    id: str
+
+    async def rate(self, item: ResponseItem, *, seed: int = 0) -> RubricScore: ...
+
+
+class Critic(Protocol):
+    """A written critique of a response: strengths, weaknesses, a suggestion."""
+
+    id: str
+
+    async def critique(self, item: ResponseItem, *, seed: int = 0) -> Critique: ...
+
+
+class JudgeOptions(Options):
+    """The settings of one kind of rubric or critique rater."""
+
+    def check(self, config: RatersConfig, where: str) -> None:
+        """Check the names these options refer to; raise a ``ConfigError`` at ``where``."""
+
+
+@dataclass(kw_only=True)
+class RubricParts:
+    """What a rubric kind builds: the rubric rater, and the satisfaction rater if any."""
+
+    rubric: Rubric
+    satisfaction: Satisfaction | None = None
+
+
+RubricBuild = Callable[["RubricConfig", Any, RaterContext], RubricParts]
+CritiqueBuild = Callable[["CritiqueConfig", Any, RaterContext], Critic]
+rubric_kinds: Registry[RubricBuild] = Registry("rubric kind", options=JudgeOptions)
+"""Kind name → ``build(spec, options, context) -> RubricParts``."""
+critique_kinds: Registry[CritiqueBuild] = Registry("critique kind", options=JudgeOptions)
+"""Kind name → ``build(spec, options, context) -> Critic``."""
+
+
+def _check_prompted(
+    config: RatersConfig, where: str, model: str, templates: list[tuple[str, str, str]]
+) -> None:
+    """A prompted rater's model key and templates (``(field, name, template kind)``)."""
+    from simulacra.feedback._templates import get_template
+
+    if model not in config.models:
+        known = ", ".join(sorted(config.models)) or "none"
+        raise ConfigError(
+            f"unknown model {model!r} (known: {known})",
+            source=config.source,
+            field=f"{where}.model",
+        )
+    for field_name, name, kind in templates:
+        try:
+            get_template(name, kind)  # type: ignore[arg-type]
+        except ConfigError as exc:
+            raise ConfigError(
+                str(exc), source=config.source, field=f"{where}.{field_name}"
+            ) from None
+
+
+class LLMRubricOptions(JudgeOptions):
+    """``rubric: {kind: llm}``: a prompted model scores each dimension on a Likert scale;
+    with ``satisfaction``, it also rates the persona's satisfaction with the conversation."""
+
+    model: str = Field(description="a key of `models`")
+    template: str = "rubric"
+    dimensions: list[str | dict[str, str]] | None = None
+    satisfaction: bool = True
+    satisfaction_template: str = "satisfaction"
+    temperature: float | None = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=200, ge=1)
+
+    def check(self, config: RatersConfig, where: str) -> None:
+        from simulacra.feedback._rubric import dimensions_from
+
+        templates = [("template", self.template, "rubric")]
+        if self.satisfaction:
+            templates.append(("satisfaction_template", self.satisfaction_template, "satisfaction"))
+        _check_prompted(config, where, self.model, templates)
+        try:
+            dimensions_from(self.dimensions)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), source=config.source) from None
+
+
+@rubric_kinds.register("llm", options=LLMRubricOptions)
+def _llm_rubric(
+    spec: RubricConfig, options: LLMRubricOptions, context: RaterContext
+) -> RubricParts:
+    from simulacra.feedback._rubric import RubricRater, SatisfactionRater, dimensions_from
+
+    config = context.config
+    parts = RubricParts(
+        rubric=RubricRater(
+            id=spec.id,
+            model=context.model(options.model),
+            template=options.template,
+            dimensions=dimensions_from(options.dimensions),
+            temperature=options.temperature,
+            max_tokens=options.max_tokens,
+            max_retries=config.max_retries,
+            max_chars=config.max_chars,
+        )
+    )
+    if options.satisfaction:
+        parts.satisfaction = SatisfactionRater(
+            id=f"{spec.id}.satisfaction",
+            model=context.model(options.model),
+            template=options.satisfaction_template,
+            temperature=options.temperature,
+            max_retries=config.max_retries,
+            max_chars=config.max_chars,
+        )
+    return parts
+
+
+class LLMCritiqueOptions(JudgeOptions):
+    """``critique: {kind: llm}``: a prompted model writes a structured critique."""
+
+    model: str = Field(description="a key of `models`")
+    template: str = "critique"
+    temperature: float | None = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=400, ge=1)
+
+    def check(self, config: RatersConfig, where: str) -> None:
+        _check_prompted(config, where, self.model, [("template", self.template, "critique")])
+
+
+@critique_kinds.register("llm", options=LLMCritiqueOptions)
+def _llm_critique(
+    spec: CritiqueConfig, options: LLMCritiqueOptions, context: RaterContext
+) -> Critic:
+    from simulacra.feedback._rubric import CritiqueRater
+
+    config = context.config
+    return CritiqueRater(
+        id=spec.id,
+        model=context.model(options.model),
+        template=options.template,
+        temperature=options.temperature,
+        max_tokens=options.max_tokens,
+        max_retries=config.max_retries,
+        max_chars=config.max_chars,
+    )
