@@ -52,7 +52,7 @@ def test_two_short_episodes_on_the_embedded_model(tmp_path: Path, model_cache_di
         for message in episode["messages"]:
             if message["role"] == "user":
                 assert role_drift(message["content"], message["content"]) is None
-    assert result.summary["usage"]["target"]["calls"] >= 2
+    assert result.summary.usage["target"].calls >= 2
 
 
 def test_tool_episode_on_the_embedded_model(tmp_path: Path, model_cache_dir: Path) -> None:

@@ -67,13 +67,16 @@ def test_the_report_of_an_old_run_shows_the_same_numbers() -> None:
     assert {k: part["summary"][k] for k in before["summary"]} == before["summary"]
     for key in ("breakdowns", "pass_hat_k", "feedback"):
         assert _points(part[key]) == _points(before[key]), key
-    assert payload.chunks == expected["chunks"]
+    # the same records shown (read as typed records, their fields may come in another order)
+    assert [json.loads(c) for c in payload.chunks["a"]] == [
+        json.loads(c) for c in expected["chunks"]["a"]
+    ]
 
 
 def test_summarize_agrees_with_the_old_summary() -> None:
     run = RunDir.open(OLD_RUN)
     old = json.loads((OLD_RUN / "summary.json").read_text())
-    new = summarize(run.episode_records(), seed=3)
+    new = summarize(run.episodes(), seed=3).to_dict()
     for key in ("episodes", "scored", "errors", "stop_reasons", "guard_events", "usage"):
         assert new[key] == old[key], key
     assert new["success"]["value"] == pytest.approx(old["success"]["value"])
@@ -144,7 +147,9 @@ async def test_a_new_run_writes_records_the_schema_accepts(tmp_path: Path) -> No
         json.loads((result.run_dir / "summary.json").read_text()), schemas["summary"]
     )
     for line in (OLD_RUN / "feedback.jsonl").read_text().splitlines():
-        jsonschema.validate(json.loads(line), schemas["feedback"])
+        judgement = json.loads(line)
+        jsonschema.validate(judgement, schemas["feedback"])
+        jsonschema.validate(judgement, schemas[f"feedback-{judgement['kind']}"])
     # and the schema refuses what is not an episode
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"id": "x", "status": "exploded"}, schemas["episode"])

@@ -4,7 +4,7 @@ Most users need only what is here::
 
     import simulacra
     result = simulacra.run("config.yaml")          # or await simulacra.arun(config)
-    print(result.summary["success"])
+    print(result.summary.success)
 
 Heavier parts (models, statistics) load when first used, so ``import simulacra`` is fast.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,6 +23,9 @@ from simulacra._cli_common import (
 )
 from simulacra._format import format_estimate
 from simulacra.errors import ConfigError, RunError
+
+if TYPE_CHECKING:
+    from simulacra.rundir import Summary
 
 app = typer.Typer(
     name="simulacra",
@@ -212,7 +215,7 @@ def show(
     except RunError as exc:
         raise fail(exc) from None
     # a missing or damaged summary is computed again from the episodes
-    summary = run.summary_data() or summarize(run.episode_records())
+    summary = run.summary() or summarize(run.episodes())
     if episodes:
         _print_episodes(run_dir)
     _print_summary(summary, run_dir)
@@ -284,7 +287,8 @@ def _print_episodes(run_dir: Path) -> None:
     console.print(table)
 
 
-def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
+def _print_summary(record: Summary, run_dir: Path) -> None:
+    summary = record.to_dict()
     table = Table(
         title=f"run {summary.get('run', run_dir.name)}", title_justify="left", show_header=False
     )

@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 import pytest
 
+from summaries import summary_of
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -160,13 +162,12 @@ class Runs:
         feedback_summary: dict[str, Any] | None = None,
         fidelity: dict[str, Any] | None = None,
     ) -> Path:
-        from simulacra.runs import summarize
 
         path = self.root / name
         path.mkdir(parents=True, exist_ok=True)
         write_jsonl(path / "episodes.jsonl", episodes)
         if summary == "auto":
-            summary = summarize(episodes)
+            summary = summary_of(episodes)
             summary.update({"run": name, "complete": True})
         if isinstance(summary, dict):
             (path / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -262,10 +263,9 @@ class Runs:
 
     def rich(self, name: str = "rich") -> Path:
         """Every file a run directory can hold, with every optional summary field."""
-        from simulacra.runs import summarize
 
         episodes = self.rich_episodes(name)
-        summary = summarize(episodes)
+        summary = summary_of(episodes)
         summary.update(
             {
                 "run": name,
@@ -535,9 +535,8 @@ class Runs:
         }
         config = {"name": p3, "target": {"type": "model", "name": p1}, "user": {"simulator": p2}}
         summary: dict[str, Any] = {}
-        from simulacra.runs import summarize
 
-        summary = summarize([bad, errored])
+        summary = summary_of([bad, errored])
         summary["run"] = p3
         return self.write(
             name,

@@ -332,11 +332,15 @@ def test_a_large_run_opens_quickly_and_pages(
 
 def test_an_unusual_run_still_renders(runs: Runs, page: Any, watch: Watch) -> None:
     odd = episode("odd", persona("p", "P"), task("t"))
-    odd["messages"].append({"role": "system", "content": None, "meta": [1, 2]})
+    odd["messages"].append({"role": "system", "content": None, "meta": {"nested": [1, 2]}})
     odd["persona"]["big_five"] = "unknown"
     odd["persona"]["tags"] = "not-a-list"
     path = runs.write("odd", [odd, {"id": "bare"}], summary=None)
-    (path / "feedback.jsonl").write_text('{"kind": "pairwise", "verdict": 3}\n{"kind": 5}\n')
+    # a verdict no rater gives, a kind this version does not know, and a line that is not
+    # a judgement at all (skipped, with a warning)
+    (path / "feedback.jsonl").write_text(
+        '{"kind": "pairwise", "verdict": "maybe"}\n{"kind": "brand-new"}\n{"kind": 5}\n'
+    )
     (path / "fidelity.json").write_text('{"index": "high", "dimensions": []}')
     (path / "feedback_summary.json").write_text('{"position_bias": "lots"}')
     report = build_report(path)

@@ -20,6 +20,8 @@ from simulacra.report import ReportOptions, build_payload, build_report, load_ru
 from simulacra.report._fidelity_view import fidelity_section
 from simulacra.report._payload import FIELDS, encode_chunks, outcome
 from simulacra.report._safe import clean, estimate, script_json, shorten
+from simulacra.rundir import Episode, PairwiseRecord
+from summaries import breakdowns_of, summary_of
 
 
 def rows_of(part: dict[str, Any]) -> list[dict[str, Any]]:
@@ -101,7 +103,7 @@ def test_load_requires_a_run_directory(tmp_path: Path) -> None:
 def test_load_uses_summary_json_when_it_matches(runs: Runs) -> None:
     run = load_run(runs.rich())
     assert run.summary_source == "file"
-    assert run.summary["pass_hat_k"]["2"]["value"] == 0.35
+    assert run.summary.pass_hat_k is not None and run.summary.pass_hat_k["2"].value == 0.35
     assert run.name == "rich"
     assert len(run.feedback) > 0 and run.fidelity is not None and run.feedback_summary is not None
 
@@ -110,11 +112,11 @@ def test_load_computes_a_missing_or_stale_summary(runs: Runs) -> None:
     path = runs.minimal()
     run = load_run(path)
     assert run.summary_source == "computed"
-    assert run.summary["episodes"] == 2
+    assert run.summary.episodes == 2
     (path / "summary.json").write_text(json.dumps({"episodes": 1, "run": "older", "tokens": 5}))
     run = load_run(path)
     assert run.summary_source == "stale"
-    assert run.summary["episodes"] == 2 and run.summary["complete"] is False
+    assert run.summary.episodes == 2 and run.summary.complete is False
     assert run.name == "older"
 
 
@@ -128,7 +130,7 @@ def test_load_notes_unreadable_optional_files(runs: Runs) -> None:
     assert any("summary.json" in w for w in run.warnings)
     assert any("fidelity.json" in w for w in run.warnings)
     assert run.fidelity is None
-    assert run.feedback == [{"kind": "rubric"}]
+    assert [(r.kind, r.key) for r in run.feedback] == [("rubric", "")]
 
 
 def test_malformed_episodes_do_not_break_the_payload(runs: Runs) -> None:
@@ -137,33 +139,39 @@ def test_malformed_episodes_do_not_break_the_payload(runs: Runs) -> None:
         good,
         {"id": "bare"},
         {
-            "id": "strange",
-            "persona": "not a dict",
-            "task": ["nor", "this"],
+            "id": "parts",
             "messages": [
-                "just a string",
                 {"role": "assistant", "content": [{"type": "text", "text": "parts"}, {"image": 1}]},
-                {"content": None, "tool_calls": "nope", "meta": "text"},
+                {"role": "user", "content": None, "meta": {"deep": {"deeper": [float("inf")]}}},
             ],
             "score": float("nan"),
-            "success": "yes",
-            "user_turns": "three",
-            "usage": {"user": "none", "target": {"total_tokens": "x"}},
-            "guard_events": ["text", {"guard": None}],
             "extra": {"deep": {"deeper": [float("inf")]}},
             "unknown": {"future": True},
+        },
+        {
+            "id": "strange",
+            "persona": "not a dict",
+            "messages": ["just a string"],
+            "user_turns": "three",
         },
     ]
     path = runs.write("odd", odd, summary=None)
     run = load_run(path)
+    # a line that is not an episode record is left out, and the report says which
+    assert any("episode 4 (strange) is not an episode record" in w for w in run.warnings)
     payload = build_payload([run])
     part = payload.data["runs"][0]
     rows = rows_of(part)
-    assert [r["id"] for r in rows] == [good["id"], "bare", "strange"]
+    assert [r["id"] for r in rows] == [good["id"], "bare", "parts"]
     assert rows[2]["outcome"] == "unscored" and rows[2]["tokens"] == 0 and rows[2]["turns"] == 0
+    assert any("strange" in w for w in part["warnings"])
     details = decode(part["encoding"], payload.chunks["a"][0])
-    assert details[2]["messages"][0] == {"role": "?", "content": "just a string"}
-    assert details[2]["messages"][1]["content"] == 'parts\n{"image":1}'
+    assert details[2]["messages"][0]["content"] == 'parts\n{"image":1}'
+    assert details[2]["messages"][1] == {
+        "role": "user",
+        "content": "",
+        "meta": {"deep": {"deeper": [None]}},
+    }
     json.dumps(payload.data, allow_nan=False)
     render_html(payload)
 
@@ -178,12 +186,15 @@ def test_a_run_without_episodes_yet(runs: Runs) -> None:
 
 
 def test_outcomes() -> None:
-    assert outcome({"status": "error", "success": True}) == "error"
-    assert outcome({"success": True}) == "success"
-    assert outcome({"success": False, "score": 1.0}) == "failure"
-    assert outcome({"score": 1.0}) == "success"
-    assert outcome({"score": 0.5}) == "failure"
-    assert outcome({}) == "unscored"
+    def of(**fields: Any) -> str:
+        return outcome(Episode(id="e", **fields))
+
+    assert of(status="error", success=True) == "error"
+    assert of(success=True) == "success"
+    assert of(success=False, score=1.0) == "failure"
+    assert of(score=1.0) == "success"
+    assert of(score=0.5) == "failure"
+    assert of() == "unscored"
 
 
 # --- the payload -------------------------------------------------------------------------
@@ -226,8 +237,8 @@ def test_breakdowns_by_persona_attributes(runs: Runs) -> None:
     assert "language" not in persona_keys  # one group only
     expertise = persona_keys["expertise"]["groups"]
     assert [g["label"] for g in expertise] == ["novice", "intermediate", "expert"]
-    scored = [e for e in run.episodes if e["status"] == "ok"]
-    novice = [e["score"] for e in scored if e["persona"]["expertise"] == "novice"]
+    scored = [e for e in run.episodes if e.status == "ok"]
+    novice = [e.score for e in scored if (e.persona.model_extra or {}).get("expertise") == "novice"]
     assert expertise[0]["n"] == len(novice)
     assert expertise[0]["value"] == pytest.approx(sum(novice) / len(novice))
     assert expertise[0]["low"] is not None and expertise[0]["low"] <= expertise[0]["value"]
@@ -236,17 +247,15 @@ def test_breakdowns_by_persona_attributes(runs: Runs) -> None:
     task_keys = {b["key"]: b for b in part["breakdowns"]["task"]}
     # computed in the summary layer from the same episodes
     for group in task_keys["suite"]["groups"]:
-        scores = [e["score"] for e in scored if e["task"]["suite"] == group["label"]]
+        scores = [e.score for e in scored if e.task.suite == group["label"]]
         assert group["value"] == pytest.approx(sum(scores) / len(scores))
 
 
 def test_breakdowns_in_the_summary_are_laid_out_as_given(runs: Runs) -> None:
-    from simulacra.rundir import breakdowns
-    from simulacra.runs import summarize
 
     episodes = runs.rich_episodes("given")
-    summary = summarize(episodes)
-    assert summary["breakdowns"] == breakdowns(episodes)  # computed once, by summarize
+    summary = summary_of(episodes)
+    assert summary["breakdowns"] == breakdowns_of(episodes)  # computed once, by summarize
     summary["breakdowns"]["persona"][0]["groups"][0]["value"] = 0.123  # marked, to be seen
     part = build_payload([load_run(runs.write("given", episodes, summary=summary))]).data["runs"][0]
     first = part["breakdowns"]["persona"][0]
@@ -257,10 +266,9 @@ def test_pass_hat_k_from_summary_or_from_repeats(runs: Runs) -> None:
     part = build_payload([load_run(runs.rich())]).data["runs"][0]
     assert part["pass_hat_k"]["source"] == "summary"
     assert [p["k"] for p in part["pass_hat_k"]["points"]] == [1, 2]
-    from simulacra.runs import summarize
 
     episodes = runs.rich_episodes("bare", flip=True)
-    older = summarize(episodes)  # as written before summaries had a version or pass^k
+    older = summary_of(episodes)  # as written before summaries had a version or pass^k
     for key in ("pass_hat_k", "schema_version", "breakdowns"):
         del older[key]
     bare = runs.write("bare", episodes, summary=older)
@@ -294,7 +302,7 @@ def test_feedback_section(runs: Runs) -> None:
     fb = build_payload([run]).data["runs"][0]["feedback"]
     assert fb["kinds"]["pairwise"] == 12 and fb["kinds"]["brand-new-kind"] == 1
     assert fb["raters"] == 6
-    verdicts = [i["verdict"] for i in run.feedback if i["kind"] == "pairwise" and i["verdict"]]
+    verdicts = [i.verdict for i in run.feedback if isinstance(i, PairwiseRecord) and i.verdict]
     assert fb["wins"][0]["overall"]["value"] == pytest.approx(
         win_rate(verdicts, resamples=1000).value
     )
@@ -312,9 +320,9 @@ def test_feedback_section(runs: Runs) -> None:
     # without the summary, the diagnostics are computed from the items
     (run.path / "feedback_summary.json").unlink()
     fb = build_payload([load_run(run.path)]).data["runs"][0]["feedback"]
-    pairs = [i for i in run.feedback if i["kind"] == "pairwise" and i["verdict"]]
+    pairs = [i for i in run.feedback if isinstance(i, PairwiseRecord) and i.verdict]
     expected = position_bias(
-        [i["verdict"] for i in pairs], [i["first_shown"] for i in pairs], resamples=1000
+        [i.verdict or "" for i in pairs], [i.first_shown or "" for i in pairs], resamples=1000
     )
     assert {b["key"]: b for b in fb["bias"]}["position_bias"]["value"] == pytest.approx(
         expected.value
@@ -324,7 +332,9 @@ def test_feedback_section(runs: Runs) -> None:
     # ... with the judge's own functions: the numbers the summary will show when it is done
     from simulacra.feedback._diagnostics import verbosity_report, win_rates
 
-    judged = [i for i in run.feedback if i["kind"] == "pairwise"]
+    judged = [
+        i.model_dump(exclude_unset=True) for i in run.feedback if isinstance(i, PairwiseRecord)
+    ]
     by_pairing = {str(i.get("pairing") or "") for i in judged}
     assert [b["pairing"] for b in fb["wins"]] == sorted(by_pairing)
     first = [i for i in judged if str(i.get("pairing") or "") == fb["wins"][0]["pairing"]]
@@ -351,7 +361,7 @@ def test_feedback_summary_by_pairing(runs: Runs) -> None:
     """The layout ``simulacra judge`` writes: win rates per pairing, diagnostics under bias."""
     path = runs.rich()
     episodes = load_run(path).episodes
-    ids = [e["id"] for e in episodes]
+    ids = [e.id for e in episodes]
     items = []
     for number, pairing in enumerate(["repeats"] * 4 + ["reference"] * 3):
         items.append(
@@ -539,16 +549,16 @@ def test_comparison_matches_persona_task_repeat(runs: Runs) -> None:
     assert len(compare["pairs"]) == 18 and compare["unmatched_a"] == compare["unmatched_b"] == 0
     for ia, ib in compare["pairs"]:
         ea, eb = a.episodes[ia], b.episodes[ib]
-        assert (ea["persona"]["name"], ea["task"]["id"], ea["repeat"]) == (
-            eb["persona"]["name"],
-            eb["task"]["id"],
-            eb["repeat"],
+        assert (ea.persona.name, ea.task.id, ea.repeat) == (
+            eb.persona.name,
+            eb.task.id,
+            eb.repeat,
         )
     counts = compare["counts"]
     expected = {"both": 0, "a_only": 0, "b_only": 0, "neither": 0, "other": 0}
     diffs = []
     for ia, ib in compare["pairs"]:
-        sa, sb = a.episodes[ia]["success"], b.episodes[ib]["success"]
+        sa, sb = a.episodes[ia].success, b.episodes[ib].success
         if sa is None or sb is None:
             expected["other"] += 1
             continue
@@ -667,6 +677,6 @@ def test_pass_hat_k_from_episodes_counts_each_mode_as_its_own_task(runs: Runs) -
 
 def test_a_run_over_few_tasks_carries_the_summary_warning(runs: Runs) -> None:
     run = load_run(runs.minimal())  # two tasks: the computed summary warns
-    assert any("too few tasks" in w for w in run.summary["warnings"])
+    assert any("too few tasks" in w for w in run.summary.warnings)
     notes = build_payload([run]).data["runs"][0]["warnings"]
     assert any("too few tasks for a reliable interval" in w for w in notes)

@@ -56,7 +56,7 @@ def test_the_errors_section_counts_recorded_faults_by_kind(runs: Runs) -> None:
 def test_one_function_and_one_registration_make_a_tab(runs: Runs, registered: list[str]) -> None:
     @sections.register("turn-counts")
     def turns(run: Any) -> Section:
-        rows = [[e["id"], e.get("user_turns", 0)] for e in run.episodes]
+        rows = [[e.id, e.user_turns] for e in run.episodes]
         return Section(
             title="Turns", tables=[SectionTable(columns=["episode", "turns"], rows=rows)]
         )

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 import simulacra
-from cli_run import simulacra_cli
+from cli_run import CODE, simulacra_cli
 from fake_openai import FakeOpenAIServer, ServerState
 from simulacra.errors import ModelError, RunError
 from simulacra.llm import ModelConfig, ModelPool
+from simulacra.rundir import RunDir
 from simulacra.runs import RunConfig, arun
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -93,13 +94,13 @@ async def test_a_malformed_reply_is_the_episodes_error_and_the_run_goes_on(
     server.state.raw_replies = [BAD_BODIES[case]]  # the first call only; later ones are fine
     result = await arun(endpoint_config(tmp_path, server), use_cache=False)
     episodes = lines(result.run_dir)
-    assert len(episodes) == 4 and result.summary["complete"] is True
+    assert len(episodes) == 4 and result.summary.complete is True
     errored = [e for e in episodes if e["status"] == "error"]
     assert len(errored) == 1
     assert "ModelError" in str(errored[0]["error"]) and REASONS[case] in str(errored[0]["error"])
     assert all(e["stop_reason"] != "error" for e in episodes if e["status"] == "ok")
-    assert result.summary["errors"] == 1 and result.gate is None
-    for usage in result.summary["usage"].values():
+    assert result.summary.errors == 1 and result.gate is None
+    for usage in result.summary.to_dict()["usage"].values():
         assert usage["prompt_tokens"] >= 0 and usage["completion_tokens"] >= 0
 
 
@@ -133,7 +134,7 @@ async def test_every_episode_failing_fails_the_run(
 ) -> None:
     server.state.raw_replies, server.state.raw_always = [BAD_BODIES["message is a string"]], True
     result = await arun(endpoint_config(tmp_path, server), use_cache=False)
-    assert result.summary["errors"] == 4 == len(lines(result.run_dir))
+    assert result.summary.errors == 4 == len(lines(result.run_dir))
     assert result.gate is not None and "4 of 4 episodes errored" in result.gate
     # a threshold: one failure in four passes at 25%, fails at 20%
     server.state.raw_replies, server.state.raw_always = [BAD_BODIES["usage is a string"]], False
@@ -239,8 +240,8 @@ async def test_summary_keys_episodes_by_id(tmp_path: Path) -> None:
     path = result.run_dir / "episodes.jsonl"
     path.write_text(path.read_text() * 3)  # as if a second writer had appended it all again
     again = await arun(config, resume=True)
-    assert again.summary["episodes"] == 2 and again.summary["complete"] is True
-    assert simulacra.runs.summarize(simulacra.runs.read_episodes(result.run_dir))["episodes"] == 2
+    assert again.summary.episodes == 2 and again.summary.complete is True
+    assert simulacra.runs.summarize(RunDir(result.run_dir).episodes()).episodes == 2
 
 
 def test_a_second_process_on_the_same_run_directory_is_refused(tmp_path: Path) -> None:
@@ -289,7 +290,7 @@ def test_two_runs_at_once_write_each_episode_once(tmp_path: Path) -> None:
         "user: {model: echo}\ntarget: {type: callable, callable: 'targets_for_tests:slow_echo'}\n"
         "personas: {builtin: all}\ntasks: {suite: everyday, limit: 3}\nmax_turns: 2\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{CODE}"}
     command = [sys.executable, "-m", "simulacra", "run", str(config)]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     first = subprocess.Popen(command, cwd=tmp_path, env=env, **quiet)  # type: ignore[call-overload]
@@ -383,4 +384,4 @@ def test_a_stopped_run_writes_complete_false(tmp_path: Path) -> None:
     store.append({"id": "only"})
     summary = _finish(config, store, config.run_dir(), scheduled=1, stopped=True)
     written = json.loads((config.run_dir() / "summary.json").read_text())
-    assert summary["complete"] is False and written["complete"] is False
+    assert summary.complete is False and written["complete"] is False

@@ -131,7 +131,7 @@ async def test_target_errors_are_recorded_and_the_run_goes_on(tmp_path: Path) ->
     )
     episode = read_episodes(garbage.run_dir)[0]
     assert episode["status"] == "error" and "expected a string" in episode["error"]
-    assert garbage.summary["errors"] == 8
+    assert garbage.summary.errors == 8
 
 
 async def test_model_errors_after_retries_are_recorded(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -12,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from simulacra.runs import summarize
+from cli_run import CODE
+from summaries import summary_of
 
 
 def episode(
@@ -47,7 +47,7 @@ EPISODES = [
 
 
 def test_policy_counts_violations_and_clean_success() -> None:
-    summary = summarize(EPISODES)
+    summary = summary_of(EPISODES)
     assert summary["success"]["value"] == pytest.approx(0.5)
     policy = summary["policy"]
     assert policy["episodes"] == 4 and policy["with_violations"] == 2
@@ -58,8 +58,8 @@ def test_policy_counts_violations_and_clean_success() -> None:
 
 def test_no_policy_block_without_an_environment_check() -> None:
     plain = [episode(t, s, None) for t, s in (("a", 1.0), ("b", 0.0))]
-    assert "policy" not in summarize(plain)
-    mixed = summarize([*plain, episode("c", 1.0, [AUTH])])
+    assert "policy" not in summary_of(plain)
+    mixed = summary_of([*plain, episode("c", 1.0, [AUTH])])
     assert mixed["policy"]["episodes"] == 1
     assert mixed["policy"]["success_without_violation"]["value"] == 0.0
 
@@ -72,7 +72,7 @@ def show(tmp_path: Path, episodes: list[dict[str, Any]]) -> str:
         [sys.executable, "-m", "simulacra", "show", str(run)],
         capture_output=True,
         text=True,
-        env={"COLUMNS": "200", "PATH": "", "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+        env={"COLUMNS": "200", "PATH": "", "PYTHONPATH": str(CODE)},
         timeout=60,
     )
     assert shown.returncode == 0, shown.stderr
@@ -97,13 +97,13 @@ def test_show_explains_an_undefined_multi_turn_drop(tmp_path: Path) -> None:
 
 
 def test_few_tasks_are_warned_about_in_the_summary_and_show(tmp_path: Path) -> None:
-    summary = summarize(EPISODES)
+    summary = summary_of(EPISODES)
     assert summary["success"]["n"] == 4
     assert any("too few tasks for a reliable interval" in w for w in summary["warnings"])
     shown = show(tmp_path, EPISODES)
     assert "too few tasks for a reliable interval" in shown
     many = [episode(f"t{i}", float(i % 2), None) for i in range(12)]
-    assert "warnings" not in summarize(many)
+    assert "warnings" not in summary_of(many)
 
 
 def test_pass_hat_k_never_rises_with_k_on_a_partial_run() -> None:
@@ -122,9 +122,9 @@ def test_pass_hat_k_never_rises_with_k_on_a_partial_run() -> None:
         }
 
     episodes = [episode("easy", r, 1.0) for r in range(4)] + [episode("hard", 0, 0.0)]
-    curve = summarize(episodes)["pass_hat_k"]
+    curve = summary_of(episodes)["pass_hat_k"]
     values = [curve[str(k)]["value"] for k in range(1, 5)]
     assert values == sorted(values, reverse=True)
     assert all(curve[str(k)]["excluded"] == 1 for k in range(1, 5))
-    done = summarize([*episodes, *(episode("hard", r, 0.0) for r in range(1, 4))])["pass_hat_k"]
+    done = summary_of([*episodes, *(episode("hard", r, 0.0) for r in range(1, 4))])["pass_hat_k"]
     assert done["1"]["value"] == 0.5 and done["2"]["value"] == 0.5 and done["1"]["excluded"] == 0

@@ -85,7 +85,7 @@ async def test_feedback_user_records_first_success_turn(tmp_path: Path) -> None:
         "feedback",
         "satisfied",
     ]
-    by_turn = result.summary["success_by_turn"]
+    by_turn = result.summary.to_dict()["success_by_turn"]
     assert by_turn["cumulative"][0]["value"] == 0 and by_turn["cumulative"][1]["value"] == 1
 
 

@@ -16,11 +16,10 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from simulacra.report._safe import clean, estimate, number, shorten
+from simulacra.rundir import FeedbackRecord
 
 PAIRWISE = "pairwise"
 IMPLICIT = "implicit"
-
-_EPISODE_KEYS = ("episode", "episode_a", "episode_b")
 
 _WIN = ("win_rate",)
 _LC = ("length_controlled_win_rate", "lc_win_rate", "length_controlled")
@@ -46,14 +45,14 @@ LC_L2 = 0.01
 side wins every item)."""
 
 
-def index_feedback(items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def index_feedback(records: list[FeedbackRecord]) -> dict[str, list[dict[str, Any]]]:
     """Feedback items by the id of each episode they are about (cleaned for display)."""
     result: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for item in items:
-        ids = {str(item[k]) for k in _EPISODE_KEYS if isinstance(item.get(k), str | int)}
+    for record in records:
+        ids = set(record.episodes)
         if not ids:
             continue
-        shown = clean(item, max_chars=4000)
+        shown = clean(record.model_dump(mode="json", exclude_unset=True), max_chars=4000)
         for episode_id in ids:
             result[episode_id].append(shown)
     return result
@@ -123,12 +122,13 @@ class _Lookup:
 
 
 def feedback_section(
-    items: list[dict[str, Any]],
+    records: list[FeedbackRecord],
     summary: dict[str, Any] | None,
     resamples: int,
     targets: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """Everything the feedback tab shows, or ``None`` when the run has no feedback."""
+    items = [record.model_dump(mode="json", exclude_unset=True) for record in records]
     if not items and not summary:
         return None
     if not summary:

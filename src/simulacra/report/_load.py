@@ -12,23 +12,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulacra.rundir import EPISODES, SCHEMA_VERSION, WATCHED, RunDir
+from simulacra.rundir import (
+    EPISODES,
+    SCHEMA_VERSION,
+    WATCHED,
+    Episode,
+    FeedbackRecord,
+    RunDir,
+    Summary,
+)
 
 
 @dataclass(kw_only=True)
 class RunData:
-    """What a run directory holds, as read for a report."""
+    """What a run directory holds, as read for a report: typed records."""
 
     path: Path
     name: str
-    episodes: list[dict[str, Any]]
-    summary: dict[str, Any]
+    episodes: list[Episode]
+    summary: Summary
     summary_source: str
     """``file`` (summary.json matches the episodes), ``computed`` (no summary.json) or
     ``stale`` (summary.json counts other episodes than episodes.jsonl holds, as while a
     run is in progress; the summary shown is computed from the episodes)."""
     config: dict[str, Any] | None = None
-    feedback: list[dict[str, Any]] = field(default_factory=list)
+    """The resolved config the run was made with, as saved (secrets never saved)."""
+    feedback: list[FeedbackRecord] = field(default_factory=list)
     feedback_summary: dict[str, Any] | None = None
     fidelity: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
@@ -70,20 +79,18 @@ def count_episodes(path: str | Path) -> int:
 def load_run(path: str | Path) -> RunData:
     """Read a run directory; only ``episodes.jsonl`` must exist."""
     run = RunDir.open(path)
-    episodes = run.episode_records()
+    episodes = run.episodes()
     config = run.config()
     _register_keys(config)
-    file_summary = run.summary_data()
-    summary, source, filled = _effective_summary(episodes, file_summary, config, run.warnings)
-    feedback = run.feedback_records()
+    summary, source, filled = _effective_summary(episodes, run.summary(), config, run.warnings)
     return RunData(
         path=run.path,
-        name=str(summary.get("run") or "") or run.name,
+        name=summary.run or run.name,
         episodes=episodes,
         summary=summary,
         summary_source=source,
         config=config,
-        feedback=feedback,
+        feedback=run.feedback(),
         feedback_summary=run.feedback_summary(),
         fidelity=run.fidelity(),
         warnings=run.warnings,
@@ -106,40 +113,43 @@ def _register_keys(config: dict[str, Any] | None) -> None:
 
 
 def _effective_summary(
-    episodes: list[dict[str, Any]],
-    file_summary: dict[str, Any] | None,
+    episodes: list[Episode],
+    file_summary: Summary | None,
     config: dict[str, Any] | None,
     warnings: list[str],
-) -> tuple[dict[str, Any], str, list[str]]:
+) -> tuple[Summary, str, list[str]]:
     """The summary a report shows: ``summary.json`` when it counts the episodes there
     are (with what an older version did not write computed from the episodes), else
     the summary of the episodes as they are (a run in progress: the same computation)."""
-    if file_summary is not None and file_summary.get("episodes") == len(episodes):
-        if file_summary.get("schema_version", 0) >= SCHEMA_VERSION:
+    if file_summary is not None and file_summary.episodes == len(episodes):
+        given = file_summary.model_fields_set
+        if "schema_version" in given and file_summary.schema_version >= SCHEMA_VERSION:
             return file_summary, "file", []
         computed = _summarize(episodes, config, warnings)
-        filled = [k for k in computed if k not in file_summary]
-        return {**computed, **file_summary}, "file", filled
+        filled = [k for k in computed.model_fields_set if k not in given]
+        merged = Summary.from_dict({**computed.to_dict(), **file_summary.to_dict()})
+        return merged, "file", filled
     source = "computed" if file_summary is None else "stale"
     computed = _summarize(episodes, config, warnings)
-    if file_summary is not None:
-        for key in ("run", "scheduled"):
-            if key in file_summary and key not in computed:
-                computed[key] = file_summary[key]
-        computed["complete"] = False
-    return computed, source, []
+    if file_summary is None:
+        return computed, source, []
+    data = computed.to_dict()
+    for key in ("run", "scheduled"):
+        if key in file_summary.model_fields_set and key not in data:
+            data[key] = getattr(file_summary, key)
+    data["complete"] = False
+    return Summary.from_dict(data), source, []
 
 
 def _summarize(
-    episodes: list[dict[str, Any]], config: dict[str, Any] | None, warnings: list[str]
-) -> dict[str, Any]:
+    episodes: list[Episode], config: dict[str, Any] | None, warnings: list[str]
+) -> Summary:
     from simulacra.rundir import summarize
 
     seed = config.get("seed") if config else 0
     try:
-        summary = summarize(episodes, seed=seed if isinstance(seed, int) else 0)
+        return summarize(episodes, seed=seed if isinstance(seed, int) else 0)
     except Exception as exc:  # malformed episodes must not stop a report
         warnings.append(f"could not summarize the episodes ({type(exc).__name__}: {exc})")
-        errors = sum(1 for e in episodes if e.get("status") == "error")
-        summary = {"episodes": len(episodes), "errors": errors}
-    return summary
+        errors = sum(1 for e in episodes if e.status == "error")
+        return Summary(episodes=len(episodes), errors=errors)

@@ -31,11 +31,10 @@ from simulacra.report._safe import (
     preview,
     script_json,
     shorten,
-    to_json,
     utf8,
 )
 from simulacra.report._sections import section_payload
-from simulacra.rundir import match_key
+from simulacra.rundir import Episode, Estimate, MessageRecord, Summary, match_key
 
 SCHEMA = 1
 
@@ -129,37 +128,33 @@ def _run_part(
     personas = _Interner(4000)
     tasks = _Interner(4000)
     feedback = index_feedback(run.feedback)
+    summary = run.summary.model_dump(mode="json", exclude_unset=True, exclude={"breakdowns"})
     rows: list[list[Any]] = []
     details: list[dict[str, Any]] = []
     for episode in run.episodes:
-        persona = _mapping(episode.get("persona"))
-        task = _mapping(episode.get("task"))
-        episode_id = str(episode.get("id", ""))
-        items = feedback.get(episode_id, [])
-        messages = [
-            _message(m, options.max_message_chars) for m in _sequence(episode.get("messages"))
-        ]
+        items = feedback.get(episode.id, [])
+        messages = [_message(m, options.max_message_chars) for m in episode.messages]
         guard_events = [
-            clean(_mapping(g), max_chars=2000) for g in _sequence(episode.get("guard_events"))
+            clean(g.model_dump(mode="json"), max_chars=2000) for g in episode.guard_events
         ]
         rows.append(
             [
-                episode_id,
-                personas.index(persona),
-                tasks.index(task),
-                _int(episode.get("repeat")),
-                _str(episode.get("mode")),
-                _str(episode.get("target")),
-                _str(episode.get("status")) or "ok",
+                episode.id,
+                personas.index(episode.persona.model_dump(mode="json")),
+                tasks.index(episode.task.model_dump(mode="json")),
+                episode.repeat,
+                episode.mode,
+                episode.target,
+                episode.status,
                 outcome(episode),
-                number(episode.get("score")),
-                _int(episode.get("user_turns")),
-                _str(episode.get("stop_reason")),
+                number(episode.score),
+                episode.user_turns,
+                episode.stop_reason,
                 len(guard_events),
-                sorted({str(g.get("guard", "?")) for g in guard_events}),
-                sum(1 for g in guard_events if g.get("action") == "fallback"),
-                _tokens(episode.get("usage")),
-                number(episode.get("duration_s")),
+                sorted({g.guard for g in episode.guard_events}),
+                sum(1 for g in episode.guard_events if g.action == "fallback"),
+                episode.total_usage().total_tokens,
+                number(episode.duration_s),
                 _preview(episode, messages, options.preview_chars),
                 sum(1 for item in items if item.get("kind") != "implicit"),
                 sum(
@@ -167,19 +162,22 @@ def _run_part(
                     for item in items
                     if item.get("kind") == "implicit"
                 ),
-                shorten(_str(episode.get("error")), 300) or None,
+                shorten(episode.error or "", 300) or None,
             ]
         )
         details.append(
             {
                 "messages": messages,
                 "guard_events": guard_events,
-                "check": clean(episode.get("check"), max_chars=4000),
-                "usage": clean(episode.get("usage"), max_chars=200),
-                "error": clean(episode.get("error"), max_chars=20_000),
-                "extra": clean(episode.get("extra"), max_chars=4000),
-                "seed": clean(episode.get("seed"), max_chars=100),
-                "started_at": number(episode.get("started_at")),
+                "check": clean(episode.check, max_chars=4000),
+                "usage": clean(
+                    {role: u.model_dump(mode="json") for role, u in episode.usage.items()},
+                    max_chars=200,
+                ),
+                "error": clean(episode.error, max_chars=20_000),
+                "extra": clean(episode.extra, max_chars=4000),
+                "seed": clean(episode.seed, max_chars=100),
+                "started_at": number(episode.started_at),
                 "feedback": items,
             }
         )
@@ -187,12 +185,10 @@ def _run_part(
         "key": key,
         "name": run.name,
         "dir": run.path.name,
-        "summary": clean(
-            {k: v for k, v in run.summary.items() if k != "breakdowns"}, max_chars=1000
-        ),
+        "summary": clean(summary, max_chars=1000),
         "summary_source": run.summary_source,
         "config": _config(run.config),
-        "warnings": list(run.warnings) + _summary_warnings(run.summary),
+        "warnings": list(run.warnings) + run.summary.warnings,
         "personas": personas.items,
         "tasks": tasks.items,
         "rows": rows,
@@ -200,12 +196,12 @@ def _run_part(
         "breakdowns": _breakdowns(run),
         "pass_hat_k": _pass_hat_k(run),
         "success_by_turn": _success_by_turn(run.summary),
-        "extra_metrics": _extra_metrics(run.summary),
+        "extra_metrics": _extra_metrics(summary),
         "feedback": feedback_section(
             run.feedback,
             run.feedback_summary,
             options.resamples,
-            {str(e.get("id")): _str(e.get("target")) for e in run.episodes if e.get("target")},
+            {e.id: e.target for e in run.episodes if e.target},
         ),
         "fidelity": fidelity_section(run.fidelity),
         "sections": section_payload(run),
@@ -213,23 +209,15 @@ def _run_part(
     return part, details
 
 
-def _summary_warnings(summary: dict[str, Any]) -> list[str]:
-    """Warnings the summary gives about its own numbers (e.g. too few tasks)."""
-    given = summary.get("warnings")
-    return [str(w) for w in given] if isinstance(given, list) else []
-
-
-def outcome(episode: dict[str, Any]) -> str:
+def outcome(episode: Episode) -> str:
     """``success``, ``failure``, ``unscored`` or ``error`` for the list and the filters."""
-    if episode.get("status") == "error":
+    if episode.status == "error":
         return "error"
-    success = episode.get("success")
-    if isinstance(success, bool):
-        return "success" if success else "failure"
-    score = number(episode.get("score"))
-    if score is None:
+    if episode.success is not None:
+        return "success" if episode.success else "failure"
+    if episode.score is None:
         return "unscored"
-    return "success" if score >= 1.0 else "failure"
+    return "success" if episode.score >= 1.0 else "failure"
 
 
 def encode_chunks(details: list[dict[str, Any]], options: ReportOptions) -> tuple[str, list[str]]:
@@ -278,78 +266,38 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _int(value: Any) -> int:
-    result = number(value)
-    return int(result) if result is not None else 0
-
-
-def _tokens(usage: Any) -> int:
-    total = 0
-    for counts in _mapping(usage).values():
-        value = number(_mapping(counts).get("total_tokens"))
-        total += int(value) if value is not None else 0
-    return total
-
-
-def text_of(content: Any) -> str:
-    """A message's content as text (a list of parts joins their ``text``)."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = []
-        for part in content:
-            if isinstance(part, dict) and isinstance(part.get("text"), str):
-                parts.append(part["text"])
-            elif isinstance(part, str):
-                parts.append(part)
-            else:
-                parts.append(to_json(clean(part)))
-        return "\n".join(parts)
-    return to_json(clean(content))
-
-
-def _message(message: Any, max_chars: int) -> dict[str, Any]:
-    if not isinstance(message, dict):
-        return {"role": "?", "content": shorten(text_of(message), max_chars)}
+def _message(message: MessageRecord, max_chars: int) -> dict[str, Any]:
     result: dict[str, Any] = {
-        "role": _str(message.get("role")) or "?",
-        "content": shorten(text_of(message.get("content")), max_chars),
+        "role": message.role or "?",
+        "content": shorten(message.content, max_chars),
     }
     for key in ("name", "tool_call_id"):
-        if message.get(key) is not None:
-            result[key] = shorten(_str(message[key]), 500)
-    calls = []
-    for call in _sequence(message.get("tool_calls")):
-        call = _mapping(call)
-        function = _mapping(call.get("function"))
-        arguments = function.get("arguments", call.get("arguments"))
-        calls.append(
-            {
-                "id": shorten(_str(call.get("id")), 200),
-                "name": shorten(_str(function.get("name", call.get("name"))), 200),
-                "arguments": shorten(
-                    arguments if isinstance(arguments, str) else to_json(clean(arguments)),
-                    max_chars,
-                ),
-            }
-        )
+        value = getattr(message, key)
+        if value is not None:
+            result[key] = shorten(value, 500)
+    calls = [
+        {
+            "id": shorten(call.id, 200),
+            "name": shorten(call.name, 200),
+            "arguments": shorten(call.arguments, max_chars),
+        }
+        for call in message.tool_calls
+    ]
     if calls:
         result["tool_calls"] = calls
-    if isinstance(message.get("meta"), dict):
-        result["meta"] = clean(message["meta"], max_chars=2000)
+    if message.meta:
+        result["meta"] = clean(message.meta, max_chars=2000)
     return result
 
 
-def _preview(episode: dict[str, Any], messages: list[dict[str, Any]], limit: int) -> str:
+def _preview(episode: Episode, messages: list[dict[str, Any]], limit: int) -> str:
     for message in messages:
         if message["role"] == "user" and message["content"].strip():
             return preview(message["content"], limit)
     for message in messages:
         if message["content"].strip():
             return preview(message["content"], limit)
-    return preview(_str(episode.get("error")), limit)
+    return preview(episode.error or "", limit)
 
 
 def _config(config: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -388,13 +336,12 @@ def _source(run: RunData, key: str) -> str:
 
 def _breakdowns(run: RunData) -> dict[str, list[dict[str, Any]]]:
     """The summary's breakdowns of success by persona and task attributes."""
-    given = _mapping(run.summary.get("breakdowns"))
+    given = run.summary.breakdowns
     source = _source(run, "breakdowns")
     return {
         kind: [
-            {**entry, "source": source}
-            for entry in _sequence(given.get(kind))
-            if isinstance(entry, dict)
+            {**entry.model_dump(mode="json"), "source": source}
+            for entry in (getattr(given, kind) if given is not None else [])
         ]
         for kind in ("persona", "task")
     }
@@ -402,41 +349,38 @@ def _breakdowns(run: RunData) -> dict[str, list[dict[str, Any]]]:
 
 def _pass_hat_k(run: RunData) -> dict[str, Any] | None:
     """pass^k by k (and by mode) as the summary computed it."""
-    points = _curve(run.summary.get("pass_hat_k"))
+    points = _curve(run.summary.pass_hat_k)
     if not points:
         return None
     by_mode = {
-        shorten(str(mode), 40): curve
-        for mode, entry in _mapping(run.summary.get("pass_hat_k_by_mode")).items()
+        shorten(mode, 40): curve
+        for mode, entry in (run.summary.pass_hat_k_by_mode or {}).items()
         if (curve := _curve(entry))
     }
     return {"points": points, "by_mode": by_mode, "source": _source(run, "pass_hat_k")}
 
 
-def _curve(value: Any) -> list[dict[str, Any]]:
+def _curve(value: dict[str, Estimate] | None) -> list[dict[str, Any]]:
     """``{"1": Estimate, "2": ...}`` as points sorted by k."""
     points = []
-    for k, entry in _mapping(value).items():
-        found = estimate(entry)
-        if found is not None and str(k).isdigit():
+    for k, entry in (value or {}).items():
+        found = estimate(entry.model_dump(mode="json"))
+        if found is not None and k.isdigit():
             points.append({"k": int(k), **found})
     return sorted(points, key=lambda p: p["k"])[:50]
 
 
-def _success_by_turn(summary: dict[str, Any]) -> dict[str, Any] | None:
+def _success_by_turn(summary: Summary) -> dict[str, Any] | None:
     """The cumulative success by turn of feedback-giving episodes, when summarised."""
-    given = _mapping(summary.get("success_by_turn"))
-    turns = given.get("turns")
-    cumulative = given.get("cumulative")
-    if not isinstance(turns, list) or not isinstance(cumulative, list):
+    given = summary.success_by_turn
+    if given is None:
         return None
     points = []
-    for turn, entry in zip(turns, cumulative, strict=False):
-        found = estimate(entry)
-        if found is not None and number(turn) is not None:
-            points.append({"k": int(turn), **found})
-    n = number(given.get("n"))
-    return {"points": points[:50], "n": int(n) if n is not None else None} if points else None
+    for turn, entry in zip(given.turns, given.cumulative, strict=False):
+        found = estimate(entry.model_dump(mode="json"))
+        if found is not None:
+            points.append({"k": turn, **found})
+    return {"points": points[:50], "n": given.n} if points else None
 
 
 # (path in summary.json, label, note, unit, +1 if higher is better else -1)
@@ -537,11 +481,9 @@ def _compare(
     }
 
 
-def _score_of(episode: dict[str, Any]) -> float | None:
-    if episode.get("status") == "error":
+def _score_of(episode: Episode) -> float | None:
+    if episode.status == "error":
         return None
-    score = number(episode.get("score"))
-    if score is not None:
-        return score
-    success = episode.get("success")
-    return float(success) if isinstance(success, bool) else None
+    if episode.score is not None:
+        return episode.score
+    return None if episode.success is None else float(episode.success)

@@ -394,7 +394,7 @@ def synthetic_run(
             store.append(episode)
     finally:
         store.close()
-    summary = summarize(records, seed=seed)
+    summary = summarize([Episode.from_dict(e) for e in records], seed=seed).to_dict()
     cells = {(e["persona"]["name"], e["task"]["id"]) for e in records}
     summary.update({"run": run, "complete": True, "scheduled": len(records)})
     write_json_atomic(path / SUMMARY, summary)

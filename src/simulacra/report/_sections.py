@@ -11,7 +11,7 @@ the error in its tab instead of taking the report down::
 
     @report_sections.register("turns")
     def turns(run):
-        rows = [[e["id"], e.get("user_turns", 0)] for e in run.episodes]
+        rows = [[e.id, e.user_turns] for e in run.episodes]
         return Section(title="Turns", tables=[SectionTable(columns=["episode", "turns"], rows=rows)])
 
 Third-party packages register theirs from a ``simulacra.plugins`` entry point.
@@ -92,16 +92,16 @@ def section_payload(run: RunData) -> list[dict[str, Any]]:
 def errors_section(run: RunData) -> Section | None:
     """The episodes that errored, by kind of error, with the first message of each: the
     recorded faults of a run (nothing when no episode errored)."""
-    failed = [e for e in run.episodes if e.get("status") == "error"]
+    failed = [e for e in run.episodes if e.status == "error"]
     if not failed:
         return None
     kinds: Counter[str] = Counter()
     first: dict[str, tuple[str, str]] = {}
     for episode in failed:
-        message = str(episode.get("error") or "unknown error")
+        message = episode.error or "unknown error"
         kind = message.split(":")[0]
         kinds[kind] += 1
-        first.setdefault(kind, (str(episode.get("id", "")), message))
+        first.setdefault(kind, (episode.id, message))
     rows: list[list[Cell]] = [
         [kind, count, first[kind][0], first[kind][1]] for kind, count in kinds.most_common()
     ]

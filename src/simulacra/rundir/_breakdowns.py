@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from simulacra.rundir._models import Episode
 
 BREAKDOWN_LIMIT = 200
 """Groups beyond this many in one breakdown get no interval (it would cost too much)."""
@@ -44,27 +46,29 @@ def _short(text: str, max_chars: int = 80) -> str:
 Grouper = Callable[[dict[str, Any]], list[str]]
 
 
-def scored_records(episodes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def scored_records(episodes: Iterable[Episode]) -> list[dict[str, Any]]:
     """Scored, finished episodes as plain records for the breakdowns and pass^k."""
     records = []
     for episode in episodes:
-        if episode.get("status") == "error":
+        if episode.status == "error":
             continue
-        score = _number(episode.get("score"))
+        score = episode.score
         if score is None or not 0.0 <= score <= 1.0:
-            success = episode.get("success")
-            if not isinstance(success, bool):
+            if episode.success is None:
                 continue
-            score = float(success)
+            score = float(episode.success)
         records.append(
             {
                 "score": score,
-                "task": _str(_mapping(episode.get("task")).get("id")),
-                "persona": _mapping(episode.get("persona")),
-                "episode": episode,
+                "task": episode.task.id,
+                "persona": episode.persona.model_dump(mode="json"),
+                "episode": episode.model_dump(mode="json", include=_EPISODE_FIELDS),
             }
         )
     return records
+
+
+_EPISODE_FIELDS = {"task", "mode", "target"}
 
 
 def _level(value: Any, names: tuple[str, str, str], cuts: tuple[float, float]) -> list[str]:
@@ -169,7 +173,7 @@ TASK_ATTRIBUTES: list[tuple[str, str, Grouper, tuple[str, ...] | None]] = [
 
 
 def breakdowns(
-    episodes: Iterable[Mapping[str, Any]], *, resamples: int = 1000, seed: int = 0
+    episodes: Iterable[Episode], *, resamples: int = 1000, seed: int = 0
 ) -> dict[str, list[dict[str, Any]]]:
     """Success by each persona and task attribute that splits the episodes in two or more
     groups: ``{"persona": [...], "task": [...]}``, each entry ``{key, label, groups}``."""

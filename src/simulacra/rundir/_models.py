@@ -8,6 +8,7 @@ simulacra does not drop what a newer one wrote.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Literal
 
@@ -76,6 +77,12 @@ class ToolCallRecord(_Record):
         return value if isinstance(value, str) else str(value)
 
 
+def _part_text(part: Any) -> str:
+    if isinstance(part, dict) and isinstance(part.get("text"), str):
+        return str(part["text"])
+    return part if isinstance(part, str) else json.dumps(part, separators=(",", ":"))
+
+
 class MessageRecord(_Record):
     """One message of an episode as the target saw it, with per-turn metadata."""
 
@@ -89,7 +96,12 @@ class MessageRecord(_Record):
     @field_validator("content", mode="before")
     @classmethod
     def _text(cls, value: Any) -> Any:
-        return "" if value is None else value
+        # content given as a list of parts (the chat format allows it) reads as its text
+        if value is None:
+            return ""
+        if isinstance(value, list):
+            return "\n".join(_part_text(part) for part in value)
+        return value
 
     @model_serializer(mode="wrap")
     def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -208,20 +220,105 @@ class Episode(_Record):
 
 
 class FeedbackRecord(_Record):
-    """One judgement: a line of ``feedback.jsonl`` (pairwise, rubric, critique or
-    implicit; the fields beyond these depend on the kind)."""
+    """One judgement: a line of ``feedback.jsonl``. Each kind has its own record
+    (``PairwiseRecord``, ``RubricRecord``, ``CritiqueRecord``, ``ImplicitRecord``);
+    ``from_dict`` reads a line as the record of its kind (a kind this version does not
+    know reads as this base record, its fields kept)."""
 
     schema_version: int = SCHEMA_VERSION
-    key: str
+    key: str = ""
+    """What the judgement is of (kind, item, rater, detail): one line per key."""
     kind: str
     item_id: str = ""
     rater: str = ""
     confidence: float | None = None
     error: str | None = None
+    episode: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeedbackRecord:
-        return cls.model_validate(upgrade(data))
+        data = upgrade(data)
+        record_type = FEEDBACK_KINDS.get(data.get("kind"), cls) if cls is FeedbackRecord else cls
+        return record_type.model_validate(data)
+
+    @property
+    def episodes(self) -> list[str]:
+        """The episodes this judgement is about (one, or two for a pair)."""
+        return [self.episode] if self.episode else []
+
+
+class OrderRecord(_Record):
+    """What a pairwise rater said for one order of showing the pair."""
+
+    first_shown: str | None = None
+    verdict: str | None = None
+    confidence: float | None = None
+    error: str | None = None
+
+
+class PairwiseRecord(FeedbackRecord):
+    """A preference between two replies: ``verdict`` A, B or tie (None: abstained);
+    ``orders`` holds the verdict of each order shown (position-bias control), ``len_a``
+    and ``len_b`` the replies' lengths (length-bias control)."""
+
+    kind: Literal["pairwise"] = "pairwise"
+    verdict: str | None = None
+    raw_verdict: str | None = None
+    first_shown: str | None = None
+    len_a: int | None = None
+    len_b: int | None = None
+    episode_a: str | None = None
+    episode_b: str | None = None
+    pairing: str | None = None
+    orders: list[OrderRecord] = Field(default_factory=list)
+    rationale: str = ""
+
+    @field_validator("orders", mode="before")
+    @classmethod
+    def _orders(cls, value: Any) -> Any:
+        return [o for o in value if isinstance(o, dict)] if isinstance(value, list) else []
+
+    @property
+    def episodes(self) -> list[str]:
+        return [e for e in (self.episode_a, self.episode_b, self.episode) if e]
+
+
+class RubricRecord(FeedbackRecord):
+    """A score on one rubric dimension (None: abstained), on the scale ``scale``."""
+
+    kind: Literal["rubric"] = "rubric"
+    dimension: str = "overall"
+    score: float | None = None
+    scale: list[float] = Field(default_factory=list)
+    rationale: str = ""
+    persona: str | None = None
+
+
+class CritiqueRecord(FeedbackRecord):
+    """A written critique: strengths, weaknesses and a suggestion (None: abstained)."""
+
+    kind: Literal["critique"] = "critique"
+    strengths: list[str] = Field(default_factory=list)
+    weaknesses: list[str] = Field(default_factory=list)
+    suggestion: str | None = None
+
+
+class ImplicitRecord(FeedbackRecord):
+    """The implicit signals one user turn gave (rephrasing, frustration, thanks, ...)."""
+
+    kind: Literal["implicit"] = "implicit"
+    turn: int = 0
+    signals: list[str] = Field(default_factory=list)
+    text: str = ""
+
+
+FEEDBACK_KINDS: dict[Any, type[FeedbackRecord]] = {
+    "pairwise": PairwiseRecord,
+    "rubric": RubricRecord,
+    "critique": CritiqueRecord,
+    "implicit": ImplicitRecord,
+}
+"""The record of each kind of judgement, by the ``kind`` its lines carry."""
 
 
 class Estimate(_Record):
@@ -231,12 +328,63 @@ class Estimate(_Record):
     low: float | None = None
     high: float | None = None
     n: int | None = None
+    excluded: int | None = None
+    """Units left out (e.g. of pass^k: those without every repeat)."""
+    method: str | None = None
+
+
+class Rate(_Record):
+    """A group's plain success rate (by persona, task, suite or mode)."""
+
+    n: int = 0
+    success: float = 0.0
+
+
+class BreakdownGroup(_Record):
+    """One group of a breakdown: its success rate and interval (None: too few)."""
+
+    label: str
+    n: int = 0
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+
+
+class Breakdown(_Record):
+    """Success by one attribute (``key``) of the persona or the task."""
+
+    key: str
+    label: str = ""
+    groups: list[BreakdownGroup] = Field(default_factory=list)
+
+
+class Breakdowns(_Record):
+    persona: list[Breakdown] = Field(default_factory=list)
+    task: list[Breakdown] = Field(default_factory=list)
+
+
+class PolicySummary(_Record):
+    """Policy violations of the episodes scored on a tool environment."""
+
+    episodes: int = 0
+    with_violations: int = 0
+    violations: dict[str, int] = Field(default_factory=dict)
+    success_without_violation: Estimate | None = None
+
+
+class SuccessByTurnSummary(_Record):
+    """Cumulative success by turn of the episodes that record their first success."""
+
+    turns: list[int] = Field(default_factory=list)
+    cumulative: list[Estimate] = Field(default_factory=list)
+    gain: list[Estimate] = Field(default_factory=list)
+    n: int = 0
 
 
 class Summary(_Record):
-    """``summary.json``: what a run amounts to. The fields named here are the ones every
-    run has; the others (by persona, pass^k, policy, ...) are present when the run has
-    the data for them."""
+    """``summary.json``: what a run amounts to. The fields up to ``tokens`` are the ones
+    every run has; the others are present when the run has the data for them (pass^k
+    over repeats, the multi-turn drop over modes, policy over tool environments, ...)."""
 
     schema_version: int = SCHEMA_VERSION
     run: str = ""
@@ -248,8 +396,23 @@ class Summary(_Record):
     mean_user_turns: float | None = None
     stop_reasons: dict[str, int] = Field(default_factory=dict)
     guard_events: dict[str, int] = Field(default_factory=dict)
+    """``total`` and ``fallbacks``, and the count of each guard."""
     usage: dict[str, UsageRecord] = Field(default_factory=dict)
     tokens: int = 0
+    by_persona: dict[str, Rate] = Field(default_factory=dict)
+    by_task: dict[str, Rate] = Field(default_factory=dict)
+    by_suite: dict[str, Rate] = Field(default_factory=dict)
+    by_mode: dict[str, Rate] = Field(default_factory=dict)
+    pass_hat_k: dict[str, Estimate] | None = None
+    """pass^k by k (``"1"``, ``"2"``, ...), over the units that have every repeat."""
+    pass_hat_k_by_mode: dict[str, dict[str, Estimate]] | None = None
+    aptitude: Estimate | None = None
+    unreliability: Estimate | None = None
+    multi_turn_drop: Estimate | None = None
+    breakdowns: Breakdowns | None = None
+    policy: PolicySummary | None = None
+    success_by_turn: SuccessByTurnSummary | None = None
+    warnings: list[str] = Field(default_factory=list)
     complete: bool | None = None
     scheduled: int | None = None
 
@@ -258,7 +421,10 @@ class Summary(_Record):
         return cls.model_validate(upgrade(data))
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=False)
+        """The JSON file: the fields that were given (a run without repeats has no
+        ``pass_hat_k``), each as it was given."""
+        data: dict[str, Any] = self.model_dump(mode="json", exclude_unset=True)
+        return data
 
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
@@ -280,6 +446,10 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
 RECORDS: dict[str, type[BaseModel]] = {
     "episode": Episode,
     "feedback": FeedbackRecord,
+    "feedback-pairwise": PairwiseRecord,
+    "feedback-rubric": RubricRecord,
+    "feedback-critique": CritiqueRecord,
+    "feedback-implicit": ImplicitRecord,
     "summary": Summary,
 }
 """The records with a JSON Schema in ``docs/schema/`` (``<name>.schema.json``)."""

@@ -138,7 +138,7 @@ class RunDir:
             try:
                 out.append(FeedbackRecord.from_dict(item))
             except ValidationError:
-                self.warnings.append(f"{FEEDBACK}: a line without key or kind; skipped")
+                self._warn(f"{FEEDBACK}: a line that is not a judgement (no kind); skipped")
         return out
 
     def feedback_records(self) -> list[dict[str, Any]]:

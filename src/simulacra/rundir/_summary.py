@@ -8,10 +8,10 @@ from typing import Any
 
 from simulacra.llm import Usage
 from simulacra.rundir._breakdowns import breakdowns
-from simulacra.rundir._models import DEFAULT_MODE, SCHEMA_VERSION
+from simulacra.rundir._models import SCHEMA_VERSION, Episode, Summary
 
 
-def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:
+def summarize(episodes: Iterable[Episode], *, seed: int = 0) -> Summary:
     """Success with a 95% CI over tasks (a warning under ``warnings`` when there are
     fewer than 10 tasks), turns, tokens per role, guard
     events, stop reasons and errors; by persona, task, suite and mode; and, when the run
@@ -31,35 +31,30 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
     turns: list[int] = []
     first_success: list[int | None] = []
     rules: Counter[str] = Counter()
-    total = 0
-    seen: list[dict[str, Any]] = []
+    seen: list[Episode] = []
     for episode in episodes:
-        total += 1
         seen.append(episode)
-        stops[episode.get("stop_reason") or "unknown"] += 1
-        for role, counts in (episode.get("usage") or {}).items():
-            usage[role] = usage[role] + Usage.from_dict(counts)
-        for event in episode.get("guard_events") or ():
-            guards[event.get("guard", "?")] += 1
-            fallbacks += event.get("action") == "fallback"
-        if episode.get("status") == "error":
-            errors[(episode.get("error") or "unknown error").split(":")[0]] += 1
+        stops[episode.stop_reason or "unknown"] += 1
+        for role, counts in episode.usage.items():
+            usage[role] = usage[role] + counts.usage()
+        for event in episode.guard_events:
+            guards[event.guard] += 1
+            fallbacks += event.action == "fallback"
+        if episode.status == "error":
+            errors[(episode.error or "unknown error").split(":")[0]] += 1
             continue
-        turns.append(int(episode.get("user_turns", 0)))
-        extra = episode.get("extra") or {}
-        if "first_success_turn" in extra:
-            first_success.append(extra["first_success_turn"])
-        if episode.get("score") is not None:
-            task = episode.get("task") or {}
-            persona = (episode.get("persona") or {}).get("name", "")
-            mode = episode.get("mode", DEFAULT_MODE)
+        turns.append(episode.user_turns)
+        if "first_success_turn" in episode.extra:
+            first_success.append(episode.extra["first_success_turn"])
+        if episode.score is not None:
+            persona, task, mode = episode.persona.name, episode.task.id, episode.mode
             record: dict[str, Any] = {
-                "task": task.get("id", ""),
+                "task": task,
                 "persona": persona,
-                "suite": task.get("suite", ""),
+                "suite": episode.task.suite,
                 "mode": mode,
-                "unit": f"{task.get('id', '')}|{persona}|{mode}",
-                "score": float(episode["score"]),
+                "unit": f"{task}|{persona}|{mode}",
+                "score": episode.score,
             }
             violations = _violations(episode)
             if violations is not None:
@@ -70,7 +65,7 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
     few = few_tasks_warning(success.n) if success is not None else None
     summary: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
-        "episodes": total,
+        "episodes": len(seen),
         "scored": len(records),
         "errors": sum(errors.values()),
         "error_kinds": dict(errors),
@@ -102,12 +97,12 @@ def summarize(episodes: Iterable[dict[str, Any]], *, seed: int = 0) -> dict[str,
         from simulacra.stats import success_by_turn
 
         summary["success_by_turn"] = success_by_turn(first_success, seed=seed).to_dict()
-    return summary
+    return Summary.from_dict(summary)
 
 
-def _violations(episode: dict[str, Any]) -> list[Any] | None:
+def _violations(episode: Episode) -> list[Any] | None:
     """The policy violations an environment check recorded; None for other checks."""
-    extracted = (episode.get("check") or {}).get("extracted")
+    extracted = episode.check.get("extracted")
     if not isinstance(extracted, dict):
         return None
     violations = extracted.get("violations")

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from simulacra._records import RunLock, read_jsonl, write_json_atomic
+from simulacra._records import RunLock, write_json_atomic
 from simulacra._secrets import scrub_value
 from simulacra.errors import (
     ConfigError,
@@ -33,7 +33,7 @@ from simulacra.llm import (
 )
 from simulacra.people import Persona
 from simulacra.registry import SAVED_CONTEXT
-from simulacra.rundir import CONFIG, EPISODES, SUMMARY, EpisodeStore, summarize
+from simulacra.rundir import CONFIG, EPISODES, SUMMARY, EpisodeStore, RunDir, Summary, summarize
 from simulacra.runs._config import RunConfig, TargetConfig, UserConfig, load_config
 from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
@@ -60,7 +60,7 @@ class RunResult:
 
     run_dir: Path
     config: RunConfig
-    summary: dict[str, Any]
+    summary: Summary
     written: int = 0
     skipped: int = 0
     interrupted: bool = False
@@ -68,7 +68,7 @@ class RunResult:
     """Why the run counts as failed (too many errored episodes), or None."""
 
     def episodes(self) -> list[Episode]:
-        return [Episode.from_dict(item) for item in read_jsonl(self.run_dir / EPISODES, key="id")]
+        return RunDir(self.run_dir).episodes()
 
 
 @dataclass
@@ -283,15 +283,15 @@ def _context(config: RunConfig, slot: Slot, model: ChatModel | None) -> UserCont
     )
 
 
-def error_gate(summary: dict[str, Any], max_errors: float | None) -> str | None:
+def error_gate(summary: Summary, max_errors: float | None) -> str | None:
     """Why a finished run counts as failed, or None: the share of errored episodes is
     above ``max_errors`` (a fraction), or, when that is None, every episode errored."""
-    episodes, failed = int(summary.get("episodes") or 0), int(summary.get("errors") or 0)
+    episodes, failed = summary.episodes, summary.errors
     if episodes == 0 or failed == 0:
         return None
     share = failed / episodes
     if (share > max_errors) if max_errors is not None else failed == episodes:
-        kinds = ", ".join(f"{k} {v}" for k, v in (summary.get("error_kinds") or {}).items())
+        kinds = ", ".join(f"{k} {v}" for k, v in summary.error_kinds.items())
         limit = "all" if max_errors is None else f"at most {max_errors:.0%}"
         return (
             f"{failed} of {episodes} episodes errored ({kinds}); the run allows {limit} "
@@ -406,8 +406,8 @@ async def _play(
         summary = _finish(config, store, run_dir, scheduled=skipped + len(slots), stopped=stopped)
     if failure is not None:
         raise failure
-    if "storage_error" in summary:
-        raise StorageError(summary["storage_error"])
+    if problem := (summary.model_extra or {}).get("storage_error"):
+        raise StorageError(problem)
     return RunResult(
         run_dir=run_dir, config=config, summary=summary, written=written, skipped=skipped
     )
@@ -447,7 +447,7 @@ async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
 
 def _finish(
     config: RunConfig, store: EpisodeStore, run_dir: Path, *, scheduled: int, stopped: bool
-) -> dict[str, Any]:
+) -> Summary:
     """Close the episode file and write ``summary.json`` from it (each id once); a disk
     that fails here is noted in the returned summary, not raised over another error."""
     problem: str | None = None
@@ -455,7 +455,7 @@ def _finish(
         store.close()
     except OSError as exc:
         problem = str(StorageError.from_os_error(exc, doing="closing the episode file"))
-    summary = summarize(read_jsonl(store.path, key="id"), seed=config.seed)
+    summary = summarize(RunDir(run_dir).episodes(), seed=config.seed).to_dict()
     summary.update(
         {
             "run": config.name,
@@ -470,7 +470,7 @@ def _finish(
         problem = problem or str(StorageError.from_os_error(exc, doing="writing the summary"))
     if problem is not None:
         summary["storage_error"] = problem
-    return summary
+    return Summary.from_dict(summary)
 
 
 def _task_record(task: Task) -> dict[str, Any]:

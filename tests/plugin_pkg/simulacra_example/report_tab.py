@@ -9,10 +9,8 @@ from simulacra.report import RunData, Section, SectionTable, report_sections
 
 def turns_by_persona(run: RunData) -> Section | None:
     turns: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for episode in run.episodes:
-        persona = str((episode.get("persona") or {}).get("name", ""))
-        task = str((episode.get("task") or {}).get("id", ""))
-        turns[(persona, task)].append(int(episode.get("user_turns") or 0))
+    for episode in run.episodes:  # typed records: simulacra.rundir.Episode
+        turns[(episode.persona.name, episode.task.id)].append(episode.user_turns)
     if not turns:
         return None  # no tab for an empty run
     rows = [
