@@ -118,11 +118,13 @@ def _execute(
     concurrency: int | None,
     cache: bool | None,
     announce: str | None = None,
+    total: int | None = None,
     **options: Any,
 ) -> Any:
     """Run ``config`` with a progress display: rich bars in a terminal, plain lines in a
     log (``SIMULACRA_PROGRESS_INTERVAL`` seconds apart, default 10). ``announce`` is
-    printed when the episodes start (after the run directory was found fit to use)."""
+    printed when the episodes start (after the run directory was found fit to use);
+    ``total``, the episodes planned, is the bar's length until the runner knows it."""
     import contextlib
     import os
 
@@ -131,7 +133,6 @@ def _execute(
 
     counters = Counters(total=0)
     if announce is not None:
-
         said: list[bool] = []
 
         def say(state: Counters) -> None:
@@ -143,7 +144,7 @@ def _execute(
     with contextlib.ExitStack() as stack:
         if errors.is_terminal:
             bar = stack.enter_context(_bar())
-            task = bar.add_task(config.name, total=None, errors=0, tokens=0)
+            task = bar.add_task(config.name, total=total, errors=0, tokens=0)
 
             def show(state: Counters) -> None:
                 bar.update(
@@ -332,6 +333,7 @@ def run(
     result = _execute(
         config,
         announce=f"running {plan.headline()}",
+        total=plan.episodes,
         resume=resume,
         overwrite=overwrite,
         concurrency=concurrency,
@@ -427,8 +429,15 @@ def demo(
     from simulacra.demo import demo_config
 
     config = demo_config(output_dir=str(output_dir))
+    plan = _plan(config, None, None, resume=False)
     result = _execute(
-        config, resume=False, overwrite=True, concurrency=concurrency, cache=cache_setting(no_cache)
+        config,
+        resume=False,
+        overwrite=True,
+        concurrency=concurrency,
+        cache=cache_setting(no_cache),
+        announce=f"running {plan.headline()}",
+        total=plan.episodes,
     )
     _print_episodes(result.run_dir)
     _print_summary(result.summary, result.run_dir)

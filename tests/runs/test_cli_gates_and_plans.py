@@ -275,3 +275,62 @@ def test_a_logged_secret_is_scrubbed(tmp_path: Path) -> None:
     )
     assert handler.filter(record) and "sk-test-0123456789abcdef" not in record.getMessage()
     logger.removeHandler(handler)
+
+
+def test_in_a_terminal_the_bar_knows_the_total_from_the_start(tmp_path: Path) -> None:
+    import os
+    import pty
+    import sys
+    import time
+
+    from cli_run import python_path
+
+    config = write(tmp_path / "c.yaml", target="slow_echo")
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": python_path(), "COLUMNS": "160", "TERM": "xterm"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulacra", "run", str(config)],
+        cwd=tmp_path, env=env, stdin=follower, stdout=follower, stderr=follower,
+    )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break  # the command ended and closed the terminal
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert process.wait(timeout=30) == 0
+    text = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", seen).decode("utf-8", "replace")
+    assert "0/12 episodes" in text and "12/12 episodes" in text
+    assert "/?" not in text and "run gates: " not in text  # a bar, not the plain lines
+
+
+def test_show_lists_ids_and_prints_one_transcript(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.yaml")
+    assert cli("run", str(config), cwd=tmp_path).returncode == 0
+    listed = json.loads(cli("show", "runs/gates", "-e", "--json", cwd=tmp_path).stdout)
+    assert listed["summary"]["episodes"] == 12 and len(listed["episodes"]) == 12
+    first = listed["episodes"][0]
+    table = cli("show", "runs/gates", "-e", cwd=tmp_path).stdout
+    assert first["id"] in table  # a wide terminal shows the whole id
+    transcript = cli("show", "runs/gates", first["id"][:6], cwd=tmp_path)
+    assert transcript.returncode == 0, transcript.stderr
+    record = json.loads(
+        next(
+            line
+            for line in (tmp_path / "runs/gates/episodes.jsonl").read_text().splitlines()
+            if first["id"] in line
+        )
+    )
+    assert f"episode {first['id']}: {first['persona']} on {first['task']}" in transcript.stdout
+    for message in record["messages"]:
+        assert message["content"].splitlines()[0] in transcript.stdout
+    as_json = json.loads(cli("show", "runs/gates", first["id"], "--json", cwd=tmp_path).stdout)
+    assert as_json["id"] == first["id"] and as_json["messages"] == record["messages"]
+    missing = cli("show", "runs/gates", "nothing-like-it", cwd=tmp_path)
+    assert missing.returncode == 2 and "no episode 'nothing-like-it'" in missing.stderr
