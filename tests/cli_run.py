@@ -7,11 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import simulacra
-
 TESTS = Path(__file__).resolve().parent
-CODE = Path(simulacra.__file__).resolve().parents[1]
-"""Where the tests' own simulacra is: the subprocess imports the same code."""
+SRC = TESTS.parent / "src"
+
+
+def python_path(*extra: Path) -> str:
+    """A ``PYTHONPATH`` for a subprocess: this tree's ``src`` (the code under test, whether
+    or not it is installed), the test helpers, ``extra``, then what was already set."""
+    given = os.environ.get("PYTHONPATH", "")
+    return os.pathsep.join([str(p) for p in (SRC, TESTS, *extra)] + ([given] if given else []))
 
 
 def simulacra_cli(
@@ -23,7 +27,7 @@ def simulacra_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m simulacra ARGS`` in ``cwd``; the test helpers (``targets_for_tests``)
     and ``import_path`` are importable, as a user's own modules would be."""
-    path = os.pathsep.join(str(p) for p in (TESTS, *import_path, CODE))
+    path = python_path(*import_path)
     environment = {**os.environ, "PYTHONPATH": path, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "simulacra", *args],

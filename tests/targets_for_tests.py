@@ -170,3 +170,12 @@ def broken_once(messages: list[dict[str, Any]]) -> str:
     if _CALLS["broken_once"] == 1:
         raise RuntimeError("first call fails")
     return "noted, go on"
+
+
+def logs_a_retry(messages: list[dict[str, Any]]) -> str:
+    """Answers, logging a retry and a backoff as the model layer would (``simulacra.*``)."""
+    import logging
+
+    logging.getLogger("simulacra.llm.test").info("retrying call 2 of 6 after a timeout")
+    logging.getLogger("simulacra.llm.test").debug("backing off 0.5 s")
+    return "noted, go on"

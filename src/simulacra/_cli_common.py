@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
 from simulacra.errors import ConfigError, RunError, SimulacraError, StorageError
 
@@ -63,7 +66,121 @@ def cache_setting(no_cache: bool) -> bool | None:
     return False if no_cache else None
 
 
+WideOption = Annotated[
+    bool, typer.Option("--wide", "-w", help="every column (the default view fits 80 columns)")
+]
+
 NoCacheOption = Annotated[
     bool,
     typer.Option("--no-cache", help="bypass the response cache", envvar="SIMULACRA_NO_CACHE"),
 ]
+
+
+# --- logging ----------------------------------------------------------------------------
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_HANDLER = "simulacra-cli"
+
+
+class _Scrubbed(logging.Filter):
+    """Drops the values of registered secrets (API keys) from every message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from simulacra._secrets import scrub
+
+        record.msg = scrub(record.getMessage())
+        record.args = None
+        return True
+
+
+def configure_logging(level: str | None = None, verbose: int = 0) -> None:
+    """Show the ``simulacra.*`` log records at ``level`` (or, with ``-v``/``-vv``, at
+    info/debug; default: warnings) on stderr: through rich in a terminal, as plain
+    time-stamped lines elsewhere (a CI log). Called again, it replaces its handler."""
+    chosen = level.lower() if level else ("debug" if verbose >= 2 else "info" if verbose else None)
+    logger = logging.getLogger("simulacra")
+    for old in [h for h in logger.handlers if h.get_name() == _HANDLER]:
+        logger.removeHandler(old)
+    handler: logging.Handler
+    if errors.is_terminal:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=errors, show_path=False, markup=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+        )
+    handler.addFilter(_Scrubbed())
+    handler.set_name(_HANDLER)
+    logger.addHandler(handler)
+    logger.setLevel(getattr(logging, (chosen or "warning").upper()))
+    logger.propagate = False
+
+
+def check_log_level(value: str | None) -> str | None:
+    if value is not None and value.lower() not in LOG_LEVELS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return value
+
+
+LogLevelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-level",
+        help="show log records from this level up: debug, info, warning (default) or error",
+        callback=check_log_level,
+        envvar="SIMULACRA_LOG_LEVEL",
+        show_default=False,
+    ),
+]
+VerboseOption = Annotated[
+    int,
+    typer.Option(
+        "--verbose",
+        "-v",
+        count=True,
+        metavar="",
+        show_default=False,
+        help="show retries, backoffs and timeouts as they happen (-vv: every detail)",
+    ),
+]
+
+
+# --- help -------------------------------------------------------------------------------
+
+
+def _plain_flags(params: list[Any]) -> list[Any]:
+    """Flags (``--resume``, ``--help``) take no value: their help shows no type for one."""
+    from typer.core import TyperOption
+
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_flags(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_flags(super().get_params(ctx))
+
+
+class App(typer.Typer):
+    """The ``simulacra`` command line: a Typer app whose commands show flags without a
+    value type in their help."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(cls=_Group, **settings)
+
+    def command(  # type: ignore[override]
+        self, name: str | None = None, **settings: Any
+    ) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        settings.setdefault("cls", _Command)
+        decorate: Callable[[Callable[P, R]], Callable[P, R]] = super().command(name, **settings)
+        return decorate

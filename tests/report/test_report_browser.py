@@ -377,3 +377,162 @@ def test_an_extrapolating_length_controlled_rate_says_so(
     assert note.count() == 1 and note.inner_text() == said  # as text, not markup
     assert page.locator("[data-panel='win'] b").count() == 0
     assert watch.dialogs == [] and watch.errors == []
+
+
+def compare_in_thread(first: Path, second: Path, pool: list[dict[str, Any]]) -> dict[str, Any]:
+    """``compare_runs`` (which starts its own event loop) beside the page's driver."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from simulacra.feedback import compare_runs, parse_raters_config
+
+    raters = parse_raters_config({"pool": pool, "seed": 3})
+    with ThreadPoolExecutor(1) as pool_:
+        found: dict[str, Any] = pool_.submit(
+            compare_runs, first, second, raters, use_cache=False
+        ).result()
+    return found
+
+
+def test_compare_shows_the_raters_win_rates_from_compare(
+    runs: Runs, page: Any, watch: Watch, artifacts: Path
+) -> None:
+    first, second = runs.rich(), runs.second()
+    report = build_report(first, second)
+    open_report(page, report, "#/compare")
+    page.wait_for_selector("[data-panel='compare-raters']")
+    assert page.locator("[data-panel='compare-raters'] [data-note='no-compare']").count() == 1
+    # two fixed raters, one a pair: a real comparison by the feedback layer
+    result = compare_in_thread(
+        first, second, [{"id": "pro-a", "fixed": "A"}, {"id": "pro-b", "fixed": "B"}]
+    )
+    report = build_report(first, second, output=first / "with-raters.html")  # a new page
+    open_report(page, report, "#/compare")
+    panel = page.locator("[data-panel='compare-raters']")
+    page.wait_for_selector("[data-panel='compare-raters'] [data-rate='win-rate']")
+    win, lc = result["win_rate"], result["length_controlled"]["win_rate"]
+    assert 0 < win["low"] < win["high"] < 1  # a real interval: some pairs each way
+    shown = panel.locator("[data-rate='win-rate']").inner_text()
+    assert shown == f"{pct(win['value'])} (95% CI {pct(win['low'])} – {pct(win['high'])})"
+    shown_lc = panel.locator("[data-rate='lc-win-rate']").inner_text()
+    assert shown_lc.startswith(pct(lc["value"]))
+    assert panel.locator(".bar-label").all_inner_texts() == ["win rate of A", "length-controlled"]
+    assert (
+        f"B wins {result['wins_b']}" in panel.inner_text() and "pro-a, pro-b" in panel.inner_text()
+    )
+    page.screenshot(path=str(artifacts / "report-compare-raters.png"), full_page=True)
+    # the same comparison written the other way round (B against A) reads as A's shares
+    (first / f"compare_{second.name}.json").rename(second / f"compare_{first.name}.json")
+    data = json.loads((second / f"compare_{first.name}.json").read_text())
+    data["run_a"], data["run_b"] = str(second), str(first)
+    data["wins_a"], data["wins_b"] = result["wins_b"], result["wins_a"]
+    data["win_rate"] = {
+        **win,
+        "value": 1 - win["value"],
+        "low": 1 - win["high"],
+        "high": 1 - win["low"],
+    }
+    (second / f"compare_{first.name}.json").write_text(json.dumps(data))
+    open_report(page, build_report(first, second, output=first / "flipped.html"), "#/compare")
+    page.wait_for_selector("[data-panel='compare-raters'] [data-rate='win-rate']")
+    flipped = page.locator("[data-panel='compare-raters'] [data-rate='win-rate']").inner_text()
+    assert flipped.startswith(pct(win["value"]))
+    assert watch.dialogs == [] and watch.errors == []
+
+
+def test_a_degenerate_interval_is_shown_as_one(runs: Runs, page: Any, watch: Watch) -> None:
+    # two repeats of two personas × two tasks, every one failing: the bootstrap of the
+    # aptitude over the four persona × task units cannot vary
+    who = [persona("p1", "Ann"), persona("p2", "Bo")]
+    what = [task("t1"), task("t2")]
+    flat = [episode("flat", p, t, r, success=False) for p in who for t in what for r in (0, 1)]
+    path = runs.write("flat", flat)
+    summary = json.loads((path / "summary.json").read_text())
+    assert summary["aptitude"]["low"] == summary["aptitude"]["high"] == 0.0
+    assert summary["success"]["low"] < summary["success"]["high"]  # a real interval
+    open_report(page, build_report(path))
+    ci = page.locator("[data-card='aptitude'] .ci")
+    assert ci.get_attribute("data-ci") == "degenerate"
+    assert ci.inner_text() == "no interval: too few tasks (4 tasks), all with the same result"
+    assert "95% CI" not in page.locator("[data-card='aptitude']").inner_text()
+    success = page.locator("[data-card='success'] .ci")
+    assert success.get_attribute("data-ci") == "interval"
+    assert success.inner_text().startswith("95% CI 0.0% – ")
+    # a rater that always prefers A: a win rate of 100% with no spread over the items
+    other = runs.write(
+        "flat-b", [episode("flat-b", p, t, r) for p in who for t in what for r in (0, 1)]
+    )
+    compare_in_thread(path, other, [{"id": "a", "fixed": "A"}])
+    open_report(page, build_report(path, other, output=path / "compared.html"), "#/compare")
+    page.wait_for_selector("[data-panel='compare-raters'] [data-rate='win-rate']")
+    rate = page.locator("[data-panel='compare-raters'] [data-rate='win-rate']")
+    assert rate.inner_text().startswith("100.0% (no interval: too few items (8 items)")
+    assert rate.locator("[data-ci='degenerate']").count() == 1
+    # B − A is +100 points on every task: no spread either
+    assert page.locator("[data-difference] [data-ci]").get_attribute("data-ci") == "degenerate"
+    assert watch.dialogs == [] and watch.errors == []
+
+
+def test_episode_list_has_a_stop_reason_column(runs: Runs, page: Any, watch: Watch) -> None:
+    path = runs.rich()
+    episodes = [json.loads(line) for line in (path / "episodes.jsonl").read_text().splitlines()]
+    report = build_report(path)
+    open_report(page, report, "#/episodes")
+    page.wait_for_selector("table[data-list] tbody tr[data-index]")
+    heads = page.locator("table[data-list] thead th").all_inner_texts()
+    assert heads.index("Stopped") == heads.index("Turns") + 1
+    rows = page.locator("table[data-list] tbody tr[data-index]")
+    for i in range(min(rows.count(), 10)):
+        row = rows.nth(i)
+        index = int(str(row.get_attribute("data-index")))
+        stop = row.locator("td.stop")
+        assert stop.get_attribute("data-stop") == episodes[index]["stop_reason"]
+        assert stop.inner_text() == episodes[index]["stop_reason"].replace("_", " ")
+    assert watch.dialogs == [] and watch.errors == []
+
+
+def test_feedback_tab_keeps_agreement_and_raters_honest(
+    runs: Runs, page: Any, watch: Watch, artifacts: Path
+) -> None:
+    path = runs.rich()
+    items = [json.loads(line) for line in (path / "feedback.jsonl").read_text().splitlines()]
+    for item in items:
+        if item["kind"] == "implicit":
+            item["rater"] = "rules"  # as the judge writes the implicit signals
+    (path / "feedback.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items))
+    (path / "feedback_summary.json").unlink()  # the judge's own diagnostics, from the items
+    payload = build_payload([load_run(path)]).data["runs"][0]["feedback"]
+    coefficient = [o for o in payload["other"] if "length coefficient" in o["label"]]
+    ends = [coefficient[0][k] for k in ("value", "low", "high")] if coefficient else []
+    assert ends and not all(0 <= x <= 1 for x in ends)  # a slope, not a share
+    raters = {i["rater"] for i in items if i["kind"] != "implicit"}
+    report = build_report(path)
+    open_report(page, report, "#/feedback")
+    page.wait_for_selector("[data-card='items']")
+    assert page.locator("[data-card='items'] .sub").inner_text() == f"{len(raters)} raters"
+    agreement = page.locator("[data-panel='agreement']")
+    assert agreement.count() == 0 or "length coefficient" not in agreement.inner_text()
+    others = page.locator("table[data-table='other-estimates']").inner_text()
+    assert "length coefficient" in others
+    page.screenshot(path=str(artifacts / "report-feedback-honest.png"), full_page=True)
+    assert watch.dialogs == [] and watch.errors == []
+
+
+def test_user_turns_histogram_draws_no_empty_bar(runs: Runs, page: Any, watch: Watch) -> None:
+    who = [persona("p1", "Ann"), persona("p2", "Bo")]
+    turns = {"t1": 3, "t2": 5}
+    made = []
+    for p in who:
+        for task_id, n in turns.items():
+            record = episode("turns", p, task(task_id))
+            record["user_turns"] = n
+            made.append(record)
+    path = runs.write("turns", made)
+    open_report(page, build_report(path))
+    chart = page.locator("[data-panel='turns'] svg")
+    page.wait_for_selector("[data-panel='turns'] svg rect")
+    texts = "els => els.map(e => e.textContent)"
+    titles = chart.locator("rect title").evaluate_all(texts)
+    assert titles and all(": 0 " not in t for t in titles)
+    bins = chart.locator("text[text-anchor='middle']").evaluate_all(texts)  # the x axis
+    assert bins[0] == "3" and "2" not in bins  # the first bar is 3 turns, not an empty 2
+    assert watch.dialogs == [] and watch.errors == []

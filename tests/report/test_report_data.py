@@ -301,7 +301,8 @@ def test_feedback_section(runs: Runs) -> None:
     run = load_run(runs.rich())
     fb = build_payload([run]).data["runs"][0]["feedback"]
     assert fb["kinds"]["pairwise"] == 12 and fb["kinds"]["brand-new-kind"] == 1
-    assert fb["raters"] == 6
+    # the raters that judged (not "signals", which read the implicit signals off turns)
+    assert fb["raters"] == 5
     verdicts = [i.verdict for i in run.feedback if isinstance(i, PairwiseRecord) and i.verdict]
     assert fb["wins"][0]["overall"]["value"] == pytest.approx(
         win_rate(verdicts, resamples=1000).value

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_run import CODE, simulacra_cli
+from cli_run import python_path, simulacra_cli
 
 TESTS = Path(__file__).resolve().parent.parent
 
@@ -70,7 +70,7 @@ def test_run_show_and_listing_commands(tmp_path: Path) -> None:
 def test_sigkill_mid_run_then_resume_keeps_every_episode_once(tmp_path: Path) -> None:
     config = write_config(tmp_path / "c.yaml", repeats="3")  # 14 personas x 4 tasks x 3 = 168
     episodes = tmp_path / "runs" / "crash" / "episodes.jsonl"
-    env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{CODE}", "COLUMNS": "200"}
+    env = {**os.environ, "PYTHONPATH": python_path(), "COLUMNS": "200"}
     process = subprocess.Popen(
         [sys.executable, "-m", "simulacra", "run", str(config)],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -96,7 +96,7 @@ def test_sigkill_mid_run_then_resume_keeps_every_episode_once(tmp_path: Path) ->
 def test_ctrl_c_stops_cleanly_and_keeps_finished_episodes(tmp_path: Path) -> None:
     config = write_config(tmp_path / "c.yaml", repeats="3")
     episodes = tmp_path / "runs" / "crash" / "episodes.jsonl"
-    env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{CODE}", "COLUMNS": "200"}
+    env = {**os.environ, "PYTHONPATH": python_path(), "COLUMNS": "200"}
     process = subprocess.Popen(
         [sys.executable, "-m", "simulacra", "run", str(config)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

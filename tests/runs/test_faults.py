@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import simulacra
-from cli_run import CODE, simulacra_cli
+from cli_run import python_path, simulacra_cli
 from fake_openai import FakeOpenAIServer, ServerState
 from simulacra.errors import ModelError, RunError
 from simulacra.llm import ModelConfig, ModelPool
@@ -290,7 +290,7 @@ def test_two_runs_at_once_write_each_episode_once(tmp_path: Path) -> None:
         "user: {model: echo}\ntarget: {type: callable, callable: 'targets_for_tests:slow_echo'}\n"
         "personas: {builtin: all}\ntasks: {suite: everyday, limit: 3}\nmax_turns: 2\n"
     )
-    env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{CODE}"}
+    env = {**os.environ, "PYTHONPATH": python_path()}
     command = [sys.executable, "-m", "simulacra", "run", str(config)]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     first = subprocess.Popen(command, cwd=tmp_path, env=env, **quiet)  # type: ignore[call-overload]

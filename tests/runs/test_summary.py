@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cli_run import CODE
+from cli_run import python_path
 from summaries import summary_of
 
 
@@ -72,7 +72,7 @@ def show(tmp_path: Path, episodes: list[dict[str, Any]]) -> str:
         [sys.executable, "-m", "simulacra", "show", str(run)],
         capture_output=True,
         text=True,
-        env={"COLUMNS": "200", "PATH": "", "PYTHONPATH": str(CODE)},
+        env={"COLUMNS": "200", "PATH": "", "PYTHONPATH": python_path()},
         timeout=60,
     )
     assert shown.returncode == 0, shown.stderr

@@ -349,3 +349,41 @@ def test_select_ingest_estimate_is_a_stratified_design(runner: CliRunner, tmp_pa
     result = runner.invoke(app, ["estimate", "--human", str(old), "--synthetic", str(feedback)])
     assert result.exit_code == 2
     assert "old.jsonl" in result.stderr and "no stratum_size" in result.stderr
+
+
+def test_calibrate_and_select_fit_80_columns_unless_wide(tmp_path: Path) -> None:
+    narrow = CliRunner(env={"COLUMNS": "80"})
+    args = ["calibrate", "--human", HUMAN, "--synthetic", FEEDBACK, "--resamples", "200"]
+    compact = narrow.invoke(app, args)
+    assert compact.exit_code == 0, compact.output
+    assert max(len(line) for line in compact.stdout.splitlines()) <= 80
+    assert "judge-large" in compact.stdout and "kappa" in compact.stdout
+    assert (
+        "rater vs others' mode" not in compact.stdout and "more columns: --wide" in compact.stdout
+    )
+    wide = CliRunner(env={"COLUMNS": "250"}).invoke(app, [*args, "--wide"])
+    assert "rater vs others' mode" in wide.stdout and "first shown wins" in wide.stdout
+    out = tmp_path / "sheet.jsonl"
+    chosen = narrow.invoke(app, ["select", "--synthetic", FEEDBACK, "-k", "5", "-o", str(out)])
+    assert chosen.exit_code == 0, chosen.output
+    assert max(len(line) for line in chosen.stdout.splitlines()) <= 80
+    header = next(line for line in chosen.stdout.splitlines() if "why" in line)
+    assert "entropy" in header and "confidence" not in header
+    widened = narrow.invoke(
+        app, ["select", "--synthetic", FEEDBACK, "-k", "5", "-o", str(out), "-w"]
+    )
+    header = next(line for line in widened.stdout.splitlines() if "why" in line)
+    assert "confidence" in header and "abstained" in header
+
+
+def test_fidelity_writes_where_asked_and_says_where(runner: CliRunner, tmp_path: Path) -> None:
+    casual = make_run(tmp_path / "casual", "casual")
+    out = tmp_path / "elsewhere" / "realism.json"
+    out.parent.mkdir()
+    result = runner.invoke(
+        app, ["fidelity", str(casual), "--human-corpus", CORPUS, "--splits", "2", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["n_conversations"]["simulated"] == 6
+    assert not (casual / "fidelity.json").exists()
+    assert f"wrote {out}" in result.stdout.replace("\n", "")

@@ -73,6 +73,7 @@ _EXPORTS = {
     "ajudge_run": "simulacra.feedback._judge",
     "compare_runs": "simulacra.feedback._judge",
     "judge_run": "simulacra.feedback._judge",
+    "read_comparison": "simulacra.feedback._judge",
     "model_identity": "simulacra.feedback._kinds",
     "FixedRaterOptions": "simulacra.feedback._kinds",
     "LLMRaterOptions": "simulacra.feedback._kinds",
@@ -161,6 +162,7 @@ __all__ = [
     "parse_verdict_text",
     "position_report",
     "rater_kinds",
+    "read_comparison",
     "read_feedback",
     "rubric_kinds",
     "split_pairs",
@@ -202,6 +204,7 @@ if TYPE_CHECKING:
         ajudge_run,
         compare_runs,
         judge_run,
+        read_comparison,
     )
     from simulacra.feedback._kinds import (
         Critic,

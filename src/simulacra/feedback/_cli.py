@@ -313,8 +313,13 @@ def fit_rater(
     embedder: Annotated[
         str, typer.Option("--embedder", help="auto, minilm or hashing", envvar="SIMULACRA_EMBEDDER")
     ] = "auto",
-    test_share: Annotated[float, typer.Option("--test-share", min=0.05, max=0.9)] = 0.3,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    test_share: Annotated[
+        float,
+        typer.Option(
+            "--test-share", min=0.05, max=0.9, help="share of the pairs held out for the accuracy"
+        ),
+    ] = 0.3,
+    seed: Annotated[int, typer.Option("--seed", help="random seed of the split")] = 0,
     force: Annotated[
         bool, typer.Option("--force", help="save even when held-out accuracy is below chance")
     ] = False,

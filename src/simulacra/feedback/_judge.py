@@ -744,3 +744,56 @@ def compare_runs(
 ) -> dict[str, Any]:
     """Synchronous :func:`acompare_runs`."""
     return asyncio.run(acompare_runs(run_a, run_b, config, **kwargs))
+
+
+def _flipped(estimate: Any) -> Any:
+    """An Estimate of A's share as one of B's (``1 - x``, the bounds swapped)."""
+    if not isinstance(estimate, dict):
+        return estimate
+    out = dict(estimate)
+    for key, other in (("value", "value"), ("low", "high"), ("high", "low")):
+        value = estimate.get(other)
+        out[key] = 1.0 - value if isinstance(value, int | float) else value
+    return out
+
+
+def read_comparison(run_a: str | Path, run_b: str | Path) -> dict[str, Any] | None:
+    """What ``simulacra compare`` found about A against B, for a report: the raters' win
+    rate of A and the length-controlled win rate (with their intervals), the verdict
+    counts and the raters, read from ``RUN_A/compare_<B>.json`` or, written the other
+    way round, ``RUN_B/compare_<A>.json`` (then turned into A's shares: ``1 - x``, the
+    interval's bounds swapped). None when neither file is there or readable."""
+    a, b = Path(run_a), Path(run_b)
+    for path, other, flip in (
+        (a / f"compare_{b.name}.json", b, False),
+        (b / f"compare_{a.name}.json", a, True),
+    ):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict) or Path(str(data.get("run_b", ""))).name != other.name:
+            continue
+        lc = data.get("length_controlled")
+        lc = lc if isinstance(lc, dict) else {}
+        raters = data.get("raters")
+        view: dict[str, Any] = {
+            "path": str(path),
+            "items": data.get("items"),
+            "judged": data.get("judged"),
+            "abstained": data.get("abstained"),
+            "wins_a": data.get("wins_b" if flip else "wins_a"),
+            "wins_b": data.get("wins_a" if flip else "wins_b"),
+            "ties": data.get("ties"),
+            "win_rate": _flipped(data.get("win_rate")) if flip else data.get("win_rate"),
+            "length_controlled": {
+                "win_rate": _flipped(lc.get("win_rate")) if flip else lc.get("win_rate"),
+                "warning": lc.get("warning"),
+            }
+            if lc
+            else None,
+            "raters": sorted(raters) if isinstance(raters, dict) else [],
+            "flipped": flip,
+        }
+        return view
+    return None

@@ -15,7 +15,13 @@ from simulacra.llm._backends import (
     backends,
 )
 from simulacra.llm._cache import CachedModel, ResponseCache, request_key
-from simulacra.llm._config import ModelConfig, ModelPool, redact_settings, resaved_settings
+from simulacra.llm._config import (
+    ModelConfig,
+    ModelPool,
+    PriceConfig,
+    redact_settings,
+    resaved_settings,
+)
 from simulacra.llm._resilience import AdaptiveLimiter, ResilientModel, RetryPolicy
 from simulacra.llm._scripted import ScriptedModel
 from simulacra.llm._types import (
@@ -42,6 +48,7 @@ __all__ = [
     "ModelConfig",
     "ModelPool",
     "OpenAIOptions",
+    "PriceConfig",
     "ResilientModel",
     "ResponseCache",
     "RetryPolicy",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import Field, SerializeAsAny
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
 from simulacra._secrets import REDACTED, scrub_value
 from simulacra.llm._backends import (
@@ -25,6 +25,21 @@ from simulacra.llm._cache import CachedModel, ResponseCache
 from simulacra.llm._resilience import AdaptiveLimiter, ResilientModel, RetryPolicy
 from simulacra.llm._types import ChatModel, ChatParams
 from simulacra.registry import SAVED_CONTEXT, Chosen, Registry
+
+
+class PriceConfig(BaseModel):
+    """What a model's tokens cost, for the estimate of ``simulacra run --dry-run``:
+    ``price: {input: 0.15, output: 0.60}`` per million tokens (``currency`` USD unless
+    given). Cached calls are counted at the full price."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: float = Field(ge=0, description="per million prompt tokens")
+    output: float = Field(ge=0, description="per million completion tokens")
+    currency: str = Field(default="USD", min_length=1, max_length=8)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input + completion_tokens * self.output) / 1e6
 
 
 class ModelConfig(Chosen):
@@ -48,6 +63,7 @@ class ModelConfig(Chosen):
     max_concurrency: int | None = Field(default=None, ge=1)
     max_attempts: int = Field(default=6, ge=1)
     cache: bool = True
+    price: PriceConfig | None = None
 
     def default_params(self) -> ChatParams:
         return ChatParams(

@@ -14,7 +14,7 @@ def report(
     run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="a run directory")],
     compare_dir: Annotated[
         Path | None,
-        typer.Argument(metavar="[RUN_DIR_B]", help="a second run directory to compare with"),
+        typer.Argument(metavar="RUN_DIR_B", help="a second run directory to compare with"),
     ] = None,
     output: Annotated[
         Path | None,
@@ -44,7 +44,7 @@ def view(
     run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="a run directory")],
     compare_dir: Annotated[
         Path | None,
-        typer.Argument(metavar="[RUN_DIR_B]", help="a second run directory to compare with"),
+        typer.Argument(metavar="RUN_DIR_B", help="a second run directory to compare with"),
     ] = None,
     port: Annotated[
         int,

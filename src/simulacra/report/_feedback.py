@@ -135,7 +135,12 @@ def feedback_section(
         summary = _diagnosed(items)
     lookup = _Lookup(summary or {})
     kinds = Counter(shorten(str(item.get("kind", "?")), 40) for item in items)
-    raters = {str(item.get("rater")) for item in items if item.get("rater") is not None}
+    # raters judge; the rules that read implicit signals off the users' turns do not
+    raters = {
+        str(item.get("rater"))
+        for item in items
+        if item.get("rater") is not None and item.get("kind") != IMPLICIT
+    }
     pairwise = [item for item in items if item.get("kind") == PAIRWISE]
     section: dict[str, Any] = {
         "items": len(items),

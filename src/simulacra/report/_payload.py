@@ -472,12 +472,16 @@ def _compare(
     if diffs:
         found = cluster_bootstrap(diffs, groups, resamples=options.resamples)
         difference = estimate(found.to_dict())
+    from simulacra.feedback import read_comparison
+
     return {
         "pairs": pairs,
         "counts": {k: counts.get(k, 0) for k in ("both", "a_only", "b_only", "neither", "other")},
         "unmatched_a": len(first.episodes) - len(pairs),
         "unmatched_b": len(second.episodes) - len(used),
         "difference": difference,
+        # the raters' verdicts of `simulacra compare A B`, as the feedback layer read them
+        "raters": clean(read_comparison(first.path, second.path), max_chars=1000),
     }
 
 

@@ -11,25 +11,49 @@ from simulacra.runs._config import (
     load_config,
     parse_config,
 )
-from simulacra.runs._runner import Progress, RunResult, arun, run, schedule
+from simulacra.runs._plan import (
+    EpisodeFilter,
+    RoleEstimate,
+    RunPlan,
+    gate_failures,
+    parse_fail_under,
+    parse_max_errors,
+    plan,
+    select,
+)
+from simulacra.runs._runner import (
+    Progress,
+    RunResult,
+    arun,
+    run,
+    schedule,
+)
 
 __all__ = [
     "EPISODES",
     "SUMMARY",
+    "EpisodeFilter",
     "EpisodeStore",
     "PersonasConfig",
     "Progress",
+    "RoleEstimate",
     "RunConfig",
+    "RunPlan",
     "RunResult",
     "TargetConfig",
     "TasksConfig",
     "UserConfig",
     "arun",
+    "gate_failures",
     "load_config",
     "parse_config",
+    "parse_fail_under",
+    "parse_max_errors",
+    "plan",
     "read_episodes",
     "read_jsonl",
     "run",
     "schedule",
+    "select",
     "summarize",
 ]

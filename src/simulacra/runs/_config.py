@@ -7,6 +7,8 @@ is written or any model is called.
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -33,6 +35,13 @@ from simulacra.sim.users import Simulator, simulator_entry, simulators
 from simulacra.tasks import Task, load_tasks, parse_tasks, suite_entry, suite_tasks, suites
 
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+
+
+def timestamped_name(prefix: str = "run") -> str:
+    """``PREFIX-YYYYMMDD-HHMMSS`` (local time), the name of a run whose config gives none;
+    characters a run name may not hold are replaced in the prefix."""
+    stem = re.sub(r"[^A-Za-z0-9_.\-]+", "-", prefix).strip("-.") or "run"
+    return f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def _default_modes() -> list[Mode]:
@@ -160,7 +169,10 @@ class TasksConfig(_Strict):
 class RunConfig(_Strict):
     """One experiment. ``simulacra run CONFIG.yaml`` and ``simulacra.run(config)`` take this."""
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(
+        pattern=NAME_PATTERN,
+        description="the run directory's name under output_dir (default: a timestamped one)",
+    )
     seed: int = 0
     models: dict[str, ModelConfig] = Field(default_factory=lambda: {"local": ModelConfig()})
     user: UserConfig = Field(default_factory=UserConfig)
@@ -177,12 +189,17 @@ class RunConfig(_Strict):
     concurrency: int = Field(default=4, ge=1, le=4096)
     output_dir: str = "runs"
     cache: bool = True
-    max_errors: float | None = Field(
+    max_errors: int | float | None = Field(
         default=None,
         ge=0,
-        le=1,
-        description="the largest share of errored episodes a run may have and still succeed "
-        "(exit 0); default: a run fails only when every episode errored",
+        description="the errored episodes a run may have and still succeed (exit 0): a count "
+        "(a whole number, 3) or a share (0.1); default: a run fails only when every episode "
+        "errored",
+    )
+    fail_under: dict[str, float] = Field(
+        default_factory=dict,
+        description="gates on the summary: {success: 0.8, pass^2: 0.5} fails the run (exit 1) "
+        "when a measure's estimate is under its threshold",
     )
     base_dir: str | None = Field(default=None, description="where relative paths resolve")
     _source: str = PrivateAttr(default="<config>")
@@ -198,6 +215,8 @@ class RunConfig(_Strict):
         # `mode:` is accepted for `modes:`, and a single mode may be a plain string.
         if not isinstance(data, dict):
             return data
+        if "name" not in data:
+            data = {**data, "name": timestamped_name()}
         if "mode" in data:
             if "modes" in data:
                 raise ValueError("modes and mode are the same setting: give only one")
@@ -211,6 +230,26 @@ class RunConfig(_Strict):
     def _plain_name(cls, value: str) -> str:
         if set(value) == {"."}:
             raise ValueError(f"name {value!r} is not a directory name of its own")
+        return value
+
+    @field_validator("max_errors")
+    @classmethod
+    def _count_or_share(cls, value: int | float | None) -> int | float | None:
+        if isinstance(value, float) and value > 1:
+            raise ValueError(
+                f"{value} is neither a share (0 to 1) nor a count (a whole number, as 3)"
+            )
+        return value
+
+    @field_validator("fail_under")
+    @classmethod
+    def _gates(cls, value: dict[str, float]) -> dict[str, float]:
+        from simulacra.runs._plan import check_metric_name
+
+        for name, threshold in value.items():
+            check_metric_name(name)
+            if not 0 <= threshold <= 1:
+                raise ValueError(f"{name}: {threshold} is not a share between 0 and 1")
         return value
 
     @field_validator("modes")
@@ -230,6 +269,12 @@ class RunConfig(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> RunConfig:
+        for name in self.fail_under:
+            if name.startswith("pass^") and int(name[5:]) > self.repeats:
+                raise ValueError(
+                    f"fail_under: {name} needs repeats of at least {name[5:]} "
+                    f"(repeats is {self.repeats})"
+                )
         if self.user.simulator_spec().needs_model and self.user.model not in self.models:
             raise ValueError(
                 f"user.model {self.user.model!r} is not a key of models ({', '.join(self.models)})"
@@ -409,4 +454,6 @@ def load_config(path: str | Path) -> RunConfig:
     if not path.exists():
         raise ConfigError("config file not found", source=str(path))
     data = read_records(path, what="config")
+    if isinstance(data, dict) and "name" not in data:
+        data = {**data, "name": timestamped_name(path.stem)}
     return parse_config(data, source=str(path), base_dir=str(path.parent.resolve()))

@@ -35,6 +35,7 @@ from simulacra.people import Persona
 from simulacra.registry import SAVED_CONTEXT
 from simulacra.rundir import CONFIG, EPISODES, SUMMARY, EpisodeStore, RunDir, Summary, summarize
 from simulacra.runs._config import RunConfig, TargetConfig, UserConfig, load_config
+from simulacra.runs._plan import EpisodeFilter, gate_failures, select
 from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
 from simulacra.sim.targets import Target, TargetContext, target_kinds
@@ -65,7 +66,8 @@ class RunResult:
     skipped: int = 0
     interrupted: bool = False
     gate: str | None = None
-    """Why the run counts as failed (too many errored episodes), or None."""
+    """Why the run counts as failed (too many errored episodes, a measure under its
+    ``fail_under`` threshold; one line), or None."""
 
     def episodes(self) -> list[Episode]:
         return RunDir(self.run_dir).episodes()
@@ -73,13 +75,33 @@ class RunResult:
 
 @dataclass
 class Progress:
-    """Counters the progress display reads."""
+    """Counters the progress display reads. Listeners are called with it when the run
+    starts (``total`` known, ``started`` set) and after every finished episode."""
 
     total: int
     done: int = 0
     errors: int = 0
     tokens: int = 0
+    started: float | None = None
+    """``time.monotonic()`` when the episodes began."""
     listeners: list[Any] = field(default_factory=list)
+
+    def start(self, total: int) -> None:
+        self.total = total
+        self.started = time.monotonic()
+        for listener in self.listeners:
+            listener(self)
+
+    def rate(self) -> float | None:
+        """Episodes per second so far (None before the first one ends)."""
+        if self.started is None or not self.done:
+            return None
+        return self.done / max(time.monotonic() - self.started, 1e-9)
+
+    def eta(self) -> float | None:
+        """Seconds left at the rate so far (None before the first episode ends)."""
+        rate = self.rate()
+        return None if rate is None else max(self.total - self.done, 0) / rate
 
     def update(self, episode: Episode) -> None:
         self.done += 1
@@ -134,11 +156,13 @@ def _as_saved_now(before: dict[str, Any]) -> dict[str, Any]:
 
 
 # settings that say how a run goes, not which episodes it holds
-_NOT_DEFINING = frozenset({"concurrency", "cache", "base_dir", "output_dir", "max_errors"})
+_NOT_DEFINING = frozenset(
+    {"concurrency", "cache", "base_dir", "output_dir", "max_errors", "fail_under"}
+)
 # the same within one model or the target: how calls are made, not what they answer
 _CALL_SETTINGS = frozenset(
     {"timeout_s", "max_attempts", "max_concurrency", "cache", "api_key_env", "n_threads"}
-    | {"max_response_bytes", "deadline_s"}
+    | {"max_response_bytes", "deadline_s", "price"}
 )
 
 
@@ -187,11 +211,13 @@ def _current(model: type[BaseModel], value: Any) -> Any:
         return value  # compared as it is: a change is reported
 
 
-def _check_same_config(run_dir: Path, config: RunConfig) -> None:
-    """Refuse to resume a run that another config made (naming what changed)."""
+def _changes(run_dir: Path, config: RunConfig) -> list[str] | None:
+    """The settings in which ``config`` differs from the one that made ``run_dir`` that
+    would mix two experiments (more repeats or modes do not); None when it has no
+    ``config.json``. A ``RunError`` when that file is unreadable."""
     saved = run_dir / CONFIG
     if not saved.exists():
-        return
+        return None
     try:
         before = json.loads(saved.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -206,7 +232,15 @@ def _check_same_config(run_dir: Path, config: RunConfig) -> None:
     changed = sorted(k for k in (before.keys() | now.keys()) if before.get(k) != now.get(k))
     # more repeats or modes only add episodes, so a run may be extended; anything else
     # would mix episodes of two experiments in one file
-    if not all(_grows(k, before.get(k), now.get(k)) for k in changed):
+    if all(_grows(k, before.get(k), now.get(k)) for k in changed):
+        return []
+    return changed
+
+
+def _check_same_config(run_dir: Path, config: RunConfig) -> None:
+    """Refuse to resume a run that another config made (naming what changed)."""
+    changed = _changes(run_dir, config)
+    if changed:
         raise RunError(
             f"{run_dir} was made by a different config ({', '.join(changed)} changed); "
             "resume only with the same config, or with more repeats or modes"
@@ -226,11 +260,27 @@ def prepare_run_dir(
         _check_same_config(run_dir, config)
         store.repair()
     if not resume and store.path.exists() and store.path.stat().st_size > 0:
-        raise RunError(
-            f"{run_dir} already holds episodes: pass --resume to continue it, "
-            "--overwrite to start again, or choose another name"
-        )
+        raise RunError(_taken(run_dir, config))
     return run_dir, store
+
+
+def _taken(run_dir: Path, config: RunConfig) -> str:
+    """Why a run may not start in a directory that holds episodes, and the ways on."""
+    try:
+        changed = _changes(run_dir, config)
+    except RunError:
+        changed = None
+    if changed:
+        return (
+            f"{run_dir} holds episodes of an earlier version of this config "
+            f"({', '.join(changed)} changed): --overwrite to discard them, or give the "
+            "config a new name (name: or --name) to keep both; --resume continues only "
+            "the same config"
+        )
+    return (
+        f"{run_dir} already holds episodes: --resume to continue it, --overwrite to start "
+        "again, or a new name (name: or --name) to keep both"
+    )
 
 
 @dataclass(kw_only=True)
@@ -283,21 +333,15 @@ def _context(config: RunConfig, slot: Slot, model: ChatModel | None) -> UserCont
     )
 
 
-def error_gate(summary: Summary, max_errors: float | None) -> str | None:
-    """Why a finished run counts as failed, or None: the share of errored episodes is
-    above ``max_errors`` (a fraction), or, when that is None, every episode errored."""
-    episodes, failed = summary.episodes, summary.errors
-    if episodes == 0 or failed == 0:
-        return None
-    share = failed / episodes
-    if (share > max_errors) if max_errors is not None else failed == episodes:
-        kinds = ", ".join(f"{k} {v}" for k, v in summary.error_kinds.items())
-        limit = "all" if max_errors is None else f"at most {max_errors:.0%}"
-        return (
-            f"{failed} of {episodes} episodes errored ({kinds}); the run allows {limit} "
-            "(--max-errors)"
-        )
-    return None
+def error_gate(
+    summary: Summary,
+    max_errors: int | float | None,
+    fail_under: dict[str, float] | None = None,
+) -> str | None:
+    """Why a finished run counts as failed, in one line, or None (see ``gate_failures``:
+    gates name measures as ``summary.json`` does)."""
+    reasons = gate_failures(summary.to_dict(), fail_under=fail_under or {}, max_errors=max_errors)
+    return "; ".join(reasons) if reasons else None
 
 
 async def arun(
@@ -307,7 +351,10 @@ async def arun(
     overwrite: bool = False,
     concurrency: int | None = None,
     use_cache: bool | None = None,
-    max_errors: float | None = None,
+    max_errors: int | float | None = None,
+    fail_under: dict[str, float] | None = None,
+    only: EpisodeFilter | None = None,
+    limit: int | None = None,
     progress: Progress | None = None,
     pool: ModelPool | None = None,
 ) -> RunResult:
@@ -319,7 +366,8 @@ async def arun(
     cancelling (Ctrl-C), an endpoint refusing the credentials (``ModelError`` with
     ``fatal``), or the file system (``StorageError``); every finished episode is kept and
     ``summary.json`` is still written when the disk allows. ``use_cache``,
-    ``concurrency`` and ``max_errors`` override the config's settings when given.
+    ``concurrency``, ``max_errors`` and ``fail_under`` override the config's settings
+    when given; ``only`` and ``limit`` run part of the schedule (see ``select``).
     """
     if not isinstance(config, RunConfig):
         config = load_config(config)
@@ -328,7 +376,8 @@ async def arun(
     owns_pool = pool is None
     pool = pool or ModelPool(use_cache=cache_on)
     try:
-        slots = list(schedule(config, personas, tasks))
+        every = list(schedule(config, personas, tasks))
+        slots = select(every, only=only, limit=limit)
         parts = _build_parts(config, pool, slots[0] if slots else None)
         lock = RunLock(config.run_dir(), purpose=f"simulacra run {config.name}")
         try:
@@ -340,6 +389,7 @@ async def arun(
                 config,
                 parts,
                 slots,
+                scheduled=len(every),
                 resume=resume,
                 overwrite=overwrite,
                 concurrency=concurrency,
@@ -350,16 +400,18 @@ async def arun(
     finally:
         if owns_pool:
             await asyncio.shield(pool.aclose())
-    limit = config.max_errors if max_errors is None else max_errors
-    result.gate = error_gate(result.summary, limit)
+    allowed = config.max_errors if max_errors is None else max_errors
+    gates = config.fail_under if fail_under is None else fail_under
+    result.gate = error_gate(result.summary, allowed, gates)
     return result
 
 
 async def _play(
     config: RunConfig,
     parts: _Parts,
-    scheduled: list[Slot],
+    chosen: list[Slot],
     *,
+    scheduled: int,
     resume: bool,
     overwrite: bool,
     concurrency: int | None,
@@ -371,10 +423,10 @@ async def _play(
         write_json_atomic(run_dir / CONFIG, _saved_config(config))
     except OSError as exc:
         raise StorageError.from_os_error(exc, doing="preparing the run directory") from None
-    slots = [s for s in scheduled if s.id not in store.done]
+    slots = [s for s in chosen if s.id not in store.done]
     skipped = len(store.done)
     tracker = progress or Progress(total=len(slots))
-    tracker.total = len(slots)
+    tracker.start(len(slots))
     written = 0
     interrupted = False
     failure: BaseException | None = None
@@ -403,7 +455,9 @@ async def _play(
         failure = first_error(group_error)
     finally:
         stopped = interrupted or failure is not None
-        summary = _finish(config, store, run_dir, scheduled=skipped + len(slots), stopped=stopped)
+        summary = _finish(
+            config, store, run_dir, scheduled=max(scheduled, skipped + len(slots)), stopped=stopped
+        )
     if failure is not None:
         raise failure
     if problem := (summary.model_extra or {}).get("storage_error"):

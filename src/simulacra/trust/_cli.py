@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from simulacra._cli_common import errors, user_errors
+from simulacra._cli_common import WideOption, errors, user_errors
 from simulacra._format import format_estimate, format_number
 from simulacra.errors import ConfigError
 
@@ -88,17 +88,20 @@ def calibrate(
             "--resamples", min=1, help="bootstrap resamples", envvar="SIMULACRA_RESAMPLES"
         ),
     ] = 2000,
-    seed: Annotated[int, typer.Option("--seed", envvar="SIMULACRA_SEED")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="random seed", envvar="SIMULACRA_SEED")] = 0,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="also write the full report as JSON")
     ] = None,
+    wide: WideOption = False,
 ) -> None:
     """How far a synthetic rater can be trusted: agreement with people, bias, ranking.
 
     Give the raters' labels with --synthetic FILE, or have the raters of --raters
     raters.yaml judge RUN_DIR first (written to RUN_DIR/feedback.jsonl).
     """
-    _calibrate(human, run_dir, synthetic, raters, dimension, segment_by, resamples, seed, json_path)
+    _calibrate(
+        human, run_dir, synthetic, raters, dimension, segment_by, resamples, seed, json_path, wide
+    )
 
 
 @user_errors
@@ -112,6 +115,7 @@ def _calibrate(
     resamples: int,
     seed: int,
     json_path: Path | None,
+    wide: bool = False,
 ) -> None:
     from simulacra.trust._calibrate import calibrate as measure
     from simulacra.trust._corpus import run_episodes
@@ -152,50 +156,29 @@ def _calibrate(
         f"humans among themselves: Krippendorff's alpha {_est(data['human_alpha'])}, "
         f"leave-one-out agreement {_est(data['human_vs_held_out'], pct=True)}"
     )
-    table = Table(title="agreement with people (95% CI over items)", title_justify="left")
-    for column in (
-        "rater",
-        "items",
-        "abst.",
-        "vs majority",
-        "rater vs others' mode",
-        "human vs others' mode",
-        "kappa",
-        "alpha",
-    ):
-        table.add_column(column, overflow="fold")
-    for name, rater in data["raters"].items():
-        table.add_row(
-            escape(name),
-            str(rater["n_items"]),
-            str(rater["abstentions"]),
-            _est(rater["majority_agreement"], pct=True),
-            _est(rater["rater_vs_held_out"], pct=True),
-            _est(rater["human_vs_held_out"], pct=True),
-            _est(rater["kappa"]),
-            _est(rater["alpha"]),
-        )
-    _console.print(table)
-    bias = Table(title="bias against people", title_justify="left")
-    for column in (
-        "rater",
-        "mean score − human",
-        "longer wins (rater)",
-        "longer wins (humans)",
-        "difference",
-        "first shown wins",
-    ):
-        bias.add_column(column, overflow="fold")
-    for name, rater in data["raters"].items():
-        bias.add_row(
-            escape(name),
-            _est(rater["mean_bias"]),
-            _est(rater["length_preference"], pct=True),
-            _est(rater["human_length_preference"], pct=True),
-            _est(rater["length_bias"]),
-            _est(rater["position_preference"], pct=True),
-        )
-    _console.print(bias)
+    # (column, cell of a rater, in the compact view); --wide shows every column
+    agreement: list[tuple[str, Any, bool]] = [
+        ("rater", lambda n, r: escape(n), True),
+        ("items", lambda n, r: str(r["n_items"]), True),
+        ("abst.", lambda n, r: str(r["abstentions"]), False),
+        ("vs majority", lambda n, r: _est(r["majority_agreement"], pct=True), True),
+        ("rater vs others' mode", lambda n, r: _est(r["rater_vs_held_out"], pct=True), False),
+        ("human vs others' mode", lambda n, r: _est(r["human_vs_held_out"], pct=True), False),
+        ("kappa", lambda n, r: _est(r["kappa"]), True),
+        ("alpha", lambda n, r: _est(r["alpha"]), False),
+    ]
+    _rater_table("agreement with people (95% CI over items)", agreement, data["raters"], wide)
+    bias: list[tuple[str, Any, bool]] = [
+        ("rater", lambda n, r: escape(n), True),
+        ("mean score − human", lambda n, r: _est(r["mean_bias"]), True),
+        ("longer wins (rater)", lambda n, r: _est(r["length_preference"], pct=True), True),
+        ("longer wins (humans)", lambda n, r: _est(r["human_length_preference"], pct=True), False),
+        ("difference", lambda n, r: _est(r["length_bias"]), False),
+        ("first shown wins", lambda n, r: _est(r["position_preference"], pct=True), False),
+    ]
+    _rater_table("bias against people", bias, data["raters"], wide)
+    if not wide:
+        _console.print("more columns: --wide", style="dim")
     if data["human_position_preference"] is not None:
         _console.print(
             f"humans: first shown wins {_est(data['human_position_preference'], pct=True)}"
@@ -229,6 +212,18 @@ def _calibrate(
             )
         _console.print(ranks)
     _write_json(json_path, data)
+
+
+def _rater_table(
+    title: str, columns: list[tuple[str, Any, bool]], raters: dict[str, Any], wide: bool
+) -> None:
+    shown = [c for c in columns if wide or c[2]]
+    table = Table(title=title, title_justify="left")
+    for name, _, _ in shown:
+        table.add_column(name, overflow="fold")
+    for rater, values in raters.items():
+        table.add_row(*(cell(rater, values) for _, cell, _ in shown))
+    _console.print(table)
 
 
 # --- estimate ---------------------------------------------------------------------------
@@ -345,10 +340,11 @@ def select(
         str | None,
         typer.Option("--kind", help="pairwise or rubric (default: pairwise when present)"),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", envvar="SIMULACRA_SEED")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="random seed", envvar="SIMULACRA_SEED")] = 0,
+    wide: WideOption = False,
 ) -> None:
     """Pick the items people should label: where raters disagree or are least sure."""
-    _select(synthetic, k, output, csv_path, run, by, random, exclude, kind, seed)
+    _select(synthetic, k, output, csv_path, run, by, random, exclude, kind, seed, wide)
 
 
 @user_errors
@@ -363,6 +359,7 @@ def _select(
     exclude: Path | None,
     kind: str | None,
     seed: int,
+    wide: bool = False,
 ) -> None:
     from simulacra.trust._corpus import run_episodes
     from simulacra.trust._io import csv_text, jsonl_text, write_files_atomic
@@ -390,18 +387,20 @@ def _select(
         files[csv_path] = csv_text(rows, ANNOTATION_COLUMNS)
     write_files_atomic(files)
     table = Table(title=f"{len(chosen)} items to label", title_justify="left")
-    for column in ("item", "why", "vote entropy", "abstained", "mean confidence", "judgements"):
-        table.add_column(column)
+    table.add_column("item", overflow="fold")
+    for column in ("why", "entropy", *(("abstained", "confidence") if wide else ()), "judgem."):
+        table.add_column(column, no_wrap=True)
     for s in chosen[:20]:
         table.add_row(
             escape(s.item_id) + (f" ({escape(s.dimension)})" if s.dimension else ""),
             s.selected_by,
             _num(s.vote_entropy, digits=2),
-            _num(s.abstain_share, pct=True),
-            _num(s.mean_confidence, digits=2),
+            *((_num(s.abstain_share, pct=True), _num(s.mean_confidence, digits=2)) if wide else ()),
             str(s.n_judgements),
         )
     _console.print(table)
+    if not wide:
+        _console.print("abstentions and confidence: --wide", style="dim")
     if len(chosen) > 20:
         _console.print(f"… and {len(chosen) - 20} more")
     _console.print("wrote " + ", ".join(escape(str(p)) for p in files))
@@ -459,10 +458,18 @@ def fidelity(
     splits: Annotated[
         int, typer.Option("--splits", min=1, help="random halvings of the corpus for the ceiling")
     ] = 5,
-    seed: Annotated[int, typer.Option("--seed", envvar="SIMULACRA_SEED")] = 0,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="where to write the JSON (default: RUN_DIR/fidelity.json, which the report shows)",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="random seed", envvar="SIMULACRA_SEED")] = 0,
 ) -> None:
     """How human the simulated users read: the realism index against a real corpus."""
-    _fidelity(run_dir, human_corpus, compare, splits, seed)
+    _fidelity(run_dir, human_corpus, compare, splits, seed, output)
 
 
 _DIMENSION_NAMES = {
@@ -475,12 +482,17 @@ _DIMENSION_NAMES = {
 
 @user_errors
 def _fidelity(
-    run_dir: Path, human_corpus: Path, compare: Path | None, splits: int, seed: int
+    run_dir: Path,
+    human_corpus: Path,
+    compare: Path | None,
+    splits: int,
+    seed: int,
+    output: Path | None = None,
 ) -> None:
     from simulacra.trust._fidelity import user_fidelity, write_fidelity
 
     report = user_fidelity(run_dir, human_corpus, compare=compare, splits=splits, seed=seed)
-    path = write_fidelity(run_dir, report)
+    path = write_fidelity(run_dir, report, output)
     other = report.get("compare")
     table = Table(
         title=f"user realism: {escape(str(run_dir))} vs {escape(str(human_corpus))}",

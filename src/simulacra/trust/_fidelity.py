@@ -87,9 +87,12 @@ def user_fidelity(
     return report
 
 
-def write_fidelity(run_dir: str | Path, report: dict[str, Any]) -> Path:
-    """Write ``report`` to ``run_dir/fidelity.json`` atomically; return the path."""
-    path = Path(run_dir) / FIDELITY
+def write_fidelity(
+    run_dir: str | Path, report: dict[str, Any], path: str | Path | None = None
+) -> Path:
+    """Write ``report`` to ``path`` (default ``run_dir/fidelity.json``, where the report
+    finds it) atomically; return the path."""
+    path = Path(path) if path is not None else Path(run_dir) / FIDELITY
     write_files_atomic({path: json_text(report)})
     return path
 

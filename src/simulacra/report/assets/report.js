@@ -94,11 +94,25 @@
     if (a >= 1e3) return (x / 1e3).toFixed(1) + "k";
     return String(Math.round(x));
   }
-  function fmtCI(e, format) {
+  /* A zero-width interval is no measure of uncertainty: a bootstrap over a few groups
+     that all gave the same result cannot vary. Say so instead of printing "0% – 0%". */
+  function degenerate(e) {
+    return !!e && isNum(e.low) && isNum(e.high) && Math.abs(e.high - e.low) < 1e-12;
+  }
+  function fmtCI(e, format, unit) {
     format = format || fmtPct;
     if (!e || !isNum(e.low) || !isNum(e.high)) return "";
+    if (degenerate(e)) {
+      var n = isNum(e.n) ? plural(e.n, unit || "task") : "the " + (unit || "task") + "s";
+      return "no interval: " + (isNum(e.n) && e.n < 10 ? "too few " + (unit || "task") + "s (" + n + "), all with the same result"
+        : "every one of " + n + " gave the same result");
+    }
     var level = isNum(e.level) ? Math.round(e.level * 100) : 95;
     return level + "% CI " + format(e.low) + " – " + format(e.high);
+  }
+  function ciLine(e, format, unit) {
+    var text = fmtCI(e, format, unit);
+    return text ? h("div", { class: "ci" + (degenerate(e) ? " degenerate" : ""), data: { ci: degenerate(e) ? "degenerate" : "interval" }, text: text }) : null;
   }
   function fmtDelta(d, pct) {
     if (!isNum(d)) return "—";
@@ -498,7 +512,7 @@
       if (t > maxTurn) maxTurn = t;
       if (t < minTurn) minTurn = t;
     });
-    var start = Math.max(0, Math.min(minTurn, maxTurn) - 1);
+    var start = Math.max(0, Math.min(minTurn, maxTurn));  // the first bar holds episodes
     var width = Math.max(1, Math.ceil((maxTurn - start + 1) / 30));
     var bins = Math.floor((maxTurn - start) / width) + 1;
     var counts = [];
@@ -569,7 +583,7 @@
       }
       spark.appendChild(h("span", { style: { width: fmtPct(clamp01(success.value), 2) } }));
       cards.push(card("success", "Success", fmtPct(success.value), [
-        fmtCI(success) ? h("div", { class: "ci", text: fmtCI(success) }) : null,
+        ciLine(success),
         isNum(success.n) ? h("div", { class: "sub", text: "over " + plural(success.n, "task") }) : null,
         spark,
       ]));
@@ -581,7 +595,7 @@
       var last = pk[pk.length - 1];
       var first = pk[0];
       cards.push(card("pass_hat_k", "pass^" + last.k, fmtPct(last.value), [
-        fmtCI(last) ? h("div", { class: "ci", text: fmtCI(last) }) : null,
+        ciLine(last),
         h("div", { class: "sub", text: pk.length > 1 ? "pass^" + first.k + " " + fmtPct(first.value) + " → pass^" + last.k + " " + fmtPct(last.value) : "all of k trials succeed" }),
       ]));
     }
@@ -590,7 +604,7 @@
       var format = e.unit === "percent" ? function (v) { return fmtNum(v, 1) + "%"; }
         : unit ? function (v) { return fmtPct(v); } : function (v) { return fmtNum(v, 3); };
       cards.push(card(e.key, e.label, format(e.value), [
-        fmtCI(e, format) ? h("div", { class: "ci", text: fmtCI(e, format) }) : null,
+        ciLine(e, format),
         h("div", { class: "sub", title: e.note, text: e.note }),
       ]));
     });
@@ -809,6 +823,7 @@
       h("th", { style: { width: "17%" }, text: "Persona" }),
       h("th", { style: { width: "17%" }, text: "Task" }),
       h("th", { style: { width: "58px" }, class: "num", text: "Turns" }),
+      h("th", { style: { width: "96px" }, text: "Stopped" }),
       h("th", { style: { width: "66px" }, class: "num", text: "Guards" }),
       showFeedback ? h("th", { style: { width: "78px" }, class: "num", text: "Feedback" }) : null,
       h("th", { text: "First user turn" }));
@@ -821,6 +836,7 @@
         h("td", { class: "who", title: personaLabel(persona) + " (" + str(persona.name) + ")", text: personaLabel(persona) }),
         h("td", { title: run.taskIds[row[F.task]], text: run.taskIds[row[F.task]] + (row[F.repeat] ? " #" + row[F.repeat] : "") }),
         h("td", { class: "num", text: fmtInt(row[F.turns]) }),
+        h("td", { class: "stop", data: { stop: str(row[F.stop]) }, title: str(row[F.stop]), text: str(row[F.stop]).replace(/_/g, " ") }),
         h("td", { class: "num", text: row[F.guards] ? fmtInt(row[F.guards]) : "" }),
         showFeedback ? h("td", { class: "num", text: (row[F.feedback] || "") + (row[F.signals] ? (row[F.feedback] ? " · " : "") + row[F.signals] + "s" : "") }) : null,
         h("td", { class: "preview", text: row[F.preview] }));
@@ -830,7 +846,7 @@
       body.appendChild(tr);
     });
     if (!list.length) {
-      body.appendChild(h("tr", null, h("td", { class: "empty", colspan: showFeedback ? "7" : "6", text: run.rows.length ? "No episode matches these filters." : "No episodes yet." })));
+      body.appendChild(h("tr", null, h("td", { class: "empty", colspan: showFeedback ? "8" : "7", text: run.rows.length ? "No episode matches these filters." : "No episodes yet." })));
     }
     var pager = h("div", { class: "pager" },
       h("button", { type: "button", class: "btn", disabled: page === 0, data: { page: "prev" }, text: "← Previous", onclick: function () { S.pages[run.key] = page - 1; refreshList(run); } }),
@@ -1211,14 +1227,23 @@
         notesList.length ? h("ul", { class: "plain muted", style: { "margin-top": "12px", "font-size": "12.5px" } }, notesList) : null,
       ], { id: "bias" }));
     }
-    var numbersOnly = (fb.other || []).filter(function (o) { return other.indexOf(o) < 0; }).concat(fb.agreement || []);
-    if (numbersOnly.length) {
-      grid.appendChild(panel("Agreement", "between raters (and with humans, where the summary has it)", h("table", { class: "data", data: { table: "agreement" } },
+    var numberTable = function (rows, id) {
+      return h("table", { class: "data", data: { table: id } },
         h("thead", null, h("tr", null, h("th", { text: "measure" }), h("th", { class: "num", text: "value" }), h("th", { class: "num", text: "95% CI" }), h("th", { class: "num", text: "n" }))),
-        h("tbody", null, numbersOnly.map(function (a) {
+        h("tbody", null, rows.map(function (a) {
+          var flat = degenerate(a);
           return h("tr", null, h("td", { text: a.label }), h("td", { class: "num", text: Number.isInteger(a.value) ? fmtInt(a.value) : fmtNum(a.value, 3) }),
-            h("td", { class: "num", text: isNum(a.low) ? fmtNum(a.low, 3) + " – " + fmtNum(a.high, 3) : "" }), h("td", { class: "num", text: isNum(a.n) ? fmtInt(a.n) : "" }));
-        }))), { id: "agreement" }));
+            h("td", { class: "num" + (flat ? " degenerate" : ""), text: flat ? "none (no spread)" : isNum(a.low) ? fmtNum(a.low, 3) + " – " + fmtNum(a.high, 3) : "" }), h("td", { class: "num", text: isNum(a.n) ? fmtInt(a.n) : "" }));
+        })));
+    };
+    if (fb.agreement && fb.agreement.length) {
+      grid.appendChild(panel("Agreement", "between raters (and with humans, where the summary has it)", numberTable(fb.agreement, "agreement"), { id: "agreement" }));
+    }
+    /* estimates of the feedback summary that are not shares (a length coefficient, say):
+       numbers of their own, not agreement between raters */
+    var numbersOnly = (fb.other || []).filter(function (o) { return other.indexOf(o) < 0; });
+    if (numbersOnly.length) {
+      grid.appendChild(panel("Other estimates", "further numbers of the feedback summary, under their names there", numberTable(numbersOnly, "other-estimates"), { id: "other-estimates" }));
     }
     if (fb.rubric && fb.rubric.length) {
       var rubricRows = fb.rubric.map(function (r) {
@@ -1358,15 +1383,55 @@
     var matchedText = plural(cmp.pairs.length, "matched episode") + " (persona × task × mode × repeat)" +
       (cmp.unmatched_a || cmp.unmatched_b ? "; unmatched: " + fmtInt(cmp.unmatched_a) + " in A, " + fmtInt(cmp.unmatched_b) + " in B" : "") +
       (c.other ? "; " + fmtInt(c.other) + " with an error or no score" : "");
-    var diffLine = diff && isNum(diff.value) ? h("p", { style: { margin: "12px 0 0" } }, "Paired difference in success, B − A: ",
+    var diffCI = fmtCI(diff, function (x) { return fmtDelta(x, true); });
+    var diffLine = diff && isNum(diff.value) ? h("p", { style: { margin: "12px 0 0" }, data: { difference: "" } }, "Paired difference in success, B − A: ",
       h("b", { class: diff.value > 0 ? "delta-pos" : diff.value < 0 ? "delta-neg" : "", text: fmtDelta(diff.value, true) }),
-      fmtCI(diff) ? h("span", { class: "muted", text: " (" + fmtCI(diff, function (x) { return fmtDelta(x, true); }) + ", bootstrap over tasks)" }) : null) : null;
+      diffCI ? h("span", { class: degenerate(diff) ? "degenerate" : "muted", data: { ci: degenerate(diff) ? "degenerate" : "interval" },
+        text: " (" + diffCI + (degenerate(diff) ? ")" : ", bootstrap over tasks)") }) : null) : null;
     var grid = h("div", { class: "grid" },
       panel("Side by side", null, table, { id: "compare-metrics" }),
       panel("Matched episodes", matchedText, [quad, diffLine], { id: "compare-matched" }),
+      raterPanel(A, B, cmp.raters),
       compareBreakdown(A, B, "persona", "Success by persona"),
       compareBreakdown(A, B, "task", "Success by task"));
     return [grid, h("div", { class: "section-title", text: "Matched episodes" }), pairList(A, B)];
+  }
+
+  /* What `simulacra compare A B` found: the raters' win rate of A, plain and
+     length-controlled, each with its interval (computed by the feedback layer). */
+  function raterPanel(A, B, r) {
+    if (!r) {
+      return panel("Rater preference", null, h("p", { class: "muted", data: { note: "no-compare" } },
+        "No rater comparison of these runs yet: simulacra compare " + A.dir + " " + B.dir + " judges each matched pair and adds the raters' win rates here."), { id: "compare-raters" });
+    }
+    var body = [];
+    var total = (r.wins_a || 0) + (r.wins_b || 0) + (r.ties || 0);
+    if (total) {
+      var seg = function (cls, n, label) {
+        return n ? h("div", { class: cls, style: { width: fmtPct(n / total, 3) }, title: label + ": " + n, text: fmtPct(n / total, 0) }) : null;
+      };
+      body.push(h("div", { class: "split", data: { split: "verdicts" } }, seg("a", r.wins_a || 0, "A wins"), seg("tie", r.ties || 0, "ties"), seg("b", r.wins_b || 0, "B wins")));
+      body.push(legend([["", "A wins " + fmtInt(r.wins_a || 0)], ["unscored", "ties " + fmtInt(r.ties || 0)], ["b", "B wins " + fmtInt(r.wins_b || 0)]]));
+      body.push(h("div", { style: { height: "14px" } }));
+    }
+    var lc = r.length_controlled && r.length_controlled.win_rate;
+    var rows = [];
+    if (r.win_rate) rows.push(estimateRow("win rate of A", r.win_rate));
+    if (lc) rows.push(estimateRow("length-controlled", lc, { cls: "b" }));
+    if (rows.length) body.push(barChart(rows, { ref: 0.5, format: function (x) { return fmtPct(x, 1); } }));
+    var lines = [["win-rate", "Win rate of A", r.win_rate], ["lc-win-rate", "Length-controlled win rate of A", lc]].filter(function (x) { return x[2] && isNum(x[2].value); });
+    if (lines.length) {
+      body.push(h("dl", { class: "kv", style: { "margin-top": "12px" } }, lines.map(function (x) {
+        var ci = fmtCI(x[2], null, "item");
+        return [h("dt", { text: x[1] }), h("dd", { data: { rate: x[0] } }, h("b", { text: fmtPct(x[2].value, 1) }),
+          ci ? h("span", { class: degenerate(x[2]) ? "degenerate" : "muted", data: { ci: degenerate(x[2]) ? "degenerate" : "interval" }, text: " (" + ci + ")" }) : null)];
+      })));
+    }
+    if (r.length_controlled && r.length_controlled.warning) body.push(h("div", { class: "note", data: { note: "lc-extrapolates" }, text: r.length_controlled.warning }));
+    var hint = "share of matched pairs the raters prefer A, ties half; dashed line: 50%" +
+      (isNum(r.items) ? "; " + plural(r.items, "pair") : "") + (r.abstained ? ", " + fmtInt(r.abstained) + " abstained" : "") +
+      (r.raters && r.raters.length ? "; raters: " + r.raters.join(", ") : "");
+    return panel("Rater preference", hint, body, { id: "compare-raters" });
   }
 
   function compareBreakdown(A, B, kind, title) {
