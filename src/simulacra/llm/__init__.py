@@ -16,9 +16,16 @@ from simulacra.llm._backends import (
 )
 from simulacra.llm._cache import CachedModel, ResponseCache, request_key
 from simulacra.llm._config import ModelConfig, ModelPool, redact_settings, resaved_settings
-from simulacra.llm._resilience import AdaptiveLimiter, ResilientModel, RetryPolicy
+from simulacra.llm._resilience import (
+    AdaptiveLimiter,
+    ResilientModel,
+    RetryPolicy,
+    with_retries,
+    within_deadline,
+)
 from simulacra.llm._scripted import ScriptedModel
 from simulacra.llm._types import (
+    DEFAULT_MAX_TOKENS,
     ChatModel,
     ChatParams,
     Completion,
@@ -30,6 +37,7 @@ from simulacra.llm._types import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_TOKENS",
     "AdaptiveLimiter",
     "BackendContext",
     "BackendOptions",
@@ -55,4 +63,6 @@ __all__ = [
     "redact_settings",
     "request_key",
     "resaved_settings",
+    "with_retries",
+    "within_deadline",
 ]

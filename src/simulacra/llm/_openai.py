@@ -24,7 +24,15 @@ import aiohttp
 
 from simulacra import _secrets
 from simulacra.errors import ConfigError, ModelError
-from simulacra.llm._types import ChatParams, Completion, Message, TokenLogprob, ToolCall, Usage
+from simulacra.llm._types import (
+    DEFAULT_MAX_TOKENS,
+    ChatParams,
+    Completion,
+    Message,
+    TokenLogprob,
+    ToolCall,
+    Usage,
+)
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 2**20
@@ -122,7 +130,7 @@ class OpenAIModel:
         simple = {
             "temperature": params.temperature,
             "top_p": params.top_p,
-            "max_tokens": params.max_tokens,
+            "max_tokens": params.max_tokens or DEFAULT_MAX_TOKENS,
             "seed": params.seed,
             "tool_choice": params.tool_choice,
             "response_format": params.response_format,
@@ -150,7 +158,11 @@ class OpenAIModel:
                 retry_after = response.headers.get("retry-after")
                 raw = await self._read_body(response)
         except TimeoutError:
-            raise ModelError(f"{self.base_url}: timed out", retryable=True) from None
+            raise ModelError(
+                f"{self.base_url}: timed out after {self._timeout.total:g} s (timeout_s)",
+                retryable=True,
+                timed_out=True,
+            ) from None
         except aiohttp.ClientError as exc:
             detail = _secrets.scrub(str(exc))  # a URL in it may carry a password
             raise ModelError(
