@@ -189,6 +189,10 @@ class RunConfig(_Strict):
         # `mode:` is accepted for `modes:`, and a single mode may be a plain string.
         if not isinstance(data, dict):
             return data
+        target = data.get("target")
+        if callable(target) and not isinstance(target, BaseModel | type):
+            # in Python, the target may be the function itself
+            data = {**data, "target": {"type": "callable", "callable": target}}
         if "mode" in data:
             if "modes" in data:
                 raise ValueError("modes and mode are the same setting: give only one")
@@ -351,7 +355,7 @@ class RunConfig(_Strict):
         self.check_run_dir()
         if isinstance(self.target.options, CallableTargetOptions):
             try:
-                self.target.options.function()
+                self.target.options.function(self.base_dir)
             except ConfigError as exc:
                 raise ConfigError(
                     exc.message, source=self.source, field="target.callable"
