@@ -17,9 +17,11 @@ from simulacra.llm._backends import (
 from simulacra.llm._cache import CachedModel, ResponseCache, request_key
 from simulacra.llm._config import ModelConfig, ModelPool, redact_settings, resaved_settings
 from simulacra.llm._resilience import (
+    RETRYABLE_STATUS,
     AdaptiveLimiter,
     ResilientModel,
     RetryPolicy,
+    parse_retry_after,
     with_retries,
     within_deadline,
 )
@@ -35,9 +37,11 @@ from simulacra.llm._types import (
     ToolCall,
     Usage,
 )
+from simulacra.llm._weights import local_model_problem
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
+    "RETRYABLE_STATUS",
     "AdaptiveLimiter",
     "BackendContext",
     "BackendOptions",
@@ -60,6 +64,8 @@ __all__ = [
     "ToolCall",
     "Usage",
     "backends",
+    "local_model_problem",
+    "parse_retry_after",
     "redact_settings",
     "request_key",
     "resaved_settings",

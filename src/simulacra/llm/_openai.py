@@ -11,19 +11,18 @@ get them into an error text or a file.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import math
 import os
 import time
 import urllib.parse
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 
 from simulacra import _secrets
 from simulacra.errors import ConfigError, ModelError
+from simulacra.llm._resilience import RETRYABLE_STATUS, parse_retry_after
 from simulacra.llm._types import (
     DEFAULT_MAX_TOKENS,
     ChatParams,
@@ -34,31 +33,10 @@ from simulacra.llm._types import (
     Usage,
 )
 
-RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 2**20
 #: Of an error body only the start is shown, so no more than this is read.
 _ERROR_BODY_BYTES = 64 * 1024
 _CHUNK_BYTES = 64 * 1024
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); ``None``
-    when absent or not a finite number (``inf``, ``nan``: no usable advice)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class OpenAIModel:

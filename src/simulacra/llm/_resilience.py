@@ -8,12 +8,14 @@ logger at ``INFO`` (the command line's ``-v`` shows them), with secrets scrubbed
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
 import math
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from simulacra import _secrets
@@ -22,7 +24,30 @@ from simulacra.llm._types import ChatModel, ChatParams, Completion, Message
 
 log = logging.getLogger("simulacra.llm")
 
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
+"""HTTP statuses worth another try."""
+
 T = TypeVar("T")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); ``None``
+    when absent or not a finite number (``inf``, ``nan``: no usable advice)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class AdaptiveLimiter:

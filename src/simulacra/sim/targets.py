@@ -387,3 +387,35 @@ def _http_target(options: HttpTargetOptions, context: TargetContext) -> Target:
     except ConfigError as exc:
         raise ConfigError(exc.message, field="target") from None
     return HttpTarget(model, system_prompt=None, params=context.params, name=context.name)
+
+
+# the ``http_app`` kind registers itself on import (it needs the names above)
+from simulacra.sim._http_app import (  # noqa: E402
+    PLACEHOLDERS,
+    HttpAppTarget,
+    HttpAppTargetOptions,
+)
+
+__all__ = [
+    "PLACEHOLDERS",
+    "CallableTarget",
+    "CallableTargetOptions",
+    "Conversation",
+    "HttpAppTarget",
+    "HttpAppTargetOptions",
+    "HttpTarget",
+    "HttpTargetOptions",
+    "ModelTarget",
+    "ModelTargetOptions",
+    "Target",
+    "TargetContext",
+    "TargetOptions",
+    "TargetReply",
+    "ToolBox",
+    "ask",
+    "context_parameter",
+    "function_path",
+    "new_session_id",
+    "takes_conversation",
+    "target_kinds",
+]
