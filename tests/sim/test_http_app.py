@@ -19,7 +19,7 @@ from simulacra.sim.targets import Conversation, HttpAppTarget, HttpAppTargetOpti
 from simulacra.testing import ScenarioRunner, assert_conversation, assert_run, serve_aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs" / "examples"))
-from support_app import make_app  # noqa: E402
+from support_app import make_app
 
 ORDER_TASK = {
     "id": "where-is-my-order",
