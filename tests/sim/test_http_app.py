@@ -215,7 +215,7 @@ def test_secret_headers_come_from_the_environment_and_reach_no_file(
 
 
 def test_an_unset_header_variable_is_a_config_error(simulacra_run: ScenarioRunner) -> None:
-    with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE.*header Authorization") as info:
+    with pytest.raises(ConfigError, match=r"NOT_SET_ANYWHERE.*header Authorization") as info:
         simulacra_run(
             target={
                 "type": "http_app",
