@@ -54,4 +54,4 @@ def forget_secrets() -> Iterator[None]:
 
 
 # the project's own tests use its pytest plugin (as an installed simulacra does by itself)
-pytest_plugins = ["simulacra.testing"]
+pytest_plugins = ["simulacra.testing", "pytester"]

@@ -38,7 +38,7 @@ import pytest
 
 from simulacra.llm import local_model_problem
 from simulacra.people import Persona
-from simulacra.rundir import Episode
+from simulacra.rundir import DEFAULT_MODE, Episode
 from simulacra.runs import RunConfig, RunResult, load_config, parse_config, run
 from simulacra.tasks import Task
 
@@ -269,6 +269,7 @@ def assert_run(
     turn of the simulated user fell back to its plan after its guards rejected every
     attempt; ``max_errors``: at most this many episodes errored.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, then the message
     episodes = _episodes(result)
     problems: list[str] = []
     shown: list[Episode] = []
@@ -321,6 +322,7 @@ def assert_conversation(
     once); ``stop_reason``: how it ended (``satisfied``, ``max_turns``, ``error`` ...);
     ``success``: the task's check; ``max_turns``: at most this many user turns.
     """
+    __tracebackhide__ = True
     said = "\n".join(m.content for m in episode.messages if m.role == "assistant").lower()
     called = {c.name for m in episode.messages for c in m.tool_calls}
     problems: list[str] = []
@@ -368,7 +370,7 @@ def format_conversation(episode: Episode) -> str:
     """One conversation in a few lines: who, how it ended, then one line per message."""
     head = (
         f"episode {episode.id[:8]} (persona {episode.persona.name}, task {episode.task.id}"
-        f"{', mode ' + episode.mode if episode.mode != 'multi-turn' else ''}): "
+        f"{', mode ' + episode.mode if episode.mode != DEFAULT_MODE else ''}): "
         f"stop {episode.stop_reason or '?'}, success {episode.success}"
     )
     lines = [head]

@@ -29,6 +29,7 @@ from pydantic import Field, field_serializer
 from simulacra.errors import ConfigError, ModelError, TargetError
 from simulacra.llm import ChatModel, ChatParams, Message, ModelConfig, ModelPool, Usage
 from simulacra.registry import Options, Registry, import_object
+from simulacra.rundir import DEFAULT_MODE
 
 
 @dataclass(kw_only=True)
@@ -68,7 +69,7 @@ class Conversation:
     episode_id: str
     persona_id: str
     task_id: str
-    mode: str = "multi-turn"
+    mode: str = DEFAULT_MODE
     session_id: str = field(default_factory=lambda: new_session_id())
     turn: int = 0
     state: dict[str, Any] = field(default_factory=dict)
