@@ -195,3 +195,9 @@ def test_assert_conversation_checks_and_passes() -> None:
     ):
         assert expected in text
     assert format_conversation(done).splitlines()[0].startswith("episode 01234567 (persona")
+
+
+def test_the_example_test_file_in_examples_passes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_my_app=(ROOT / "examples" / "test_my_app.py").read_text())
+    result = pytester.runpytest("-p", "simulacra.testing", "-m", "not simulacra_model")
+    result.assert_outcomes(passed=2, deselected=1)

@@ -119,6 +119,7 @@ class ScenarioRunner:
 
     - ``target``: a function (``reply(messages)`` or ``reply(messages, context)``), a
       target mapping (``{"type": "http_app", "url": ...}``), or a ``TargetConfig``;
+      ``target_options`` change some of the target's settings (``{"url": ...}``);
     - ``persona``/``personas``: built-in names, ``Persona`` objects or mappings;
     - ``task``/``tasks``: ``Task`` objects or mappings (a suite's ids go in ``settings``
       as ``tasks={"suite": ..., "ids": [...]}``);
@@ -128,7 +129,9 @@ class ScenarioRunner:
     - any other setting of a config (``max_turns``, ``repeats``, ``modes``, ...).
 
     With neither ``turns`` nor ``user``, an inline run's user is scripted: the task's
-    goal, then each of its facts. The response cache is off unless ``cache=True``.
+    goal, then each of its facts. A scripted user runs on a scripted model added to
+    ``models`` (so a config whose users run on the embedded model runs without it). The
+    response cache of an inline run is off unless ``cache=True``.
     """
 
     def __init__(self, output_dir: Path) -> None:
@@ -140,6 +143,7 @@ class ScenarioRunner:
         config: RunConfig | str | Path | Mapping[str, Any] | None = None,
         *,
         target: Any = None,
+        target_options: Mapping[str, Any] | None = None,
         persona: Persona | str | Mapping[str, Any] | None = None,
         personas: Sequence[Persona | str | Mapping[str, Any]] | None = None,
         task: Task | Mapping[str, Any] | None = None,
@@ -153,6 +157,7 @@ class ScenarioRunner:
             self.config(
                 config,
                 target=target,
+                target_options=target_options,
                 persona=persona,
                 personas=personas,
                 task=task,
@@ -169,6 +174,7 @@ class ScenarioRunner:
         config: RunConfig | str | Path | Mapping[str, Any] | None = None,
         *,
         target: Any = None,
+        target_options: Mapping[str, Any] | None = None,
         persona: Persona | str | Mapping[str, Any] | None = None,
         personas: Sequence[Persona | str | Mapping[str, Any]] | None = None,
         task: Task | Mapping[str, Any] | None = None,
@@ -190,11 +196,17 @@ class ScenarioRunner:
         if base is None:
             data.setdefault("name", f"test-{next(self._names)}")
             data.setdefault("cache", False)
+        whole = base.model_dump(mode="json") if base is not None else dict(data)
         data["output_dir"] = str(self.output_dir)
         if target is not None:
             data["target"] = (
-                target if not callable(target) else {"type": "callable", "callable": target}
+                {"type": "callable", "callable": target} if callable(target) else target
             )
+        if target_options:
+            given = data.get("target", whole.get("target", {"type": "model"}))
+            if not isinstance(given, Mapping):
+                given = given.model_dump(mode="json")
+            data["target"] = {**given, **target_options}
         chosen = [persona] if persona is not None else personas
         if chosen is not None:
             data["personas"] = _personas(chosen)
@@ -211,8 +223,9 @@ class ScenarioRunner:
             data["user"] = dict(user)
         elif base is None and "user" not in data:
             data["user"] = {"simulator": "scripted"}
-        if base is None and "models" not in data and _scripted(data.get("user")):
-            data["models"] = _SCRIPTED_MODELS
+        if _scripted(data.get("user")):
+            models = data.get("models", whole.get("models") if base is not None else None)
+            data["models"] = {**(models or {}), **_SCRIPTED_MODELS}
             data["user"] = {**data["user"], "model": "scripted"}
         data.update(settings)
         if base is not None:
