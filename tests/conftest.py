@@ -51,3 +51,7 @@ def forget_secrets() -> Iterator[None]:
     _secrets.forget_all()
     yield
     _secrets.forget_all()
+
+
+# the project's own tests use its pytest plugin (as an installed simulacra does by itself)
+pytest_plugins = ["simulacra.testing", "pytester"]

@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "ConfigError": "simulacra.errors",
+    "Conversation": "simulacra.sim.targets",
     "ModelError": "simulacra.errors",
     "SimulacraError": "simulacra.errors",
     "Persona": "simulacra.people",
@@ -36,6 +37,7 @@ _EXPORTS = {
 
 __all__ = [
     "ConfigError",
+    "Conversation",
     "Episode",
     "Fact",
     "ModelConfig",
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from simulacra.people import Persona, Population
     from simulacra.runs import RunConfig, RunResult, arun, load_config, run
     from simulacra.sim.episode import Episode
+    from simulacra.sim.targets import Conversation
     from simulacra.tasks import Fact, Task
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

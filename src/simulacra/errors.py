@@ -50,7 +50,9 @@ class ModelError(SimulacraError):
     """A model call failed.
 
     ``retryable`` is true for failures worth another try (429, 5xx, timeouts, dropped
-    connections); ``retry_after`` is the server's ``Retry-After`` in seconds, if it gave one.
+    connections); ``retry_after`` is the server's ``Retry-After`` in seconds, if it gave one;
+    ``timed_out`` says the call got no reply within its timeout (the retry layer then
+    lowers the endpoint's concurrency, as for a 429).
     """
 
     def __init__(
@@ -60,10 +62,12 @@ class ModelError(SimulacraError):
         retryable: bool = False,
         status: int | None = None,
         retry_after: float | None = None,
+        timed_out: bool = False,
     ):
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after
+        self.timed_out = timed_out
         super().__init__(message)
 
     @property

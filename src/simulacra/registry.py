@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -75,13 +76,18 @@ SAVED_CONTEXT: dict[str, Any] = {SAVED: True}
 dropped (an older version saved every backend's settings on every model)."""
 
 
-def import_object(path: str) -> object:
-    """Import ``package.module:attr`` (``attr`` may be dotted) and return the object."""
+def import_object(path: str, *, search: Iterable[str | Path] = ()) -> object:
+    """Import ``package.module:attr`` (``attr`` may be dotted) and return the object.
+
+    When the module itself is not found on the import path, the folders of ``search``
+    (say, the config file's folder and the working directory) are appended to
+    ``sys.path`` and the import is tried once more; the error names the folders tried.
+    """
     module_name, sep, attr = path.partition(":")
     if not sep or not module_name or not attr:
         raise ConfigError(f"import path {path!r} must look like 'package.module:object'")
     try:
-        obj: object = importlib.import_module(module_name)
+        obj: object = _import_module(module_name, search)
     except ImportError as exc:
         raise ConfigError(f"cannot import module {module_name!r} ({exc})") from exc
     except SyntaxError as exc:
@@ -99,6 +105,40 @@ def import_object(path: str) -> object:
         except AttributeError as exc:
             raise ConfigError(f"module {module_name!r} has no attribute {attr!r}") from exc
     return obj
+
+
+def _missing_itself(error: ImportError, module_name: str) -> bool:
+    """Whether ``error`` says ``module_name`` (or a package it is in) is not found, rather
+    than some module it imports."""
+    missing = getattr(error, "name", None)
+    return (
+        isinstance(error, ModuleNotFoundError)
+        and bool(missing)
+        and (module_name == missing or module_name.startswith(f"{missing}."))
+    )
+
+
+def _import_module(module_name: str, search: Iterable[str | Path]) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        folders = [str(Path(folder).resolve()) for folder in search]
+        if not folders or not _missing_itself(exc, module_name):
+            raise
+        added = [folder for folder in dict.fromkeys(folders) if folder not in sys.path]
+        sys.path.extend(added)
+        importlib.invalidate_caches()
+        try:
+            return importlib.import_module(module_name)
+        except ImportError as again:
+            if not _missing_itself(again, module_name):
+                raise
+            tried = ", ".join(dict.fromkeys(folders))
+            raise ImportError(
+                f"{again}; looked on the import path and in {tried}: run from the folder "
+                "that holds it, add that folder to PYTHONPATH, or install the package",
+                name=again.name,
+            ) from None
 
 
 _plugins_lock = threading.RLock()

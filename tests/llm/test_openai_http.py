@@ -108,7 +108,7 @@ async def test_timeout_is_retryable(fake_server: FakeOpenAIServer) -> None:
     model = OpenAIModel(base_url=fake_server.base_url, model="m", timeout_s=0.2)
     with pytest.raises(ModelError, match="timed out") as info:
         await model.chat(HELLO)
-    assert info.value.retryable
+    assert info.value.retryable and info.value.timed_out
     await model.aclose()
 
 

@@ -22,9 +22,18 @@ from simulacra.llm._config import (
     redact_settings,
     resaved_settings,
 )
-from simulacra.llm._resilience import AdaptiveLimiter, ResilientModel, RetryPolicy
+from simulacra.llm._resilience import (
+    RETRYABLE_STATUS,
+    AdaptiveLimiter,
+    ResilientModel,
+    RetryPolicy,
+    parse_retry_after,
+    with_retries,
+    within_deadline,
+)
 from simulacra.llm._scripted import ScriptedModel
 from simulacra.llm._types import (
+    DEFAULT_MAX_TOKENS,
     ChatModel,
     ChatParams,
     Completion,
@@ -34,8 +43,11 @@ from simulacra.llm._types import (
     ToolCall,
     Usage,
 )
+from simulacra.llm._weights import local_model_problem
 
 __all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "RETRYABLE_STATUS",
     "AdaptiveLimiter",
     "BackendContext",
     "BackendOptions",
@@ -59,7 +71,11 @@ __all__ = [
     "ToolCall",
     "Usage",
     "backends",
+    "local_model_problem",
+    "parse_retry_after",
     "redact_settings",
     "request_key",
     "resaved_settings",
+    "with_retries",
+    "within_deadline",
 ]

@@ -149,7 +149,7 @@ class ModelPool:
             ),
         )
         limiter = self._limiters.setdefault(
-            config.endpoint(), AdaptiveLimiter(config.concurrency())
+            config.endpoint(), AdaptiveLimiter(config.concurrency(), name=config.endpoint())
         )
         model: ChatModel = ResilientModel(
             backend,

@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from simulacra.errors import ModelError, WeightsError
-from simulacra.llm._types import ChatParams, Completion, Message, TokenLogprob, ToolCall, Usage
+from simulacra.llm._types import (
+    DEFAULT_MAX_TOKENS,
+    ChatParams,
+    Completion,
+    Message,
+    TokenLogprob,
+    ToolCall,
+    Usage,
+)
 
 _TOOL_CALL = re.compile(r"<tool_call>\s*(\{.*?\})\s*</tool_call>", re.DOTALL)
 _JSON_FENCE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
@@ -108,7 +116,7 @@ class LocalModel:
         request: dict[str, Any] = {
             "messages": [_local_message(m) for m in messages],
             "temperature": 0.7 if params.temperature is None else params.temperature,
-            "max_tokens": params.max_tokens or 512,
+            "max_tokens": params.max_tokens or DEFAULT_MAX_TOKENS,
         }
         if params.top_p is not None:
             request["top_p"] = params.top_p

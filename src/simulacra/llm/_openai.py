@@ -11,46 +11,32 @@ get them into an error text or a file.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import math
 import os
 import time
 import urllib.parse
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 
 from simulacra import _secrets
 from simulacra.errors import ConfigError, ModelError
-from simulacra.llm._types import ChatParams, Completion, Message, TokenLogprob, ToolCall, Usage
+from simulacra.llm._resilience import RETRYABLE_STATUS, parse_retry_after
+from simulacra.llm._types import (
+    DEFAULT_MAX_TOKENS,
+    ChatParams,
+    Completion,
+    Message,
+    TokenLogprob,
+    ToolCall,
+    Usage,
+)
 
-RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 2**20
 #: Of an error body only the start is shown, so no more than this is read.
 _ERROR_BODY_BYTES = 64 * 1024
 _CHUNK_BYTES = 64 * 1024
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); ``None``
-    when absent or not a finite number (``inf``, ``nan``: no usable advice)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class OpenAIModel:
@@ -122,7 +108,7 @@ class OpenAIModel:
         simple = {
             "temperature": params.temperature,
             "top_p": params.top_p,
-            "max_tokens": params.max_tokens,
+            "max_tokens": params.max_tokens or DEFAULT_MAX_TOKENS,
             "seed": params.seed,
             "tool_choice": params.tool_choice,
             "response_format": params.response_format,
@@ -150,7 +136,11 @@ class OpenAIModel:
                 retry_after = response.headers.get("retry-after")
                 raw = await self._read_body(response)
         except TimeoutError:
-            raise ModelError(f"{self.base_url}: timed out", retryable=True) from None
+            raise ModelError(
+                f"{self.base_url}: timed out after {self._timeout.total:g} s (timeout_s)",
+                retryable=True,
+                timed_out=True,
+            ) from None
         except aiohttp.ClientError as exc:
             detail = _secrets.scrub(str(exc))  # a URL in it may carry a password
             raise ModelError(

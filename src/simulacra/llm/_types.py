@@ -173,6 +173,11 @@ class Completion:
         return replace(self, **changes)
 
 
+DEFAULT_MAX_TOKENS = 512
+"""The reply length cap every backend uses when neither the call nor the model entry
+sets ``max_tokens`` (the ``local`` and ``openai`` backends alike)."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ChatParams:
     """Sampling parameters of one call. ``None`` means: the backend's default."""

@@ -129,3 +129,17 @@ def default_weights(spec: WeightsSpec = WeightsSpec(), directory: Path | None = 
         json.dumps({"sha256": spec.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
     )
     return target
+
+
+def local_model_problem() -> str | None:
+    """Why the embedded model cannot run here (``llama_cpp`` or a weights package is not
+    installed), or ``None`` when it can; nothing is loaded or assembled."""
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return "llama-cpp-python is not installed (pip install 'simulacra[local]')"
+    try:
+        part_files()
+    except WeightsError as exc:
+        return str(exc)
+    return None

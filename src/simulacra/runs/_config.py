@@ -217,6 +217,10 @@ class RunConfig(_Strict):
             return data
         if "name" not in data:
             data = {**data, "name": timestamped_name()}
+        target = data.get("target")
+        if callable(target) and not isinstance(target, BaseModel | type):
+            # in Python, the target may be the function itself
+            data = {**data, "target": {"type": "callable", "callable": target}}
         if "mode" in data:
             if "modes" in data:
                 raise ValueError("modes and mode are the same setting: give only one")
@@ -413,7 +417,7 @@ class RunConfig(_Strict):
         self.check_run_dir()
         if isinstance(self.target.options, CallableTargetOptions):
             try:
-                self.target.options.function()
+                self.target.options.function(self.base_dir)
             except ConfigError as exc:
                 raise ConfigError(
                     exc.message, source=self.source, field="target.callable"

@@ -134,6 +134,7 @@ def build_target(config: RunConfig, pool: ModelPool) -> Target:
         models=config.models,
         pool=pool,
         seed=config.seed,
+        base_dir=config.base_dir,
     )
     return target_kinds.get(spec.type)(spec.options, context)
 
@@ -538,5 +539,20 @@ def _task_record(task: Task) -> dict[str, Any]:
 
 
 def run(config: RunConfig | str | Path, **kwargs: Any) -> RunResult:
-    """Synchronous ``arun``: ``simulacra.run("config.yaml")``."""
-    return asyncio.run(arun(config, **kwargs))
+    """Synchronous ``arun``: ``simulacra.run("config.yaml")``.
+
+    Inside a running event loop (a Jupyter notebook, an async test, an async app) it
+    cannot block that loop: it raises ``RuntimeError`` saying to ``await
+    simulacra.arun(...)`` instead, before anything is started. (Running the run on a
+    worker thread instead would put the episodes on another loop than the caller's own
+    objects, such as a target's client session, which then fail in obscure ways.)
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(arun(config, **kwargs))
+    raise RuntimeError(
+        "simulacra.run() was called inside a running event loop (a notebook or async "
+        "code), which it cannot block: use `result = await simulacra.arun(...)` there, "
+        "with the same arguments"
+    )

@@ -10,7 +10,7 @@ from simulacra.llm import Message
 from simulacra.people import Persona
 from simulacra.rundir import GuardEventRecord, MessageRecord
 from simulacra.sim.episode import Episode
-from simulacra.sim.targets import Target, ToolBox
+from simulacra.sim.targets import Conversation, Target, ToolBox, ask
 from simulacra.sim.users import UserSimulator, episode_extra
 from simulacra.tasks import EnvSession, Task
 
@@ -38,7 +38,6 @@ async def run_episode(
 ) -> Episode:
     """Play one conversation into ``episode`` and score it; failures are recorded, not
     raised (but for an endpoint refusing the credentials, see ``ModelError.fatal``)."""
-    del persona  # the user simulator already holds it; kept for symmetry with hooks
     limit = max_turns or task.max_turns
     session = None
     if task.environment and tools is None:
@@ -46,6 +45,10 @@ async def run_episode(
         tools = session
     transcript: list[Message] = []
     records: list[dict[str, Any]] = []
+    conversation = Conversation(
+        episode_id=episode.id, persona_id=persona.name, task_id=task.id, mode=episode.mode
+    )
+    episode.extra["session_id"] = conversation.session_id
     episode.started_at = time.time()
     started = time.perf_counter()
     try:
@@ -63,9 +66,14 @@ async def run_episode(
             if turn.stop:
                 episode.stop_reason = turn.stop_reason or "stopped"
                 break
-            reply = await target.respond(
-                transcript, seed=episode.seed + len(transcript), tools=tools
+            reply = await ask(
+                target,
+                transcript,
+                seed=episode.seed + len(transcript),
+                tools=tools,
+                conversation=conversation,
             )
+            conversation.turn += 1
             episode.add_usage("target", reply.usage)
             transcript.extend(reply.messages)
             records.extend(m.to_dict() for m in reply.messages)

@@ -1,26 +1,35 @@
 """The system under test.
 
-Three kinds: a model with a system prompt (``ModelTarget``), a Python callable given as
-``package.module:function`` (``CallableTarget``), and an OpenAI-compatible HTTP endpoint of
-the user's own application (``HttpTarget``, which adds no system prompt of its own),
-each a kind in ``target_kinds`` with its options model.
-A target answers the conversation so far with one or more messages (an agent may call
-tools before it answers; tool results go back to it, errors included).
+Four kinds: a model with a system prompt (``ModelTarget``), a Python callable given as
+``package.module:function`` or as the function itself (``CallableTarget``), an
+OpenAI-compatible HTTP endpoint of the user's own application (``HttpTarget``, which adds
+no system prompt of its own), and any HTTP app with a request template and a reply path
+(``http_app``, in ``sim._http_app``), each a kind in ``target_kinds`` with its options
+model. A target answers the conversation so far with one or more messages (an agent may
+call tools before it answers; tool results go back to it, errors included).
+
+A target whose ``respond`` takes a ``conversation`` keyword also gets the
+``Conversation`` it is in: the episode, persona and task ids, the turn, a session id and
+a state dict that lives as long as the conversation (``ask`` passes it only to targets
+that take it, so targets written before it keep working).
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import os
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from pydantic import Field
+from pydantic import Field, field_serializer
 
 from simulacra.errors import ConfigError, ModelError, TargetError
 from simulacra.llm import ChatModel, ChatParams, Message, ModelConfig, ModelPool, Usage
 from simulacra.registry import Options, Registry, import_object
+from simulacra.rundir import DEFAULT_MODE
 
 
 @dataclass(kw_only=True)
@@ -45,6 +54,65 @@ class Target(Protocol):
     async def respond(
         self, transcript: list[Message], *, seed: int, tools: ToolBox | None = None
     ) -> TargetReply: ...
+
+
+@dataclass(kw_only=True)
+class Conversation:
+    """The conversation a target is answering, as the episode loop keeps it.
+
+    ``turn`` counts the target's replies before this one (0 for the first);
+    ``session_id`` is new for every conversation (a re-run starts a new session in the
+    app, and the episode records it under ``extra.session_id`` to find it in the app's
+    logs); ``state`` is the target's own, kept from one turn to the next.
+    """
+
+    episode_id: str
+    persona_id: str
+    task_id: str
+    mode: str = DEFAULT_MODE
+    session_id: str = field(default_factory=lambda: new_session_id())
+    turn: int = 0
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def new_session_id(prefix: str = "sim") -> str:
+    """A session id unique to one conversation."""
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+_TAKES_CONVERSATION: dict[type, bool] = {}
+
+
+def takes_conversation(target: object) -> bool:
+    """Whether ``target.respond`` accepts a ``conversation`` keyword."""
+    kind = type(target)
+    if kind not in _TAKES_CONVERSATION:
+        try:
+            parameters = inspect.signature(target.respond).parameters  # type: ignore[attr-defined]
+        except (TypeError, ValueError, AttributeError):
+            parameters = {}  # type: ignore[assignment]
+        _TAKES_CONVERSATION[kind] = "conversation" in parameters or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+        )
+    return _TAKES_CONVERSATION[kind]
+
+
+async def ask(
+    target: Target,
+    transcript: list[Message],
+    *,
+    seed: int,
+    tools: ToolBox | None = None,
+    conversation: Conversation | None = None,
+) -> TargetReply:
+    """``target.respond``, given the conversation when it takes one."""
+    if conversation is not None and takes_conversation(target):
+        respond: Any = target.respond
+        reply: TargetReply = await respond(
+            transcript, seed=seed, tools=tools, conversation=conversation
+        )
+        return reply
+    return await target.respond(transcript, seed=seed, tools=tools)
 
 
 class ModelTarget:
@@ -107,24 +175,40 @@ class HttpTarget(ModelTarget):
 class CallableTarget:
     """A Python function (sync or async) given the message list as OpenAI-style dicts.
 
-    It may return a string, a message dict (``{"role": "assistant", "content": ...}``),
-    or a list of message dicts (e.g. tool calls and results followed by an answer).
+    A function that takes a second argument (``reply(messages, context)``, or a
+    parameter named ``context``) also gets the ``Conversation``: ids, the turn, the
+    session id and a state dict kept for the conversation; ``reply(messages)`` works as
+    it is. It may return a string, a message dict (``{"role": "assistant", "content":
+    ...}``), or a list of message dicts (e.g. tool calls and results followed by an
+    answer).
     """
 
     def __init__(self, function: Callable[..., Any], *, name: str | None = None) -> None:
         self.function = function
         self._name = name or str(getattr(function, "__qualname__", "callable"))
+        self._passing = context_parameter(function)
 
     @property
     def name(self) -> str:
         return self._name
 
     async def respond(
-        self, transcript: list[Message], *, seed: int, tools: ToolBox | None = None
+        self,
+        transcript: list[Message],
+        *,
+        seed: int,
+        tools: ToolBox | None = None,
+        conversation: Conversation | None = None,
     ) -> TargetReply:
         payload = [m.to_dict() for m in transcript]
+        context = conversation or Conversation(episode_id="", persona_id="", task_id="")
         try:
-            result = self.function(payload)
+            if self._passing == "keyword":
+                result = self.function(payload, context=context)
+            elif self._passing == "positional":
+                result = self.function(payload, context)
+            else:
+                result = self.function(payload)
             if inspect.isawaitable(result):
                 result = await result
         except (ModelError, TargetError):
@@ -132,6 +216,30 @@ class CallableTarget:
         except Exception as exc:
             raise TargetError(f"target {self._name} raised {type(exc).__name__}: {exc}") from exc
         return TargetReply(messages=_as_messages(result, self._name))
+
+
+def context_parameter(function: Callable[..., Any]) -> Literal["keyword", "positional"] | None:
+    """How a target function takes the ``Conversation``: as ``context=`` (it has a
+    parameter of that name), as a second positional argument (one without a default), or
+    not at all."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    named = {p.name: p for p in parameters}
+    if "context" in named and named["context"].kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    ):
+        return "keyword"
+    positional = [
+        p
+        for p in parameters
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(positional) >= 2 and positional[1].default is inspect.Parameter.empty:
+        return "positional"
+    return None
 
 
 def _as_messages(result: Any, name: str) -> list[Message]:
@@ -179,6 +287,8 @@ class TargetContext:
     models: Mapping[str, ModelConfig]
     pool: ModelPool
     seed: int
+    base_dir: str | None = None
+    """The config file's folder (where relative paths and import paths are looked for)."""
 
 
 TargetBuild = Callable[[Any, TargetContext], Target]
@@ -211,24 +321,42 @@ def _model_target(options: ModelTargetOptions, context: TargetContext) -> Target
 
 
 class CallableTargetOptions(TargetOptions):
-    """``type: callable``: a Python function of the message list."""
+    """``type: callable``: a Python function of the message list (and, if it takes one,
+    of the ``Conversation``). In Python the function itself may be given."""
 
-    callable: str = Field(description="package.module:function")
+    callable: str | Callable[..., Any] = Field(
+        description="package.module:function (in Python: the function itself)"
+    )
+
+    @field_serializer("callable")
+    def _as_path(self, value: str | Callable[..., Any]) -> str:
+        return value if isinstance(value, str) else function_path(value)
 
     def label(self) -> str:
-        return self.callable
+        return self._as_path(self.callable)
 
-    def function(self) -> Callable[..., Any]:
-        """The function, imported; a ``ConfigError`` if it is missing or not callable."""
-        function = import_object(self.callable)
+    def function(self, base_dir: str | None = None) -> Callable[..., Any]:
+        """The function, imported (looking in ``base_dir`` and the working directory when
+        it is not on the import path); a ``ConfigError`` if it is missing or not callable."""
+        if not isinstance(self.callable, str):
+            return self.callable
+        search = [folder for folder in (base_dir, os.getcwd()) if folder]
+        function = import_object(self.callable, search=search)
         if not callable(function):
             raise ConfigError(f"{self.callable} is not callable", field="target.callable")
         return function
 
 
+def function_path(function: Callable[..., Any]) -> str:
+    """``module:qualname`` of a function (how a run names a target given as an object)."""
+    module = getattr(function, "__module__", None) or "<unknown>"
+    name = getattr(function, "__qualname__", None) or type(function).__qualname__
+    return f"{module}:{name}"
+
+
 @target_kinds.register("callable", options=CallableTargetOptions)
 def _callable_target(options: CallableTargetOptions, context: TargetContext) -> Target:
-    return CallableTarget(options.function(), name=context.name)
+    return CallableTarget(options.function(context.base_dir), name=context.name)
 
 
 class HttpTargetOptions(TargetOptions):
@@ -260,3 +388,35 @@ def _http_target(options: HttpTargetOptions, context: TargetContext) -> Target:
     except ConfigError as exc:
         raise ConfigError(exc.message, field="target") from None
     return HttpTarget(model, system_prompt=None, params=context.params, name=context.name)
+
+
+# the ``http_app`` kind registers itself on import (it needs the names above)
+from simulacra.sim._http_app import (  # noqa: E402
+    PLACEHOLDERS,
+    HttpAppTarget,
+    HttpAppTargetOptions,
+)
+
+__all__ = [
+    "PLACEHOLDERS",
+    "CallableTarget",
+    "CallableTargetOptions",
+    "Conversation",
+    "HttpAppTarget",
+    "HttpAppTargetOptions",
+    "HttpTarget",
+    "HttpTargetOptions",
+    "ModelTarget",
+    "ModelTargetOptions",
+    "Target",
+    "TargetContext",
+    "TargetOptions",
+    "TargetReply",
+    "ToolBox",
+    "ask",
+    "context_parameter",
+    "function_path",
+    "new_session_id",
+    "takes_conversation",
+    "target_kinds",
+]
