@@ -200,3 +200,32 @@ async def test_the_async_variant_runs_conversations_side_by_side(tmp_path: Path)
     rows = build_dataset(tmp_path, ExportConfig(successful_only=True)).rows
     assert len(rows) == 4
     assert rows[0]["message_source"][:2] == ["simulated_user", "target"]
+
+
+def test_a_rubric_rater_judges_the_conversation() -> None:
+    from simulacra.env import rater_judge
+    from simulacra.feedback import Dimension, RubricRater
+    from simulacra.llm import ModelConfig, ModelPool
+
+    pool = ModelPool(use_cache=False)
+    replies = ["helpfulness: 5\nclarity: 4", "no scores here", "still none"]
+    model = pool.build(ModelConfig(backend="scripted", replies=replies, cycle=False))
+    rater = RubricRater(
+        model=model,
+        dimensions=[Dimension(name="helpfulness"), Dimension(name="clarity")],
+        max_retries=1,
+    )
+    env = scripted_env(judge=rater_judge(rater), judge_weight=0.5, max_turns=1)
+    try:
+        env.reset(seed=0, options={"task": PANCAKES.id})
+        *_, reward, _, _, info = env.step("You need 750 g of flour.")
+        # check 1; the rater's mean 4.5 on 1-5 is 0.875
+        assert reward == pytest.approx(0.5 + 0.5 * 0.875)
+        assert info["episode"]["extra"]["judge_score"] == pytest.approx(0.875)
+        # a rater that gives no score leaves the reward to the check
+        env.reset(seed=0, options={"task": PANCAKES.id})
+        *_, reward, _, _, info = env.step("You need 300 g of flour.")
+        assert reward == 0.0 and info["episode"]["extra"]["judge_score"] is None
+    finally:
+        env.close()
+        asyncio.run(pool.aclose())

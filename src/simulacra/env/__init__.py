@@ -26,9 +26,18 @@ _EXPORTS = {
     "ConversationEnv": "simulacra.env._env",
     "Judge": "simulacra.env._env",
     "UserSpec": "simulacra.env._env",
+    "rater_judge": "simulacra.env._judge",
 }
 
-__all__ = ["ENV_ID", "AsyncConversationEnv", "ChatText", "ConversationEnv", "Judge", "UserSpec"]
+__all__ = [
+    "ENV_ID",
+    "AsyncConversationEnv",
+    "ChatText",
+    "ConversationEnv",
+    "Judge",
+    "UserSpec",
+    "rater_judge",
+]
 
 if TYPE_CHECKING:
     from simulacra.env._env import (
@@ -39,6 +48,7 @@ if TYPE_CHECKING:
         Judge,
         UserSpec,
     )
+    from simulacra.env._judge import rater_judge
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 del lazy_exports  # the package's helper, not part of what it offers

@@ -44,8 +44,9 @@ from simulacra.sim.loop import MAX_TURNS, final_answer
 from simulacra.sim.users import Simulator, UserContext, UserSimulator, simulator_entry
 from simulacra.tasks import Task
 
-Judge = Callable[[list[Message], Task, Persona], Awaitable[float]]
-"""An optional judge of a finished conversation: a score in [0, 1]."""
+Judge = Callable[[list[Message], Task, Persona], Awaitable[float | None]]
+"""An optional judge of a finished conversation: a score in [0, 1], or None for no
+score (then the reward is the check's); :func:`rater_judge` makes one of a rater."""
 
 MAX_TEXT = 65_536
 """The longest observation or action, in characters."""
@@ -271,11 +272,12 @@ class AsyncConversationEnv:
         episode.check = result.to_dict()
         reward = 1.0 if result.passed else 0.0
         if self.judge is not None:
-            judged = float(await self.judge(list(state.transcript), state.task, state.persona))
-            if not 0.0 <= judged <= 1.0:
-                raise ValueError(f"the judge's score must be in [0, 1], got {judged}")
+            judged = await self.judge(list(state.transcript), state.task, state.persona)
             episode.extra["judge_score"] = judged
-            reward = (1 - self.judge_weight) * reward + self.judge_weight * judged
+            if judged is not None:
+                if not 0.0 <= judged <= 1.0:
+                    raise ValueError(f"the judge's score must be in [0, 1], got {judged}")
+                reward = (1 - self.judge_weight) * reward + self.judge_weight * float(judged)
         episode.score = reward
         episode.duration_s = time.time() - episode.started_at
         episode.messages = [MessageRecord.model_validate(m.to_dict()) for m in state.transcript]
