@@ -3,7 +3,8 @@
 Three kinds: a model with a system prompt (``ModelTarget``), a Python callable given as
 ``package.module:function`` (``CallableTarget``), and an OpenAI-compatible HTTP endpoint of
 the user's own application (``HttpTarget``, which adds no system prompt of its own),
-each a kind in ``target_kinds`` with its options model.
+each a kind in ``target_kinds`` with its options model; ``best_of_n``
+(:mod:`simulacra.sim.best_of_n`) samples several replies and lets a rater choose.
 A target answers the conversation so far with one or more messages (an agent may call
 tools before it answers; tool results go back to it, errors included).
 """
@@ -28,6 +29,9 @@ class TargetReply:
     messages: list[Message]
     usage: Usage = field(default_factory=Usage)
     latency_s: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+    """What the target records about this reply (the episode keeps it in the ``meta`` of
+    the reply's last message): ``best_of_n`` writes its candidates and choice here."""
 
 
 class ToolBox(Protocol):
@@ -260,3 +264,7 @@ def _http_target(options: HttpTargetOptions, context: TargetContext) -> Target:
     except ConfigError as exc:
         raise ConfigError(exc.message, field="target") from None
     return HttpTarget(model, system_prompt=None, params=context.params, name=context.name)
+
+
+# built-in kinds with a module of their own register when it is imported
+import simulacra.sim.best_of_n  # noqa: E402, F401
