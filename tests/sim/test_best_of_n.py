@@ -88,3 +88,28 @@ def test_a_chooser_of_a_model_that_does_not_exist_is_a_config_error(tmp_path: Pa
         run(config(tmp_path, {"model": "nope"}))
     with pytest.raises(ConfigError, match="n"):
         config(tmp_path, {"fixed": "longer"}, n=1)
+
+
+def test_the_choices_export_as_preference_pairs_after_the_same_turn(tmp_path: Path) -> None:
+    from simulacra.export import ExportConfig, build_dataset
+
+    result = run(config(tmp_path, {"fixed": "longer"}))
+    dataset = build_dataset(result.run_dir, ExportConfig(format="dpo"))
+    assert [row["pairing"] for row in dataset.rows] == ["best_of_n", "best_of_n"]
+    first, second = dataset.rows
+    system = {"role": "system", "content": "You are a helpful assistant."}
+    assert first["prompt"] == [system, {"role": "user", "content": QUESTION}]
+    assert first["chosen"] == [{"role": "assistant", "content": REPLIES[1]}]
+    assert first["rejected"] == [{"role": "assistant", "content": REPLIES[0]}]
+    assert second["chosen"] == first["chosen"]
+    assert second["rejected"] == [{"role": "assistant", "content": REPLIES[2]}]
+    assert first["swap_consistent"] is True and first["chosen_longer"] is True
+    assert first["correct_chosen"] is None  # a candidate's own check is not known
+    pairs = build_dataset(result.run_dir, ExportConfig(format="pairs")).rows
+    assert [row["verdict"] for row in pairs] == ["B", "A"]
+    # a position-biased rater ties every comparison: nothing to prefer
+    biased = run(config(tmp_path / "biased", {"fixed": "first"}))
+    with pytest.raises(ConfigError, match="tie: 2"):
+        build_dataset(biased.run_dir, ExportConfig(format="dpo"))
+    with pytest.raises(ConfigError, match="needs pairwise judgements"):
+        build_dataset(result.run_dir, ExportConfig(format="dpo", best_of_n=False))

@@ -60,6 +60,13 @@ def export(
             "(the rest of each conversation)",
         ),
     ] = "reply",
+    best_of_n: Annotated[
+        bool,
+        typer.Option(
+            "--best-of-n/--no-best-of-n",
+            help="dpo/pairs: also the rater's choices between best-of-n candidates",
+        ),
+    ] = True,
     label_from: Annotated[
         str, typer.Option("--label-from", help="kto: 'success' (the task check) or 'rating'")
     ] = "success",
@@ -94,6 +101,7 @@ def export(
         "modes": tuple(mode or ()),
         "system_prompt": system_prompt,
         "span": span,
+        "best_of_n": best_of_n,
         "label_from": label_from,
         "rating_threshold": rating_threshold,
         "files": tuple(part.strip() for part in files.split(",") if part.strip()),

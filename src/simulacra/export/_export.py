@@ -29,6 +29,7 @@ from simulacra.export._rows import (
     PairSides,
     Span,
     Votes,
+    best_of_n_pairs,
     dpo_row,
     episode_conversation,
     judge_scores,
@@ -72,6 +73,10 @@ class ExportConfig(BaseModel):
         description="dpo/pairs: each side is the reply to the shared prompt, or the rest "
         "of its conversation",
     )
+    best_of_n: bool = Field(
+        default=True,
+        description="dpo/pairs: also the rater's choices between best-of-n candidates",
+    )
     label_from: Literal["success", "rating"] = Field(
         default="success", description="kto: the label is the task check or the rubric score"
     )
@@ -101,7 +106,7 @@ class ExportConfig(BaseModel):
             for key, value in self.model_dump(mode="json").items()
             if key != "files"
             and value not in ((), [], None)
-            and not (key == "span" and self.format in ("sft", "kto"))
+            and not (key in ("span", "best_of_n") and self.format in ("sft", "kto"))
             and not (key in ("label_from", "rating_threshold") and self.format != "kto")
         }
 
@@ -140,10 +145,10 @@ def _why_not(episode: Episode, config: ExportConfig) -> str | None:
 
 
 def system_prompt_of(run: RunDir) -> str | None:
-    """The target's system prompt from the run's ``config.json`` (a model target's own;
-    an HTTP or callable target adds none)."""
+    """The target's system prompt from the run's ``config.json`` (a model or best-of-n
+    target's own; an HTTP or callable target adds none, whatever its config holds)."""
     target = (run.config() or {}).get("target")
-    if not isinstance(target, dict) or target.get("type", "model") != "model":
+    if not isinstance(target, dict) or target.get("type", "model") in ("http", "callable"):
         return None
     prompt = target.get("system_prompt")
     return prompt if isinstance(prompt, str) and prompt.strip() else None
@@ -183,10 +188,12 @@ def build_dataset(run_dir: str | Path | RunDir, config: ExportConfig | None = No
                 continue
             rows.append(kto_row(episode, *split, label=label, judge_score=score))
     else:
-        if not feedback:
+        chosen = [e for e in episodes if config.best_of_n and _has_best_of_n(e)]
+        if not any(r.kind == "pairwise" for r in feedback) and not chosen:
             raise ConfigError(
                 f"{config.format} needs pairwise judgements: run `simulacra judge` on the run "
-                "first (it has no feedback.jsonl or no judgements in it)",
+                "first (it has no pairwise judgements in feedback.jsonl, and no best-of-n "
+                "choices in its episodes)",
                 source=str(run.path),
             )
         by_id = {e.id: e for e in episodes}
@@ -196,6 +203,8 @@ def build_dataset(run_dir: str | Path | RunDir, config: ExportConfig | None = No
                 dropped[reason] += 1
             else:
                 rows.append(row)
+        for episode in chosen:
+            _best_of_n_rows(episode, config, system, rows, dropped)
     if not rows:
         detail = "; ".join(f"{reason}: {n}" for reason, n in dropped.most_common()) or "none"
         read = (
@@ -260,6 +269,40 @@ def _pair_row(
         winner: Literal["A", "B"] = "A" if verdict == "A" else "B"
         return dpo_row(votes, sides, winner, episode_a, episode_b), ""
     return pairs_row(votes, sides, episode_a, episode_b), ""
+
+
+def _has_best_of_n(episode: Episode) -> bool:
+    return any("best_of_n" in m.meta for m in episode.messages if m.role == "assistant")
+
+
+def _best_of_n_rows(
+    episode: Episode,
+    config: ExportConfig,
+    system: str | None,
+    rows: list[dict[str, Any]],
+    dropped: Counter[str],
+) -> None:
+    """The rows of an episode's best-of-n comparisons: two candidates to one turn, the
+    one the rater preferred chosen (ties and abstentions dropped, as for judgements)."""
+    reason = _why_not(episode, config)
+    conversation = episode_conversation(episode, system_prompt=system)
+    offset = 1 if system else 0
+    for item in best_of_n_pairs(episode, conversation, offset=offset):
+        if isinstance(item, str):
+            dropped[item] += 1
+            continue
+        votes, sides = item
+        if reason is not None:
+            dropped[reason] += 1
+        elif not votes.decided:
+            dropped["the best-of-n rater gave no verdict"] += 1
+        elif config.format == "dpo" and votes.verdict() == "tie":
+            dropped["tie"] += 1
+        elif config.format == "dpo":
+            winner: Literal["A", "B"] = "A" if votes.verdict() == "A" else "B"
+            rows.append(dpo_row(votes, sides, winner, episode, episode, correct=(None, None)))
+        else:
+            rows.append(pairs_row(votes, sides, episode, episode, correct=(None, None)))
 
 
 def _sides(

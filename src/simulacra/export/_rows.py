@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -336,16 +336,26 @@ def pair_columns(votes: Votes, episode_a: Episode, episode_b: Episode | None) ->
     }
 
 
+Correct = tuple[bool | None, bool | None]
+
+
+def _correct(episode_a: Episode, episode_b: Episode | None) -> Correct:
+    """Each side's task check (a reference counts as correct)."""
+    return (episode_a.success, True if episode_b is None else episode_b.success)
+
+
 def dpo_row(
     votes: Votes,
     sides: PairSides,
     winner: Literal["A", "B"],
     episode_a: Episode,
     episode_b: Episode | None,
+    *,
+    correct: Correct | None = None,
 ) -> dict[str, Any]:
     chosen, rejected = (sides.a, sides.b) if winner == "A" else (sides.b, sides.a)
     ids = (episode_a.id, None if episode_b is None else episode_b.id)
-    correct = (episode_a.success, True if episode_b is None else episode_b.success)
+    correct = correct or _correct(episode_a, episode_b)
     pick = 0 if winner == "A" else 1
     len_chosen, len_rejected = chosen.assistant_chars(), rejected.assistant_chars()
     return {
@@ -370,8 +380,14 @@ def dpo_row(
 
 
 def pairs_row(
-    votes: Votes, sides: PairSides, episode_a: Episode, episode_b: Episode | None
+    votes: Votes,
+    sides: PairSides,
+    episode_a: Episode,
+    episode_b: Episode | None,
+    *,
+    correct: Correct | None = None,
 ) -> dict[str, Any]:
+    correct = correct or _correct(episode_a, episode_b)
     verdict = votes.verdict()
     winner: Literal["A", "B"] | None = None if verdict == "tie" else verdict
     return {
@@ -386,9 +402,64 @@ def pairs_row(
         **pair_columns(votes, episode_a, episode_b),
         "episode_a": episode_a.id,
         "episode_b": None if episode_b is None else episode_b.id,
-        "correct_a": episode_a.success,
-        "correct_b": True if episode_b is None else episode_b.success,
+        "correct_a": correct[0],
+        "correct_b": correct[1],
         "len_a": sides.a.assistant_chars(),
         "len_b": sides.b.assistant_chars(),
         **votes.diagnostics(winner),
     }
+
+
+# --- best-of-n choices recorded in episodes -------------------------------------------------
+
+
+def best_of_n_pairs(
+    episode: Episode, conversation: Conversation, *, offset: int
+) -> Iterator[tuple[Votes, PairSides] | str]:
+    """The decided comparisons of every best-of-n reply of an episode, each as a pair of
+    two candidates after the same conversation (or a reason it cannot be one).
+
+    ``conversation`` is the episode's (``episode_conversation``) and ``offset`` the
+    number of messages it has before the episode's first (its system prompt).
+    """
+    for index, message in enumerate(episode.messages):
+        record = message.meta.get("best_of_n") if message.role == "assistant" else None
+        if not isinstance(record, dict):
+            continue
+        users = [i for i in range(index) if episode.messages[i].role == "user"]
+        try:
+            candidates = [
+                Conversation([chat_message(MessageRecord.model_validate(c))], ["target"])
+                for c in record["candidates"]
+            ]
+            comparisons = list(record["comparisons"])
+        except (KeyError, TypeError, ValueError):
+            yield "a best-of-n record that cannot be read"
+            continue
+        if not users:
+            yield "a best-of-n reply without a user turn before it"
+            continue
+        prompt = conversation.cut(0, users[-1] + 1 + offset)
+        for comparison in comparisons:
+            try:
+                champion, challenger = int(comparison["champion"]), int(comparison["challenger"])
+                a, b = candidates[champion], candidates[challenger]
+            except (KeyError, TypeError, ValueError, IndexError):
+                yield "a best-of-n record that cannot be read"
+                continue
+            orders = [o for o in comparison.get("orders") or [] if isinstance(o, dict)]
+            votes = Votes(
+                f"best_of_n:{episode.id}:{users[-1]}:{champion}:{challenger}",
+                [
+                    {
+                        "verdict": comparison.get("verdict"),
+                        "first_shown": orders[0].get("first_shown") if orders else None,
+                        "both_orders": len(orders) > 1,
+                        "orders": orders,
+                        "rater": record.get("rater"),
+                        "pairing": "best_of_n",
+                        "confidence": None,
+                    }
+                ],
+            )
+            yield votes, PairSides(prompt=prompt, a=a, b=b)
