@@ -83,7 +83,7 @@ def main() -> None:
         print(f"run: {args.episodes:,} episodes, {judgements:,} pairwise judgements")
         print(f"{'format':<7}{'rows':>8}{'build s':>10}{'write s':>10}{'episodes/s':>13}")
         for format in ("sft", "kto", "dpo", "pairs"):
-            config = ExportConfig(format=format, span="rest")  # type: ignore[arg-type]
+            config = ExportConfig(format=format, span="rest")
             started = time.perf_counter()
             dataset = build_dataset(run_dir, config)
             built = time.perf_counter()

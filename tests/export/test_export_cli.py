@@ -38,8 +38,8 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, make_run: MakeRun)
     assert missing.returncode == 2 and "no such directory" in missing.stderr
     run = make_run([episode("e1", tool_turns(), success=False)])
     for args, message in (
-        (["--format", "xml"], "format: Input should be 'sft', 'dpo', 'kto' or 'pairs'"),
-        (["--format", "dpo", "--successful-only"], "successful_only is for sft"),
+        (["--format", "xml"], "format: unknown export format 'xml' (known: dpo, kto, pairs, sft)"),
+        (["--format", "dpo", "--successful-only"], "successful_only is not for dpo"),
         (["--successful-only"], "nothing to export as sft"),
         (["--format", "dpo"], "needs pairwise judgements"),
         (["--files", "csv"], "files.0"),

@@ -53,7 +53,7 @@ def test_a_judged_run_loads_in_both_files_with_the_trainers_columns(
     format: str, tmp_path: Path
 ) -> None:
     run = shutil.copytree(FIXTURE, tmp_path / "run")  # a real run, judged by fixed raters
-    result = export_run(run, tmp_path / format, ExportConfig(format=format))  # type: ignore[arg-type]
+    result = export_run(run, tmp_path / format, ExportConfig(format=format))
     jsonl = load(result.files["jsonl"], tmp_path)
     parquet = load(result.files["parquet"], tmp_path)
     assert len(jsonl) == len(parquet) == result.rows > 0
@@ -154,6 +154,6 @@ def test_the_documented_columns_are_the_files_columns(tmp_path: Path) -> None:
     assert set(documented) == set(TRL_COLUMNS)
     run = shutil.copytree(FIXTURE, tmp_path / "run")
     for format, columns in documented.items():
-        config = ExportConfig(format=format, files=("parquet",))  # type: ignore[arg-type]
+        config = ExportConfig(format=format, files=("parquet",))
         result = export_run(run, tmp_path / format, config)
         assert load(result.files["parquet"], tmp_path).column_names == columns, format

@@ -96,10 +96,12 @@ def test_nothing_left_is_an_error_saying_why(make_run: MakeRun) -> None:
 
 
 def test_settings_that_do_not_fit_the_format_are_refused() -> None:
-    with pytest.raises(ValueError, match="successful_only is for sft"):
+    with pytest.raises(ValueError, match="successful_only is not for dpo"):
         ExportConfig(format="dpo", successful_only=True)
-    with pytest.raises(ValueError, match="min_judge_score is for sft"):
+    with pytest.raises(ValueError, match="min_judge_score is not for kto"):
         ExportConfig(format="kto", min_judge_score=3)
+    with pytest.raises(ValueError, match="unknown export format 'csv'"):
+        ExportConfig(format="csv")
 
 
 def test_dpo_from_verdicts_with_the_shared_prompt(make_run: MakeRun) -> None:
@@ -212,3 +214,28 @@ def test_kto_labels_from_success_or_ratings(make_run: MakeRun) -> None:
     assert good["prompt"][-1] == {"role": "user", "content": "where is order 7"}
     rated = build_dataset(run, ExportConfig(format="kto", label_from="rating", rating_threshold=4))
     assert {r["episode_id"]: r["label"] for r in rated.rows} == {"good": False, "bad": True}
+
+
+def test_a_format_of_ones_own_registers_like_the_built_ins(make_run: MakeRun) -> None:
+    from simulacra.export import ExportFormat, export_formats
+
+    def lengths(episode, conversation, score, config):  # type: ignore[no-untyped-def]
+        said = [m["content"] for m in conversation.messages if m["role"] == "assistant"]
+        return {"text": "\n".join(said), "episode_id": episode.id} if said else "silent"
+
+    export_formats.add(
+        "test-replies",
+        ExportFormat(
+            trainer="language modelling", columns=[("text", "the replies")], episode_row=lengths
+        ),
+    )
+    run = make_run([episode("e1", tool_turns()), episode("e2", [message("user", "hi")])])
+    dataset = build_dataset(run, ExportConfig(format="test-replies"))
+    assert dataset.rows == [{"text": "\nOrder 7 has shipped.", "episode_id": "e1"}]
+    assert dataset.dropped == {"silent": 1}
+    from simulacra.export import dataset_card
+
+    card = dataset_card(dataset, {"jsonl": "test-replies.jsonl"})
+    assert "for language modelling" in card and "| text | the replies |" in card
+    with pytest.raises(ValueError, match="of episodes or of pairs"):
+        ExportFormat(trainer="x", columns=[])

@@ -26,6 +26,8 @@ _EXPORTS = {
     "ExportConfig": "simulacra.export._export",
     "build_dataset": "simulacra.export._export",
     "system_prompt_of": "simulacra.export._export",
+    "ExportFormat": "simulacra.export._formats",
+    "export_formats": "simulacra.export._formats",
     "SOURCES": "simulacra.export._rows",
     "Conversation": "simulacra.export._rows",
     "chat_template_messages": "simulacra.export._rows",
@@ -42,11 +44,13 @@ __all__ = [
     "Conversation",
     "Dataset",
     "ExportConfig",
+    "ExportFormat",
     "ExportResult",
     "build_dataset",
     "chat_template_messages",
     "dataset_card",
     "episode_conversation",
+    "export_formats",
     "export_run",
     "system_prompt_of",
     "write_dataset",
@@ -61,6 +65,7 @@ if TYPE_CHECKING:
         build_dataset,
         system_prompt_of,
     )
+    from simulacra.export._formats import ExportFormat, export_formats
     from simulacra.export._rows import (
         SOURCES,
         Conversation,

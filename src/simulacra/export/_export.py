@@ -17,34 +17,31 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulacra.errors import ConfigError
+from simulacra.export._formats import ExportFormat, export_formats
 from simulacra.export._rows import (
     PairSides,
     Span,
     Votes,
     best_of_n_pairs,
-    dpo_row,
     episode_conversation,
     judge_scores,
-    kto_row,
-    pairs_row,
     pairwise_votes,
     reference_conversation,
-    sft_row,
     shared_prompt,
     split_final_reply,
 )
 from simulacra.rundir import FEEDBACK, Episode, FeedbackRecord, RunDir
 
-Format = Literal["sft", "dpo", "kto", "pairs"]
-FORMATS: tuple[Format, ...] = ("sft", "dpo", "kto", "pairs")
+FORMATS = ("sft", "dpo", "kto", "pairs")
+"""The built-in formats (``export_formats`` has them and any a plugin adds)."""
 FileFormat = Literal["jsonl", "parquet"]
 
 
@@ -54,7 +51,7 @@ class ExportConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    format: Format = "sft"
+    format: str = Field(default="sft", description="a name in export_formats")
     successful_only: bool = Field(
         default=False, description="sft: only episodes whose task check passed"
     )
@@ -85,14 +82,23 @@ class ExportConfig(BaseModel):
     )
     files: tuple[FileFormat, ...] = ("jsonl", "parquet")
 
+    @field_validator("format")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in export_formats:
+            known = ", ".join(export_formats.names())
+            raise ValueError(f"unknown export format {value!r} (known: {known})")
+        return value
+
     @model_validator(mode="after")
     def _fits_format(self) -> ExportConfig:
-        if self.format != "sft" and self.successful_only:
+        outcomes = export_formats.get(self.format).outcome_filters
+        if not outcomes and self.successful_only:
             raise ValueError(
-                "successful_only is for sft (dpo, kto and pairs need the failures too)"
+                f"successful_only is not for {self.format} (it needs the failures too)"
             )
-        if self.format != "sft" and self.min_judge_score is not None:
-            raise ValueError("min_judge_score is for sft")
+        if not outcomes and self.min_judge_score is not None:
+            raise ValueError(f"min_judge_score is not for {self.format}")
         if not self.files:
             raise ValueError("files: name at least one of jsonl, parquet")
         if len(set(self.files)) != len(self.files):
@@ -100,13 +106,15 @@ class ExportConfig(BaseModel):
         return self
 
     def filters(self) -> dict[str, Any]:
-        """The filters in force, for the dataset card."""
+        """The settings in force, for the dataset card (those of pairs only for a format
+        of pairs)."""
+        episodes = export_formats.get(self.format).unit == "episode"
         return {
             key: value
             for key, value in self.model_dump(mode="json").items()
             if key != "files"
             and value not in ((), [], None)
-            and not (key in ("span", "best_of_n") and self.format in ("sft", "kto"))
+            and not (key in ("span", "best_of_n") and episodes)
             and not (key in ("label_from", "rating_threshold") and self.format != "kto")
         }
 
@@ -115,7 +123,7 @@ class ExportConfig(BaseModel):
 class Dataset:
     """The rows of an export and what the card says about them."""
 
-    format: Format
+    format: str
     rows: list[dict[str, Any]]
     run: RunDir
     config: ExportConfig
@@ -165,28 +173,22 @@ def build_dataset(run_dir: str | Path | RunDir, config: ExportConfig | None = No
     system = system_prompt_of(run) if config.system_prompt else None
     dropped: Counter[str] = Counter()
     rows: list[dict[str, Any]] = []
-    if config.format in ("sft", "kto"):
+    kind = export_formats.get(config.format)
+    if kind.episode_row is not None:
         for episode in episodes:
             reason = _why_not(episode, config)
             score = scores.get(episode.id)
-            if reason is None and config.format == "sft":
-                reason = _sft_reason(episode, score, config)
+            if reason is None and kind.outcome_filters:
+                reason = _outcome_reason(episode, score, config)
+            if reason is None:
+                conversation = episode_conversation(episode, system_prompt=system)
+                row = kind.episode_row(episode, conversation, score, config)
+                if isinstance(row, str):
+                    reason = row
+                else:
+                    rows.append(row)
             if reason is not None:
                 dropped[reason] += 1
-                continue
-            conversation = episode_conversation(episode, system_prompt=system)
-            if config.format == "sft":
-                if not any(m["role"] == "assistant" for m in conversation.messages):
-                    dropped["no assistant reply"] += 1
-                    continue
-                rows.append(sft_row(episode, conversation, score))
-                continue
-            label = _kto_label(episode, score, config)
-            split = split_final_reply(conversation)
-            if label is None or split is None:
-                dropped["no label" if label is None else "no assistant reply"] += 1
-                continue
-            rows.append(kto_row(episode, *split, label=label, judge_score=score))
     else:
         chosen = [e for e in episodes if config.best_of_n and _has_best_of_n(e)]
         if not any(r.kind == "pairwise" for r in feedback) and not chosen:
@@ -198,18 +200,15 @@ def build_dataset(run_dir: str | Path | RunDir, config: ExportConfig | None = No
             )
         by_id = {e.id: e for e in episodes}
         for votes in pairwise_votes(feedback):
-            row, reason = _pair_row(votes, by_id, config, system)
-            if row is None:
-                dropped[reason] += 1
-            else:
-                rows.append(row)
+            _keep(_pair_row(votes, by_id, config, system, kind), rows, dropped)
         for episode in chosen:
-            _best_of_n_rows(episode, config, system, rows, dropped)
+            for item in _best_of_n_rows(episode, config, system, kind):
+                _keep(item, rows, dropped)
     if not rows:
         detail = "; ".join(f"{reason}: {n}" for reason, n in dropped.most_common()) or "none"
         read = (
             f"{len(episodes)} episodes"
-            if config.format in ("sft", "kto")
+            if kind.unit == "episode"
             else f"{sum(dropped.values())} judged pairs"
         )
         raise ConfigError(
@@ -228,7 +227,14 @@ def build_dataset(run_dir: str | Path | RunDir, config: ExportConfig | None = No
     )
 
 
-def _sft_reason(episode: Episode, score: float | None, config: ExportConfig) -> str | None:
+def _keep(item: dict[str, Any] | str, rows: list[dict[str, Any]], dropped: Counter[str]) -> None:
+    if isinstance(item, str):
+        dropped[item] += 1
+    else:
+        rows.append(item)
+
+
+def _outcome_reason(episode: Episode, score: float | None, config: ExportConfig) -> str | None:
     if config.successful_only and episode.success is not True:
         return "the task check did not pass"
     if config.min_judge_score is not None:
@@ -239,36 +245,30 @@ def _sft_reason(episode: Episode, score: float | None, config: ExportConfig) -> 
     return None
 
 
-def _kto_label(episode: Episode, score: float | None, config: ExportConfig) -> bool | None:
-    if config.label_from == "success":
-        return episode.success
-    return None if score is None else score >= config.rating_threshold
-
-
 def _pair_row(
-    votes: Votes, by_id: dict[str, Episode], config: ExportConfig, system: str | None
-) -> tuple[dict[str, Any] | None, str]:
+    votes: Votes,
+    by_id: dict[str, Episode],
+    config: ExportConfig,
+    system: str | None,
+    kind: ExportFormat,
+) -> dict[str, Any] | str:
+    """A row of a judged pair, or why it is left out."""
+    assert kind.pair_row is not None
     first = votes.first
     if not votes.decided:
-        return None, "every rater abstained"
-    verdict = votes.verdict()
-    if verdict == "tie" and config.format == "dpo":
-        return None, "tie"
+        return "every rater abstained"
     id_a, id_b = first.get("episode_a"), first.get("episode_b")
     episode_a = by_id.get(str(id_a))
     episode_b = None if id_b is None else by_id.get(str(id_b))
     if episode_a is None or (id_b is not None and episode_b is None):
-        return None, "an episode of the pair is not in the run"
+        return "an episode of the pair is not in the run"
     for episode in (episode_a, episode_b):
         if episode is not None and (reason := _why_not(episode, config)) is not None:
-            return None, reason
+            return reason
     sides = _sides(episode_a, episode_b, config, system)
     if isinstance(sides, str):
-        return None, sides
-    if config.format == "dpo":
-        winner: Literal["A", "B"] = "A" if verdict == "A" else "B"
-        return dpo_row(votes, sides, winner, episode_a, episode_b), ""
-    return pairs_row(votes, sides, episode_a, episode_b), ""
+        return sides
+    return kind.pair_row(votes, sides, episode_a, episode_b, None)
 
 
 def _has_best_of_n(episode: Episode) -> bool:
@@ -276,33 +276,26 @@ def _has_best_of_n(episode: Episode) -> bool:
 
 
 def _best_of_n_rows(
-    episode: Episode,
-    config: ExportConfig,
-    system: str | None,
-    rows: list[dict[str, Any]],
-    dropped: Counter[str],
-) -> None:
-    """The rows of an episode's best-of-n comparisons: two candidates to one turn, the
-    one the rater preferred chosen (ties and abstentions dropped, as for judgements)."""
+    episode: Episode, config: ExportConfig, system: str | None, kind: ExportFormat
+) -> Iterator[dict[str, Any] | str]:
+    """The rows of an episode's best-of-n comparisons (two candidates to one turn, the
+    one the rater preferred chosen; abstentions dropped, as for judgements), or why each
+    is left out."""
+    assert kind.pair_row is not None
     reason = _why_not(episode, config)
     conversation = episode_conversation(episode, system_prompt=system)
     offset = 1 if system else 0
     for item in best_of_n_pairs(episode, conversation, offset=offset):
         if isinstance(item, str):
-            dropped[item] += 1
+            yield item
             continue
         votes, sides = item
         if reason is not None:
-            dropped[reason] += 1
+            yield reason
         elif not votes.decided:
-            dropped["the best-of-n rater gave no verdict"] += 1
-        elif config.format == "dpo" and votes.verdict() == "tie":
-            dropped["tie"] += 1
-        elif config.format == "dpo":
-            winner: Literal["A", "B"] = "A" if votes.verdict() == "A" else "B"
-            rows.append(dpo_row(votes, sides, winner, episode, episode, correct=(None, None)))
+            yield "the best-of-n rater gave no verdict"
         else:
-            rows.append(pairs_row(votes, sides, episode, episode, correct=(None, None)))
+            yield kind.pair_row(votes, sides, episode, episode, (None, None))
 
 
 def _sides(

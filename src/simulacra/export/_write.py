@@ -27,6 +27,7 @@ from simulacra._records import json_bytes, write_bytes_atomic
 from simulacra._secrets import contains_secret, scrub_value
 from simulacra.errors import ConfigError, StorageError
 from simulacra.export._export import Dataset, FileFormat
+from simulacra.export._formats import export_formats, share
 
 MARK = "<!-- written by simulacra export -->"
 """The line that tells an earlier export's card from any other README."""
@@ -127,63 +128,6 @@ def _check_output(out: Path, *, overwrite: bool) -> None:
 
 # --- the dataset card --------------------------------------------------------------------
 
-COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "sft": [
-        (
-            "messages",
-            "the conversation in the chat format (role, content, tool_calls, tool_call_id, name), from the assistant's point of view",
-        ),
-        ("message_source", "who wrote each message: system, simulated_user, target or tool"),
-    ],
-    "dpo": [
-        ("prompt", "the messages both sides share, ending on the user turn they answer"),
-        ("chosen", "the preferred continuation"),
-        ("rejected", "the other continuation"),
-        (
-            "prompt_source, chosen_source, rejected_source",
-            "who wrote each message (simulated_user, target, tool, reference)",
-        ),
-        ("chosen_side", "A or B: which side of the judged pair was preferred"),
-        ("preference", "the chosen side's mean score over the raters (A 1, tie 0.5, B 0)"),
-        ("raters, abstentions", "raters that gave a verdict, and that abstained"),
-        ("agreement", "share of the raters' verdicts that agree with the choice"),
-        (
-            "swap_consistent",
-            "judged in both orders: the same verdict both ways (null: one order only)",
-        ),
-        (
-            "winner_shown_first",
-            "share of verdicts where the chosen side was shown first (position bias)",
-        ),
-        (
-            "len_chosen, len_rejected, chosen_longer",
-            "characters the assistant wrote on each side (verbosity bias)",
-        ),
-        (
-            "correct_chosen, correct_rejected",
-            "each side's task check (a reference counts as correct)",
-        ),
-    ],
-    "kto": [
-        ("prompt", "the conversation up to the last user turn"),
-        ("completion", "the assistant's final reply to it (tool calls and results included)"),
-        (
-            "label",
-            "desirable (true) or not: the task check, or the mean rubric score against a threshold",
-        ),
-        ("prompt_source, completion_source", "who wrote each message"),
-    ],
-    "pairs": [
-        ("prompt", "the messages both responses share"),
-        (
-            "response_a, response_b",
-            "the two responses as judged (A: the earlier repeat, or the episode against the reference)",
-        ),
-        ("verdict", "the raters' verdict: A, B or tie (mean score rounded)"),
-        ("score_a", "side A's mean score over the raters (A 1, tie 0.5, B 0)"),
-        ("agreement, swap_consistent, winner_shown_first, len_a, len_b", "as in dpo"),
-    ],
-}
 EPISODE_COLUMNS = (
     "episode_id, run, persona, task, suite, mode, repeat, target, seed, success, "
     "judge_score (mean rubric score), user_turns, stop_reason"
@@ -192,12 +136,6 @@ PAIR_COLUMNS = (
     "item_id, pairing, run, persona, task, mode, episode_chosen/episode_rejected "
     "(dpo) or episode_a/episode_b (pairs; null for a reference), confidence, noise_flipped"
 )
-TRAINER = {
-    "sft": "trl.SFTTrainer",
-    "dpo": "trl.DPOTrainer",
-    "kto": "trl.KTOTrainer",
-    "pairs": "reward modelling or rater studies",
-}
 
 
 def dataset_card(dataset: Dataset, names: dict[str, str]) -> str:
@@ -214,6 +152,7 @@ def dataset_card(dataset: Dataset, names: dict[str, str]) -> str:
         "tags": ["synthetic", "simulacra", dataset.format],
     }
     run, config = dataset.run, dataset.config
+    kind = export_formats.get(dataset.format)
     lines = [
         "---",
         yaml.safe_dump(front, sort_keys=False).rstrip(),
@@ -222,7 +161,7 @@ def dataset_card(dataset: Dataset, names: dict[str, str]) -> str:
         "",
         f"# {run.name}: {dataset.format} data",
         "",
-        f"Synthetic training data for {TRAINER[dataset.format]}, exported by `simulacra "
+        f"Synthetic training data for {kind.trainer}, exported by `simulacra "
         f"export` from the run `{run.name}`. The users in these conversations are "
         "simulated: their turns are marked `simulated_user` and are not the assistant's "
         "to learn.",
@@ -241,7 +180,7 @@ def dataset_card(dataset: Dataset, names: dict[str, str]) -> str:
         f"- rows: {len(dataset.rows)}",
         f"- episodes in the run: {dataset.episodes_read}",
     ]
-    if dataset.format in ("dpo", "pairs"):
+    if kind.unit == "pair":
         judged = len({r.item_id for r in dataset.feedback if r.kind == "pairwise"})
         lines.append(f"- judged pairs: {judged}")
     for reason, count in dataset.dropped.most_common():
@@ -251,8 +190,8 @@ def dataset_card(dataset: Dataset, names: dict[str, str]) -> str:
     lines += ["", "## Provenance", ""]
     lines += _provenance(dataset)
     lines += ["", "## Columns", "", "| column | meaning |", "|---|---|"]
-    lines += [f"| {name} | {meaning} |" for name, meaning in COLUMNS[dataset.format]]
-    if dataset.format in ("sft", "kto"):
+    lines += [f"| {name} | {meaning} |" for name, meaning in kind.columns]
+    if kind.unit == "episode":
         lines.append(f"| {EPISODE_COLUMNS} | the episode each row comes from |")
     else:
         lines.append(f"| {PAIR_COLUMNS} | the judged item and its episodes |")
@@ -305,40 +244,31 @@ def _provenance(dataset: Dataset) -> list[str]:
     return lines
 
 
-def _share(values: Sequence[bool]) -> str:
-    return f"{sum(values) / len(values):.3f} of {len(values)}" if values else "n/a"
-
-
 def _diagnostics(dataset: Dataset) -> list[str]:
     rows = dataset.rows
+    kind = export_formats.get(dataset.format)
     lines: list[str] = []
-    if dataset.format in ("sft", "kto"):
+    if kind.unit == "episode":
         checked = [r["success"] for r in rows if r.get("success") is not None]
-        lines.append(f"- task check passed: {_share(checked)}")
-        if dataset.format == "kto":
-            lines.append(f"- desirable (label true): {_share([bool(r['label']) for r in rows])}")
+        lines.append(f"- task check passed: {share(checked)}")
         by_id = {e.id: e for e in dataset.episodes}
         fell_back = [
             any(g.action == "fallback" for g in by_id[r["episode_id"]].guard_events)
             for r in rows
-            if r["episode_id"] in by_id
+            if r.get("episode_id") in by_id
         ]
-        lines.append(f"- episodes where a user guard fell back: {_share(fell_back)}")
+        lines.append(f"- episodes where a user guard fell back: {share(fell_back)}")
         scores = [r["judge_score"] for r in rows if r.get("judge_score") is not None]
         if scores:
             lines.append(
                 f"- judge score: mean {statistics.fmean(scores):.2f} over {len(scores)} rows"
             )
+    if kind.diagnostics is not None:
+        lines += kind.diagnostics(rows)
+    if kind.unit == "episode":
         return lines
-    winner = "chosen" if dataset.format == "dpo" else "a"
-    if dataset.format == "dpo":
-        longer = [bool(r["chosen_longer"]) for r in rows]
-        lines.append(f"- the chosen side is the longer: {_share(longer)} (0.5: no length lean)")
-    else:
-        decided = [r for r in rows if r["verdict"] != "tie"]
-        longer = [(r["len_a"] > r["len_b"]) == (r["verdict"] == "A") for r in decided]
-        lines.append(f"- the preferred side is the longer: {_share(longer)} (ties left out)")
-        lines.append(f"- ties: {_share([r['verdict'] == 'tie' for r in rows])}")
+    pairings = Counter(str(r.get("pairing")) for r in rows)
+    lines.append("- pairings: " + ", ".join(f"{p} ({n})" for p, n in sorted(pairings.items())))
     first = [r["winner_shown_first"] for r in rows if r.get("winner_shown_first") is not None]
     if first:
         lines.append(
@@ -346,20 +276,15 @@ def _diagnostics(dataset: Dataset) -> list[str]:
             "verdicts (0.5: no position lean)"
         )
     swaps = [bool(r["swap_consistent"]) for r in rows if r.get("swap_consistent") is not None]
-    lines.append(f"- judged in both orders and consistent: {_share(swaps)}")
-    agreement = [r["agreement"] for r in rows if r.get("agreement") is not None and r["raters"] > 1]
+    lines.append(f"- judged in both orders and consistent: {share(swaps)}")
+    agreement = [
+        r["agreement"] for r in rows if r.get("agreement") is not None and r.get("raters", 0) > 1
+    ]
     if agreement:
         lines.append(
             f"- agreement among raters (items with more than one): mean "
             f"{statistics.fmean(agreement):.3f} over {len(agreement)} items"
         )
-    correct = [
-        bool(r[f"correct_{winner}"])
-        for r in rows
-        if r.get(f"correct_{winner}") is not None
-        and (dataset.format == "dpo" or r["verdict"] == "A")
-    ]
-    lines.append(f"- the preferred side passed its task check: {_share(correct)}")
     bias = (dataset.run.feedback_summary() or {}).get("bias") or {}
     measures = (
         ("position", "first_position_win_rate", "wins of the side shown first"),
