@@ -229,3 +229,34 @@ def test_a_rubric_rater_judges_the_conversation() -> None:
     finally:
         env.close()
         asyncio.run(pool.aclose())
+
+
+def test_a_fault_ends_its_conversation_recorded_and_the_next_one_plays() -> None:
+    from simulacra.sim.users import Simulator, UserTurn
+
+    class Flaky:
+        def __init__(self, task: Task) -> None:
+            self.turns = 0
+
+        async def next_turn(self, transcript: list[Message]) -> UserTurn:
+            self.turns += 1
+            if self.turns == 2:
+                raise ValueError("the user's model sent garbage")
+            return UserTurn(text=PANCAKES.goal)
+
+    user = UserSpec(
+        simulator=Simulator(build=lambda context: Flaky(context.task), needs_model=False)
+    )
+    env = scripted_env(user=user)
+    try:
+        env.reset(seed=0)
+        observation, reward, terminated, truncated, info = env.step("Tell me more.")
+        assert (observation, reward, terminated, truncated) == ("", 0.0, False, True)
+        assert info["error"] == "ValueError: the user's model sent garbage"
+        episode = Episode.from_dict(info["episode"])
+        assert episode.status == "error" and episode.stop_reason == "error"
+        assert [m.role for m in episode.messages] == ["user", "assistant"]
+        observation, _ = env.reset(seed=1)  # the environment goes on
+        assert observation == PANCAKES.goal
+    finally:
+        env.close()

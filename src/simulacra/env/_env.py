@@ -35,7 +35,7 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from simulacra.errors import ConfigError
+from simulacra.errors import ConfigError, describe_error, stops_run
 from simulacra.llm import ChatModel, Message, ModelPool
 from simulacra.people import Persona
 from simulacra.rundir import Episode, GuardEventRecord, MessageRecord
@@ -251,18 +251,25 @@ class AsyncConversationEnv:
         state.replies += 1
         terminated = truncated = False
         observation = ""
-        if state.replies >= state.limit:
-            truncated = True
-            state.episode.stop_reason = MAX_TURNS
-        else:
-            said = await state.user_turn()
-            if state.stopped:
-                terminated = True
-            observation = said or ""
         reward = 0.0
-        if terminated or truncated:
-            state.done = True
-            reward = await self._reward(state)
+        try:
+            if state.replies >= state.limit:
+                truncated = True
+                state.episode.stop_reason = MAX_TURNS
+            else:
+                said = await state.user_turn()
+                if state.stopped:
+                    terminated = True
+                observation = said or ""
+            if terminated or truncated:
+                state.done = True
+                reward = await self._reward(state)
+        except Exception as exc:
+            if stops_run(exc):
+                raise  # refused credentials or a failing disk: nothing more can be played
+            # a fault stays inside its conversation: it ends there, recorded, unrewarded
+            state.fail(describe_error(exc))
+            return "", 0.0, False, True, state.info()
         return observation, reward, terminated, truncated, state.info()
 
     async def _reward(self, state: _Conversation) -> float:
@@ -370,6 +377,16 @@ class _Conversation:
             self.episode.stop_reason = turn.stop_reason or "stopped"
         return turn.text or None
 
+    def fail(self, error: str) -> None:
+        self.done = True
+        episode = self.episode
+        episode.status = "error"
+        episode.error = error
+        episode.stop_reason = "error"
+        episode.success = None
+        episode.score = None
+        episode.messages = [MessageRecord.model_validate(m.to_dict()) for m in self.transcript]
+
     def info(self) -> dict[str, Any]:
         info: dict[str, Any] = {
             "persona": self.persona.name,
@@ -384,6 +401,8 @@ class _Conversation:
         if self.done:
             info["success"] = self.episode.success
             info["episode"] = self.episode.to_dict()
+            if self.episode.error is not None:
+                info["error"] = self.episode.error
         return info
 
 
