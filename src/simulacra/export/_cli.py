@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from simulacra._cli_common import user_errors
+from simulacra._cli_common import errors, user_errors
 
 
 @user_errors
@@ -107,7 +107,8 @@ def export(
         "files": tuple(part.strip() for part in files.split(",") if part.strip()),
     }
     config = validate_config(ExportConfig, settings, source="simulacra export")
-    result = export_run(run_dir, out, config, overwrite=overwrite)
+    with errors.status(f"exporting {run_dir} as {config.format}"):
+        result = export_run(run_dir, out, config, overwrite=overwrite)
     dropped = sum(result.dataset.dropped.values())
     typer.echo(
         f"wrote {result.rows} {config.format} rows to {result.out} "
