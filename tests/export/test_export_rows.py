@@ -239,3 +239,15 @@ def test_a_format_of_ones_own_registers_like_the_built_ins(make_run: MakeRun) ->
     assert "for language modelling" in card and "| text | the replies |" in card
     with pytest.raises(ValueError, match="of episodes or of pairs"):
         ExportFormat(trainer="x", columns=[])
+
+
+def test_a_line_that_is_not_an_episode_is_skipped_and_named_in_the_card(make_run: MakeRun) -> None:
+    from simulacra.export import dataset_card
+
+    run = make_run([episode("e1", tool_turns())])
+    with (run / "episodes.jsonl").open("a") as handle:
+        handle.write('{"id": "bad", "status": "exploded"}\n')
+    dataset = build_dataset(run, ExportConfig())
+    assert [r["episode_id"] for r in dataset.rows] == ["e1"]
+    card = dataset_card(dataset, {"jsonl": "sft.jsonl"})
+    assert "read with a warning: episodes.jsonl: episode 2 (bad) is not an episode record" in card

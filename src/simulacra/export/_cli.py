@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from simulacra._cli_common import errors, user_errors
 
@@ -109,6 +110,8 @@ def export(
     config = validate_config(ExportConfig, settings, source="simulacra export")
     with errors.status(f"exporting {run_dir} as {config.format}"):
         result = export_run(run_dir, out, config, overwrite=overwrite)
+    for warning in result.dataset.run.warnings:
+        errors.print(f"[yellow]warning:[/] {escape(warning)}")
     dropped = sum(result.dataset.dropped.values())
     typer.echo(
         f"wrote {result.rows} {config.format} rows to {result.out} "

@@ -185,6 +185,7 @@ def dataset_card(dataset: Dataset, names: dict[str, str]) -> str:
         lines.append(f"- judged pairs: {judged}")
     for reason, count in dataset.dropped.most_common():
         lines.append(f"- left out ({reason}): {count}")
+    lines += [f"- read with a warning: {warning}" for warning in dataset.run.warnings]
     lines += ["", "## Filters", ""]
     lines += [f"- {key}: {value}" for key, value in config.filters().items()]
     lines += ["", "## Provenance", ""]
