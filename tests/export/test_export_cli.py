@@ -6,8 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
+from export_helpers import (
+    MakeRun,
+    episode,
+    make_run_fixture,  # noqa: F401  (the make_run fixture)
+    tool_turns,
+)
+
 from cli_run import simulacra_cli
-from conftest import MakeRun, episode, tool_turns
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "run_v0"

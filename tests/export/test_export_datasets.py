@@ -3,16 +3,25 @@ rendered by a real chat template (the embedded model's, read from its GGUF)."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from export_helpers import (
+    MakeRun,
+    chat_template,
+    episode,
+    load,
+    make_run_fixture,  # noqa: F401  (the make_run fixture)
+    pairwise,
+    render,
+    rubric,
+    tool_turns,
+)
 
-from conftest import MakeRun, episode, pairwise, rubric, tool_turns
-from simulacra.export import ExportConfig, chat_template_messages, export_run
+from simulacra.export import ExportConfig, export_run
 
 datasets = pytest.importorskip("datasets")
 
@@ -31,13 +40,6 @@ TRL_COLUMNS = {
 def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
-
-
-def load(path: Path, tmp_path: Path) -> Any:
-    builder = "parquet" if path.suffix == ".parquet" else "json"
-    return datasets.load_dataset(
-        builder, data_files=str(path), split="train", cache_dir=str(tmp_path / "hf")
-    )
 
 
 def is_conversation(value: Any) -> bool:
@@ -88,26 +90,6 @@ def test_the_card_is_what_the_rows_are(tmp_path: Path) -> None:
     assert f"- the chosen side is the longer: {longer / len(rows):.3f} of {len(rows)}" in card
     assert "raters: first (fixed first" in card and "longer (fixed longer" in card
     assert "config seed 3" in card
-
-
-def chat_template(model_cache_dir: Path) -> str:
-    """The chat template in the embedded model's GGUF metadata."""
-    gguf = pytest.importorskip("gguf")
-    from simulacra.llm._weights import default_weights
-
-    reader = gguf.GGUFReader(str(default_weights(directory=model_cache_dir / "models")))
-    field = reader.fields["tokenizer.chat_template"]
-    return bytes(field.parts[field.data[0]]).decode("utf-8")
-
-
-def render(template: str, messages: list[dict[str, Any]], *, generation: bool = False) -> str:
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    environment = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    environment.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)
-    return environment.from_string(template).render(
-        messages=chat_template_messages(messages), add_generation_prompt=generation
-    )
 
 
 def test_rows_render_in_the_embedded_models_chat_template(

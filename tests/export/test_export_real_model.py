@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_export_datasets import chat_template, load, render
+from export_helpers import chat_template, load, render
 
 import simulacra
 from simulacra.export import ExportConfig, export_run

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from export_helpers import (
+    SYSTEM,
+    MakeRun,
+    episode,
+    make_run_fixture,  # noqa: F401  (the make_run fixture)
+    message,
+    pairwise,
+    rubric,
+    tool_turns,
+)
 
-from conftest import SYSTEM, MakeRun, episode, message, pairwise, rubric, tool_turns
 from simulacra.errors import ConfigError, RunError
 from simulacra.export import ExportConfig, build_dataset
 

@@ -1,7 +1,10 @@
-"""Run directories to export: made of the run directory's own records and writers."""
+"""Run directories to export, made of the run directory's own records and writers, and
+how the tests load and render what is exported (a module of its own, not a conftest:
+the test folders share one ``conftest`` module name)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -131,8 +134,8 @@ def rubric(episode_id: str, score: int | None, dimension: str = "helpfulness") -
 MakeRun = Callable[..., Path]
 
 
-@pytest.fixture
-def make_run(tmp_path: Path) -> MakeRun:
+@pytest.fixture(name="make_run")
+def make_run_fixture(tmp_path: Path) -> MakeRun:
     def make(
         episodes: Sequence[Episode],
         feedback: Sequence[dict[str, Any]] = (),
@@ -170,3 +173,37 @@ def make_run(tmp_path: Path) -> MakeRun:
         return path
 
     return make
+
+
+def load(path: Path, tmp_path: Path) -> Any:
+    """An exported file as the real ``datasets`` library loads it."""
+    import datasets
+
+    builder = "parquet" if path.suffix == ".parquet" else "json"
+    return datasets.load_dataset(
+        builder, data_files=str(path), split="train", cache_dir=str(tmp_path / "hf")
+    )
+
+
+def chat_template(model_cache_dir: Path) -> str:
+    """The chat template in the embedded model's GGUF metadata."""
+    gguf = pytest.importorskip("gguf")
+    from simulacra.llm._weights import default_weights
+
+    reader = gguf.GGUFReader(str(default_weights(directory=model_cache_dir / "models")))
+    field = reader.fields["tokenizer.chat_template"]
+    return bytes(field.parts[field.data[0]]).decode("utf-8")
+
+
+def render(template: str, messages: list[dict[str, Any]], *, generation: bool = False) -> str:
+    """Messages through a chat template, as Hugging Face tokenizers render one (a
+    sandboxed Jinja2 environment, ``tojson``), after ``chat_template_messages``."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from simulacra.export import chat_template_messages
+
+    environment = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    environment.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)
+    return environment.from_string(template).render(
+        messages=chat_template_messages(messages), add_generation_prompt=generation
+    )
