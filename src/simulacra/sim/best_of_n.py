@@ -26,14 +26,12 @@ chosen, the error recorded there too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from simulacra._records import format_validation
 from simulacra.errors import ConfigError, ModelError, describe_error, stops_run
-from simulacra.feedback import PairItem, PairRater, RaterConfig, RaterContext, RatersConfig
-from simulacra.feedback import rater_kinds as _rater_kinds
 from simulacra.llm import ChatModel, ChatParams, Completion, Message, Usage
 from simulacra.sim.targets import (
     ModelTarget,
@@ -44,6 +42,9 @@ from simulacra.sim.targets import (
     target_kinds,
 )
 
+if TYPE_CHECKING:
+    from simulacra.feedback import PairRater
+
 Verdict = Literal["A", "B", "tie"]
 
 
@@ -53,25 +54,33 @@ class BestOfNOptions(TargetOptions):
     model: str = Field(default="local", description="a key of `models`")
     system_prompt: str | None = "You are a helpful assistant."
     n: int = Field(default=4, ge=2, le=16, description="candidates per turn")
-    chooser: RaterConfig = Field(
+    chooser: dict[str, Any] = Field(
         description="the rater that chooses: a pool entry as in raters.yaml "
         "({fixed: longer}, {model: judge, template: brief}, {learned: rater.json})"
     )
     both_orders: bool = Field(default=True, description="judge each comparison both ways")
 
-    @field_validator("chooser", mode="before")
+    @field_validator("chooser")
     @classmethod
-    def _named(cls, value: Any) -> Any:
-        if isinstance(value, dict) and "id" not in value:
-            return {"id": "chooser", **value}
-        return value
+    def _a_rater(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """A pool entry, checked as raters.yaml checks one (feedback loads only here, so
+        importing the targets stays cheap)."""
+        from simulacra.feedback import RaterConfig
+
+        entry = RaterConfig.model_validate({"id": "chooser", **value}, context=info.context)
+        return dict(entry.model_dump(mode="json"))
+
+    def rater_config(self) -> Any:
+        from simulacra.feedback import RaterConfig
+
+        return RaterConfig.model_validate(self.chooser)
 
     def label(self) -> str:
         return f"best_of_{self.n}:{self.model}"
 
     def models_used(self) -> list[str]:
         used = [self.model]
-        chosen = getattr(self.chooser.options, "model", None)
+        chosen = self.chooser.get("model")
         if isinstance(chosen, str) and chosen not in used:
             used.append(chosen)
         return used
@@ -173,6 +182,8 @@ class BestOfNTarget(ModelTarget):
     ) -> tuple[Verdict | None, list[dict[str, Any]]]:
         if not _said(a) or not _said(b):  # an empty reply loses to anything said
             return ("tie" if _said(a) == _said(b) else "A" if _said(a) else "B"), []
+        from simulacra.feedback import PairItem
+
         item = PairItem(
             item_id=f"best_of_n:{seed}",
             context=context or "(no context)",
@@ -211,22 +222,24 @@ def _said(content: Any) -> bool:
 
 @target_kinds.register("best_of_n", options=BestOfNOptions)
 def _best_of_n_target(options: BestOfNOptions, context: TargetContext) -> BestOfNTarget:
+    from simulacra.feedback import RaterContext, RatersConfig, rater_kinds
+
+    chooser = options.rater_config()
+
     def model(key: str) -> ChatModel:
         if key not in context.models:
             raise ConfigError(f"no model {key!r} in models", field="target.chooser.model")
         return context.pool.build(context.models[key], seed=context.seed)
 
     try:
-        raters = RatersConfig.model_validate(
-            {"models": dict(context.models), "pool": [options.chooser]}
-        )
+        raters = RatersConfig.model_validate({"models": dict(context.models), "pool": [chooser]})
     except ValidationError as exc:
         field, message = format_validation(exc)
         raise ConfigError(message, field=f"target.chooser ({field})") from None
-    build = _rater_kinds.get(options.chooser.kind)
+    build = rater_kinds.get(chooser.kind)
     members = build(
-        options.chooser,
-        options.chooser.options,
+        chooser,
+        chooser.options,
         RaterContext(config=raters, model=model, where="target.chooser"),
     )
     if len(members) != 1:
