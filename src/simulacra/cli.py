@@ -745,7 +745,12 @@ def _print_reliability(summary: dict[str, Any]) -> None:
         console.print(table)
 
 
-_EXTENSIONS = ("simulacra.feedback._cli", "simulacra.trust._cli", "simulacra.report._cli")
+_EXTENSIONS = (
+    "simulacra.feedback._cli",
+    "simulacra.trust._cli",
+    "simulacra.report._cli",
+    "simulacra.export._cli",
+)
 
 
 def _register_extensions() -> None:

@@ -78,7 +78,7 @@ async def run_episode(
             transcript.extend(reply.messages)
             records.extend(m.to_dict() for m in reply.messages)
             if records:
-                records[-1]["meta"] = {"latency_s": round(reply.latency_s, 4)}
+                records[-1]["meta"] = {"latency_s": round(reply.latency_s, 4), **reply.meta}
             if session is not None and session.stopped:
                 episode.stop_reason = "transferred"
                 break

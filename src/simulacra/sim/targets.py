@@ -5,8 +5,9 @@ Four kinds: a model with a system prompt (``ModelTarget``), a Python callable gi
 OpenAI-compatible HTTP endpoint of the user's own application (``HttpTarget``, which adds
 no system prompt of its own), and any HTTP app with a request template and a reply path
 (``http_app``, in ``sim._http_app``), each a kind in ``target_kinds`` with its options
-model. A target answers the conversation so far with one or more messages (an agent may
-call tools before it answers; tool results go back to it, errors included).
+model; ``best_of_n`` (:mod:`simulacra.sim.best_of_n`) samples several replies and lets a
+rater choose. A target answers the conversation so far with one or more messages (an
+agent may call tools before it answers; tool results go back to it, errors included).
 
 A target whose ``respond`` takes a ``conversation`` keyword also gets the
 ``Conversation`` it is in: the episode, persona and task ids, the turn, a session id and
@@ -37,6 +38,9 @@ class TargetReply:
     messages: list[Message]
     usage: Usage = field(default_factory=Usage)
     latency_s: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+    """What the target records about this reply (the episode keeps it in the ``meta`` of
+    the reply's last message): ``best_of_n`` writes its candidates and choice here."""
 
 
 class ToolBox(Protocol):
@@ -390,7 +394,9 @@ def _http_target(options: HttpTargetOptions, context: TargetContext) -> Target:
     return HttpTarget(model, system_prompt=None, params=context.params, name=context.name)
 
 
-# the ``http_app`` kind registers itself on import (it needs the names above)
+# built-in kinds with a module of their own register when it is imported (they need
+# the names above)
+import simulacra.sim.best_of_n  # noqa: E402, F401
 from simulacra.sim._http_app import (  # noqa: E402
     PLACEHOLDERS,
     HttpAppTarget,

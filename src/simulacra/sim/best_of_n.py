@@ -1,0 +1,259 @@
+"""A target that writes several candidate replies and lets a rater choose: best-of-n.
+
+``type: best_of_n`` samples ``n`` replies of its model to each user turn (each with a
+seed of its own, so a sampling temperature above 0 makes them differ) and a pairwise
+rater (any pool entry of a raters config: a prompted model, a learned rater, a fixed
+rule) picks one by a knockout: the first candidate is the champion, each other one
+challenges it, and a challenger that wins takes its place (a tie keeps the champion).
+With ``both_orders`` each comparison is judged in both orders and a verdict that flips
+with the order counts as a tie, so a rater's position bias does not pick the winner.
+
+The chosen reply goes on as the conversation's; every candidate, the comparisons and
+the choice are recorded in the episode, in the ``meta.best_of_n`` of the reply's last
+message. A rater that fails (its model keeps failing) leaves the first candidate
+chosen, the error recorded there too.
+
+::
+
+    target:
+      type: best_of_n
+      model: local
+      n: 4
+      temperature: 0.9
+      chooser: {model: judge, template: brief}    # or {fixed: longer}, {learned: r.json}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+
+from simulacra._records import format_validation
+from simulacra.errors import ConfigError, ModelError, describe_error, stops_run
+from simulacra.llm import ChatModel, ChatParams, Completion, Message, Usage
+from simulacra.sim.targets import (
+    ModelTarget,
+    TargetContext,
+    TargetOptions,
+    TargetReply,
+    ToolBox,
+    target_kinds,
+)
+
+if TYPE_CHECKING:
+    from simulacra.feedback import PairRater
+
+Verdict = Literal["A", "B", "tie"]
+
+
+class BestOfNOptions(TargetOptions):
+    """``type: best_of_n``: ``n`` candidates of ``model``, chosen by ``chooser``."""
+
+    model: str = Field(default="local", description="a key of `models`")
+    system_prompt: str | None = "You are a helpful assistant."
+    n: int = Field(default=4, ge=2, le=16, description="candidates per turn")
+    chooser: dict[str, Any] = Field(
+        description="the rater that chooses: a pool entry as in raters.yaml "
+        "({fixed: longer}, {model: judge, template: brief}, {learned: rater.json})"
+    )
+    both_orders: bool = Field(default=True, description="judge each comparison both ways")
+
+    @field_validator("chooser")
+    @classmethod
+    def _a_rater(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """A pool entry, checked as raters.yaml checks one (feedback loads only here, so
+        importing the targets stays cheap)."""
+        from simulacra.feedback import RaterConfig
+
+        entry = RaterConfig.model_validate({"id": "chooser", **value}, context=info.context)
+        return dict(entry.model_dump(mode="json"))
+
+    def rater_config(self) -> Any:
+        from simulacra.feedback import RaterConfig
+
+        return RaterConfig.model_validate(self.chooser)
+
+    def label(self) -> str:
+        return f"best_of_{self.n}:{self.model}"
+
+    def models_used(self) -> list[str]:
+        used = [self.model]
+        chosen = self.chooser.get("model")
+        if isinstance(chosen, str) and chosen not in used:
+            used.append(chosen)
+        return used
+
+
+class BestOfNTarget(ModelTarget):
+    """A model target whose first completion of each turn is the best of ``n``."""
+
+    def __init__(
+        self,
+        model: ChatModel,
+        *,
+        rater: PairRater,
+        n: int = 4,
+        both_orders: bool = True,
+        **options: Any,
+    ) -> None:
+        super().__init__(model, **options)
+        if n < 2:
+            raise ConfigError("best_of_n needs n of at least 2", field="target.n")
+        self.rater = rater
+        self.n = n
+        self.both_orders = both_orders
+
+    async def respond(
+        self, transcript: list[Message], *, seed: int, tools: ToolBox | None = None
+    ) -> TargetReply:
+        system = self.system_prompt or ""
+        instructions = getattr(tools, "instructions", "") if tools is not None else ""
+        if instructions:
+            system = f"{system}\n\n{instructions}".strip()
+        prefix = [Message(role="system", content=system)] if system else []
+        tool_specs = tuple(tools.tools()) if tools else ()
+        usage = Usage()
+        latency = 0.0
+        candidates: list[Completion] = []
+        for index in range(self.n):
+            params = self.params.merged(ChatParams(seed=seed + 7919 * index, tools=tool_specs))
+            completion = await self.model.chat(prefix + transcript, params)
+            usage = usage + completion.usage
+            latency += completion.latency_s
+            candidates.append(completion)
+        record = await self._choose(transcript, candidates, seed=seed)
+        produced: list[Message] = [candidates[record["chosen"]].message()]
+        for _ in range(self.max_tool_steps):
+            message = produced[-1]
+            if not message.tool_calls or tools is None:
+                break
+            for call in message.tool_calls:
+                result = tools.call(call.name, call.arguments)
+                produced.append(
+                    Message(role="tool", content=result, tool_call_id=call.id, name=call.name)
+                )
+            params = self.params.merged(ChatParams(seed=seed, tools=tool_specs))
+            completion = await self.model.chat(prefix + transcript + produced, params)
+            usage = usage + completion.usage
+            latency += completion.latency_s
+            produced.append(completion.message())
+        return TargetReply(
+            messages=produced, usage=usage, latency_s=latency, meta={"best_of_n": record}
+        )
+
+    async def _choose(
+        self, transcript: Sequence[Message], candidates: Sequence[Completion], *, seed: int
+    ) -> dict[str, Any]:
+        shown = [_content(c.message()) for c in candidates]
+        record: dict[str, Any] = {
+            "n": len(candidates),
+            "rater": self.rater.id,
+            "candidates": [c.message().to_dict() for c in candidates],
+            "chosen": 0,
+            "comparisons": [],
+            "error": None,
+        }
+        context = [m.to_dict() for m in transcript if m.role in ("user", "assistant")]
+        champion = 0
+        for challenger in range(1, len(candidates)):
+            verdict, orders = await self._compare(
+                context, shown[champion], shown[challenger], seed=seed + challenger, record=record
+            )
+            record["comparisons"].append(
+                {
+                    "champion": champion,
+                    "challenger": challenger,
+                    "verdict": verdict,
+                    "orders": orders,
+                }
+            )
+            if record["error"] is not None:
+                champion = 0  # a failing rater chooses nothing: the first candidate stands
+                break
+            if verdict == "B":
+                champion = challenger
+        record["chosen"] = champion
+        return record
+
+    async def _compare(
+        self, context: list[dict[str, Any]], a: Any, b: Any, *, seed: int, record: dict[str, Any]
+    ) -> tuple[Verdict | None, list[dict[str, Any]]]:
+        if not _said(a) or not _said(b):  # an empty reply loses to anything said
+            return ("tie" if _said(a) == _said(b) else "A" if _said(a) else "B"), []
+        from simulacra.feedback import PairItem
+
+        item = PairItem(
+            item_id=f"best_of_n:{seed}",
+            context=context or "(no context)",
+            response_a=a,
+            response_b=b,
+        )
+        firsts: list[Literal["A", "B"]] = (
+            ["A", "B"] if self.both_orders else ["A" if seed % 2 else "B"]
+        )
+        orders: list[dict[str, Any]] = []
+        verdicts: list[Verdict] = []
+        for first in firsts:
+            try:
+                judged = await self.rater.compare(item, first_shown=first, seed=seed)
+            except Exception as exc:
+                if stops_run(exc) or not isinstance(exc, ModelError | ValueError):
+                    raise
+                record["error"] = describe_error(exc)
+                return None, orders
+            orders.append({"first_shown": first, "verdict": judged.verdict, "parse": judged.parse})
+            if judged.verdict is not None:
+                verdicts.append(judged.verdict)
+        if not verdicts:
+            return None, orders
+        return (verdicts[0] if len(set(verdicts)) == 1 else "tie"), orders
+
+
+def _content(message: Message) -> Any:
+    """What the rater sees of a candidate: its text, or the message when it calls tools."""
+    return [message.to_dict()] if message.tool_calls else message.content
+
+
+def _said(content: Any) -> bool:
+    return bool(content if not isinstance(content, str) else content.strip())
+
+
+@target_kinds.register("best_of_n", options=BestOfNOptions)
+def _best_of_n_target(options: BestOfNOptions, context: TargetContext) -> BestOfNTarget:
+    from simulacra.feedback import RaterContext, RatersConfig, rater_kinds
+
+    chooser = options.rater_config()
+
+    def model(key: str) -> ChatModel:
+        if key not in context.models:
+            raise ConfigError(f"no model {key!r} in models", field="target.chooser.model")
+        return context.pool.build(context.models[key], seed=context.seed)
+
+    try:
+        raters = RatersConfig.model_validate({"models": dict(context.models), "pool": [chooser]})
+    except ValidationError as exc:
+        field, message = format_validation(exc)
+        raise ConfigError(message, field=f"target.chooser ({field})") from None
+    build = rater_kinds.get(chooser.kind)
+    members = build(
+        chooser,
+        chooser.options,
+        RaterContext(config=raters, model=model, where="target.chooser"),
+    )
+    if len(members) != 1:
+        raise ConfigError("the chooser must be one rater (no population)", field="target.chooser")
+    try:
+        target_model = context.pool.build(context.models[options.model], seed=context.seed)
+    except (ConfigError, KeyError) as exc:
+        raise ConfigError(str(exc), field=f"models.{options.model}") from None
+    return BestOfNTarget(
+        target_model,
+        rater=members[0].rater,
+        n=options.n,
+        both_orders=options.both_orders,
+        system_prompt=options.system_prompt,
+        params=context.params,
+        name=context.name,
+    )

@@ -1,0 +1,115 @@
+"""Best-of-n targets: candidates sampled, a rater choosing, all of it in the episode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulacra.errors import ConfigError
+from simulacra.runs import parse_config, run
+
+QUESTION = "How much flour for 10 people, if 4 need 300 g?"
+REPLIES = ["You need 300 g.", "You need 750 g of flour: 300 g × 10 / 4.", "750 g."]
+
+
+def config(tmp_path: Path, chooser: dict[str, Any], **target: Any) -> Any:
+    return parse_config(
+        {
+            "name": "bon",
+            "seed": 1,
+            "output_dir": str(tmp_path),
+            "models": {
+                "bot": {"backend": "scripted", "replies": REPLIES, "cache": False},
+                "judge": {"backend": "scripted", "replies": ["Verdict: B"], "cache": False},
+            },
+            "user": {"simulator": "scripted", "options": {"turns": [QUESTION]}},
+            "target": {"type": "best_of_n", "model": "bot", "n": 3, "chooser": chooser, **target},
+            "personas": {"builtin": ["busy-nurse"]},
+            "tasks": {"suite": "everyday", "ids": ["pancakes-scale"]},
+            "modes": ["sharded"],
+        }
+    )
+
+
+def reply_meta(
+    tmp_path: Path, chooser: dict[str, Any], **target: Any
+) -> tuple[Any, dict[str, Any]]:
+    (episode,) = run(config(tmp_path, chooser, **target)).episodes()
+    (reply,) = [m for m in episode.messages if m.role == "assistant"]
+    return episode, reply
+
+
+def test_the_rater_chooses_and_the_episode_records_every_candidate(tmp_path: Path) -> None:
+    episode, reply = reply_meta(tmp_path, {"fixed": "longer"})
+    assert episode.status == "ok", episode.error
+    assert reply.content == REPLIES[1]  # the longest, and the right answer
+    assert episode.success is True
+    record = reply.meta["best_of_n"]
+    assert record["n"] == 3 and record["chosen"] == 1 and record["rater"] == "chooser"
+    assert [c["content"] for c in record["candidates"]] == REPLIES
+    assert [(c["champion"], c["challenger"], c["verdict"]) for c in record["comparisons"]] == [
+        (0, 1, "B"),
+        (1, 2, "A"),
+    ]
+    assert all(len(c["orders"]) == 2 for c in record["comparisons"])  # both orders
+    assert "latency_s" in reply.meta
+    assert episode.target == "best_of_3:bot"
+    assert episode.usage["target"].calls == 3
+
+
+def test_both_orders_keep_a_position_biased_rater_from_choosing(tmp_path: Path) -> None:
+    _, reply = reply_meta(tmp_path / "both", {"fixed": "first"})
+    record = reply.meta["best_of_n"]
+    assert [c["verdict"] for c in record["comparisons"]] == ["tie", "tie"]
+    assert record["chosen"] == 0 and reply.content == REPLIES[0]
+    _, reply = reply_meta(tmp_path / "one", {"fixed": "first"}, both_orders=False)
+    verdicts = [c["verdict"] for c in reply.meta["best_of_n"]["comparisons"]]
+    assert "tie" not in verdicts  # judged one way, the position alone decides
+
+
+def test_a_prompted_rater_on_a_model(tmp_path: Path) -> None:
+    _, reply = reply_meta(tmp_path, {"model": "judge", "template": "brief"}, both_orders=False)
+    record = reply.meta["best_of_n"]
+    assert record["error"] is None
+    assert all(c["orders"][0]["parse"] == "text" for c in record["comparisons"])
+    # "Verdict: B" names a position: the side shown second wins each comparison
+    for comparison in record["comparisons"]:
+        shown_second = "B" if comparison["orders"][0]["first_shown"] == "A" else "A"
+        assert comparison["verdict"] == shown_second
+    last = record["comparisons"][-1]
+    assert record["chosen"] == (last["challenger"] if last["verdict"] == "B" else last["champion"])
+    assert reply.content == REPLIES[record["chosen"]]
+
+
+def test_a_chooser_of_a_model_that_does_not_exist_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nope"):
+        run(config(tmp_path, {"model": "nope"}))
+    with pytest.raises(ConfigError, match="n"):
+        config(tmp_path, {"fixed": "longer"}, n=1)
+
+
+def test_the_choices_export_as_preference_pairs_after_the_same_turn(tmp_path: Path) -> None:
+    from simulacra.export import ExportConfig, build_dataset
+
+    result = run(config(tmp_path, {"fixed": "longer"}))
+    dataset = build_dataset(result.run_dir, ExportConfig(format="dpo"))
+    assert [row["pairing"] for row in dataset.rows] == ["best_of_n", "best_of_n"]
+    first, second = dataset.rows
+    system = {"role": "system", "content": "You are a helpful assistant."}
+    assert first["prompt"] == [system, {"role": "user", "content": QUESTION}]
+    assert first["chosen"] == [{"role": "assistant", "content": REPLIES[1]}]
+    assert first["rejected"] == [{"role": "assistant", "content": REPLIES[0]}]
+    assert second["chosen"] == first["chosen"]
+    assert second["rejected"] == [{"role": "assistant", "content": REPLIES[2]}]
+    assert first["swap_consistent"] is True and first["chosen_longer"] is True
+    assert first["correct_chosen"] is None  # a candidate's own check is not known
+    pairs = build_dataset(result.run_dir, ExportConfig(format="pairs")).rows
+    assert [row["verdict"] for row in pairs] == ["B", "A"]
+    # a position-biased rater ties every comparison: nothing to prefer
+    biased = run(config(tmp_path / "biased", {"fixed": "first"}))
+    with pytest.raises(ConfigError, match="tie: 2"):
+        build_dataset(biased.run_dir, ExportConfig(format="dpo"))
+    with pytest.raises(ConfigError, match="needs pairwise judgements"):
+        build_dataset(result.run_dir, ExportConfig(format="dpo", best_of_n=False))
