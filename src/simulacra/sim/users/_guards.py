@@ -289,11 +289,14 @@ def check_turn(
     previous: list[str],
     context: str = "",
     examples: re.Pattern[str] | None = None,
+    on_plan: bool = True,
 ) -> tuple[str, str] | None:
     """The first problem with a candidate turn as ``(guard, detail)``, or ``None``.
 
     ``context`` is the text the turn may draw on (the task, the plan, the assistant's
     last reply): a word of the prompt's ``examples`` that is not in it is a leak.
+    ``on_plan=False`` skips the off-plan check (a stock reply such as "Yes, please." may
+    be said in any words).
     """
     if not text.strip():
         return "empty", "the model wrote nothing usable"
@@ -311,7 +314,7 @@ def check_turn(
     if dropped_fact(text, fact):
         assert fact is not None
         return "dropped_fact", f"the turn should say: {fact.text}"
-    if fact is None and off_plan(text, planned):
+    if on_plan and fact is None and off_plan(text, planned):
         return "off_plan", "the turn does not say what the user meant to say"
     if repeated(text, previous):
         return "repetition", "near-identical to an earlier user turn"

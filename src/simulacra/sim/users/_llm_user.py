@@ -128,6 +128,8 @@ CANNED_OPENERS: tuple[str, ...] = tuple(
 PREFIX_RATE = 0.3
 """How often a turn that adds a missed fact or asks for an edit opens with a stock phrase."""
 _ASKS_CHANGE = frozenset({"correct", "edit", "object", "push", "follow_up"})
+_STOCK_ACTS = frozenset({"answer", "approve", SATISFIED, GAVE_UP, "push", "follow_up", "deflect"})
+"""Acts whose plan is a stock phrase: any wording of it will do (no off-plan check)."""
 _YES_NO_QUESTION = re.compile(
     r"^\W*(?:so |ok(?:ay)?,? |and )?(?:do|does|did|is|are|was|were|can|could|would|will|"
     r"shall|should|may|have|has|am)\b",
@@ -487,6 +489,7 @@ class LLMUser:
                     previous=self.my_turns,
                     context=context,
                     examples=_SHOT_MARKERS,
+                    on_plan=plan.act not in _STOCK_ACTS,
                 )
                 if problem is None:
                     text = candidate
