@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import warnings
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1203,7 +1204,7 @@ def bootstrap_realism(
     """Intervals for the features of ``conversations`` and their similarity to ``other``
     (the other side's feature values), resampling whole conversations. None with fewer
     than two conversations or no resamples."""
-    from scipy.stats import bootstrap
+    from scipy.stats import DegenerateDataWarning, bootstrap
 
     if len(conversations) < 2 or n_resamples < 1:
         return None
@@ -1231,15 +1232,20 @@ def bootstrap_realism(
             dtype=np.float64,
         )
 
-    result = bootstrap(
-        (np.arange(len(conversations), dtype=np.float64),),
-        statistic,
-        n_resamples=n_resamples,
-        confidence_level=confidence,
-        method="percentile",
-        vectorized=False,
-        rng=np.random.default_rng(seed),
-    )
+    with warnings.catch_warnings():
+        # scipy's own bounds warn on features that are NaN in some resamples; the bounds
+        # are taken below from the finite resamples instead
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = bootstrap(
+            (np.arange(len(conversations), dtype=np.float64),),
+            statistic,
+            n_resamples=n_resamples,
+            confidence_level=confidence,
+            method="percentile",
+            vectorized=False,
+            rng=np.random.default_rng(seed),
+        )
     samples = np.asarray(result.bootstrap_distribution, dtype=np.float64)
     tail = 100.0 * (1.0 - confidence) / 2.0
 
