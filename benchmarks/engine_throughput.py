@@ -12,8 +12,14 @@ Prints wall times, the overhead ratio (baseline / simulacra; 1.0 means no overhe
 the efficiency of each against the ideal, model calls per episode, peak RSS, and the RSS
 growth from 1,000 to 10,000 episodes.
 
+(c) with ``--assistant-like N``: N episodes against a server that answers the simulated
+    user's requests as an assistant would ("Sure, here is …"), so every candidate turn
+    fails the role-drift guard. Prints conversations/s of simulacra and of the bare loop
+    making the same number of useful calls (one user and one assistant call a turn), the
+    user's model calls per user turn and the regenerations.
+
     python benchmarks/engine_throughput.py [--episodes 1000] [--concurrency 64]
-        [--turns 4] [--latency 0.1] [--big 10000]
+        [--turns 4] [--latency 0.1] [--big 10000] [--assistant-like 200]
 """
 
 from __future__ import annotations
@@ -42,7 +48,9 @@ from fake_openai import free_port  # noqa: E402
 from simulacra.runs import parse_config  # noqa: E402
 
 
-def start_server(latency: float) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    latency: float, *, assistant_like: bool = False
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -52,6 +60,7 @@ def start_server(latency: float) -> tuple[subprocess.Popen[bytes], str]:
             str(port),
             "--latency",
             str(latency),
+            *(["--assistant-like"] if assistant_like else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -164,6 +173,46 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def assistant_like_case(
+    episodes: int, turns: int, concurrency: int, latency: float
+) -> list[tuple[str, str]]:
+    """Rows of case (c): an endpoint that always answers the user's requests "Sure, …"."""
+    server, url = start_server(latency, assistant_like=True)
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            base_s, base_calls = asyncio.run(baseline(url, episodes, turns, concurrency))
+            started = time.perf_counter()
+            result = simulacra.run(
+                engine_config(url, episodes, turns, concurrency, out, "assistant-like")
+            )
+            engine_s = time.perf_counter() - started
+    finally:
+        server.kill()
+        server.wait()
+    summary = result.summary
+    user_calls = summary["usage"]["user"]["calls"]
+    user_turns = summary["episodes"] * turns
+    guards = summary["guard_events"]
+    regenerations = guards.get("total", 0) - guards.get("fallbacks", 0)
+    return [
+        (
+            "assistant-like endpoint",
+            f"{episodes} x {turns} user turns, every reply 'Sure, here is …'",
+        ),
+        (
+            "  bare loop",
+            f"{episodes / base_s:.1f} conversations/s ({base_calls / episodes:.1f} useful calls/episode)",
+        ),
+        (
+            "  simulacra",
+            f"{summary['episodes'] / engine_s:.1f} conversations/s ({base_s / engine_s:.3f} of the bare loop)",
+        ),
+        ("  user calls per user turn", f"{user_calls / user_turns:.2f} (1.00 is no regeneration)"),
+        ("  regenerations", f"{regenerations} ({regenerations / user_turns:.2f} per user turn)"),
+        ("  fallbacks", str(guards.get("fallbacks", 0))),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -175,7 +224,22 @@ def main() -> None:
     parser.add_argument(
         "--big", type=int, default=10000, help="episodes of the memory run (0: skip)"
     )
+    parser.add_argument(
+        "--assistant-like",
+        type=int,
+        default=200,
+        help="episodes against an endpoint answering like an assistant (0: skip)",
+    )
+    parser.add_argument("--only-assistant-like", action="store_true", help="run case (c) alone")
     args = parser.parse_args()
+    if args.only_assistant_like:
+        rows = assistant_like_case(
+            args.assistant_like or 200, args.turns, args.concurrency, args.latency
+        )
+        width = max(len(k) for k, _ in rows)
+        for key, value in rows:
+            print(f"{key:<{width}}  {value}")
+        return
     server, url = start_server(args.latency)
     ideal = math.ceil(args.episodes / args.concurrency) * 2 * args.turns * args.latency
     try:
@@ -238,6 +302,8 @@ def main() -> None:
     finally:
         server.kill()
         server.wait()
+    if args.assistant_like:
+        rows += assistant_like_case(args.assistant_like, args.turns, args.concurrency, args.latency)
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")

@@ -79,7 +79,7 @@ _WORDS = [
     "nectar",
     "onyx",
 ]
-_PLAN = re.compile(r"^Say \((\d+) words\): (.*)$", re.S)
+_PLAN = re.compile(r"^Say \((\d+) words\): (.*)$", re.S | re.M)
 
 
 @dataclass
@@ -95,11 +95,15 @@ class ServerState:
     headers_seen: list[dict[str, str]] = field(default_factory=list)
     record: bool = True
     counter: itertools.count[int] = field(default_factory=itertools.count)
+    assistant_like: bool = False
+    """Answer the simulated user's requests as an assistant would ("Sure, here is …")."""
 
 
-def reply_text(body: dict[str, Any], n: int) -> str:
+def reply_text(body: dict[str, Any], n: int, *, assistant_like: bool = False) -> str:
     last = body["messages"][-1].get("content") or ""
-    match = _PLAN.match(last)
+    match = _PLAN.search(last)
+    if match and assistant_like:
+        return f"Sure, here is the answer you asked for about {match.group(2)} ({_WORDS[n % 15]})"
     if match:
         return f"{match.group(2)} ({_WORDS[n % len(_WORDS)]} {_WORDS[(n // 15) % 15]})"
     words = [_VOCAB[(n * 7919 + i * 104729 + i * i * 31) % len(_VOCAB)] for i in range(6)]
@@ -127,7 +131,10 @@ def make_app(state: ServerState) -> Starlette:
                 status_code=status,
                 headers=headers,
             )
-        message: dict[str, Any] = {"role": "assistant", "content": reply_text(body, n)}
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": reply_text(body, n, assistant_like=state.assistant_like),
+        }
         finish = "stop"
         if state.tool_call and body.get("tools") and body["messages"][-1]["role"] == "user":
             message = {
@@ -217,8 +224,15 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="fake OpenAI-compatible server")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument(
+        "--assistant-like",
+        action="store_true",
+        help='answer the user\'s requests "Sure, here is …"',
+    )
     args = parser.parse_args()
-    app_state = ServerState(latency_s=args.latency, record=False)
+    app_state = ServerState(
+        latency_s=args.latency, record=False, assistant_like=args.assistant_like
+    )
     uvicorn.run(
         make_app(app_state), host="127.0.0.1", port=args.port, log_level="error", access_log=False
     )

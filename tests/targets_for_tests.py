@@ -45,7 +45,9 @@ def echo_plan(messages: list[Any], params: Any) -> str:
     """A user model that says exactly what it was asked to say."""
     import re
 
-    return re.sub(r"^Say \(\d+ words\): ", "", messages[-1].content)
+    content = messages[-1].content
+    match = re.search(r"^Say \(\d+ words\): (.*)$", content, re.S | re.M)
+    return match.group(1) if match else content
 
 
 def always_503(messages: Any, params: Any) -> Exception:

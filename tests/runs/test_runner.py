@@ -187,7 +187,7 @@ def test_python_api_sync_and_yaml_path(tmp_path: Path) -> None:
         (
             "name: x\nuser: {options: {repeat_treshold: 0.5}}\n",
             "user.options.repeat_treshold",
-            r"unknown option of user simulator 'llm' \(known: repeat_threshold\)",
+            r"unknown option of user simulator 'llm' \(known: instruction, repeat_threshold\)",
         ),
         (
             "name: x\nuser: {simulator: scripted, options: {turns: [hi], stop: 1}}\n",

@@ -30,7 +30,9 @@ PLAIN = Persona(
 
 def echo_plan(messages: list[Message], params: ChatParams) -> str:
     """A model that says exactly what it was asked to say."""
-    return re.sub(r"^Say \(\d+ words\): ", "", messages[-1].content)
+    match = re.search(r"^Say \(\d+ words\): (.*)$", messages[-1].content, re.S | re.M)
+    assert match, messages[-1].content
+    return match.group(1)
 
 
 def assistant(text: str) -> Message:
@@ -57,6 +59,12 @@ async def test_opens_with_goal_then_reveals_facts_one_at_a_time_then_accepts() -
     assert TASK.facts[1].mentioned_in(second.text)
     transcript += [Message(role="user", content=second.text), assistant("You need 750 g of flour.")]
     last = await user.next_turn(transcript)
+    if last.act == "follow_up":  # a curious user asks how, once
+        transcript += [
+            Message(role="user", content=last.text),
+            assistant("300 g for 4 is 75 g a person, so 10 people need 750 g."),
+        ]
+        last = await user.next_turn(transcript)
     assert last.stop and last.stop_reason == "satisfied"
 
 
@@ -96,7 +104,14 @@ async def test_repeated_assistant_reply_raises_frustration_more() -> None:
 
 
 async def test_guards_regenerate_then_fall_back_and_record_events() -> None:
-    drifting = ScriptedModel(["Sure! I'd be happy to help you with pancakes."], cycle=True)
+    drifting = ScriptedModel(
+        [
+            "Sure! I'd be happy to help you with pancakes.",
+            "Certainly, here is the recipe for pancakes.",
+            "How can I help you with your pancakes today?",
+        ],
+        cycle=True,
+    )
     user = LLMUser(
         persona=PLAIN,
         task=TASK,
@@ -113,6 +128,26 @@ async def test_guards_regenerate_then_fall_back_and_record_events() -> None:
     assert len(seeds) == 3  # each attempt samples differently
 
 
+async def test_an_endpoint_that_always_answers_as_an_assistant_costs_few_calls() -> None:
+    """The same drift twice running ends the turn; after a turn lost to drift, the next
+    gets one call only (and a turn that passes restores the full budget)."""
+    sure = ScriptedModel(["Sure, here is the answer you asked for."], cycle=True)
+    user = LLMUser(persona=PLAIN, task=TASK, model=sure, seed=1)
+    first = await user.next_turn([])
+    assert [e.action for e in first.guard_events] == ["regenerate", "fallback"]
+    assert len(sure.calls) == 2
+    transcript = [Message(role="user", content=first.text), assistant("How many people?")]
+    for _ in range(3):
+        turn = await user.next_turn(transcript)
+        assert [e.action for e in turn.guard_events] == ["fallback"]
+        transcript += [Message(role="user", content=turn.text), assistant("And then?")]
+    assert len(sure.calls) == 5  # 2 + 1 + 1 + 1, where it was 3 a turn
+    recovered = LLMUser(persona=PLAIN, task=TASK, model=ScriptedModel(echo_plan), seed=1)
+    recovered.budget.drift_streak = 1
+    await recovered.next_turn([])
+    assert recovered.budget.drift_streak == 0 and recovered._budget() == 2
+
+
 async def test_leak_guard_catches_all_facts_at_once() -> None:
     leaky = ScriptedModel(
         [
@@ -123,7 +158,7 @@ async def test_leak_guard_catches_all_facts_at_once() -> None:
     user = LLMUser(persona=PLAIN, task=TASK, model=leaky, seed=1)
     turn = await user.next_turn([])
     assert turn.guard_events[0].guard == "leak"
-    assert turn.text == "how much flour for more people?"
+    assert turn.text.lower() == "how much flour for more people?"
 
 
 def test_guard_order_and_cases() -> None:
@@ -178,7 +213,7 @@ def test_length_follows_verbosity() -> None:
     wordy = Persona(name="w", background="x", verbosity=1.0)
     short = statistics.median(length_target(terse, rng) for _ in range(500))
     long = statistics.median(length_target(wordy, rng) for _ in range(500))
-    assert 5 <= short <= 7 and 50 <= long <= 62
+    assert 4 <= short <= 5 and 30 <= long <= 37
     calm = statistics.mean(length_target(wordy, rng) for _ in range(500))
     angry = statistics.mean(length_target(wordy, rng, frustration=1.0) for _ in range(500))
     assert angry < 0.7 * calm

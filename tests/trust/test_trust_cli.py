@@ -185,7 +185,7 @@ def test_fidelity_writes_the_report(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(
         app,
         ["fidelity", str(casual), "--human-corpus", CORPUS, "--compare", str(stiff),
-         "--splits", "2"],
+         "--splits", "2", "--bootstrap", "40"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "communication style" in result.stdout and "ceiling" in result.stdout
@@ -204,6 +204,14 @@ def test_fidelity_writes_the_report(runner: CliRunner, tmp_path: Path) -> None:
     # The casual users read more like the corpus than the stiff ones.
     assert report["index"] > report["compare"]["index"]
     assert not list(casual.glob(".*.tmp"))
+    intervals = report["intervals"]
+    assert intervals["n_resamples"] == 40 and "CI" in result.stdout
+    low, high = intervals["index"]
+    assert 0.0 <= low <= high <= 100.0
+    assert len(report["ceiling_splits"]) == 2
+    assert (
+        report["openers"]["top"] and "Wait, that's not everything." in report["openers"]["canned"]
+    )
 
 
 def test_fidelity_errors(runner: CliRunner, tmp_path: Path) -> None:

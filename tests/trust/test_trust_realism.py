@@ -277,3 +277,52 @@ def test_fixture_corpus_reads_like_people() -> None:
     words = r.distribution_samples(corpus())["words_per_turn"]
     assert len(corpus()) >= 40
     assert 15 <= float(np.median(words)) <= 19
+
+
+def test_cross_conversation_repetition_by_hand() -> None:
+    a = [user("wait, that's not everything"), bot("ok?"), user("wait, it serves 4")]
+    b = [user("wait, that's wrong"), bot("hm"), user("the bill is 80")]
+    c = [user("hello there"), bot("hi"), user("the bill is 80")]
+    # openers: a {wait that, wait it}, b {wait that, the bill}, c {hello there, the bill}
+    # a: (1 + 0) / (2 * 2); b: (1 + 1) / 4; c: (0 + 1) / 4 -> mean 1/3
+    assert r.opener_repetition([a, b, c]) == pytest.approx((1 / 4 + 2 / 4 + 1 / 4) / 3)
+    # the same conversation twice (a bootstrap resample) is one conversation
+    assert r.opener_repetition([a, a, b, c]) == pytest.approx((1 / 4 + 1 / 4 + 2 / 4 + 1 / 4) / 4)
+    assert math.isnan(r.opener_repetition([a]))
+    # trigrams: "the bill is", "bill is 80" in b and c; b has also "wait that's wrong"
+    # (c's "hello there" has none): b 2/3, c 2/2
+    assert r.ngram_repetition([b, c]) == pytest.approx((2 / 3 + 1) / 2)
+    # size does not drive it: copies of a corpus score as the corpus does
+    copies = [[dict(m) for m in conv] for conv in (a, b, c)]
+    assert r.opener_repetition([a, b, c, *copies]) > r.opener_repetition([a, b, c])
+    assert r.ngram_repetition([a, b, c]) == pytest.approx(
+        r.ngram_repetition([[dict(m) for m in conv] for conv in (a, b, c)])
+    )
+
+
+def test_content_reactivity_by_hand() -> None:
+    conv = [
+        user("I need a hotel"),
+        bot("Which area of town do you prefer?"),
+        user("the north area please"),  # picks up "area"
+        bot("The Acorn guest house is free."),
+        user("ok thanks"),  # picks up nothing
+    ]
+    assert r.content_reactivity([conv]) == pytest.approx(0.5)
+    assert math.isnan(r.content_reactivity([[user("hi")]]))
+
+
+def test_bootstrap_intervals_cover_the_estimate_and_narrow_with_more_data() -> None:
+    human = corpus()
+    reference = r.TypoIndex(r.vocabulary(str(m.get("content", "")) for c in human for m in c))
+    values = r.realism_features(human, reference=reference)
+    few = r.bootstrap_realism(human[:8], values, reference=reference, n_resamples=30)
+    many = r.bootstrap_realism(human[:32], values, reference=reference, n_resamples=30)
+    assert few is not None and many is not None
+    low, high = few.values["words_per_turn"]
+    assert low <= r.realism_features(human[:8], reference=reference)["words_per_turn"] <= high
+    width = lambda iv: iv[1] - iv[0]  # noqa: E731
+    assert width(many.values["words_per_turn"]) < width(few.values["words_per_turn"])
+    assert 0.0 <= few.index[0] <= few.index[1] <= 100.0
+    assert set(few.to_dict()) >= {"values", "similarity", "dimensions", "index", "confidence"}
+    assert r.bootstrap_realism(human[:1], values, reference=reference) is None

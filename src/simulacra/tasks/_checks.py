@@ -76,6 +76,33 @@ def extract_numbers(text: str) -> list[float]:
     return numbers
 
 
+_QUESTION = re.compile(r"[^.!?\n]*\?")
+_CONTENT_WORD = re.compile(r"[a-z]{4,}")
+
+
+def statements(text: str) -> str:
+    """``text`` without its questions: what a reply asserts rather than asks."""
+    return _QUESTION.sub(" ", text)
+
+
+def _new_numbers(text: str, said: str) -> list[float]:
+    """Numbers a reply states that the user did not say themselves."""
+    own = extract_numbers(said)
+    return [
+        n
+        for n in extract_numbers(statements(text))
+        if not any(math.isclose(n, m, rel_tol=1e-9, abs_tol=1e-9) for m in own)
+    ]
+
+
+def offers_content(text: str, said: str = "", *, words: int = 4) -> bool:
+    """Whether a reply states something of its own: at least ``words`` content words
+    (four letters or more) outside its questions that the user did not say."""
+    own = set(_CONTENT_WORD.findall(said.lower()))
+    new = {w for w in _CONTENT_WORD.findall(statements(text).lower()) if w not in own}
+    return len(new) >= words
+
+
 def extract_dates(text: str, *, default_year: int | None = None) -> list[dt.date]:
     found: list[tuple[int, dt.date]] = []
     for match in _ISO_DATE.finditer(text):
@@ -119,8 +146,12 @@ class NumericCheck(BaseModel):
     def matches(self, number: float) -> bool:
         return math.isclose(number, self.value, rel_tol=self.rel_tol, abs_tol=self.abs_tol)
 
-    def gives_answer(self, text: str) -> bool:
-        return bool(extract_numbers(text))
+    def gives_answer(self, text: str, *, said: str | None = None) -> bool:
+        """A number stated (not asked about) that is not one of the user's own figures:
+        echoing "10 people, 300 g" back is not an answer. Without ``said``: any number."""
+        if said is None:
+            return bool(extract_numbers(text))
+        return bool(_new_numbers(text, said))
 
     def evaluate(self, text: str) -> CheckResult:
         numbers = extract_numbers(text)
@@ -138,8 +169,12 @@ class DateCheck(BaseModel):
     type: Literal["date"] = "date"
     value: dt.date
 
-    def gives_answer(self, text: str) -> bool:
-        return bool(extract_dates(text, default_year=self.value.year))
+    def gives_answer(self, text: str, *, said: str | None = None) -> bool:
+        if said is None:
+            return bool(extract_dates(text, default_year=self.value.year))
+        own = set(extract_dates(said, default_year=self.value.year))
+        stated = extract_dates(statements(text), default_year=self.value.year)
+        return any(d not in own for d in stated)
 
     def evaluate(self, text: str) -> CheckResult:
         dates = extract_dates(text, default_year=self.value.year)
@@ -162,8 +197,10 @@ class AnyOfCheck(BaseModel):
     def _pattern(self, value: str) -> re.Pattern[str]:
         return re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", re.I)
 
-    def gives_answer(self, text: str) -> bool:
-        return bool(text.strip())
+    def gives_answer(self, text: str, *, said: str | None = None) -> bool:
+        if said is None:
+            return bool(text.strip())
+        return self.evaluate(text).passed or offers_content(text, said)
 
     def evaluate(self, text: str) -> CheckResult:
         for value in self.values:
@@ -188,8 +225,10 @@ class RegexCheck(BaseModel):
             ) from None
         return value
 
-    def gives_answer(self, text: str) -> bool:
-        return bool(text.strip())
+    def gives_answer(self, text: str, *, said: str | None = None) -> bool:
+        if said is None:
+            return bool(text.strip())
+        return self.evaluate(text).passed or offers_content(text, said)
 
     def evaluate(self, text: str) -> CheckResult:
         match = re.search(self.pattern, text, re.I | re.S)
@@ -209,8 +248,8 @@ class PythonCheck(BaseModel):
             raise TypeError(f"{self.function} is not callable")
         return function
 
-    def gives_answer(self, text: str) -> bool:
-        return bool(text.strip())
+    def gives_answer(self, text: str, *, said: str | None = None) -> bool:
+        return bool(text.strip()) if said is None else offers_content(text, said)
 
     def evaluate(self, text: str) -> CheckResult:
         return CheckResult(passed=bool(self._callable()(text)))
@@ -262,7 +301,7 @@ class UnitTestCheck(BaseModel):
     tests: str = Field(min_length=1)
     timeout_s: float = Field(default=10.0, gt=0, le=120)
 
-    def gives_answer(self, text: str) -> bool:
+    def gives_answer(self, text: str, *, said: str | None = None) -> bool:
         return extract_code(text, self.entry_point) is not None
 
     def _limits(self) -> Any:
@@ -301,7 +340,7 @@ class EnvironmentCheck(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["environment"] = "environment"
 
-    def gives_answer(self, text: str) -> bool:
+    def gives_answer(self, text: str, *, said: str | None = None) -> bool:
         # the outcome is in the environment, not in what the agent says
         return False
 

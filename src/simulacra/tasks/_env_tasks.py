@@ -38,7 +38,58 @@ _DETAIL_PHRASES = {
     "email": "My email is {}.",
     "phone": "My phone number is {}.",
     "order_id": "The order is {}.",
+    "user_id": "My user id is {}.",
+    "reservation_ids": "The reservation is {}.",
 }
+_NAME = r"([A-Z][a-z][\w'-]*) ([A-Z][a-z][\w'-]*)"
+_IDENTITY = [
+    # "Your name is Olivia Ito and your zip code is 80218."
+    re.compile(rf"\b[Yy]our name is {_NAME}"),
+    # "You are Yusuf Rossi in 19122." / "You are Maya Okafor." (not "You are outgoing")
+    re.compile(
+        rf"\bYou are {_NAME}(?=[.,;]|\s+(?:and|in|from|living|who|with)\b)"
+        r"(?:,?\s+(?:and\s+)?(?:you\s+)?(?:live|living|based)?\s*(?:in|from|at)\s+"
+        r"(?:zip(?:\s+code)?\s+)?(\d{5})\b)?"
+    ),
+]
+_ZIP = re.compile(r"\bzip(?:\s*code)?(?:\s+is|:)?\s+(\d{5})\b", re.I)
+_USER_ID = re.compile(r"\buser(?:\s+|_)id\s+(?:is\s+)?([a-z]+(?:_[a-z]+)*_\d+)\b", re.I)
+_RESERVATION = re.compile(r"\b[Rr]eservation(?:\s+(?i:id))?(?:\s+is)?\s+([A-Z0-9]{6})\b")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ORDER = re.compile(r"#?W\d{7}\b")
+
+
+def identity_details(instruction: str) -> dict[str, str]:
+    """Who the user of a tool-use task is, as its instruction says it.
+
+    Understands the phrasings of the public retail and airline tasks: "Your name is
+    Olivia Ito and your zip code is 80218", "You are Yusuf Rossi in 19122", "Your user id
+    is mia_li_3668", e-mail addresses, order ids ("#W5442520") and reservation ids.
+    """
+    details: dict[str, str] = {}
+    for pattern in _IDENTITY:
+        match = pattern.search(instruction)
+        if match:
+            details["first_name"], details["last_name"] = match.group(1), match.group(2)
+            if match.lastindex and match.lastindex >= 3 and match.group(3):
+                details["zip"] = match.group(3)
+            break
+    if "zip" not in details and (zip_code := _ZIP.search(instruction)):
+        details["zip"] = zip_code.group(1)
+    if user_id := _USER_ID.search(instruction):
+        details["user_id"] = user_id.group(1)
+    emails = list(dict.fromkeys(m.rstrip(".") for m in _EMAIL.findall(instruction)))
+    if len(emails) == 1:
+        details["email"] = emails[0]
+    elif emails:
+        details["emails"] = ", ".join(emails)
+    orders = list(dict.fromkeys("#" + m.lstrip("#") for m in _ORDER.findall(instruction)))
+    if orders:
+        details["order_ids"] = ", ".join(orders)
+    reservations = list(dict.fromkeys(_RESERVATION.findall(instruction)))
+    if reservations:
+        details["reservation_ids"] = ", ".join(reservations)
+    return details
 
 
 def _detail_sentence(key: str, value: str) -> str:
@@ -46,7 +97,7 @@ def _detail_sentence(key: str, value: str) -> str:
     if template is None and key.startswith("order"):
         template = "The order is {}."
     if template is None and key.startswith("email"):
-        template = "My email is {}."
+        template = "My email is {}." if key == "email" else "My emails are {}."
     return (template or f"My {key.replace('_', ' ')} is {{}}.").format(value)
 
 
@@ -80,7 +131,13 @@ def as_task(
     name = environment or env_task.env
     options = options or environments.entry(name).validate({})
     max_turns = options.max_turns if isinstance(options, EnvOptions) else 12
-    details = dict(env_task.private_details)
+    details = {**identity_details(env_task.instruction), **env_task.private_details}
+    if not env_task.shards and not details:
+        raise ConfigError(
+            f"task {env_task.id}: the instruction names no identity the user could give "
+            "(a name, zip code, e-mail, user id or order id): "
+            f"{' '.join(env_task.instruction.split()[:12])!r}…"
+        )
     if env_task.shards:
         goal, *rest = env_task.shards
         facts = [Fact(text=text, keys=_keys(text, details)) for text in rest]

@@ -137,8 +137,12 @@ class Task(BaseModel):
                 )
         return self
 
-    def gives_answer(self, text: str) -> bool:
-        return self.check.gives_answer(text)
+    def gives_answer(self, text: str, *, said: str | None = None) -> bool:
+        """Whether ``text`` offers an answer to this task. With ``said`` (what the user has
+        said so far), a reply that only gives the user's own words and figures back, or only
+        asks, does not; without it, any reply that could hold an answer does (the loop's
+        choice of the final answer)."""
+        return self.check.gives_answer(text, said=said)
 
 
 def parse_tasks(data: Any, *, source: str, suite: str | None = None) -> list[Task]:

@@ -41,6 +41,9 @@ _EXPORTS = {
     "run_corpus": "simulacra.trust._corpus",
     "user_fidelity": "simulacra.trust._fidelity",
     "write_fidelity": "simulacra.trust._fidelity",
+    "opener_shares": "simulacra.trust._fidelity",
+    "RealismIntervals": "simulacra.trust._realism",
+    "bootstrap_realism": "simulacra.trust._realism",
     "RealismComparison": "simulacra.trust._realism",
     "compare_realism": "simulacra.trust._realism",
     "realism_features": "simulacra.trust._realism",
@@ -58,15 +61,18 @@ __all__ = [
     "LabelSet",
     "RaterFidelity",
     "RealismComparison",
+    "RealismIntervals",
     "SegmentFidelity",
     "Selection",
     "SystemRanking",
     "annotation_rows",
+    "bootstrap_realism",
     "calibrate",
     "compare_realism",
     "estimate",
     "feature_similarity",
     "ingest_annotations",
+    "opener_shares",
     "rank_items",
     "read_conversations",
     "read_labels",
@@ -90,11 +96,13 @@ if TYPE_CHECKING:
     )
     from simulacra.trust._corpus import Corpus, read_conversations, run_corpus
     from simulacra.trust._estimate import HumanSyntheticEstimate, estimate, required_human_items
-    from simulacra.trust._fidelity import user_fidelity, write_fidelity
+    from simulacra.trust._fidelity import opener_shares, user_fidelity, write_fidelity
     from simulacra.trust._labels import Label, LabelSet, read_labels
     from simulacra.trust._realism import (
         DIMENSIONS,
         RealismComparison,
+        RealismIntervals,
+        bootstrap_realism,
         compare_realism,
         feature_similarity,
         realism_features,

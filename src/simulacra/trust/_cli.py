@@ -467,9 +467,21 @@ def fidelity(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="random seed", envvar="SIMULACRA_SEED")] = 0,
+    bootstrap: Annotated[
+        int,
+        typer.Option(
+            "--bootstrap", min=0, help="resamples of the run's conversations for intervals"
+        ),
+    ] = 200,
+    bootstrap_human: Annotated[
+        int,
+        typer.Option(
+            "--bootstrap-human", min=0, help="resamples of the human corpus (slow; 0: none)"
+        ),
+    ] = 0,
 ) -> None:
     """How human the simulated users read: the realism index against a real corpus."""
-    _fidelity(run_dir, human_corpus, compare, splits, seed, output)
+    _fidelity(run_dir, human_corpus, compare, splits, seed, bootstrap, bootstrap_human, output)
 
 
 _DIMENSION_NAMES = {
@@ -480,6 +492,12 @@ _DIMENSION_NAMES = {
 }
 
 
+def _interval(bounds: list[float | None] | None, *, digits: int) -> str:
+    if not bounds or bounds[0] is None or bounds[1] is None:
+        return "–"
+    return f"{_num(bounds[0], digits=digits)}–{_num(bounds[1], digits=digits)}"
+
+
 @user_errors
 def _fidelity(
     run_dir: Path,
@@ -487,11 +505,22 @@ def _fidelity(
     compare: Path | None,
     splits: int,
     seed: int,
+    bootstrap: int = 200,
+    bootstrap_human: int = 0,
     output: Path | None = None,
 ) -> None:
     from simulacra.trust._fidelity import user_fidelity, write_fidelity
 
-    report = user_fidelity(run_dir, human_corpus, compare=compare, splits=splits, seed=seed)
+    report = user_fidelity(
+        run_dir,
+        human_corpus,
+        compare=compare,
+        splits=splits,
+        seed=seed,
+        bootstrap=bootstrap,
+        human_bootstrap=bootstrap_human,
+    )
+    intervals = report.get("intervals")
     path = write_fidelity(run_dir, report, output)
     other = report.get("compare")
     table = Table(
@@ -502,6 +531,8 @@ def _fidelity(
     table.add_column("human", justify="right")
     table.add_column("run", justify="right")
     table.add_column("sim.", justify="right")
+    if intervals:
+        table.add_column(f"{intervals['confidence']:.0%} CI", justify="right")
     if other:
         table.add_column("compare", justify="right")
         table.add_column("sim.", justify="right")
@@ -512,6 +543,8 @@ def _fidelity(
             "",
             _num(content["score"], digits=3),
         ]
+        if intervals:
+            row.append(_interval(intervals["dimensions"][dim], digits=3))
         if other:
             row += ["", _num(other["dimensions"][dim]["score"], digits=3)]
         table.add_row(*row)
@@ -522,15 +555,25 @@ def _fidelity(
                 _num(values["simulated"]),
                 _num(values["similarity"], digits=2),
             ]
+            if intervals:
+                cells.append(_interval(intervals["similarity"][feature], digits=2))
             if other:
                 theirs = other["dimensions"][dim]["features"][feature]
                 cells += [_num(theirs["simulated"]), _num(theirs["similarity"], digits=2)]
             table.add_row(*cells)
     index_row = ["[bold]index (0–100)[/]", "", "", f"[bold]{_num(report['index'], digits=3)}[/]"]
+    if intervals:
+        index_row.append(_interval(intervals["index"], digits=3))
     if other:
         index_row += ["", f"[bold]{_num(other['index'], digits=3)}[/]"]
     table.add_row(*index_row)
-    table.add_row("ceiling (human halves)", "", "", _num(report["ceiling"], digits=3))
+    splits_seen = [v for v in report.get("ceiling_splits") or [] if v is not None]
+    spread = (
+        [f"{_num(min(splits_seen), digits=3)}–{_num(max(splits_seen), digits=3)}"]
+        if intervals and splits_seen
+        else [""] * bool(intervals)
+    )
+    table.add_row("ceiling (human halves)", "", "", _num(report["ceiling"], digits=3), *spread)
     _console.print(table)
     dist = Table(title="distributions", title_justify="left")
     for column in ("quantity", "median human / run", "Wasserstein", "KS D", "KS p"):

@@ -15,6 +15,10 @@ writes the result atomically. The file's structure::
       "n_conversations": {"simulated", "human", "simulated_skipped", "human_skipped"},
       "n_user_turns": {"simulated", "human"},
       "classifier": how assistant-likeness was measured,
+      "intervals": {"confidence", "n_resamples", "values", "similarity", "dimensions",
+                    "index"},      # bootstrap over the run's conversations (or null)
+      "ceiling_splits": [index of each halving], "human_intervals": {feature: [lo, hi]},
+      "openers": {"top": [[opener, share], ...], "canned": {phrase: share}},
       "compare": {"run", "index", "dimensions", "distributions", ...}   # with --compare
     }
 
@@ -23,6 +27,8 @@ Similarities and scores are ``null`` where a feature has nothing to measure.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +42,27 @@ CLASSIFIER = (
 )
 
 
+def opener_shares(
+    turns: Sequence[str], *, words: int = 2, top: int = 5, canned: Sequence[str] = ()
+) -> dict[str, Any]:
+    """How often the commonest openers (first ``words`` words, lower-cased) start a turn,
+    and how often each ``canned`` phrase does."""
+    from simulacra.trust._realism import tokens
+
+    if not turns:
+        return {"top": [], "canned": {}}
+    counts = Counter(" ".join(tokens(turn)[:words]) for turn in turns if tokens(turn))
+    lowered = [" ".join(tokens(turn)) for turn in turns]
+    shares = {
+        phrase: sum(t.startswith(" ".join(tokens(phrase))) for t in lowered) / len(turns)
+        for phrase in canned
+    }
+    return {
+        "top": [[opener, n / len(turns)] for opener, n in counts.most_common(top)],
+        "canned": shares,
+    }
+
+
 def user_fidelity(
     run_dir: str | Path,
     human_corpus: str | Path,
@@ -43,17 +70,36 @@ def user_fidelity(
     compare: str | Path | None = None,
     splits: int = 5,
     seed: int = 0,
+    bootstrap: int = 200,
+    human_bootstrap: int = 0,
+    canned: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The fidelity report of ``run_dir``'s simulated users (see the module docstring)."""
-    from simulacra.trust._realism import compare_realism
+    """The fidelity report of ``run_dir``'s simulated users (see the module docstring).
 
+    ``bootstrap`` resamples of the run's conversations give the intervals (0: none);
+    ``human_bootstrap`` resamples of the corpus give the human features' intervals;
+    ``canned`` phrases (default: the default user's stock openers) are counted as
+    openers of the run's user turns.
+    """
+    from simulacra.sim.users import CANNED_OPENERS
+    from simulacra.trust._realism import compare_realism, user_turns
+
+    canned = CANNED_OPENERS if canned is None else canned
     human = read_conversations(human_corpus)
     run = run_corpus(run_dir)
     simulated = {"run": run.conversations}
     other = run_corpus(compare) if compare is not None else None
     if other is not None:
         simulated["compare"] = other.conversations
-    comparison = compare_realism(human.conversations, simulated, splits=splits, seed=seed).to_dict()
+    comparison = compare_realism(
+        human.conversations,
+        simulated,
+        splits=splits,
+        seed=seed,
+        bootstrap=bootstrap,
+        human_bootstrap=human_bootstrap,
+    ).to_dict()
+    run_turns = [t for c in run.conversations for t in user_turns(c)]
     main = comparison["simulators"]["run"]
     report: dict[str, Any] = {
         "index": main["index"],
@@ -73,6 +119,10 @@ def user_fidelity(
         "classifier": CLASSIFIER,
         "splits": splits,
         "seed": seed,
+        "intervals": main["intervals"],
+        "ceiling_splits": comparison["ceiling_splits"],
+        "human_intervals": comparison["human_intervals"],
+        "openers": opener_shares(run_turns, canned=canned),
     }
     if other is not None:
         second = comparison["simulators"]["compare"]
@@ -97,4 +147,4 @@ def write_fidelity(
     return path
 
 
-__all__ = ["CLASSIFIER", "FIDELITY", "user_fidelity", "write_fidelity"]
+__all__ = ["CLASSIFIER", "FIDELITY", "opener_shares", "user_fidelity", "write_fidelity"]

@@ -33,8 +33,10 @@ the classifier never grades a turn it was trained on.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import warnings
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -68,6 +70,8 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
         "length_variation",
         "repetition",
         "opening_uniformity",
+        "opener_repetition",
+        "ngram_repetition",
         "typo_rate",
         "distinct_1",
         "distinct_2",
@@ -88,6 +92,7 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
         "information_seeking",
         "question_rate",
         "cooperativeness",
+        "content_reactivity",
     ),
     "error_reaction": ("emotion", "frustration", "accusation", "strategy_change"),
 }
@@ -122,9 +127,14 @@ def assistant_turns(conversation: Conversation) -> list[str]:
     return _turns(conversation, _ASSISTANT_ROLES)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(_TOKEN.findall(text.lower()))
+
+
 def tokens(text: str) -> list[str]:
     """Lower-cased word tokens: runs of letters and digits, keeping an apostrophe suffix."""
-    return _TOKEN.findall(text.lower())
+    return list(_tokens(text))
 
 
 def word_count(text: str) -> int:
@@ -158,8 +168,14 @@ def _share(turns: Sequence[str], test: Callable[[str], bool]) -> float:
     return sum(1 for turn in turns if test(turn)) / len(turns)
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _found(pattern: re.Pattern[str], text: str) -> bool:
+    # cached: a bootstrap scores the same turns again and again
+    return pattern.search(text) is not None
+
+
 def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
-    return lambda text: pattern.search(text) is not None
+    return lambda text: _found(pattern, text)
 
 
 # --- markers ----------------------------------------------------------------------------
@@ -458,11 +474,14 @@ def typo_rate(turns: Sequence[str], reference: Mapping[str, int] | TypoIndex) ->
 # --- similarity of short texts ------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _bag(text: str) -> Counter[str]:
+    # cached (and never changed by its callers)
     words = tokens(text)
     return Counter(words + [" ".join(pair) for pair in _ngrams(words, 2)])
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def text_similarity(a: str, b: str) -> float:
     """Cosine similarity of the word unigram and bigram counts of two texts (0 to 1)."""
     x, y = _bag(a), _bag(b)
@@ -513,6 +532,72 @@ def self_repetition(conversations: Sequence[Conversation]) -> float:
         for i in range(1, len(turns)):
             scores.append(max(text_similarity(turns[i], before) for before in turns[:i]))
     return float(np.mean(scores)) if scores else NAN
+
+
+def _cross_share(sets: Sequence[frozenset[Any]], owners: Sequence[int]) -> float:
+    """Mean over conversations of the share of their items found in another conversation
+    (each other conversation weighted alike): ``(d - 1) / (C - 1)`` per item, where ``d``
+    is the number of conversations holding it. ``owners`` tells which entries are the
+    same conversation (a bootstrap resample repeats some)."""
+    distinct: dict[int, frozenset[Any]] = dict(zip(owners, sets, strict=True))
+    if len(distinct) < 2:
+        return NAN
+    holders: Counter[Any] = Counter(item for items in distinct.values() for item in items)
+    others = len(distinct) - 1
+    shares = [
+        sum(holders[item] - 1 for item in items) / (len(items) * others) for items in sets if items
+    ]
+    return float(np.mean(shares)) if shares else NAN
+
+
+def _owners(conversations: Sequence[Conversation]) -> list[int]:
+    return [id(conversation) for conversation in conversations]
+
+
+def opener_repetition(conversations: Sequence[Conversation]) -> float:
+    """How often user turns of different conversations open alike: the mean share of a
+    conversation's turn openers (first two words) that open a user turn of another
+    conversation too, averaged over the other conversations so that corpora of different
+    sizes compare. Canned openers ("wait, that's not everything") raise it."""
+    sets = [
+        frozenset(tuple(tokens(turn)[:2]) for turn in user_turns(c) if tokens(turn))
+        for c in conversations
+    ]
+    return _cross_share(sets, _owners(conversations))
+
+
+def ngram_repetition(conversations: Sequence[Conversation], *, n: int = 3) -> float:
+    """Like :func:`opener_repetition` for every word ``n``-gram of the user turns: how
+    much of one conversation's wording recurs in another's."""
+    sets = [
+        frozenset(g for turn in user_turns(c) for g in _ngrams(tokens(turn), n))
+        for c in conversations
+    ]
+    return _cross_share(sets, _owners(conversations))
+
+
+def content_reactivity(conversations: Sequence[Conversation]) -> float:
+    """Share of user turns after an assistant turn that refer to it: they share a content
+    word (three letters or more, not a function word) with it. People pick up what the
+    assistant said ("the 9 bar one", "that hotel"); a user reading from a script does not.
+    NaN when no user turn follows an assistant turn."""
+    referring = 0
+    total = 0
+    for conversation in conversations:
+        previous: str | None = None
+        for message in conversation:
+            role = str(message.get("role", "")).lower()
+            content = message.get("content")
+            if not isinstance(content, str):
+                continue
+            if role in _ASSISTANT_ROLES:
+                previous = content
+            elif role in _USER_ROLES:
+                if previous is not None:
+                    total += 1
+                    referring += bool(_content(previous) & _content(content))
+                previous = None
+    return referring / total if total else NAN
 
 
 def front_loading(conversations: Sequence[Conversation]) -> float:
@@ -663,6 +748,8 @@ def realism_features(
         "length_variation": length_variation(turns),
         "repetition": self_repetition(conversations),
         "opening_uniformity": opening_uniformity(conversations, seed=seed),
+        "opener_repetition": opener_repetition(conversations),
+        "ngram_repetition": ngram_repetition(conversations),
         "typo_rate": typo_rate(turns, reference),
         "distinct_1": distinct_n(turns, 1),
         "distinct_2": distinct_n(turns, 2),
@@ -679,6 +766,7 @@ def realism_features(
         "information_seeking": _share(turns, lambda t: is_question(t) and not is_clarifying(t)),
         "question_rate": _share(turns, is_question),
         "cooperativeness": cooperativeness(conversations),
+        "content_reactivity": content_reactivity(conversations),
         "emotion": _share(reactions, is_emotional),
         "frustration": _share(reactions, is_frustrated),
         "accusation": _share(reactions, _matches(_ACCUSATION)),
@@ -1068,6 +1156,118 @@ def assistant_likeness(
     return human_scores, simulated_scores
 
 
+# --- confidence intervals ----------------------------------------------------------------
+
+
+Interval = tuple[float, float]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RealismIntervals:
+    """Bootstrap percentile intervals over conversations (``scipy.stats.bootstrap``).
+
+    ``values`` are the features of the resampled side, ``similarity`` their similarity
+    to the other side's (fixed) values, ``dimensions`` and ``index`` the scores. Bounds
+    are NaN where the feature had nothing to measure in too many resamples.
+    """
+
+    confidence: float
+    n_resamples: int
+    values: Mapping[str, Interval]
+    similarity: Mapping[str, Interval]
+    dimensions: Mapping[str, Interval]
+    index: Interval
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; NaN becomes ``None``."""
+        return {
+            "confidence": self.confidence,
+            "n_resamples": self.n_resamples,
+            "method": "percentile bootstrap over conversations",
+            "values": {k: jsonable(list(v)) for k, v in self.values.items()},
+            "similarity": {k: jsonable(list(v)) for k, v in self.similarity.items()},
+            "dimensions": {k: jsonable(list(v)) for k, v in self.dimensions.items()},
+            "index": jsonable(list(self.index)),
+        }
+
+
+def bootstrap_realism(
+    conversations: Sequence[Conversation],
+    other: Mapping[str, float],
+    *,
+    reference: Mapping[str, int] | TypoIndex,
+    assistant_scores: Sequence[Sequence[float]] | None = None,
+    n_resamples: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> RealismIntervals | None:
+    """Intervals for the features of ``conversations`` and their similarity to ``other``
+    (the other side's feature values), resampling whole conversations. None with fewer
+    than two conversations or no resamples."""
+    from scipy.stats import DegenerateDataWarning, bootstrap
+
+    if len(conversations) < 2 or n_resamples < 1:
+        return None
+    names = list(FEATURES)
+    dims = list(DIMENSIONS)
+
+    def statistic(rows: NDArray[np.float64]) -> FloatArray:
+        chosen = [int(i) for i in rows]
+        features = realism_features(
+            [conversations[i] for i in chosen],
+            reference=reference,
+            assistant_scores=None
+            if assistant_scores is None
+            else [assistant_scores[i] for i in chosen],
+            seed=seed,
+        )
+        index = realism_index(features, other)
+        sims = [index.dimensions[d].features[n].similarity for d in dims for n in DIMENSIONS[d]]
+        by_name = dict(zip([n for d in dims for n in DIMENSIONS[d]], sims, strict=True))
+        return np.array(
+            [features[n] for n in names]
+            + [by_name[n] for n in names]
+            + [index.dimensions[d].score for d in dims]
+            + [index.index],
+            dtype=np.float64,
+        )
+
+    with warnings.catch_warnings():
+        # scipy's own bounds warn on features that are NaN in some resamples; the bounds
+        # are taken below from the finite resamples instead
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = bootstrap(
+            (np.arange(len(conversations), dtype=np.float64),),
+            statistic,
+            n_resamples=n_resamples,
+            confidence_level=confidence,
+            method="percentile",
+            vectorized=False,
+            rng=np.random.default_rng(seed),
+        )
+    samples = np.asarray(result.bootstrap_distribution, dtype=np.float64)
+    tail = 100.0 * (1.0 - confidence) / 2.0
+
+    def bounds(row: int) -> Interval:
+        column = samples[row]
+        finite = column[np.isfinite(column)]
+        if finite.size < 0.5 * column.size:
+            return (NAN, NAN)
+        low, high = np.percentile(finite, [tail, 100.0 - tail])
+        return (float(low), float(high))
+
+    k = len(names)
+    return RealismIntervals(
+        confidence=confidence,
+        n_resamples=n_resamples,
+        values={n: bounds(i) for i, n in enumerate(names)},
+        similarity={n: bounds(k + i) for i, n in enumerate(names)},
+        dimensions={d: bounds(2 * k + i) for i, d in enumerate(dims)},
+        index=bounds(2 * k + len(dims)),
+    )
+
+
 # --- the full comparison -----------------------------------------------------------------
 
 
@@ -1079,6 +1279,7 @@ class SimulatorRealism:
     distributions: Mapping[str, DistributionComparison]
     n_conversations: int
     n_user_turns: int
+    intervals: RealismIntervals | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; NaN becomes ``None``."""
@@ -1087,6 +1288,7 @@ class SimulatorRealism:
             "distributions": {k: v.to_dict() for k, v in self.distributions.items()},
             "n_conversations": self.n_conversations,
             "n_user_turns": self.n_user_turns,
+            "intervals": self.intervals.to_dict() if self.intervals else None,
         }
 
 
@@ -1095,7 +1297,9 @@ class RealismComparison:
     """Simulators compared with one human corpus, and the ceiling from its halves.
 
     ``ceiling`` is the mean index between random halves of the human corpus over
-    ``splits`` seeded splits, ``ceiling_dimensions`` the mean dimension scores.
+    ``splits`` seeded splits (``ceiling_splits`` each split's), ``ceiling_dimensions``
+    the mean dimension scores; ``human_intervals`` bootstrap intervals of the human
+    features (when asked for).
     """
 
     human: Mapping[str, float]
@@ -1105,6 +1309,8 @@ class RealismComparison:
     splits: int
     n_human_conversations: int
     n_human_turns: int
+    ceiling_splits: Sequence[float] = ()
+    human_intervals: Mapping[str, Interval] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; NaN becomes ``None``."""
@@ -1114,8 +1320,12 @@ class RealismComparison:
             "ceiling": jsonable(self.ceiling),
             "ceiling_dimensions": jsonable(dict(self.ceiling_dimensions)),
             "splits": self.splits,
+            "ceiling_splits": jsonable(list(self.ceiling_splits)),
             "n_human_conversations": self.n_human_conversations,
             "n_human_turns": self.n_human_turns,
+            "human_intervals": None
+            if self.human_intervals is None
+            else {k: jsonable(list(v)) for k, v in self.human_intervals.items()},
         }
 
 
@@ -1132,6 +1342,22 @@ def half_split_ceiling(
     Each split shuffles the conversations with a seeded generator and compares the first
     half with the second. Needs at least 4 conversations.
     """
+    mean, dims, _ = ceiling_splits(
+        human, reference=reference, assistant_scores=assistant_scores, splits=splits, seed=seed
+    )
+    return mean, dims
+
+
+def ceiling_splits(
+    human: Sequence[Conversation],
+    *,
+    reference: Mapping[str, int] | TypoIndex | None = None,
+    assistant_scores: Sequence[Sequence[float]] | None = None,
+    splits: int = 5,
+    seed: int = 0,
+) -> tuple[float, dict[str, float], list[float]]:
+    """:func:`half_split_ceiling`, and the index of each split (their spread shows how
+    noisy the ceiling is)."""
     if len(human) < 4:
         raise ConfigError(f"the ceiling needs at least 4 human conversations, got {len(human)}")
     if splits < 1:
@@ -1153,7 +1379,11 @@ def half_split_ceiling(
         indices.append(index.index)
         for name, dim in index.dimensions.items():
             per_dimension[name].append(dim.score)
-    return _nanmean(indices), {name: _nanmean(v) for name, v in per_dimension.items()}
+    return (
+        _nanmean(indices),
+        {name: _nanmean(v) for name, v in per_dimension.items()},
+        indices,
+    )
 
 
 def _nanmean(values: Sequence[float]) -> float:
@@ -1168,12 +1398,18 @@ def compare_realism(
     featurizer: Featurizer = hashed_ngrams,
     splits: int = 5,
     seed: int = 0,
+    bootstrap: int = 0,
+    human_bootstrap: int = 0,
+    confidence: float = 0.95,
 ) -> RealismComparison:
     """Compare one or more simulators' conversations with a human corpus.
 
     The typo reference and the assistant-likeness classifier are shared by all sides
     (built from every conversation given), so several simulators compared in one call
-    are scored against the very same human values.
+    are scored against the very same human values. ``bootstrap`` resamples of each
+    simulator's conversations give intervals for its features, similarities and index;
+    ``human_bootstrap`` resamples of the human corpus give intervals for the human
+    features (slower: the corpus is large).
     """
     if not simulated:
         raise ConfigError("give at least one set of simulated conversations")
@@ -1200,7 +1436,17 @@ def compare_realism(
             seed=seed,
         )
         samples = distribution_samples(convs)
+        intervals = bootstrap_realism(
+            convs,
+            human_features,
+            reference=reference,
+            assistant_scores=sim_scores[name],
+            n_resamples=bootstrap,
+            confidence=confidence,
+            seed=seed,
+        )
         results[name] = SimulatorRealism(
+            intervals=intervals,
             realism=realism_index(features, human_features),
             distributions={
                 key: compare_distributions(samples[key], human_samples[key]) for key in samples
@@ -1208,11 +1454,20 @@ def compare_realism(
             n_conversations=len(convs),
             n_user_turns=len(samples["words_per_turn"]),
         )
-    ceiling, ceiling_dims = half_split_ceiling(
+    ceiling, ceiling_dims, per_split = ceiling_splits(
         human,
         reference=reference,
         assistant_scores=human_scores,
         splits=splits,
+        seed=seed,
+    )
+    human_intervals = bootstrap_realism(
+        human,
+        human_features,
+        reference=reference,
+        assistant_scores=human_scores,
+        n_resamples=human_bootstrap,
+        confidence=confidence,
         seed=seed,
     )
     return RealismComparison(
@@ -1223,6 +1478,8 @@ def compare_realism(
         splits=splits,
         n_human_conversations=len(human),
         n_human_turns=len(human_samples["words_per_turn"]),
+        ceiling_splits=per_split,
+        human_intervals=None if human_intervals is None else human_intervals.values,
     )
 
 
@@ -1234,13 +1491,17 @@ __all__ = [
     "FeatureComparison",
     "RealismComparison",
     "RealismIndex",
+    "RealismIntervals",
     "SimulatorRealism",
     "TurnClassifier",
     "TypoIndex",
     "answers_question",
     "assistant_likeness",
+    "bootstrap_realism",
+    "ceiling_splits",
     "compare_distributions",
     "compare_realism",
+    "content_reactivity",
     "cooperativeness",
     "distinct_n",
     "distribution_samples",
@@ -1255,6 +1516,8 @@ __all__ = [
     "is_question",
     "length_variation",
     "mean_pairwise_similarity",
+    "ngram_repetition",
+    "opener_repetition",
     "opening_uniformity",
     "realism_features",
     "realism_index",

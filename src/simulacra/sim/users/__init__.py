@@ -14,13 +14,20 @@ from simulacra.sim.users._base import (
     simulators,
 )
 from simulacra.sim.users._feedback import FeedbackUser
-from simulacra.sim.users._guards import GuardEvent, check_turn, clean_turn
-from simulacra.sim.users._llm_user import LLMSimulatorOptions, LLMUser, LLMUserOptions
+from simulacra.sim.users._guards import GuardEvent, check_turn, clean_turn, role_drift
+from simulacra.sim.users._llm_user import (
+    CANNED_OPENERS,
+    LLMSimulatorOptions,
+    LLMUser,
+    LLMUserOptions,
+    Plan,
+)
 from simulacra.sim.users._modes import MODES, SingleTurnUser, opening_text, sharded_view
 from simulacra.sim.users._scripted import ScriptedSimulatorOptions, ScriptedUser
-from simulacra.sim.users._style import add_typos, apply_style, length_target
+from simulacra.sim.users._style import add_typos, apply_style, cut_at_sentence, length_target
 
 __all__ = [
+    "CANNED_OPENERS",
     "GAVE_UP",
     "MODES",
     "SATISFIED",
@@ -29,6 +36,7 @@ __all__ = [
     "LLMSimulatorOptions",
     "LLMUser",
     "LLMUserOptions",
+    "Plan",
     "ReportsExtra",
     "ScriptedSimulatorOptions",
     "ScriptedUser",
@@ -42,9 +50,11 @@ __all__ = [
     "apply_style",
     "check_turn",
     "clean_turn",
+    "cut_at_sentence",
     "episode_extra",
     "length_target",
     "opening_text",
+    "role_drift",
     "sharded_view",
     "simulator_entry",
     "simulators",

@@ -8,7 +8,9 @@ bounded number of times and then falls back to a plain statement. Every hit is r
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -26,15 +28,35 @@ _ASSISTANT_PHRASES = re.compile(
             r"\bfeel free to\b",
             r"\bas an ai\b",
             r"\bi'?m (?:an|a) (?:ai|assistant|language model)\b",
-            r"\bhere(?:'s| is) (?:the|a|your) (?:solution|answer|breakdown|calculation|step)",
+            r"\bhere(?:'s| is| are) (?:the|a|an|your) (?:\w+ )?(?:solution|answer|breakdown|"
+            r"calculation|steps?|code|function|implementation|result|summary|version|draft)",
             r"\bstep[- ]by[- ]step\b",
             r"\byou'?re welcome\b",
             r"\bis there anything else\b",
             r"\bi hope (?:this|that) helps\b",
-            r"^(?:sure|certainly|of course|absolutely)\b[!,.]",
+            # an opener is assistant-like only with what assistants say after it: people
+            # write "Sure, 10 people" and "Absolutely, I would love to book a table"
+            r"^(?:sure|certainly|of course|absolutely)\b[!,.]?\s+(?:here\b|let me\b|let's\b|"
+            r"i can (?:help|do that|assist)|i(?:'d| would)? ?be (?:happy|glad)|i'll help|"
+            r"i will help|the answer\b|to (?:calculate|find|solve|determine)\b)",
             r"\bto (?:calculate|find|determine) (?:the|how|this)\b",
             r"\byour (?:message|request|question)\b",
-            r"\*\*|^#+ |\n\s*\d+\.\s",  # markdown structure: assistants format, people rarely do
+            r"\bwould you like me to\b",
+            # refusals
+            r"\bi'?m sorry,? but i (?:can(?:not|'t)|am unable|'m unable|won't)\b",
+            r"\bi(?: can(?:not|'t)| am unable to|'m unable to| won't) (?:assist|help) with (?:that|this|your)",
+            r"\bgoes against my (?:guidelines|programming)\b",
+            r"\bi (?:can(?:not|'t)|am unable to|'m unable to) (?:provide|fulfil|fulfill|comply)",
+            # writing out a solution
+            r"\bto solve (?:the|this) (?:problem|question|task)\b",
+            r"\b(?:we|you) (?:need|have) to follow these steps\b",
+            r"\bfollow these steps\b",
+            r"\bhere are (?:the|some) (?:steps|options|ways)\b",
+            r"\blet'?s (?:break (?:it|this|that) down|calculate|solve|compute)\b",
+            r"\bstep \d+\s*[:.]",
+            r"\bwe (?:need to|can|will|have to) (?:calculate|find|determine|compute|multiply|divide)\b",
+            r"\b\d+(?:\.\d+)?\s*[x×*/]\s*\d+(?:\.\d+)?\s*=",  # worked arithmetic
+            r"\*\*|^#+ |\n\s*\d+\.\s|```",  # markdown structure: assistants format, people rarely do
         ]
     ),
     re.IGNORECASE | re.MULTILINE,
@@ -101,13 +123,103 @@ def role_drift(text: str, planned: str) -> str | None:
     return None
 
 
+_KEY_WORD = re.compile(r"[a-z][a-z'-]{3,}")
+_GENERIC = frozenset(
+    [
+        "i'm",
+        "i've",
+        "it's",
+        "that's",
+        "want",
+        "need",
+        "like",
+        "would",
+        "could",
+        "should",
+        "have",
+        "with",
+        "this",
+        "that",
+        "there",
+        "their",
+        "they",
+        "them",
+        "then",
+        "than",
+        "about",
+        "also",
+        "just",
+        "really",
+        "very",
+        "some",
+        "many",
+        "much",
+        "more",
+        "most",
+        "only",
+        "other",
+        "make",
+        "makes",
+        "made",
+        "know",
+        "think",
+        "people",
+        "thing",
+        "things",
+        "something",
+    ]
+)
+
+
+def fact_keys(fact: Fact) -> tuple[list[str], int]:
+    """What shows that a turn mentions ``fact``, and how many of them must appear.
+
+    The fact's own ``keys`` (all of them) or its numbers (all of them); a fact with
+    neither is known by its key phrase: its content words, of which most must appear
+    (a paraphrase keeps most of them, another turn shares few).
+    """
+    keys = fact.mention_keys()
+    if keys:
+        return keys, len(keys)
+    words = [w for w in _KEY_WORD.findall(fact.text.lower()) if w not in _GENERIC]
+    words = [w for w in dict.fromkeys(words) if w not in _STOPWORDS]
+    return words, max(1, math.ceil(0.6 * len(words))) if words else 0
+
+
+def _stem(word: str) -> str:
+    return word[:5] if len(word) > 5 else word
+
+
+def mentions(fact: Fact, text: str) -> bool:
+    """Whether ``text`` mentions ``fact`` (see :func:`fact_keys`)."""
+    keys, needed = fact_keys(fact)
+    if not keys:
+        return False
+    if fact.mention_keys():
+        return fact.mentioned_in(text)
+    stems = {_stem(w) for w in _KEY_WORD.findall(text.lower())}
+    return sum(_stem(key) in stems for key in keys) >= needed
+
+
 def leaked_facts(text: str, planned: str, hidden: list[Fact]) -> list[Fact]:
     """Hidden facts the turn mentions although the plan did not include them."""
-    return [fact for fact in hidden if fact.mentioned_in(text) and not fact.mentioned_in(planned)]
+    return [fact for fact in hidden if mentions(fact, text) and not mentions(fact, planned)]
 
 
 def dropped_fact(text: str, fact: Fact | None) -> bool:
-    return fact is not None and bool(fact.mention_keys()) and not fact.mentioned_in(text)
+    return fact is not None and bool(fact_keys(fact)[0]) and not mentions(fact, text)
+
+
+def example_leak(text: str, context: str, markers: re.Pattern[str] | None) -> str | None:
+    """A word of the prompt's worked examples that the turn repeats although nothing in
+    this conversation or plan has it (the eggs of an example turning up in a bill split)."""
+    if markers is None:
+        return None
+    lowered = context.lower()
+    for match in markers.finditer(text):
+        if match.group(0).lower() not in lowered:
+            return match.group(0)
+    return None
 
 
 _STOPWORDS = frozenset(
@@ -175,13 +287,25 @@ def check_turn(
     fact: Fact | None,
     hidden: list[Fact],
     previous: list[str],
+    context: str = "",
+    examples: re.Pattern[str] | None = None,
+    on_plan: bool = True,
 ) -> tuple[str, str] | None:
-    """The first problem with a candidate turn as ``(guard, detail)``, or ``None``."""
+    """The first problem with a candidate turn as ``(guard, detail)``, or ``None``.
+
+    ``context`` is the text the turn may draw on (the task, the plan, the assistant's
+    last reply): a word of the prompt's ``examples`` that is not in it is a leak.
+    ``on_plan=False`` skips the off-plan check (a stock reply such as "Yes, please." may
+    be said in any words).
+    """
     if not text.strip():
         return "empty", "the model wrote nothing usable"
     drift = role_drift(text, planned)
     if drift:
         return "role_drift", drift
+    borrowed = example_leak(text, f"{context} {planned}", examples)
+    if borrowed:
+        return "example_leak", f"repeats {borrowed!r} from the prompt's examples"
     leaks = leaked_facts(text, planned, hidden)
     if leaks:
         return "leak", f"{len(leaks)} hidden fact(s) revealed early: " + "; ".join(
@@ -190,8 +314,41 @@ def check_turn(
     if dropped_fact(text, fact):
         assert fact is not None
         return "dropped_fact", f"the turn should say: {fact.text}"
-    if fact is None and off_plan(text, planned):
+    if on_plan and fact is None and off_plan(text, planned):
         return "off_plan", "the turn does not say what the user meant to say"
     if repeated(text, previous):
         return "repetition", "near-identical to an earlier user turn"
     return None
+
+
+def guard_rates(
+    conversations: Sequence[Sequence[tuple[str, str]]],
+    *,
+    examples: re.Pattern[str] | None = None,
+) -> dict[str, float]:
+    """How often each guard that can judge a turn on its own flags real users' turns.
+
+    ``conversations`` are ``(role, text)`` pairs. A turn is its own plan (people mean
+    what they write); the context of the example-leak guard is everything said before
+    it; the repetition guard compares it with the same person's earlier turns. Returns
+    the share of user turns each guard flags, and of those any flags (``any``).
+    """
+    counts = {"role_drift": 0, "example_leak": 0, "repetition": 0, "any": 0}
+    total = 0
+    for conversation in conversations:
+        said: list[str] = []
+        mine: list[str] = []
+        for role, text in conversation:
+            if role == "user":
+                total += 1
+                hits = {
+                    "role_drift": role_drift(text, text) is not None,
+                    "example_leak": example_leak(text, " ".join(said), examples) is not None,
+                    "repetition": repeated(text, mine),
+                }
+                for name, hit in hits.items():
+                    counts[name] += hit
+                counts["any"] += any(hits.values())
+                mine.append(text)
+            said.append(text)
+    return {name: count / total if total else float("nan") for name, count in counts.items()}

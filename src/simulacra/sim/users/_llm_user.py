@@ -1,19 +1,25 @@
 """The default simulated user: a dialogue policy in code, voiced by a language model.
 
-Each turn, code decides *what* the user does (open with the goal, reveal one hidden fact,
-correct a premature answer, push for an answer, deflect a question, accept, give up)
-from the persona's traits and the state of the conversation; the model only says it in
-the persona's voice. Guards check every candidate turn; styling in code then applies the
-persona's length, casing, punctuation, shorthand and typo rates. Keeping the policy in
-code is what makes even a 0.5B model a usable user, and makes patience, cooperativeness
-and frustration measurable rather than hoped for.
+Each turn, code decides *what* the user does from the persona's traits and the state of
+the conversation: open with the goal, reveal one hidden fact (when asked, or unprompted),
+answer the assistant's question, deflect it, correct a premature answer, react to a draft
+(approve it, ask for a specific edit, say what is wrong with it), ask a follow-up, push
+for an answer, accept, give up. The model only says it in the persona's voice, seeing the
+assistant's last reply so that it can refer to it. Guards check every candidate turn;
+styling in code then applies the persona's length, casing, punctuation, shorthand and typo
+rates. Keeping the policy in code is what makes even a 0.5B model a usable user, and makes
+patience, cooperativeness and frustration measurable rather than hoped for.
+
+For an environment task the user may instead hold the task's full instruction (as the
+public tool-use benchmarks give their simulated users): ``instruction: full``.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import Field
 
@@ -29,9 +35,14 @@ from simulacra.sim.users._base import (
     UserTurn,
     simulators,
 )
-from simulacra.sim.users._guards import GuardEvent, check_turn, clean_turn, similarity
+from simulacra.sim.users._guards import (
+    GuardEvent,
+    check_turn,
+    clean_turn,
+    similarity,
+)
 from simulacra.sim.users._modes import SingleTurnUser, opening_text, sharded_view
-from simulacra.sim.users._style import apply_style, length_target, truncate_words
+from simulacra.sim.users._style import apply_style, cut_at_sentence, length_target
 from simulacra.tasks import Fact, Task
 
 _PUSH = [
@@ -39,57 +50,156 @@ _PUSH = [
     "Can you just give me the number?",
     "I still don't have an answer.",
     "Okay, so what do I need?",
+    "What's the bottom line?",
+    "So how much is it in the end?",
+    "Just tell me what I asked, please.",
+    "And the result is?",
 ]
 _ACCEPT = [
     "Thanks, that's what I needed.",
     "Great, thank you.",
     "Perfect, thanks.",
     "Got it, thanks!",
+    "Okay, that makes sense.",
+    "Brilliant, cheers.",
+    "That's all I needed.",
+    "Thank you!",
+]
+_APPROVE = [
+    "That works, thanks.",
+    "Looks good to me.",
+    "Perfect, that's what I wanted.",
+    "Great, that does it.",
+    "Yes, that's it. Thanks!",
+    "Nice, it works now.",
 ]
 _GIVE_UP = [
     "This isn't helping, I'll work it out myself.",
     "Forget it, I'll figure it out another way.",
     "Never mind, this is going nowhere.",
+    "I give up, thanks anyway.",
+    "Let's leave it, I'll ask someone else.",
 ]
-_DEFLECT = ["I don't know, can you just work it out?", "Does that matter? Just tell me roughly."]
+_DEFLECT = [
+    "I don't know, can you just work it out?",
+    "Does that matter? Just tell me roughly.",
+    "Not sure, does it make a difference?",
+    "No idea. Can you do it without that?",
+]
+_YES = ["Yes, please.", "Yes.", "Yeah, go ahead.", "Yes, that's right.", "Sure, go on."]
+_NOTHING_MORE = [
+    "I don't know any more than that.",
+    "That's all I know.",
+    "I'm not sure, I've told you what I have.",
+]
+_FOLLOW_UP = [
+    "How did you get that?",
+    "Is that exact or rounded?",
+    "Are you sure about that?",
+    "Can you show me how you worked it out?",
+]
+# openers of a turn that adds a missed fact, or asks to change a draft: each is used at
+# most once an episode, and only now and then, so that no opener dominates a run
 _CORRECT = [
     "Wait, that's not everything.",
     "Hold on, you're missing something.",
     "That's not quite it.",
+    "Oh, I forgot to say:",
+    "Sorry, I should have mentioned:",
+    "Actually,",
+    "One more thing:",
+    "But",
 ]
-_ANNOYED = ["Ugh.", "Come on.", "Seriously?", "Again?"]
-_REPEATED = ["You already said that.", "That's the same as before."]
+_EDIT = ["Can you change it:", "Almost.", "Close, but", "Could you fix one thing?", "Nearly."]
+_WRONG = [
+    "That doesn't work.",
+    "It's not right yet.",
+    "I tried it and it fails.",
+    "Still wrong.",
+]
+_ANNOYED = ["Ugh.", "Come on.", "Seriously?", "Again?", "Look,", "Honestly,"]
+_REPEATED = ["You already said that.", "That's the same as before.", "Same answer again?"]
+CANNED_OPENERS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        _CORRECT + _EDIT + _WRONG + _ANNOYED + _REPEATED + _PUSH + _DEFLECT + _FOLLOW_UP + _YES
+    )
+)
+"""Every stock phrase the policy may open a turn with (a run's share of each is measured)."""
+PREFIX_RATE = 0.3
+"""How often a turn that adds a missed fact or asks for an edit opens with a stock phrase."""
+_ASKS_CHANGE = frozenset({"correct", "edit", "object", "push", "follow_up"})
+_STOCK_ACTS = frozenset({"answer", "approve", SATISFIED, GAVE_UP, "push", "follow_up", "deflect"})
+"""Acts whose plan is a stock phrase: any wording of it will do (no off-plan check)."""
+_YES_NO_QUESTION = re.compile(
+    r"^\W*(?:so |ok(?:ay)?,? |and )?(?:do|does|did|is|are|was|were|can|could|would|will|"
+    r"shall|should|may|have|has|am)\b",
+    re.I,
+)
+_ASKS_FOR_INFORMATION = re.compile(
+    r"\b(?:what|which|how|when|where|who|whose|why)\b|\b(?:tell|give|share|provide|send|"
+    r"specify|clarify|describe|explain|let me know)\b",
+    re.I,
+)
+_QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 
+
+def is_yes_no(question: str) -> bool:
+    """A question answered with yes or no ("Shall I work it out in grams?"), not a request
+    for information ("Could you tell me how many it serves?")."""
+    return bool(_YES_NO_QUESTION.match(question)) and not _ASKS_FOR_INFORMATION.search(question)
+
+
+# worked examples of the voice prompt, and the words of theirs that must not turn up in a
+# real turn (a soft-boiled egg in a bill split)
+_SHOT_MARKERS = re.compile(
+    r"\b(?:eggs?|yolks?|boil(?:ed|ing)?|pasta|packet|neighbou?rs?|barbecue)\b", re.I
+)
 _CASUAL_SHOTS = [
     (
+        "",
         "I want to know how long to boil an egg so the yolk stays soft.",
         10,
         "how long do i boil an egg for a soft yolk?",
     ),
-    ("The pasta packet says 500 g serves 5 people.", 8, "packet says 500g is for 5 people"),
     (
-        "That answer seems wrong to me. Please check it again.",
+        "How many people do you want to cook the pasta for?",
+        "The pasta packet says 500 g serves 5 people.",
         8,
-        "hmm that doesnt look right, can you check again",
+        "packet says 500g is for 5 people",
+    ),
+    (
+        "Here is a note for your neighbours: 'Dear neighbours, we are having a barbecue on "
+        "Saturday. Kind regards.'",
+        "Ask for an edit: it should sound less formal.",
+        7,
+        "can u make it less formal? sounds stiff",
     ),
 ]
 _FORMAL_SHOTS = [
     (
+        "",
         "I want to know how long to boil an egg so the yolk stays soft.",
         14,
         "How long should I boil an egg if I want the yolk to stay soft?",
     ),
     (
+        "How many people do you want to cook the pasta for?",
         "The pasta packet says 500 g serves 5 people.",
         12,
         "According to the packet, 500 g of pasta serves 5 people.",
     ),
     (
-        "That answer seems wrong to me. Please check it again.",
+        "Here is a note for your neighbours: 'Dear neighbours, we are having a barbecue on "
+        "Saturday. Kind regards.'",
+        "Ask for an edit: it should sound less formal.",
         12,
-        "I don't think that is correct. Could you check it again, please?",
+        "Thank you. Could you make it sound a little less formal, please?",
     ),
 ]
+FULL_INSTRUCTION_ENVIRONMENTS = frozenset({"tau-retail"})
+"""Environments whose tasks' users hold the full instruction by default."""
+CONTEXT_WORDS = 60
+"""How much of the assistant's last reply the voice sees (words, cut at a sentence end)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +208,35 @@ class LLMUserOptions:
     temperature: float = 0.8
     max_tokens: int = 96
     repeat_threshold: float = 0.85
+    instruction: Literal["facts", "full"] = "facts"
+    """``full``: the user holds the task's whole instruction (environment tasks)."""
+
+
+@dataclass(kw_only=True)
+class Plan:
+    """What the user does this turn: the act, what they mean to say (also the plain
+    statement said when every voiced candidate fails its guards), the fact it reveals."""
+
+    act: str
+    text: str
+    fact: Fact | None = None
+    reply: bool = False
+    """The voice answers the assistant from the instruction rather than rephrasing ``text``."""
+    stop: bool = False
+
+
+@dataclass
+class _Budget:
+    """Model calls for the next turn: fewer while the model keeps drifting into the
+    assistant's role (another sample of the same prompt seldom helps then)."""
+
+    drift_streak: int = 0
+    calls: list[int] = field(default_factory=list)
+
+
+def question_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` that ask something."""
+    return [q.strip() for q in _QUESTION_SENTENCE.findall(text) if len(q.split()) >= 2]
 
 
 class LLMUser:
@@ -122,112 +261,213 @@ class LLMUser:
         self.unhelpful = 0
         self.frustration = 0.0
         self.deflected = False
+        self.followed_up = False
+        self.objections = 0
         self.my_turns: list[str] = []
+        self.acts: list[str] = []
+        self.used_prefixes: set[str] = set()
         self.turn_index = 0
+        self.budget = _Budget()
+        instruction = task.metadata.get("instruction") if task.metadata else None
+        self.instruction = (
+            str(instruction)
+            if self.options.instruction == "full" and isinstance(instruction, str)
+            else None
+        )
 
     # -- policy ---------------------------------------------------------------------------
 
     def _unrevealed(self) -> list[int]:
         return [i for i in range(len(self.task.facts)) if i not in self.revealed]
 
+    def _relevance(self, question: str, index: int) -> int:
+        words = set(re.findall(r"[a-z]{3,}", question.lower()))
+        return len(words & set(re.findall(r"[a-z]{3,}", self.task.facts[index].text.lower())))
+
     def _most_relevant(self, question: str) -> int:
         """The unrevealed fact sharing most words with the assistant's question."""
-        words = set(re.findall(r"[a-z]{3,}", question.lower()))
         candidates = self._unrevealed()
-
-        def overlap(index: int) -> int:
-            return len(words & set(re.findall(r"[a-z]{3,}", self.task.facts[index].text.lower())))
-
-        best = max(candidates, key=lambda i: (overlap(i), -i))
-        return best if overlap(best) > 0 else candidates[0]
+        best = max(candidates, key=lambda i: (self._relevance(question, i), -i))
+        return best if self._relevance(question, best) > 0 else candidates[0]
 
     def _frustrate(self, amount: float) -> None:
         scale = 0.6 + 0.8 * self.persona.big_five.neuroticism
         self.frustration = min(1.0, self.frustration + amount * scale)
 
-    def plan(self, transcript: list[Message]) -> tuple[str, str, Fact | None]:
-        """Decide this turn's act; return ``(act, planned text, fact being revealed)``."""
+    def _said(self) -> str:
+        """Everything the user has said or knows they said: their own words and figures."""
+        revealed = [self.task.facts[i].text for i in sorted(self.revealed)]
+        return " ".join([self.task.goal, *revealed, *self.my_turns])
+
+    def _prefix(self, pool: list[str], rate: float = PREFIX_RATE) -> str:
+        """A stock opener from ``pool`` (each at most once an episode), or none."""
+        fresh = [p for p in pool if p not in self.used_prefixes]
+        if not fresh or self.rng.random() >= rate:
+            return ""
+        choice = self.rng.choice(fresh)
+        self.used_prefixes.add(choice)
+        return choice + " "
+
+    def _is_draft(self, reply: str) -> bool:
+        """A reply to react to as a piece of work (code, a text) rather than a figure."""
+        kind = getattr(self.task.check, "type", "")
+        return kind in ("unit_tests", "python", "regex") or "```" in reply
+
+    async def _react_to_draft(self, reply: str, prefix: str) -> Plan:
+        result = await self.task.aevaluate(reply)
+        if result.passed:
+            return Plan(act="approve", text=self.rng.choice(_APPROVE), stop=True)
+        self.objections += 1
+        self._frustrate(0.15)
+        if self.objections > self.persona.patience:
+            return Plan(act=GAVE_UP, text=self.rng.choice(_GIVE_UP), stop=True)
+        detail = " ".join(result.detail.split()[:14]) if result.detail else ""
+        wrong = self.rng.choice(_WRONG)
+        text = f"{wrong} {detail}".strip() if detail and "assert" not in detail else wrong
+        return Plan(act="object", text=prefix + text)
+
+    async def plan_turn(self, transcript: list[Message]) -> Plan:
+        """Decide this turn's act from the conversation so far."""
         replies = [m.content for m in transcript if m.role == "assistant" and m.content.strip()]
         if not self.my_turns:
-            return "open", self.task.goal, None
+            return Plan(act="open", text=self.task.goal)
         last = replies[-1] if replies else ""
         previous = replies[-2] if len(replies) > 1 else None
         unrevealed = self._unrevealed()
-        answered = bool(last) and self.task.gives_answer(last)
-        asked = "?" in last
+        answered = bool(last) and self.task.gives_answer(last, said=self._said())
+        questions = question_sentences(last)
+        # a reply changed after the user asked for a change is a revision, not a repeat
+        revised = (
+            previous is not None
+            and bool(self.acts)
+            and self.acts[-1] in _ASKS_CHANGE
+            and " ".join(last.split()) != " ".join(previous.split())
+        )
         was_repeat = (
-            previous is not None and similarity(last, previous) >= self.options.repeat_threshold
+            previous is not None
+            and not revised
+            and similarity(last, previous) >= self.options.repeat_threshold
         )
         prefix = ""
         if not last.strip() or was_repeat:
             self.unhelpful += 1
             self._frustrate(0.35)
-            prefix = self.rng.choice(_REPEATED) + " " if was_repeat else ""
-        elif not answered and not asked and not self.task.environment:
+            prefix = self._prefix(_REPEATED, rate=0.5) if was_repeat else ""
+        elif not answered and not questions and not self.task.environment:
             # (an agent acting on an environment may reply without an answer or question)
             self.unhelpful += 1
             self._frustrate(0.2)
         if self.unhelpful > self.persona.patience:
-            return GAVE_UP, self.rng.choice(_GIVE_UP), None
-        if self.frustration >= 0.5 and not prefix and self.rng.random() < self.frustration:
-            prefix = self.rng.choice(_ANNOYED) + " "
-        if answered and not unrevealed:
-            return SATISFIED, self.rng.choice(_ACCEPT), None
-        if answered:
-            # an answer before the assistant had all the facts: correct it with the next one
+            return Plan(act=GAVE_UP, text=self.rng.choice(_GIVE_UP), stop=True)
+        if self.frustration >= 0.5 and not prefix:
+            prefix = self._prefix(_ANNOYED, rate=0.5 * self.frustration)
+        if answered and unrevealed:
+            # an answer before the assistant had all the facts: correct it with the next
+            # one (for a draft: ask for the edit that fact calls for)
             self._frustrate(0.1)
-            index = unrevealed[0]
-            return (
-                "correct",
-                prefix + self.rng.choice(_CORRECT) + " " + self.task.facts[index].text,
-                self.task.facts[index],
-            )
-        if asked and unrevealed:
+            index = self._most_relevant(last)
+            draft = self._is_draft(last)
+            opener = prefix or self._prefix(_EDIT if draft else _CORRECT)
+            fact = self.task.facts[index]
+            return Plan(act="edit" if draft else "correct", text=opener + fact.text, fact=fact)
+        if answered and self._is_draft(last):
+            return await self._react_to_draft(last, prefix)
+        if answered:
+            curiosity = 0.1 + 0.3 * self.persona.big_five.openness
+            if not self.followed_up and self.rng.random() < curiosity:
+                self.followed_up = True
+                return Plan(act="follow_up", text=prefix + self.rng.choice(_FOLLOW_UP))
+            return Plan(act=SATISFIED, text=self.rng.choice(_ACCEPT), stop=True)
+        if questions and unrevealed:
+            index = self._most_relevant(last)
+            relevant = self._relevance(last, index) > 0
+            if is_yes_no(questions[-1]) and not relevant:
+                return Plan(act="answer", text=prefix + self.rng.choice(_YES), reply=True)
             if not self.deflected and self.rng.random() > self.persona.cooperativeness:
                 self.deflected = True
-                return "deflect", prefix + self.rng.choice(_DEFLECT), None
+                return Plan(act="deflect", text=prefix + self.rng.choice(_DEFLECT))
             self.deflected = False
-            index = self._most_relevant(last)
-            return "reveal", prefix + self.task.facts[index].text, self.task.facts[index]
+            fact = self.task.facts[index]
+            return Plan(act="reveal", text=prefix + fact.text, fact=fact)
+        if questions:
+            # nothing left to reveal: answer from what the user knows
+            plain = self.rng.choice(_YES if is_yes_no(questions[-1]) else _NOTHING_MORE)
+            return Plan(act="answer", text=prefix + plain, reply=True)
         if unrevealed:
-            index = unrevealed[0]
-            return "reveal", prefix + self.task.facts[index].text, self.task.facts[index]
-        return "push", prefix + self.rng.choice(_PUSH), None
+            fact = self.task.facts[unrevealed[0]]
+            return Plan(act="reveal", text=prefix + fact.text, fact=fact)
+        return Plan(act="push", text=prefix + self.rng.choice(_PUSH))
 
     # -- voice ----------------------------------------------------------------------------
 
-    def _prompt(self, planned: str, words: int) -> list[Message]:
+    def _system(self) -> str:
         p = self.persona
-        shots = _FORMAL_SHOTS if p.style.formality > 0.6 else _CASUAL_SHOTS
         manner = p.style.description or ("formal" if p.style.formality > 0.6 else "casual")
         system = (
             f"You are {p.label}: {p.background} Your style: {manner}. "
-            "You are chatting with an AI assistant. Each time you are told what to say, write it "
-            "the way you would type it, in your own words. Keep every number. Write only your "
-            "message, never the assistant's reply."
+            "You are chatting with an AI assistant. You are the user, never the assistant: "
+            "you do not solve the problem, write out steps, apologise or refuse. Each time you "
+            "see what the assistant said and are told what to say, write it the way you would "
+            "type it, in your own words, replying to the assistant. Keep every number. Write "
+            "only your message."
         )
-        messages = [Message(role="system", content=system)]
-        for shot_plan, shot_words, shot_out in shots:
-            messages.append(Message(role="user", content=f"Say ({shot_words} words): {shot_plan}"))
+        if self.instruction:
+            system += (
+                f"\nYour situation (reveal it bit by bit, only what is asked): {self.instruction}"
+            )
+        return system
+
+    @staticmethod
+    def _context(said: str) -> str:
+        if not said.strip():
+            return ""
+        return f'The assistant said: "{cut_at_sentence(" ".join(said.split()), CONTEXT_WORDS)}"\n'
+
+    def _prompt(self, plan: Plan, words: int, last: str) -> list[Message]:
+        shots = _FORMAL_SHOTS if self.persona.style.formality > 0.6 else _CASUAL_SHOTS
+        messages = [Message(role="system", content=self._system())]
+        for shot_said, shot_plan, shot_words, shot_out in shots:
+            content = f"{self._context(shot_said)}Say ({shot_words} words): {shot_plan}"
+            messages.append(Message(role="user", content=content))
             messages.append(Message(role="assistant", content=shot_out))
-        messages.append(Message(role="user", content=f"Say ({words} words): {planned}"))
+        if plan.reply and self.instruction:
+            ask = (
+                f"Answer ({words} words) as your situation says; if it says nothing about "
+                f"this, say: {plan.text}"
+            )
+        else:
+            ask = f"Say ({words} words): {plan.text}"
+        messages.append(Message(role="user", content=self._context(last) + ask))
         return messages
 
+    def _budget(self) -> int:
+        """Regenerations allowed this turn."""
+        return 0 if self.budget.drift_streak else self.options.max_regenerations
+
     async def next_turn(self, transcript: list[Message]) -> UserTurn:
-        act, planned, fact = self.plan(transcript)
+        plan = await self.plan_turn(transcript)
+        self.acts.append(plan.act)
         turn = self.turn_index
         self.turn_index += 1
+        fact = plan.fact
         if fact is not None:
             self.revealed.add(self.task.facts.index(fact))
         words = length_target(self.persona, self.rng, frustration=self.frustration)
-        # the fact's own words set a floor: a reveal must be able to carry it
-        words = max(words, len(planned.split()) // 2)
+        if fact is not None:
+            # the fact's own words set a floor: a reveal must be able to carry it
+            words = max(words, len(plan.text.split()) // 2)
+        replies = [m.content for m in transcript if m.role == "assistant" and m.content.strip()]
+        last = replies[-1] if replies else ""
         hidden = [self.task.facts[i] for i in self._unrevealed()]
+        context = " ".join([self.task.goal, last, self.instruction or ""])
         events: list[GuardEvent] = []
         usage = Usage()
         text = ""
-        prompt = self._prompt(planned, words)
-        for attempt in range(self.options.max_regenerations + 1):
+        prompt = self._prompt(plan, words, last)
+        regenerations = self._budget()
+        failed: list[tuple[str, str]] = []
+        calls = 0
+        for attempt in range(regenerations + 1):
             completion = await self.model.chat(
                 prompt,
                 ChatParams(
@@ -236,16 +476,33 @@ class LLMUser:
                     seed=self.seed + 7919 * turn + attempt,
                 ),
             )
+            calls += 1
             usage = usage + completion.usage
-            candidate = truncate_words(clean_turn(completion.text), max(2 * words, 8))
-            problem = check_turn(
-                candidate, planned=planned, fact=fact, hidden=hidden, previous=self.my_turns
-            )
+            whole = clean_turn(completion.text)
+            problem: tuple[str, str] | None = None
+            for candidate in dict.fromkeys([cut_at_sentence(whole, words), whole]):
+                problem = check_turn(
+                    candidate,
+                    planned=plan.text,
+                    fact=fact,
+                    hidden=hidden,
+                    previous=self.my_turns,
+                    context=context,
+                    examples=_SHOT_MARKERS,
+                    on_plan=plan.act not in _STOCK_ACTS,
+                )
+                if problem is None:
+                    text = candidate
+                    break
             if problem is None:
-                text = candidate
                 break
             guard, detail = problem
-            last_try = attempt == self.options.max_regenerations
+            # the same failure twice running: the model is stuck, another sample won't help
+            stuck = (
+                bool(failed) and failed[-1][0] == guard and similarity(failed[-1][1], whole) > 0.8
+            )
+            failed.append((guard, whole))
+            last_try = attempt == regenerations or stuck
             events.append(
                 GuardEvent(
                     turn=turn,
@@ -254,26 +511,33 @@ class LLMUser:
                     detail=detail,
                 )
             )
+            if last_try:
+                break
+        drifted = not text and bool(failed) and all(g == "role_drift" for g, _ in failed)
+        self.budget.drift_streak = self.budget.drift_streak + 1 if drifted else 0
+        self.budget.calls.append(calls)
         if not text:
-            text = planned
+            text = plan.text
         text = apply_style(
-            text, self.persona, self.rng, frustration=self.frustration, opening=act == "open"
+            text, self.persona, self.rng, frustration=self.frustration, opening=plan.act == "open"
         )
         self.my_turns.append(text)
-        stop = act in (SATISFIED, GAVE_UP)
         return UserTurn(
             text=text,
-            stop=stop,
-            stop_reason=act if stop else None,
-            act=act,
+            stop=plan.stop,
+            stop_reason=plan.act
+            if plan.act in (SATISFIED, GAVE_UP)
+            else (SATISFIED if plan.stop else None),
+            act=plan.act,
             guard_events=events,
             usage=usage,
             meta={
-                "act": act,
+                "act": plan.act,
                 "fact": fact.text if fact else None,
                 "length_target": words,
                 "frustration": round(self.frustration, 3),
                 "unhelpful": self.unhelpful,
+                "user_calls": calls,
             },
         )
 
@@ -287,6 +551,20 @@ class LLMSimulatorOptions(Options):
         le=1,
         description="how similar two assistant replies must be to count as a repeat",
     )
+    instruction: Literal["auto", "facts", "full"] = Field(
+        default="auto",
+        description="what the user of an environment task holds: 'facts' (the opening "
+        "request and the details revealed one by one) or 'full' (also the task's whole "
+        "instruction, as the public tool-use benchmarks give it); 'auto': full for "
+        f"{', '.join(sorted(FULL_INSTRUCTION_ENVIRONMENTS))} tasks, facts otherwise",
+    )
+
+
+def instruction_mode(option: str, task: Task) -> Literal["facts", "full"]:
+    """What ``instruction: option`` means for ``task``."""
+    if option == "auto":
+        return "full" if task.environment in FULL_INSTRUCTION_ENVIRONMENTS else "facts"
+    return "full" if option == "full" else "facts"
 
 
 def _llm_user(context: UserContext[LLMSimulatorOptions]) -> LLMUser | SingleTurnUser:
@@ -304,6 +582,7 @@ def _llm_user(context: UserContext[LLMSimulatorOptions]) -> LLMUser | SingleTurn
             temperature=context.temperature,
             max_tokens=context.max_tokens,
             repeat_threshold=context.options.repeat_threshold,
+            instruction=instruction_mode(context.options.instruction, context.task),
         ),
     )
 

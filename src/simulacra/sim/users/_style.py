@@ -14,6 +14,7 @@ import re
 from simulacra.people import Persona
 
 _WORD = re.compile(r"[A-Za-z]{3,}")
+_LONE_I = re.compile(r"(?<![\w'])i(?=\b(?:'[a-z]+)?(?![\w-]))")
 _NEIGHBOURS = {
     "a": "qwsz", "b": "vghn", "c": "xdfv", "d": "serfcx", "e": "wsdr", "f": "drtgvc",
     "g": "ftyhbv", "h": "gyujnb", "i": "ujko", "j": "huikmn", "k": "jiolm", "l": "kop",
@@ -30,17 +31,34 @@ _SHORTHAND = [
 ]
 
 
-def length_target(persona: Persona, rng: random.Random, *, frustration: float = 0.0) -> int:
-    """Words for the next turn: log-normal around a median set by verbosity.
+HUMAN_LENGTH_MEDIAN = 9.0
+"""The log-normal's median: the geometric mean of words per user turn of the human corpora
+pooled (MultiWOZ 2.1 dev sample and Taskmaster-4 coffee sample, 2,813 turns; their plain
+medians are 11 and 6); ``scripts/user-turn-stats.py`` prints the fit."""
+HUMAN_LENGTH_SIGMA = 0.65
+"""Standard deviation of log words per user turn, pooled (MultiWOZ 0.49, Taskmaster 0.83):
+a log-normal's tail, with 17% of turns at 5 words or fewer."""
+_VERBOSITY_MEAN = 0.35
+_VERBOSITY_SLOPE = 2.0
 
-    Verbosity 0 gives a median of about 6 words, 0.3 about 21, 1 about 56; frustration
-    shortens turns (up to 40% at full frustration). Small models write shorter than
-    asked, so the targets sit above the turn lengths they produce (real users' median is
-    about 17 words).
+
+def length_target(persona: Persona, rng: random.Random, *, frustration: float = 0.0) -> int:
+    """Words for the next turn: log-normal, fitted to real users' turns.
+
+    The median is the human one at the default verbosity (0.35) and scales by
+    ``exp(2·(verbosity − 0.35))``: about 4.5 words at verbosity 0, 33 at 1. The spread is
+    the pooled human one, so short turns and long ones come at people's rates.
+    Frustration shortens turns (up to 40% at full frustration).
     """
-    median = 6.0 + 50.0 * persona.verbosity
-    words = median * math.exp(rng.gauss(0.0, 0.45)) * (1.0 - 0.4 * frustration)
-    return max(2, min(90, round(words)))
+    median = HUMAN_LENGTH_MEDIAN * math.exp(
+        _VERBOSITY_SLOPE * (persona.verbosity - _VERBOSITY_MEAN)
+    )
+    words = median * math.exp(rng.gauss(0.0, HUMAN_LENGTH_SIGMA)) * (1.0 - 0.4 * frustration)
+    return max(1, min(90, round(words)))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+|\s+(?=(?:but|and|so|because)\s)")
 
 
 def truncate_words(text: str, limit: int) -> str:
@@ -53,6 +71,37 @@ def truncate_words(text: str, limit: int) -> str:
     if end >= len(cut) // 2:
         return cut[: end + 1]
     return cut
+
+
+def cut_at_sentence(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` words at a sentence end, never inside a sentence.
+
+    Whole sentences are kept while they fit (the first always is); a first sentence
+    longer than twice the limit is cut at a clause boundary when it has one that fits.
+    """
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    if not sentences:
+        return text.strip()
+    kept = [sentences[0]]
+    count = len(sentences[0].split())
+    for sentence in sentences[1:]:
+        n = len(sentence.split())
+        if count + n > limit:
+            break
+        kept.append(sentence)
+        count += n
+    if count > 2 * max(limit, 3):
+        parts = _CLAUSE_END.split(kept[0])
+        clause: list[str] = []
+        total = 0
+        for part in parts:
+            total += len(part.split())
+            if clause and total > 1.5 * max(limit, 3):
+                break
+            clause.append(part)
+        if len(clause) < len(parts):
+            return " ".join(clause).rstrip(",;: ")
+    return " ".join(kept)
 
 
 def _typo(word: str, rng: random.Random) -> str:
@@ -94,7 +143,8 @@ def apply_style(
     frustration: float = 0.0,
     opening: bool = False,
 ) -> str:
-    """Casing, end punctuation, shorthand, greeting and typos at the persona's rates."""
+    """Casing (lowered or restored), end punctuation, shorthand, greeting and typos at the
+    persona's rates."""
     style = persona.style
     text = " ".join(text.split())
     if not text:
@@ -110,9 +160,14 @@ def apply_style(
             if text[:1].isupper() and text[:2] != "I "
             else greeting + text
         )
+    # the case of a turn is the persona's, not the model's: lower it or restore capitals
     lowercase = min(1.0, style.lowercase_rate + 0.3 * frustration)
     if rng.random() < lowercase:
         text = text.lower() if style.lowercase_rate >= 0.7 else text[0].lower() + text[1:]
+    else:
+        text = text[0].upper() + text[1:]
+        if style.lowercase_rate < 0.3:
+            text = _LONE_I.sub("I", text)
     keep_punct = max(0.0, style.end_punctuation_rate - 0.3 * frustration)
     if text[-1] in ".!" and rng.random() > keep_punct:
         text = text.rstrip(".!")

@@ -1,0 +1,49 @@
+"""The user's guards against real people: they flag few real user turns (MultiWOZ and
+Taskmaster samples in the shared data) and catch the labelled drifting turns."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simulacra.sim.users._guards import guard_rates, role_drift
+from simulacra.sim.users._llm_user import _SHOT_MARKERS
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+LABELS = Path(__file__).resolve().parents[1] / "fixtures" / "user_turn_labels.jsonl"
+CORPORA = ["multiwoz21-dev-sample", "taskmaster4-coffee-sample"]
+
+
+def _conversations(name: str) -> list[list[tuple[str, str]]]:
+    path = SHARED / name / "conversations.jsonl"
+    if not path.exists():
+        pytest.skip(f"shared data not here: {path}")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [[(t["role"], t["text"]) for t in row["turns"]] for row in rows]
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_each_guard_flags_at_most_1_percent_of_real_user_turns(corpus: str) -> None:
+    rates = guard_rates(_conversations(corpus), examples=_SHOT_MARKERS)
+    assert set(rates) == {"role_drift", "example_leak", "repetition", "any"}
+    assert all(rate <= 0.01 for rate in rates.values()), rates
+
+
+def test_real_people_open_with_sure_and_are_not_flagged() -> None:
+    for text in ["Sure, 10 people", "Absolutely, I would love to book a table for two."]:
+        assert role_drift(text, text) is None
+
+
+def test_role_drift_catches_the_labelled_drifting_turns() -> None:
+    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
+    by_label: dict[str, list[bool]] = {}
+    for row in rows:
+        by_label.setdefault(row["label"], []).append(role_drift(row["text"], "") is not None)
+    assert set(by_label) == {"assistant", "refusal", "solution", "user"}
+    for label in ("assistant", "refusal", "solution"):
+        hits = by_label[label]
+        assert len(hits) >= 10 and sum(hits) / len(hits) >= 0.9, label
+    people = by_label["user"]
+    assert len(people) >= 30 and sum(people) / len(people) <= 0.05

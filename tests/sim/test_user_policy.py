@@ -1,0 +1,319 @@
+"""The default user's policy and voice: what it takes for an answer, the acts it has,
+what the voice sees, stock openers, casing and length. Scripted models only."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import statistics
+
+import pytest
+
+from simulacra.llm import ChatParams, Message, ScriptedModel
+from simulacra.people import Persona, WritingStyle, builtin_personas
+from simulacra.sim.users import (
+    CANNED_OPENERS,
+    LLMUser,
+    LLMUserOptions,
+    UserContext,
+    apply_style,
+    check_turn,
+    cut_at_sentence,
+    length_target,
+    simulator_entry,
+)
+from simulacra.sim.users._llm_user import LLMSimulatorOptions
+from simulacra.tasks import Fact, Task, suite_tasks
+from simulacra.tasks._env_tasks import as_task
+from simulacra.tasks.envs import EnvTask
+from simulacra.trust import opener_shares
+
+PANCAKES = next(t for t in suite_tasks("everyday") if t.id == "pancakes-scale")
+PLAIN = Persona(
+    name="plain",
+    background="test person",
+    typo_rate=0.0,
+    patience=2,
+    cooperativeness=1.0,
+    big_five={"openness": 0.0},
+    style=WritingStyle(lowercase_rate=0.0, end_punctuation_rate=1.0, greeting_rate=0.0),
+)
+
+
+def echo_plan(messages: list[Message], params: ChatParams) -> str:
+    match = re.search(r"^(?:Say|Answer) \(\d+ words\)[^:]*: (.*)$", messages[-1].content, re.M)
+    assert match, messages[-1].content
+    return match.group(1)
+
+
+def assistant(text: str) -> Message:
+    return Message(role="assistant", content=text)
+
+
+def user(text: str) -> Message:
+    return Message(role="user", content=text)
+
+
+async def _revealed_everything(u: LLMUser) -> list[Message]:
+    transcript: list[Message] = []
+    opening = await u.next_turn(transcript)
+    transcript += [user(opening.text), assistant("How many people does it serve now?")]
+    first = await u.next_turn(transcript)
+    transcript += [user(first.text), assistant("And how many are you cooking for?")]
+    second = await u.next_turn(transcript)
+    assert {first.act, second.act} == {"reveal"}
+    return [*transcript, user(second.text)]
+
+
+async def test_echoing_the_users_own_figures_is_not_an_answer() -> None:
+    """The demo's case: the assistant repeats 10 people and 300 g without the 750 g."""
+    u = LLMUser(persona=PLAIN, task=PANCAKES, model=ScriptedModel(echo_plan), seed=1)
+    transcript = await _revealed_everything(u)
+    echo = "Okay! So you are cooking for 10 people, and the recipe uses 300 g of flour for 4."
+    turn = await u.next_turn([*transcript, assistant(echo)])
+    assert not turn.stop and turn.act == "push"
+    assert "thanks" not in turn.text.lower()
+    transcript += [assistant(echo), user(turn.text)]
+    done = await u.next_turn([*transcript, assistant("You need 750 g of flour.")])
+    assert done.stop and done.stop_reason == "satisfied"
+
+
+def test_gives_answer_knows_what_the_user_said() -> None:
+    said = "I'm cooking for 10 people. The recipe makes 4 and uses 300 g of flour."
+    assert not PANCAKES.gives_answer("For 10 people with 300 g, right?", said=said)
+    assert not PANCAKES.gives_answer("10 people and 300 g, got it.", said=said)
+    assert not PANCAKES.gives_answer("Would 750 g work for you?", said=said)  # only asks
+    assert PANCAKES.gives_answer("Use 750 g of flour for 10 people.", said=said)
+    assert PANCAKES.gives_answer("10 people and 300 g, got it.")  # the loop's old reading
+    weekday = next(t for t in suite_tasks("everyday") if t.id == "appointment-weekday")
+    told = "What day of the week is my dentist appointment? It is on 15 July 2026."
+    assert not weekday.gives_answer("Which day is the appointment on?", said=told)
+    assert not weekday.gives_answer("Your dentist appointment is on 15 July 2026.", said=told)
+    assert weekday.gives_answer("That is a Wednesday.", said=told)
+
+
+async def test_the_voice_sees_the_assistants_last_reply() -> None:
+    model = ScriptedModel(echo_plan)
+    u = LLMUser(persona=PLAIN, task=PANCAKES, model=model, seed=1)
+    await u.next_turn([])
+    await u.next_turn([user("hi"), assistant("Could you tell me how many it serves today?")])
+    prompt = model.calls[-1][0]
+    assert "Could you tell me how many it serves today?" in prompt[-1].content
+    assert prompt[-1].content.rstrip().endswith(PANCAKES.facts[0].text)
+
+
+async def test_a_yes_no_question_gets_an_answer() -> None:
+    u = LLMUser(persona=PLAIN, task=PANCAKES, model=ScriptedModel(echo_plan), seed=4)
+    transcript = await _revealed_everything(u)
+    turn = await u.next_turn([*transcript, assistant("Shall I work it out in grams?")])
+    assert turn.act == "answer" and turn.text.lower().startswith(("yes", "yeah", "sure"))
+
+
+CODE = next(t for t in suite_tasks("code") if t.id == "clean-phone-number")
+RIGHT = CODE.reference
+NAIVE = "```python\ndef clean_phone(raw):\n    return ''.join(c for c in raw if c.isdigit())\n```"
+TWEAKED = NAIVE.replace("c for c", "ch for ch").replace("c.isdigit", "ch.isdigit")
+
+
+async def test_a_draft_missing_a_requirement_gets_an_edit_request_then_a_revision() -> None:
+    from simulacra.sim.users import sharded_view
+
+    task = sharded_view(CODE)
+    u = LLMUser(persona=PLAIN, task=task, model=ScriptedModel(echo_plan), seed=2)
+    opening = await u.next_turn([])
+    transcript = [user(opening.text), assistant(NAIVE)]
+    edit = await u.next_turn(transcript)
+    assert edit.act == "edit" and edit.meta["fact"] in [f.text for f in task.facts]
+    # a revision is very like the draft before it, but it is not a repeat
+    transcript += [user(edit.text), assistant(TWEAKED)]
+    again = await u.next_turn(transcript)
+    assert again.act == "edit" and u.unhelpful == 0
+    assert not again.text.startswith(("You already said", "That's the same"))
+
+
+async def test_a_finished_draft_is_approved_or_objected_to() -> None:
+    task = CODE.model_copy(update={"facts": []})
+    good = LLMUser(persona=PLAIN, task=task, model=ScriptedModel(echo_plan), seed=2)
+    opening = await good.next_turn([])
+    approved = await good.next_turn([user(opening.text), assistant(RIGHT)])
+    assert approved.act == "approve" and approved.stop and approved.stop_reason == "satisfied"
+    bad = LLMUser(persona=PLAIN, task=task, model=ScriptedModel(echo_plan), seed=2)
+    opening = await bad.next_turn([])
+    objected = await bad.next_turn([user(opening.text), assistant(NAIVE)])
+    assert objected.act == "object" and not objected.stop
+
+
+def test_example_words_and_key_phrases_are_guarded() -> None:
+    from simulacra.sim.users._llm_user import _SHOT_MARKERS
+
+    problem = check_turn(
+        "how long do i boil the eggs for the bill?",
+        planned="Can you help me split a restaurant bill?",
+        fact=None,
+        hidden=[],
+        previous=[],
+        context="Can you help me split a restaurant bill with a tip?",
+        examples=_SHOT_MARKERS,
+    )
+    assert problem is not None and problem[0] == "example_leak"
+    assert (
+        check_turn(
+            "I have a dozen eggs, how many cakes can I bake?",
+            planned="I have a dozen eggs, how many cakes can I bake?",
+            fact=None,
+            hidden=[],
+            previous=[],
+            context="cakes and eggs",
+            examples=_SHOT_MARKERS,
+        )
+        is None
+    )
+    vegetarian = Fact(text="Everyone at the dinner is vegetarian.")
+    leak = check_turn(
+        "need a dinner menu, we're all vegetarian btw",
+        planned="I need a dinner menu for six friends.",
+        fact=None,
+        hidden=[vegetarian],
+        previous=[],
+    )
+    assert leak is not None and leak[0] == "leak"
+    dropped = check_turn(
+        "ok and it's for a dinner",
+        planned=vegetarian.text,
+        fact=vegetarian,
+        hidden=[],
+        previous=[],
+    )
+    assert dropped is not None and dropped[0] == "dropped_fact"
+    assert (
+        check_turn(
+            "oh and everyone there is a vegetarian",
+            planned=vegetarian.text,
+            fact=vegetarian,
+            hidden=[],
+            previous=[],
+        )
+        is None
+    )
+
+
+async def test_no_stock_opener_opens_more_than_5_percent_of_turns() -> None:
+    """A run of unhelpful and premature assistants, where stock openers are most used."""
+    replies = [
+        "Just use 300 g.",
+        "Pancakes are lovely.",
+        "What else?",
+        "Try 500 g.",
+        "Pancakes are lovely.",
+    ]
+    turns: list[str] = []
+    tasks = suite_tasks("everyday")[:8]
+    for persona in builtin_personas():
+        for task in tasks:
+            u = LLMUser(persona=persona, task=task, model=ScriptedModel(echo_plan), seed=3)
+            transcript: list[Message] = []
+            for reply in replies:
+                turn = await u.next_turn(transcript)
+                turns.append(turn.text)
+                if turn.stop:
+                    break
+                transcript += [user(turn.text), assistant(reply)]
+    shares = opener_shares(turns, canned=CANNED_OPENERS)
+    assert len(turns) > 300
+    worst = max(shares["canned"].items(), key=lambda item: item[1])
+    assert worst[1] <= 0.05, worst
+
+
+def test_casing_is_restored_as_well_as_lowered() -> None:
+    rng = random.Random(3)
+    persona = Persona(
+        name="x",
+        background="y",
+        typo_rate=0.0,
+        style=WritingStyle(lowercase_rate=0.1, end_punctuation_rate=1.0, greeting_rate=0.0),
+    )
+    outputs = [apply_style("how much flour do i need?", persona, rng) for _ in range(1000)]
+    lower = sum(o[0].islower() for o in outputs) / len(outputs)
+    assert 0.07 < lower < 0.13
+    assert any(o.startswith("How much flour do I need") for o in outputs)
+
+
+def test_cuts_fall_at_sentence_ends() -> None:
+    text = "I ran 6.2 miles this morning. It took me an hour. How far is that in km?"
+    assert cut_at_sentence(text, 7) == "I ran 6.2 miles this morning."
+    assert cut_at_sentence(text, 11) == "I ran 6.2 miles this morning. It took me an hour."
+    assert cut_at_sentence(text, 40) == text
+    long = "I need the flour for ten people, and the recipe says 300 g for four, so what now"
+    assert cut_at_sentence(long, 3) == "I need the flour for ten people"
+
+
+def test_turn_lengths_have_the_human_spread() -> None:
+    """Pooled human turns (MultiWOZ and Taskmaster samples): log-sd 0.65, 17% of turns
+    at five words or fewer; targets across the built-in population come close."""
+    rng = random.Random(0)
+    targets = [length_target(p, rng) for p in builtin_personas() for _ in range(400)]
+    logs = [math.log(t) for t in targets]
+    short = sum(t <= 5 for t in targets) / len(targets)
+    assert 0.1 < short < 0.35
+    assert 0.6 < statistics.pstdev(logs) < 0.95
+    assert 6 <= statistics.median(targets) <= 11
+
+
+def _env_task(instruction: str, env: str) -> Task:
+    return as_task(
+        EnvTask(id="t1", suite="s", env=env, instruction=instruction, actions=(), outputs=()),
+        environment="shop",
+    )
+
+
+def test_full_instruction_is_an_option_and_the_default_for_tau_retail() -> None:
+    entry = simulator_entry("llm")[0]
+    instruction = (
+        "Your name is Yusuf Rossi and your zip code is 19122. You want to exchange a keyboard."
+    )
+    shop = _env_task(instruction, "shop")
+    retail = shop.model_copy(update={"environment": "tau-retail"})
+
+    def built(task: Task, option: str) -> LLMUser:
+        made = entry.build(
+            UserContext(
+                persona=PLAIN,
+                task=task,
+                model=ScriptedModel(echo_plan),
+                seed=0,
+                options=LLMSimulatorOptions(instruction=option),
+            )
+        )
+        assert isinstance(made, LLMUser)
+        return made
+
+    assert built(retail, "auto").instruction == instruction
+    assert built(shop, "auto").instruction is None
+    assert built(shop, "full").instruction == instruction
+    assert built(retail, "facts").instruction is None
+    assert instruction in built(retail, "auto")._system()
+
+
+def test_an_instruction_without_any_identity_fails_loudly() -> None:
+    from simulacra.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="names no identity"):
+        _env_task("You want to return something you bought.", "shop")
+    task = _env_task("You are Yusuf Rossi in 19122. You want to exchange a keyboard.", "shop")
+    assert {f.text for f in task.facts} >= {"My zip code is 19122.", "My first name is Yusuf."}
+
+
+async def test_regenerations_are_bounded_by_options() -> None:
+    drifting = ScriptedModel(
+        ["Sure, here is the answer.", "Let me know if you need more."], cycle=True
+    )
+    u = LLMUser(
+        persona=PLAIN,
+        task=PANCAKES,
+        model=drifting,
+        seed=1,
+        options=LLMUserOptions(max_regenerations=4),
+    )
+    turn = await u.next_turn([])
+    assert len(turn.guard_events) == 5 and turn.meta["user_calls"] == 5
