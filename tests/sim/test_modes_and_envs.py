@@ -61,7 +61,7 @@ async def test_full_mode_is_one_turn_and_sharded_is_many(tmp_path: Path) -> None
     assert all(e["user_turns"] == 1 and e["stop_reason"] == "single_turn" for e in full)
     assert all(e["user_turns"] > 1 for e in sharded)
     assert all(e["success"] for e in full if e["task"]["id"] == "pancakes-scale")
-    summary = result.summary
+    summary = result.summary.to_dict()
     assert set(summary["by_mode"]) == {"full", "sharded"}
     assert "multi_turn_drop" in summary and summary["multi_turn_drop"]["value"] is not None
     assert set(summary["pass_hat_k"]) == {"1", "2"}
