@@ -39,7 +39,7 @@ import pytest
 from simulacra.llm import local_model_problem
 from simulacra.people import Persona
 from simulacra.rundir import DEFAULT_MODE, Episode
-from simulacra.runs import RunConfig, RunResult, load_config, parse_config, run
+from simulacra.runs import RunConfig, RunResult, arun, load_config, parse_config, run
 from simulacra.tasks import Task
 
 if TYPE_CHECKING:
@@ -111,7 +111,8 @@ _SCRIPTED_MODELS = {"scripted": {"backend": "scripted", "replies": ["(unused)"]}
 
 
 class ScenarioRunner:
-    """Builds a run from a config file or inline parts and runs it, synchronously.
+    """Builds a run from a config file or inline parts and runs it, synchronously
+    (``await runner.arun(...)`` in an ``async def`` test).
 
     ``runner(config)`` runs a YAML file, a ``RunConfig`` or a mapping, with
     ``output_dir`` set to the test's folder. Inline parts replace the config's (or make
@@ -168,6 +169,12 @@ class ScenarioRunner:
                 **settings,
             )
         )
+
+    async def arun(
+        self, config: RunConfig | str | Path | Mapping[str, Any] | None = None, **parts: Any
+    ) -> RunResult:
+        """The same, awaited: for ``async def`` tests (a running loop cannot be blocked)."""
+        return await arun(self.config(config, **parts))
 
     def config(
         self,
