@@ -138,6 +138,7 @@ class ScenarioRunner:
     def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
         self._names = itertools.count(1)
+        self._runs = itertools.count(1)
 
     def __call__(
         self,
@@ -204,7 +205,7 @@ class ScenarioRunner:
             data.setdefault("name", f"test-{next(self._names)}")
             data.setdefault("cache", False)
         whole = base.model_dump(mode="json") if base is not None else dict(data)
-        data["output_dir"] = str(self.output_dir)
+        data["output_dir"] = str(self.output_dir / str(next(self._runs)))  # one per call
         if target is not None:
             data["target"] = (
                 {"type": "callable", "callable": target} if callable(target) else target
