@@ -3,6 +3,7 @@ worked example runs as the page says (the app, the config and the pytest file)."
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+# imported before any pytester test: pytester takes sys.modules back to what it was
+# before the test, and numpy (under simulacra.stats) cannot be imported twice
+import simulacra.stats  # noqa: F401
 from simulacra.runs import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +60,11 @@ def pytest_args(step: dict[str, object], where: Path) -> list[str]:
     return [str(where) if arg == "docs/examples" else arg for arg in args]
 
 
-def copy_example(pytester: pytest.Pytester) -> Path:
+def copy_example(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example's files in a fresh folder, run by a pytest subprocess that imports
+    this tree's simulacra (as an installed one would be)."""
+    paths = [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
     where = pytester.mkdir("examples")
     for path in EXAMPLES.iterdir():
         if path.suffix in (".py", ".yaml"):
@@ -65,16 +73,17 @@ def copy_example(pytester: pytest.Pytester) -> Path:
     return where
 
 
-def test_the_worked_example_runs_as_the_ci_step_runs_it(pytester: pytest.Pytester) -> None:
+def test_the_worked_example_runs_as_the_ci_step_runs_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     step = ci_step()
     assert step["env"] == {"SIMULACRA_REQUIRE_MODEL": "1"}
-    where = copy_example(pytester)
-    pytester.syspathinsert(where)  # (pytest's rootdir-based import does this in a project)
+    where = copy_example(pytester, monkeypatch)
     args = pytest_args(step, where)
     assert args == [str(where), "-q"]
     # the scripted tests here; the one on the embedded model runs in the slow test below
-    result = pytester.runpytest(
-        "-p", "simulacra.testing", *args, "-m", "not simulacra_model", "-p", "no:cacheprovider"
+    result = pytester.runpytest_subprocess(
+        "-p", "simulacra.testing", *args, "-m", "not simulacra_model"
     )
     result.assert_outcomes(passed=2, deselected=1)
 
@@ -88,7 +97,6 @@ def test_the_worked_example_with_the_real_simulated_users(
     monkeypatch.setenv("SIMULACRA_CACHE_DIR", str(model_cache_dir))
     for name, value in dict(step["env"]).items():  # type: ignore[call-overload]
         monkeypatch.setenv(name, value)
-    where = copy_example(pytester)
-    pytester.syspathinsert(where)
-    result = pytester.runpytest("-p", "simulacra.testing", *pytest_args(step, where))
+    where = copy_example(pytester, monkeypatch)
+    result = pytester.runpytest_subprocess("-p", "simulacra.testing", *pytest_args(step, where))
     result.assert_outcomes(passed=3)

@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
 import pytest
 
+# imported before any pytester test: pytester takes sys.modules back to what it was
+# before the test, and numpy (under simulacra.stats) cannot be imported twice
+import simulacra.stats  # noqa: F401
 from simulacra.rundir import Episode
-from simulacra.testing import assert_conversation, assert_run, format_conversation
+from simulacra.testing import (
+    ScenarioRunner,
+    assert_conversation,
+    assert_run,
+    format_conversation,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
-def quiet_ini(pytester: pytest.Pytester) -> None:
-    """The inner runs' settings (pytest-asyncio warns, so fails, without this one)."""
+def inner_runs(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner runs are subprocesses (a run in this process would import simulacra's
+    C extensions twice) that import this tree's simulacra; pytest-asyncio warns, so
+    fails, without a loop scope set."""
+    paths = [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+
+
+NO_MODEL = (
+    "import simulacra.testing\n\nsimulacra.testing.local_model_problem = lambda: 'no model here'\n"
+)
 
 
 SUITE = """
@@ -65,14 +83,10 @@ def test_needs_the_model(simulacra_run, simulacra_model):
 """
 
 
-def test_fixtures_assertions_and_failure_messages(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import simulacra.testing
-
-    monkeypatch.setattr(simulacra.testing, "local_model_problem", lambda: "no model here")
+def test_fixtures_assertions_and_failure_messages(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(NO_MODEL)
     pytester.makepyfile(test_app=SUITE)
-    result = pytester.runpytest("-p", "simulacra.testing", "-p", "no:cacheprovider", "-rs")
+    result = pytester.runpytest_subprocess("-p", "simulacra.testing", "-rs")
     result.assert_outcomes(passed=2, failed=1, skipped=1)
     result.stdout.fnmatch_lines(
         [
@@ -88,14 +102,12 @@ def test_fixtures_assertions_and_failure_messages(
 def test_the_model_marker_fails_when_the_model_is_required(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import simulacra.testing
-
-    monkeypatch.setattr(simulacra.testing, "local_model_problem", lambda: "no model here")
+    pytester.makeconftest(NO_MODEL)
     monkeypatch.setenv("SIMULACRA_REQUIRE_MODEL", "1")
     pytester.makepyfile(
         test_model="import pytest\n\n@pytest.mark.simulacra_model\ndef test_x():\n    pass\n"
     )
-    result = pytester.runpytest("-p", "simulacra.testing", "--strict-markers")
+    result = pytester.runpytest_subprocess("-p", "simulacra.testing", "--strict-markers")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*the embedded model cannot run: no model here*"])
 
@@ -114,9 +126,7 @@ def test_an_installed_entry_point_and_an_explicit_p_load_it_once(
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: simulacra-fake\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text(f"[pytest11]\n{name} = {value}\n")
     pytester.makepyfile(test_one="def test_fixture(simulacra_run):\n    assert simulacra_run\n")
-    import os
-
-    paths = [str(site), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
+    paths = [str(site), os.environ["PYTHONPATH"]]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
     result = pytester.runpytest_subprocess("-p", "simulacra.testing")
     result.assert_outcomes(passed=1)
@@ -199,5 +209,16 @@ def test_assert_conversation_checks_and_passes() -> None:
 
 def test_the_example_test_file_in_examples_passes(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_my_app=(ROOT / "examples" / "test_my_app.py").read_text())
-    result = pytester.runpytest("-p", "simulacra.testing", "-m", "not simulacra_model")
+    result = pytester.runpytest_subprocess("-p", "simulacra.testing", "-m", "not simulacra_model")
     result.assert_outcomes(passed=2, deselected=1)
+
+
+async def test_an_async_test_awaits_the_runner(simulacra_run: ScenarioRunner) -> None:
+    async def reply(messages: list[dict[str, str]]) -> str:
+        return "You need 750 g."
+
+    task = {"id": "t", "goal": "How much flour?", "check": {"type": "numeric", "value": 750}}
+    result = await simulacra_run.arun(target=reply, persona="busy-nurse", task=task)
+    assert_run(result, success_at_least=1.0)
+    with pytest.raises(RuntimeError, match=r"await simulacra\.arun"):
+        simulacra_run(target=reply, persona="busy-nurse", task=task)

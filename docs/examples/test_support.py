@@ -50,4 +50,4 @@ def test_every_task_over_http_with_scripted_users(simulacra_run, app_url: str) -
 def test_simulated_users_get_their_answer(simulacra_run, app_url: str) -> None:
     # the real simulated users, on the embedded model, as in `simulacra run support.yaml`
     result = simulacra_run(CONFIG, target_options={"url": f"{app_url}/chat"})
-    assert_run(result, success_at_least=0.8, max_turns=6, no_guard_fallbacks=True, max_errors=0)
+    assert_run(result, success_at_least=0.8, max_turns=6, max_errors=0)

@@ -39,7 +39,7 @@ import pytest
 from simulacra.llm import local_model_problem
 from simulacra.people import Persona
 from simulacra.rundir import DEFAULT_MODE, Episode
-from simulacra.runs import RunConfig, RunResult, load_config, parse_config, run
+from simulacra.runs import RunConfig, RunResult, arun, load_config, parse_config, run
 from simulacra.tasks import Task
 
 if TYPE_CHECKING:
@@ -111,7 +111,8 @@ _SCRIPTED_MODELS = {"scripted": {"backend": "scripted", "replies": ["(unused)"]}
 
 
 class ScenarioRunner:
-    """Builds a run from a config file or inline parts and runs it, synchronously.
+    """Builds a run from a config file or inline parts and runs it, synchronously
+    (``await runner.arun(...)`` in an ``async def`` test).
 
     ``runner(config)`` runs a YAML file, a ``RunConfig`` or a mapping, with
     ``output_dir`` set to the test's folder. Inline parts replace the config's (or make
@@ -137,6 +138,7 @@ class ScenarioRunner:
     def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
         self._names = itertools.count(1)
+        self._runs = itertools.count(1)
 
     def __call__(
         self,
@@ -169,6 +171,12 @@ class ScenarioRunner:
             )
         )
 
+    async def arun(
+        self, config: RunConfig | str | Path | Mapping[str, Any] | None = None, **parts: Any
+    ) -> RunResult:
+        """The same, awaited: for ``async def`` tests (a running loop cannot be blocked)."""
+        return await arun(self.config(config, **parts))
+
     def config(
         self,
         config: RunConfig | str | Path | Mapping[str, Any] | None = None,
@@ -197,7 +205,7 @@ class ScenarioRunner:
             data.setdefault("name", f"test-{next(self._names)}")
             data.setdefault("cache", False)
         whole = base.model_dump(mode="json") if base is not None else dict(data)
-        data["output_dir"] = str(self.output_dir)
+        data["output_dir"] = str(self.output_dir / str(next(self._runs)))  # one per call
         if target is not None:
             data["target"] = (
                 {"type": "callable", "callable": target} if callable(target) else target

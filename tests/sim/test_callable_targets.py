@@ -154,3 +154,13 @@ def test_run_inside_a_running_loop_says_to_await_arun(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match=r"await simulacra\.arun\(\.\.\.\)"):
         asyncio.run(notebook_cell())  # and no "coroutine was never awaited" warning
     assert not (tmp_path / "runs" / "ctx").exists()  # nothing was started
+
+
+def test_an_error_raised_by_run_carries_no_loop_check_context(tmp_path: Path) -> None:
+    config = parse_config(
+        settings(tmp_path, {"type": "callable", "callable": "targets_for_tests:calculator"})
+    )
+    simulacra.run(config)
+    with pytest.raises(Exception, match="already holds episodes") as info:
+        simulacra.run(config)
+    assert info.value.__context__ is None  # no "during handling of RuntimeError"

@@ -550,9 +550,11 @@ def run(config: RunConfig | str | Path, **kwargs: Any) -> RunResult:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(arun(config, **kwargs))
-    raise RuntimeError(
-        "simulacra.run() was called inside a running event loop (a notebook or async "
-        "code), which it cannot block: use `result = await simulacra.arun(...)` there, "
-        "with the same arguments"
-    )
+        pass  # no loop here: the usual case
+    else:
+        raise RuntimeError(
+            "simulacra.run() was called inside a running event loop (a notebook or async "
+            "code), which it cannot block: use `result = await simulacra.arun(...)` there, "
+            "with the same arguments"
+        )
+    return asyncio.run(arun(config, **kwargs))

@@ -224,9 +224,9 @@ class HttpAppTarget:
         self._tools = _json_path(options.tool_calls_path) if options.tool_calls_path else None
         self._piece = _json_path(options.stream_path) if options.stream_path else None
         self.limiter = AdaptiveLimiter(options.max_concurrency, name=options.url)
-        self.policy = RetryPolicy(
-            max_attempts=options.max_attempts, deadline_s=options.timeout_s * options.max_attempts
-        )
+        # each attempt is bounded by timeout_s and the backoffs by the policy, so a call
+        # needs no deadline of its own
+        self.policy = RetryPolicy(max_attempts=options.max_attempts)
         self._rng = random.Random(seed)
 
     @property

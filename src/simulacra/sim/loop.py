@@ -10,7 +10,7 @@ from simulacra.llm import Message
 from simulacra.people import Persona
 from simulacra.rundir import GuardEventRecord, MessageRecord
 from simulacra.sim.episode import Episode
-from simulacra.sim.targets import Conversation, Target, ToolBox, ask
+from simulacra.sim.targets import Conversation, Target, ToolBox, ask, takes_conversation
 from simulacra.sim.users import UserSimulator, episode_extra
 from simulacra.tasks import EnvSession, Task
 
@@ -48,7 +48,8 @@ async def run_episode(
     conversation = Conversation(
         episode_id=episode.id, persona_id=persona.name, task_id=task.id, mode=episode.mode
     )
-    episode.extra["session_id"] = conversation.session_id
+    if takes_conversation(target):  # where an app's logs can be searched for it
+        episode.extra["session_id"] = conversation.session_id
     episode.started_at = time.time()
     started = time.perf_counter()
     try:
