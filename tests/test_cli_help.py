@@ -71,3 +71,20 @@ def test_personas_and_tasks_as_json_and_compact() -> None:
     assert personas[0]["background"][:30] in wide and "typos" in wide
     tasks = json.loads(invoke("tasks", "--json"))
     assert any(t["id"] == "pancakes-scale" for t in tasks) and "facts" in tasks[0]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_paragraphs_are_rewrapped_not_cut(command: str) -> None:
+    """A docstring's line breaks must not survive into the help: at 80 columns each line
+    of a paragraph but its last fills the width (no orphan word after a break)."""
+    text = invoke(command, "--help", columns=80)
+    description = text.split("Usage:")[1].split("╭")[0].splitlines()[1:]
+    paragraphs: list[list[str]] = [[]]
+    for line in description:
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    for paragraph in paragraphs:
+        for line in paragraph[:-1]:
+            assert len(line) > 55, f"{command}: a line breaks early: {line!r} in {paragraph}"

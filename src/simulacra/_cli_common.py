@@ -176,6 +176,9 @@ class App(typer.Typer):
     value type in their help."""
 
     def __init__(self, **settings: Any) -> None:
+        # markdown: a docstring's paragraphs are rewrapped to the terminal, so a line
+        # break of the source never cuts a sentence in the help
+        settings.setdefault("rich_markup_mode", "markdown")
         super().__init__(cls=_Group, **settings)
 
     def command(  # type: ignore[override]

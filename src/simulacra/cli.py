@@ -324,6 +324,8 @@ def run(
     gates = parse_fail_under(fail_under) if fail_under else None
     if gates is not None:
         config = config.with_overrides(source="--fail-under", fail_under=gates)
+    if as_json and not dry_run:
+        raise ConfigError("--json prints the plan of a --dry-run; give both", source="--json")
     allowed = parse_max_errors(max_errors) if max_errors is not None else None
     chosen = EpisodeFilter.parse(only or ())
     plan = _plan(config, chosen, limit, resume=resume)

@@ -182,6 +182,8 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path: Path) -> None:
         expected = (at_most["prompt_tokens"] * 2.0 + at_most["completion_tokens"] * 8.0) / 1e6
         assert at_most["cost"] == pytest.approx(expected) and at_most["cost"] > 0
     assert "USD" in result.stdout
+    alone = cli("run", str(config), "--json", cwd=tmp_path)
+    assert alone.returncode == 2 and "--json prints the plan of a --dry-run" in alone.stderr
     assert not (tmp_path / "runs").exists()
     # a run without a name gets a timestamped one, from the file's name
     assert re.search(r"runs/c-\d{8}-\d{6}", plan["run_dir"])
