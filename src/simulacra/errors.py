@@ -17,6 +17,8 @@ The tree, drawn once::
 
     ToolError                raised inside a tool; never escapes an episode: it becomes
                              the tool's result message, so the agent can react to it
+    TaskWarning              (a UserWarning) task data that loads but deserves a look,
+                             such as a ground-truth action that fails on replay
 
 ``ToolError`` deliberately does not derive from ``SimulacraError``: it is part of a
 conversation, not a failure of the framework.
@@ -110,6 +112,12 @@ class ToolError(Exception):
     """Raised by a tool to report a failure back to the agent as the tool's result."""
 
 
+class TaskWarning(UserWarning):
+    """Task data that loads but deserves a look: e.g. a ground-truth action that fails
+    when replayed (the public benchmarks include such actions on purpose; the replay
+    records the error and goes on, as theirs does). The message names the task."""
+
+
 def stops_run(error: BaseException) -> bool:
     """Whether an error raised inside one episode or judgement must stop the whole run
     rather than be recorded there: the endpoint refused the credentials (every call
@@ -139,6 +147,7 @@ __all__ = [
     "SimulacraError",
     "StorageError",
     "TargetError",
+    "TaskWarning",
     "ToolError",
     "WeightsError",
     "describe_error",

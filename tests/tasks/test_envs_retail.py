@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from simulacra.errors import ConfigError
+from simulacra.errors import ConfigError, TaskWarning
+from simulacra.runs import load_config
 from simulacra.tasks._env_tasks import tau_retail_tasks
 from simulacra.tasks.envs import (
     EnvFactory,
@@ -22,6 +23,7 @@ from simulacra.tasks.envs import (
     EnvTask,
     RetailEnv,
     environments,
+    failed_actions,
     load_tau_retail,
     replay,
     score_episode,
@@ -226,7 +228,7 @@ def test_lookups(env: RetailEnv) -> None:
     assert "user not found" in fails(env, "get_user_details", user_id="nobody_1")
     order = ok(env, "get_order_details", order_id="#W5442520")
     assert order["user_id"] == "olivia_ito_3591"
-    assert "start with '#'" in fails(env, "get_order_details", order_id="W5442520")
+    assert fails(env, "get_order_details", order_id="W5442520") == "Error: order not found"
     types = ok(env, "list_all_product_types")
     assert len(types) == 50 and list(types) == sorted(types)
     product_id = types["T-Shirt"]
@@ -240,10 +242,13 @@ def test_utilities(env: RetailEnv) -> None:
     before = env.state_hash()
     assert ok(env, "calculate", expression="(19.99 + 5) * 2") == "49.98"
     assert ok(env, "calculate", expression="-10 / 4") == "-2.5"
-    assert "division by zero" in fails(env, "calculate", expression="1 / 0")
-    assert "only numbers" in fails(env, "calculate", expression="__import__('os')")
-    assert "only numbers" in fails(env, "calculate", expression="2 ** 100")
-    assert "invalid expression" in fails(env, "calculate", expression="(1 +")
+    assert ok(env, "calculate", expression="2 ** 10 / 3") == "341.33"
+    assert fails(env, "calculate", expression="1 / 0") == "Error: division by zero"
+    assert fails(env, "calculate", expression="__import__('os')") == (
+        "Error: invalid characters in expression"
+    )
+    assert "too large" in fails(env, "calculate", expression="9 ** 9 ** 9")
+    assert fails(env, "calculate", expression="(1 +").startswith("Error: '(' was never closed")
     assert env.call("think", {"thought": "hmm"}) == ""
     assert not env.stopped
     assert ok(env, "transfer_to_human_agents", summary="wants a coupon") == "Transfer successful"
@@ -269,21 +274,21 @@ def test_cancel_refunds_a_gift_card_at_once(env: RetailEnv) -> None:
         "payment_method_id": paid_with(order),
     }
     assert card["balance"] == round(balance + total, 2)
-    assert "'pending' order" in fails(
-        env, "cancel_pending_order", order_id=order_id, reason="no longer needed"
+    assert fails(env, "cancel_pending_order", order_id=order_id, reason="no longer needed") == (
+        "Error: non-pending order cannot be cancelled"
     )
 
 
 def test_cancel_checks_status_and_reason(env: RetailEnv) -> None:
     processed = find_order(env, lambda o, u: o["status"] == "processed")
-    assert "is 'processed'" in fails(
-        env, "cancel_pending_order", order_id=processed, reason="no longer needed"
+    assert fails(env, "cancel_pending_order", order_id=processed, reason="no longer needed") == (
+        "Error: non-pending order cannot be cancelled"
     )
     pending = find_order(env, lambda o, u: o["status"] == "pending")
-    assert "is not one of" in fails(
-        env, "cancel_pending_order", order_id=pending, reason="too pricey"
+    assert fails(env, "cancel_pending_order", order_id=pending, reason="too pricey") == (
+        "Error: invalid reason"
     )
-    assert env.calls[-1].error_kind == "bad_arguments"
+    assert env.calls[-1].error_kind == "tool_error"
 
 
 # --------------------------------------------------------------------------- modify
@@ -305,7 +310,7 @@ def test_modify_payment_moves_the_charge(env: RetailEnv) -> None:
     total = order["payment_history"][0]["amount"]
     card = next(m for m in methods(user, "gift_card") if m["balance"] >= total)
     balance = card["balance"]
-    assert "must differ" in fails(
+    assert "should be different from the current one" in fails(
         env, "modify_pending_order_payment", order_id=order_id, payment_method_id=paid_with(order)
     )
     result = ok(
@@ -317,10 +322,18 @@ def test_modify_payment_moves_the_charge(env: RetailEnv) -> None:
         {"transaction_type": "refund", "amount": total, "payment_method_id": paid_with(order)},
     ]
     assert card["balance"] == round(balance - total, 2)
-    # cancelling afterwards refunds the gift card, not the original card
+    # a second change is refused: the history no longer holds exactly one payment
+    assert "exactly one payment" in fails(
+        env, "modify_pending_order_payment", order_id=order_id, payment_method_id=paid_with(order)
+    )
+    # cancelling then refunds every entry of the history, each to its own method
     ok(env, "cancel_pending_order", order_id=order_id, reason="no longer needed")
-    assert result["payment_history"][1:] == env.state["orders"][order_id]["payment_history"][1:3]
-    assert env.state["orders"][order_id]["payment_history"][-1]["payment_method_id"] == card["id"]
+    history = env.state["orders"][order_id]["payment_history"]
+    assert [(e["transaction_type"], e["payment_method_id"]) for e in history[3:]] == [
+        ("refund", paid_with(order)),
+        ("refund", card["id"]),
+        ("refund", paid_with(order)),
+    ]
     assert card["balance"] == balance
 
 
@@ -342,7 +355,7 @@ def test_modify_payment_needs_enough_gift_card_balance_and_own_methods(env: Reta
         if m["balance"] < env.state["orders"][order_id]["payment_history"][0]["amount"]
     )
     before = env.state_hash()
-    assert "not enough" in fails(
+    assert "insufficient gift card balance" in fails(
         env, "modify_pending_order_payment", order_id=order_id, payment_method_id=poor["id"]
     )
     assert "payment method not found" in fails(
@@ -364,7 +377,7 @@ def test_modify_items_replaces_items_and_settles_the_difference(
     assert result["status"] == "pending (item modified)"
     new = next(i for i in result["items"] if i["item_id"] == variant["item_id"])
     assert new["price"] == variant["price"] and new["options"] == variant["options"]
-    diff = round(variant["price"] - old_price, 2)
+    diff = variant["price"] - old_price  # as computed, not rounded
     entry = result["payment_history"][-1]
     assert entry == {
         "transaction_type": "payment" if diff > 0 else "refund",
@@ -372,10 +385,10 @@ def test_modify_items_replaces_items_and_settles_the_difference(
         "payment_method_id": args["payment_method_id"],
     }
     # only once, and no cancel or other change afterwards
-    assert "is 'pending (item modified)'" in fails(env, action.name, **args)
-    assert "is 'pending (item modified)'" in fails(
+    assert fails(env, action.name, **args) == "Error: non-pending order cannot be modified"
+    assert fails(
         env, "cancel_pending_order", order_id=args["order_id"], reason="no longer needed"
-    )
+    ) == ("Error: non-pending order cannot be cancelled")
 
 
 def test_modify_items_validates_every_pair(env: RetailEnv) -> None:
@@ -412,13 +425,15 @@ def test_modify_items_validates_every_pair(env: RetailEnv) -> None:
             payment_method_id=method,
         )
 
-    assert "cannot change" in attempt([first["item_id"]], [foreign])
-    assert "same as the old item" in attempt([first["item_id"]], [first["item_id"]])
-    assert "same length" in attempt([first["item_id"], second["item_id"]], [other_variant])
-    assert "not in order" in attempt(["0000000000"], [other_variant])
-    assert "at least one" in attempt([], [])
-    assert "appears 2 times but the order has 1" in attempt(
-        [first["item_id"]] * 2, [other_variant] * 2
+    assert attempt([first["item_id"]], [foreign]) == (
+        f"Error: new item {foreign} not found or available"
+    )
+    assert attempt([first["item_id"], second["item_id"]], [other_variant]) == (
+        "Error: the number of items to be exchanged should match"
+    )
+    assert attempt(["0000000000"], [other_variant]) == "Error: 0000000000 not found"
+    assert attempt([first["item_id"]] * 2, [other_variant] * 2) == (
+        f"Error: {first['item_id']} not found"
     )
     assert "payment method not found" in fails(
         env,
@@ -474,7 +489,7 @@ def test_modify_items_refuses_unavailable_items(env: RetailEnv) -> None:
         for v in env.state["products"][item["product_id"]]["variants"].values()
         if not v["available"] and v["item_id"] != item["item_id"]
     )
-    assert "not available" in fails(
+    assert "not found or available" in fails(
         env,
         "modify_pending_order_items",
         order_id=order_id,
@@ -498,8 +513,8 @@ def test_modify_address_of_order_and_user(env: RetailEnv) -> None:
         ok(env, "modify_pending_order_address", order_id=order_id, **address)["address"] == address
     )
     delivered = find_order(env, lambda o, u: o["status"] == "delivered")
-    assert "is 'delivered'" in fails(
-        env, "modify_pending_order_address", order_id=delivered, **address
+    assert fails(env, "modify_pending_order_address", order_id=delivered, **address) == (
+        "Error: non-pending order cannot be modified"
     )
     user_id = env.state["orders"][order_id]["user_id"]
     assert ok(env, "modify_user_address", user_id=user_id, **address)["address"] == address
@@ -530,7 +545,7 @@ def test_return_records_the_request(env: RetailEnv) -> None:
     assert result["return_items"] == sorted(items)
     assert result["return_payment_method_id"] == paid_with(order)
     assert result["payment_history"] == history
-    assert "is 'return requested'" in fails(
+    assert "non-delivered order cannot be returned" in fails(
         env,
         "return_delivered_order_items",
         order_id=order_id,
@@ -556,7 +571,7 @@ def test_a_refund_goes_to_the_original_method_or_a_gift_card(env: RetailEnv) -> 
         for m in methods(user, "credit_card") + methods(user, "paypal")
         if m["id"] != paid_with(order)
     )
-    assert "original payment method or to a gift card" in fails(
+    assert "either the original payment method or a gift card" in fails(
         env,
         "return_delivered_order_items",
         order_id=order_id,
@@ -564,7 +579,7 @@ def test_a_refund_goes_to_the_original_method_or_a_gift_card(env: RetailEnv) -> 
         payment_method_id=other,
     )
     pending = find_order(env, lambda o, u: o["status"] == "pending")
-    assert "is 'pending'" in fails(
+    assert "non-delivered order cannot be returned" in fails(
         env,
         "return_delivered_order_items",
         order_id=pending,
@@ -595,38 +610,75 @@ def test_exchange_records_items_and_price_difference(env: RetailEnv, tasks: list
     assert [i["item_id"] for i in result["items"]] == [i["item_id"] for i in order["items"]]
 
 
-def test_tasks_whose_expected_state_cannot_be_reached_fail_at_load(tmp_path: Path) -> None:
-    for name in (
+def _split_dir(tmp_path: Path, tasks: list[dict[str, Any]], name: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    for data_file in (
         "retail_db_users.json",
         "retail_db_orders.json",
         "retail_db_products.json",
         "retail_wiki.md",
     ):
-        (tmp_path / name).symlink_to(DATA / name)
-    delivered_cancel = {
-        "user_id": "x",
-        "instruction": "Your name is A B.",
-        "actions": [
-            {
-                "name": "cancel_pending_order",
-                "kwargs": {"order_id": "#W0000000", "reason": "no longer needed"},
-            }
-        ],
-        "outputs": [],
-    }
-    (tmp_path / "retail_tasks_bad.json").write_text(json.dumps([delivered_cancel]))
-    with pytest.raises(ConfigError) as info:
-        load_tau_retail(tmp_path, tasks_file="retail_tasks_bad.json")
-    message = str(info.value)
-    assert "task 'tau-retail-bad-000'" in message and "order not found" in message
-    assert info.value.field == "tasks[0].actions[0]"
-    _, tasks = load_tau_retail(tmp_path, tasks_file="retail_tasks_bad.json", validate=False)
-    assert tasks[0].actions[0].name == "cancel_pending_order"
+        (tmp_path / data_file).symlink_to(DATA / data_file)
+    (tmp_path / name).write_text(json.dumps(tasks))
+    return tmp_path
 
-    unknown_tool = dict(delivered_cancel, actions=[{"name": "refund_everything", "kwargs": {}}])
-    (tmp_path / "retail_tasks_bad.json").write_text(json.dumps([unknown_tool]))
-    with pytest.raises(ConfigError, match="unknown tool 'refund_everything'"):
-        load_tau_retail(tmp_path, tasks_file="retail_tasks_bad.json")
+
+def test_a_failing_ground_truth_action_is_kept_and_warned_about(tmp_path: Path) -> None:
+    real = json.loads(TASKS_FILE.read_text())[0]  # cancel #W5442520
+    lookups = [
+        {"name": "find_user_id_by_email", "kwargs": {"email": "nobody@example.com"}},
+        {"name": "get_order_details", "kwargs": {"order_id": "#W0000000"}},
+        {"name": "refund_everything", "kwargs": {}},
+    ]
+    task = dict(real, actions=lookups + real["actions"])
+    root = _split_dir(tmp_path, [task], "retail_tasks_mine.json")
+    with pytest.warns(TaskWarning) as caught:
+        factory, tasks = load_tau_retail(root, tasks_file="retail_tasks_mine.json")
+    texts = [str(w.message) for w in caught]
+    assert len(texts) == 3
+    assert all("task 'tau-retail-mine-000'" in text for text in texts)
+    assert "actions[0]" in texts[0] and texts[0].endswith("Error: user not found")
+    assert "actions[1]" in texts[1] and texts[1].endswith("Error: order not found")
+    assert "unknown tool 'refund_everything'" in texts[2]
+    # the replay goes on past them: the cancellation is the expected state
+    env = replay(factory, tasks[0].actions)
+    assert [i for i, _, _ in failed_actions(env)] == [0, 1, 2]
+    assert env.state["orders"]["#W5442520"]["status"] == "cancelled"
+    agent = factory()
+    agent.call("cancel_pending_order", real["actions"][0]["kwargs"])
+    score = score_episode(factory, tasks[0], agent, [])
+    assert score.reward == 1.0 and len(score.replay_errors) == 3
+    assert score.replay_errors[0] == "action 0 (find_user_id_by_email): Error: user not found"
+    # without validation nothing is replayed at load, and scoring still works
+    _, unchecked = load_tau_retail(root, tasks_file="retail_tasks_mine.json", validate=False)
+    assert score_episode(factory, unchecked[0], factory(), []).reward == 0.0
+
+
+def test_any_split_and_suite_name_through_the_config(tmp_path: Path) -> None:
+    tasks = json.loads(TASKS_FILE.read_text())[:3]
+    _split_dir(tmp_path / "data", tasks, "retail_tasks_test.json")
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        "name: split\ntasks:\n  tau_retail: {data_dir: data, tasks_file: retail_tasks_test.json}\n"
+    )
+    loaded = load_config(config).resolve_tasks()
+    assert [t.id for t in loaded] == [f"tau-retail-test-{i:03d}" for i in range(3)]
+    assert {t.suite for t in loaded} == {"tau-retail-test"}
+    config.write_text(
+        "name: split\n"
+        "tasks:\n"
+        "  suite:\n"
+        "    - {name: tau-retail, data_dir: data, tasks_file: retail_tasks_test.json,\n"
+        "       suite: my-retail}\n"
+    )
+    loaded = load_config(config).resolve_tasks()
+    assert [t.id for t in loaded] == [f"my-retail-{i:03d}" for i in range(3)]
+    assert loaded[0].metadata["environment"]["options"]["suite"] == "my-retail"
+    config.write_text(
+        "name: split\ntasks:\n  tau_retail: {data_dir: data, tasks_file: nope.json}\n"
+    )
+    with pytest.raises(ConfigError, match=r"nope\.json"):
+        load_config(config).resolve_tasks()
 
 
 def test_a_missing_data_directory_is_a_config_error(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from simulacra.errors import ConfigError
+from simulacra.errors import ConfigError, TaskWarning
 from simulacra.tasks import suite_tasks
 from simulacra.tasks.envs import (
     SHOP_POLICY,
@@ -309,8 +309,11 @@ def test_an_unreachable_expected_state_is_a_config_error(factory: EnvFactory) ->
         env="shop",
     )
     with pytest.raises(ConfigError) as info:
-        validate_tasks(factory, bad)
+        validate_tasks(factory, bad, strict=True)
     assert "task 'bad-1'" in str(info.value) and "is shipped" in str(info.value)
+    assert info.value.field == "tasks[0].actions[0]"
+    with pytest.warns(TaskWarning, match="task 'bad-1'.*is shipped"):
+        validate_tasks(factory, bad)
 
 
 def test_the_built_in_data_is_fresh_each_time() -> None:

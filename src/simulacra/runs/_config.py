@@ -110,6 +110,15 @@ class SuiteConfig(Chosen):
         return suite_entry(name)
 
 
+class TauRetailConfig(_Strict):
+    """``tasks: {tau_retail: {data_dir: DIR, tasks_file: ..., suite: ...}}``: any split in
+    the public retail task format (the same as suite ``{name: tau-retail, ...}``)."""
+
+    data_dir: str = Field(min_length=1)
+    tasks_file: str = Field(default="retail_tasks_dev.json", min_length=1)
+    suite: str | None = Field(default=None, min_length=1)
+
+
 class TasksConfig(_Strict):
     suite: str | list[str | SuiteConfig] | None = Field(
         default=None, description="a suite's name, or a list of names and {name: ..., <options>}"
@@ -132,10 +141,10 @@ class TasksConfig(_Strict):
         return items
 
     file: str | None = None
-    tau_retail: str | None = Field(
+    tau_retail: str | TauRetailConfig | None = Field(
         default=None,
-        description="a directory holding retail tasks in the public tau-bench format "
-        "(the same as suite {name: tau-retail, data_dir: ...})",
+        description="a directory holding retail tasks in the public tau-bench format, or "
+        "{data_dir, tasks_file, suite} (the same as suite {name: tau-retail, ...})",
     )
     inline: list[dict[str, Any]] | None = None
     ids: list[str] | None = None
@@ -305,15 +314,23 @@ class RunConfig(_Strict):
         if source.inline:
             tasks.extend(parse_tasks(source.inline, source="tasks.inline"))
         if source.tau_retail:
-            path = self.path(source.tau_retail)
+            retail = source.tau_retail
+            if isinstance(retail, str):
+                retail = TauRetailConfig(data_dir=retail)
+            where = "tasks.tau_retail" + ("" if isinstance(source.tau_retail, str) else ".data_dir")
+            path = self.path(retail.data_dir)
             if not path.is_dir():
-                raise ConfigError(
-                    f"directory {path} not found", source=self.source, field="tasks.tau_retail"
-                )
+                raise ConfigError(f"directory {path} not found", source=self.source, field=where)
+            settings = retail.model_dump(exclude_none=True) | {"data_dir": str(path.resolve())}
             try:
-                tasks.extend(suite_tasks("tau-retail", {"data_dir": str(path.resolve())}))
+                entry = suite_entry("tau-retail")
+                tasks.extend(
+                    suite_tasks("tau-retail", entry.parse(settings, field="tasks.tau_retail"))
+                )
             except ConfigError as exc:
-                raise ConfigError(str(exc), source=self.source, field="tasks.tau_retail") from None
+                raise ConfigError(
+                    str(exc), source=self.source, field=exc.field or "tasks.tau_retail"
+                ) from None
         if source.ids:
             by_id = {t.id: t for t in tasks}
             for index, task_id in enumerate(source.ids):

@@ -353,6 +353,10 @@ class Environment:
 
     name: ClassVar[str] = "environment"
     tables: ClassVar[tuple[str, ...]] = ()
+    rollback_on_crash: ClassVar[bool] = True
+    """Undo the writes of a tool that raised an unexpected exception. A ``ToolError`` is
+    always undone; an environment that mirrors one whose tools keep what they wrote
+    before crashing sets this to False."""
     policy_rules: ClassVar[tuple[PolicyRule, ...]] = ()
     stop_tools: ClassVar[frozenset[str]] = frozenset()
     _tool_specs: ClassVar[dict[str, ToolSpec]] = {}
@@ -501,17 +505,18 @@ class Environment:
             self._restore(before)
             return self._log(name, decoded, f"Error: {exc}", "tool_error", writes=spec.writes)
         except Exception as exc:
-            self._restore(before)
+            if self.rollback_on_crash:
+                self._restore(before)
             return self._log(
-                name,
-                decoded,
-                f"Error: internal error in tool {name}: {type(exc).__name__}: {exc}",
-                "internal",
-                writes=spec.writes,
+                name, decoded, self.crash_message(name, exc), "internal", writes=spec.writes
             )
         if name in self.stop_tools:
             self.stopped = True
         return self._log(name, decoded, result, None, writes=spec.writes)
+
+    def crash_message(self, name: str, exc: Exception) -> str:
+        """The result text of a tool that raised an unexpected exception."""
+        return f"Error: internal error in tool {name}: {type(exc).__name__}: {exc}"
 
     def _restore(self, before: bytes | None) -> None:
         """Undo a failed write; the state object is only replaced if the tool changed it."""
@@ -595,7 +600,8 @@ def _render(value: Any) -> str:
 class EnvFactory:
     """Makes fresh environments of one class over one initial state.
 
-    The state is kept as canonical JSON text, so every environment starts from an
+    The state is kept as JSON text in the order it was given (a tool that shows a row
+    shows its keys in the data file's order), so every environment starts from an
     identical, independent copy. Call the factory to get one.
     """
 
@@ -616,7 +622,7 @@ class EnvFactory:
         """Freeze ``state``; check it (and any declared schemas) by making one instance."""
         factory = cls(
             env_cls=env_cls,
-            state_json=canonical_json(state),
+            state_json=json.dumps(state, separators=(",", ":"), ensure_ascii=False),
             instructions=instructions,
             declared_schemas=tuple(declared_schemas),
         )
@@ -632,7 +638,7 @@ class EnvFactory:
         return state
 
     def initial_hash(self) -> str:
-        return hashlib.sha256(self.state_json.encode("utf-8")).hexdigest()
+        return state_hash(self.initial_state())
 
     def __call__(self) -> Environment:
         return self.env_cls(

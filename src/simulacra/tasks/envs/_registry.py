@@ -45,9 +45,12 @@ class RetailOptions(EnvOptions):
     max_turns: int = Field(default=20, ge=1, le=100)
     data_dir: ConfigPath
     """The directory holding retail_db_*.json, retail_wiki.md and the tasks file."""
-    tasks_file: str = "retail_tasks_dev.json"
+    tasks_file: str = Field(default="retail_tasks_dev.json", min_length=1)
+    """The task file in that directory: any split in the benchmark's task format."""
+    suite: str | None = Field(default=None, min_length=1)
+    """The tasks' suite name (and id prefix); default ``tau-retail-<split>``."""
 
 
 @environments.register("tau-retail", options=RetailOptions)
 def _tau_retail(options: RetailOptions) -> tuple[EnvFactory, list[EnvTask]]:
-    return load_tau_retail(options.data_dir, tasks_file=options.tasks_file)
+    return load_tau_retail(options.data_dir, tasks_file=options.tasks_file, suite=options.suite)

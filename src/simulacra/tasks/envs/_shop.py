@@ -391,5 +391,7 @@ def load_shop(*, validate: bool = True) -> tuple[EnvFactory, list[EnvTask]]:
     raw = json.loads(source.read_text("utf-8"))
     tasks = load_env_tasks(raw, suite="shop", env=ShopEnv.name)
     if validate:
-        validate_tasks(factory, tasks, source="simulacra.tasks.envs:data/shop_tasks.json")
+        validate_tasks(
+            factory, tasks, source="simulacra.tasks.envs:data/shop_tasks.json", strict=True
+        )
     return factory, tasks
