@@ -652,6 +652,13 @@ def airline_probes(data: Data) -> list[dict[str, Any]]:
     card = next((m for m in user["payment_methods"].values() if m["source"] == "credit_card"), None)
     cert = next((m for m in user["payment_methods"].values() if m["source"] == "certificate"), None)
     leg = some["flights"][0]
+    landed = next((n, d) for n, f in sorted(data["flights"].items()) for d, day in f["dates"].items() if day["status"] == "landed")
+    poor = next(
+        (u, m) for u, user in sorted(data["users"].items()) for m in user["payment_methods"].values()
+        if m["source"] == "gift_card" and m["amount"] < 20 and user["reservations"]
+    )
+    poor_reservation = data["reservations"][data["users"][poor[0]]["reservations"][0]]
+    same_legs = [{"flight_number": f["flight_number"], "date": f["date"]} for f in some["flights"]]
     probes: list[dict[str, Any]] = [
         {
             "id": "probe-lookups",
@@ -675,6 +682,26 @@ def airline_probes(data: Data) -> list[dict[str, Any]]:
                 ("update_reservation_flights", {"reservation_id": some["reservation_id"], "cabin": some["cabin"], "flights": [{"flight_number": leg["flight_number"], "date": "2023-01-01"}], "payment_id": card["id"] if card else "x"}),
                 ("book_reservation", {"user_id": "nobody_0", "origin": "JFK", "destination": "SEA", "flight_type": "one_way", "cabin": "economy", "flights": [], "passengers": [], "payment_methods": [], "total_baggages": 0, "nonfree_baggages": 0, "insurance": "no"}),
                 ("book_reservation", {"user_id": some["user_id"], "origin": "JFK", "destination": "SEA", "flight_type": "one_way", "cabin": "economy", "flights": [{"flight_number": "HAT136", "date": "2024-05-20"}], "passengers": [{"first_name": "A", "last_name": "B", "dob": "1990-01-01"}], "payment_methods": [{"payment_id": card["id"] if card else "x", "amount": 1}], "total_baggages": 0, "nonfree_baggages": 0, "insurance": "yes"}),
+            ],
+        },
+        {
+            "id": "probe-more-refusals",
+            "actions": [
+                ("cancel_reservation", {"reservation_id": "NOPE00"}),
+                ("update_reservation_passengers", {"reservation_id": "NOPE00", "passengers": []}),
+                ("update_reservation_flights", {"reservation_id": some["reservation_id"], "cabin": some["cabin"], "flights": [{"flight_number": landed[0], "date": landed[1]}], "payment_id": card["id"] if card else "x"}),
+                ("update_reservation_flights", {"reservation_id": poor_reservation["reservation_id"], "cabin": "business", "flights": [{"flight_number": f["flight_number"], "date": f["date"]} for f in poor_reservation["flights"]], "payment_id": poor[1]["id"]}),
+                ("book_reservation", {"user_id": poor[0], "origin": "JFK", "destination": "ATL", "flight_type": "one_way", "cabin": "basic_economy", "flights": [{"flight_number": "HAT136", "date": "2024-05-20"}], "passengers": [{"first_name": "A", "last_name": "B", "dob": "1990-01-01"}], "payment_methods": [{"payment_id": poor[1]["id"], "amount": 52}], "total_baggages": 0, "nonfree_baggages": 0, "insurance": "no"}),
+                ("book_reservation", {"user_id": poor[0], "origin": "JFK", "destination": "ATL", "flight_type": "one_way", "cabin": "basic_economy", "flights": [{"flight_number": "HAT136", "date": "2024-05-20"}], "passengers": [{"first_name": "A", "last_name": "B", "dob": "1990-01-01"}], "payment_methods": [{"payment_id": "certificate_0", "amount": 52}], "total_baggages": 0, "nonfree_baggages": 0, "insurance": "no"}),
+            ],
+        },
+        {
+            "id": "probe-cabin-change-and-booking",
+            "actions": [
+                ("update_reservation_flights", {"reservation_id": some["reservation_id"], "cabin": "economy" if some["cabin"] != "economy" else "business", "flights": same_legs, "payment_id": card["id"] if card else "x"}),
+                ("update_reservation_flights", {"reservation_id": some["reservation_id"], "cabin": some["cabin"], "flights": same_legs, "payment_id": card["id"] if card else "x"}),
+                ("book_reservation", {"user_id": some["user_id"], "origin": "JFK", "destination": "ATL", "flight_type": "one_way", "cabin": "economy", "flights": [{"flight_number": "HAT136", "date": "2024-05-20"}], "passengers": [{"first_name": "A", "last_name": "B", "dob": "1990-01-01"}], "payment_methods": [{"payment_id": card["id"] if card else "x", "amount": 152}], "total_baggages": 1, "nonfree_baggages": 0, "insurance": "no"}),
+                ("book_reservation", {"user_id": some["user_id"], "origin": "JFK", "destination": "ATL", "flight_type": "one_way", "cabin": "economy", "flights": [{"flight_number": "HAT136", "date": "2024-05-20"}], "passengers": [{"first_name": "A", "last_name": "B", "dob": "1990-01-01"}], "payment_methods": [{"payment_id": card["id"] if card else "x", "amount": 232}], "total_baggages": 2, "nonfree_baggages": 1, "insurance": "yes"}),
             ],
         },
         {

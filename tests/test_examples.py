@@ -16,8 +16,14 @@ def test_example_config_resolves(path: Path) -> None:
     config = load_config(path)
     if config.target.type == "callable":
         pytest.skip("names the user's own package")
-    if config.tasks.tau_retail and not config.path(config.tasks.tau_retail).exists():
+    retail = config.tasks.tau_retail
+    if retail and not config.path(retail if isinstance(retail, str) else retail.data_dir).exists():
         pytest.skip("needs a copy of the retail data")
+    suites = config.tasks.suite if isinstance(config.tasks.suite, list) else []
+    for suite in suites:
+        data_dir = getattr(suite.options, "data_dir", None) if not isinstance(suite, str) else None
+        if data_dir is not None and not Path(data_dir).exists():
+            pytest.skip("needs a copy of the benchmark's data")
     personas, tasks = config.validate_references()
     assert personas and tasks
 

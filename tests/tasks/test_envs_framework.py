@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
 
 import pytest
 
@@ -31,7 +31,12 @@ from simulacra.tasks.envs import (
     tool,
     validate_tasks,
 )
-from simulacra.tasks.envs._schema import check_value, compare_schemas, parse_docstring
+from simulacra.tasks.envs._schema import (
+    check_value,
+    compare_schemas,
+    function_schema,
+    parse_docstring,
+)
 
 
 def _owner(call: ToolCallRecord, env: Environment) -> str | None:
@@ -771,3 +776,57 @@ def test_exported_names_are_all_public_and_importable() -> None:
     assert set(envs.__all__) == public - modules
     for name in envs.__all__:
         assert getattr(envs, name) is not None
+
+
+class _Leg(TypedDict):
+    """A flight.
+
+    Attributes:
+        number: The flight number.
+        date: The date.
+    """
+
+    number: str
+    date: NotRequired[str]
+
+
+class _Undescribed(TypedDict):
+    """No attributes described."""
+
+    number: str
+
+
+def test_a_typed_dict_parameter_becomes_a_nested_object_schema() -> None:
+    def plan(self: object, legs: list[_Leg], first: _Leg | None = None) -> str:
+        """Plan a trip.
+
+        Args:
+            legs: The flights.
+            first: The first flight.
+        """
+        return ""
+
+    _, schema = function_schema(plan, name="plan", skip_first=True)
+    item = schema["properties"]["legs"]["items"]
+    assert item == {
+        "type": "object",
+        "properties": {
+            "number": {"type": "string", "description": "The flight number."},
+            "date": {"type": "string", "description": "The date."},
+        },
+        "required": ["number"],
+    }
+    assert schema["properties"]["first"]["anyOf"][0] == item
+    assert check_value({"legs": [{"number": "A1", "extra": 1}]}, schema) == []
+    assert check_value({"legs": [{"date": "x"}]}, schema) == ["legs[0]: missing field 'number'"]
+
+    def bad(self: object, leg: _Undescribed) -> str:
+        """Bad.
+
+        Args:
+            leg: A flight.
+        """
+        return ""
+
+    with pytest.raises(ConfigError, match="field 'number' is not described in 'Attributes:'"):
+        function_schema(bad, name="bad", skip_first=True)

@@ -11,10 +11,18 @@ The pieces:
   ``EnvScore``;
 - the ``environments`` registry (name → a loader of the environment and its tasks, with
   an options model); built-ins: the ``shop`` environment with its tasks (``load_shop``)
-  and the retail customer-service environment over user-supplied data files
-  (``load_tau_retail``).
+  and the τ-bench retail and airline customer-service environments over user-supplied
+  data files (``load_tau_retail``, ``load_tau_airline``), which answer and score as the
+  benchmark does.
 """
 
+from simulacra.tasks.envs._airline import (
+    AirlineEnv,
+    FlightLeg,
+    Passenger,
+    PaymentPart,
+    load_tau_airline,
+)
 from simulacra.tasks.envs._base import (
     DiffRow,
     EnvFactory,
@@ -36,9 +44,15 @@ from simulacra.tasks.envs._policy import (
     PolicyViolation,
     RequirePriorCall,
 )
-from simulacra.tasks.envs._registry import EnvLoader, EnvOptions, RetailOptions, environments
+from simulacra.tasks.envs._registry import (
+    AirlineOptions,
+    EnvLoader,
+    EnvOptions,
+    RetailOptions,
+    environments,
+)
 from simulacra.tasks.envs._retail import RetailEnv, load_tau_retail
-from simulacra.tasks.envs._schema import function_schema
+from simulacra.tasks.envs._schema import function_schema, typeddict_schema
 from simulacra.tasks.envs._shop import SHOP_POLICY, ShopEnv, load_shop, shop_state
 from simulacra.tasks.envs._task import (
     Action,
@@ -55,6 +69,8 @@ from simulacra.tasks.envs._task import (
 __all__ = [
     "SHOP_POLICY",
     "Action",
+    "AirlineEnv",
+    "AirlineOptions",
     "DiffRow",
     "EnvFactory",
     "EnvLoader",
@@ -62,9 +78,12 @@ __all__ = [
     "EnvScore",
     "EnvTask",
     "Environment",
+    "FlightLeg",
     "FunctionRule",
     "OneSubjectOnly",
     "OwnRecordsOnly",
+    "Passenger",
+    "PaymentPart",
     "PolicyRule",
     "PolicyViolation",
     "RequirePriorCall",
@@ -82,6 +101,7 @@ __all__ = [
     "function_schema",
     "load_env_tasks",
     "load_shop",
+    "load_tau_airline",
     "load_tau_retail",
     "missing_outputs",
     "replay",
@@ -89,5 +109,6 @@ __all__ = [
     "shop_state",
     "state_hash",
     "tool",
+    "typeddict_schema",
     "validate_tasks",
 ]

@@ -2,8 +2,8 @@
 
 An entry is ``loader(options) -> (EnvFactory, list[EnvTask])`` with its ``Options``
 model. Every environment is a task suite of the same name too (``tasks: {suite: shop}``),
-its options written beside the name; ``tau-retail`` needs ``data_dir``, the directory
-of the user's own copy of the public retail data.
+its options written beside the name; ``tau-retail`` and ``tau-airline`` need
+``data_dir``, the directory of the user's own copy of the public benchmark's data.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from typing import Any
 from pydantic import Field
 
 from simulacra.registry import ConfigPath, Options, Registry
+from simulacra.tasks.envs._airline import load_tau_airline
 from simulacra.tasks.envs._base import EnvFactory
 from simulacra.tasks.envs._retail import load_tau_retail
 from simulacra.tasks.envs._shop import load_shop
 from simulacra.tasks.envs._task import EnvTask
 
-__all__ = ["EnvLoader", "EnvOptions", "RetailOptions", "environments"]
+__all__ = ["AirlineOptions", "EnvLoader", "EnvOptions", "RetailOptions", "environments"]
 
 EnvLoader = Callable[[Any], tuple[EnvFactory, list[EnvTask]]]
 
@@ -54,3 +55,20 @@ class RetailOptions(EnvOptions):
 @environments.register("tau-retail", options=RetailOptions)
 def _tau_retail(options: RetailOptions) -> tuple[EnvFactory, list[EnvTask]]:
     return load_tau_retail(options.data_dir, tasks_file=options.tasks_file, suite=options.suite)
+
+
+class AirlineOptions(EnvOptions):
+    """Options of the ``tau-airline`` environment."""
+
+    max_turns: int = Field(default=20, ge=1, le=100)
+    data_dir: ConfigPath
+    """The directory holding airline_db_*.json, airline_wiki.md and the tasks file."""
+    tasks_file: str = Field(default="airline_tasks_dev.json", min_length=1)
+    """The task file in that directory: any split in the benchmark's task format."""
+    suite: str | None = Field(default=None, min_length=1)
+    """The tasks' suite name (and id prefix); default ``tau-airline-<split>``."""
+
+
+@environments.register("tau-airline", options=AirlineOptions)
+def _tau_airline(options: AirlineOptions) -> tuple[EnvFactory, list[EnvTask]]:
+    return load_tau_airline(options.data_dir, tasks_file=options.tasks_file, suite=options.suite)

@@ -29,11 +29,12 @@ __all__ = [
     "compare_schemas",
     "function_schema",
     "parse_docstring",
+    "typeddict_schema",
 ]
 
 _SCALARS: dict[type, str] = {str: "string", bool: "boolean", int: "integer", float: "number"}
 _SECTION = re.compile(
-    r"^(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Examples?|Notes?):\s*$"
+    r"^(Args|Arguments|Parameters|Attributes|Returns|Return|Raises|Yields|Examples?|Notes?):\s*$"
 )
 _ARG_LINE = re.compile(r"^(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
 
@@ -61,7 +62,7 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
         if section is None:
             summary.append(stripped)
             continue
-        if section not in ("Args", "Arguments", "Parameters") or not stripped:
+        if section not in ("Args", "Arguments", "Parameters", "Attributes") or not stripped:
             continue
         indent = len(raw) - len(raw.lstrip())
         match = _ARG_LINE.match(stripped)
@@ -129,11 +130,47 @@ def type_schema(annotation: Any, *, where: str) -> dict[str, Any]:
             raise ConfigError(f"{where}: dictionary keys must be str")
         value = type_schema(args[1], where=where) if args else {}
         return {"type": "object", "additionalProperties": value}
+    if typing.is_typeddict(annotation):
+        return typeddict_schema(annotation, where=where)
     if annotation in (list, tuple, set, frozenset):
         return {"type": "array"}
     if annotation is dict:
         return {"type": "object"}
     raise ConfigError(f"{where}: type {annotation!r} cannot be expressed as JSON")
+
+
+def typeddict_schema(cls: Any, *, where: str) -> dict[str, Any]:
+    """The object schema of a ``TypedDict``: its fields as properties (described in an
+    ``Attributes:`` section of its docstring), the required ones listed.
+
+    Extra fields are allowed (the schema says nothing against them), as a record passed
+    to a tool is often stored whole.
+    """
+    here = f"{where}, {cls.__name__}"
+    try:
+        hints = typing.get_type_hints(cls, include_extras=True)
+    except Exception as exc:
+        raise ConfigError(f"{here}: cannot resolve type hints ({exc})") from exc
+    _, docs = parse_docstring(cls.__doc__)
+    properties: dict[str, Any] = {}
+    required_keys = set(cls.__required_keys__)
+    for name, hint in hints.items():
+        inner = hint
+        while typing.get_origin(inner) in (typing.Required, typing.NotRequired):
+            # an explicit marker decides (string annotations hide it from the class)
+            marked = typing.get_origin(inner) is typing.Required
+            required_keys = required_keys | {name} if marked else required_keys - {name}
+            inner = typing.get_args(inner)[0]
+        schema = type_schema(inner, where=f"{here}.{name}")
+        if not docs.get(name):
+            raise ConfigError(f"{here}: field {name!r} is not described in 'Attributes:'")
+        schema["description"] = docs[name]
+        properties[name] = schema
+    unknown = sorted(set(docs) - set(properties))
+    if unknown:
+        raise ConfigError(f"{here}: docstring describes unknown field(s) {unknown}")
+    required = [name for name in properties if name in required_keys]
+    return {"type": "object", "properties": properties, "required": required}
 
 
 def function_schema(
