@@ -128,3 +128,37 @@ def test_pass_hat_k_never_rises_with_k_on_a_partial_run() -> None:
     assert all(curve[str(k)]["excluded"] == 1 for k in range(1, 5))
     done = summary_of([*episodes, *(episode("hard", r, 0.0) for r in range(1, 4))])["pass_hat_k"]
     assert done["1"]["value"] == 0.5 and done["2"]["value"] == 0.5 and done["1"]["excluded"] == 0
+
+
+def test_reliability_per_suite_when_a_run_has_several() -> None:
+    """pass^k, aptitude and unreliability of each domain apart (retail vs airline)."""
+
+    def episode(suite: str, task: str, repeat: int, score: float) -> dict[str, object]:
+        return {
+            "id": f"{suite}-{task}-{repeat}",
+            "persona": {"name": "p"},
+            "task": {"id": f"{suite}-{task}", "suite": suite},
+            "repeat": repeat,
+            "status": "ok",
+            "score": score,
+        }
+
+    episodes = [
+        *(episode("retail", "a", r, 1.0) for r in range(2)),
+        *(episode("retail", "b", r, float(r == 0)) for r in range(2)),
+        *(episode("airline", "a", r, 0.0) for r in range(2)),
+        *(episode("airline", "b", r, 0.0) for r in range(2)),
+    ]
+    summary = summarize(episodes)
+    by_suite = summary["reliability_by_suite"]
+    assert sorted(by_suite) == ["airline", "retail"]
+    assert by_suite["retail"]["pass_hat_k"]["1"]["value"] == pytest.approx(0.75)
+    assert by_suite["retail"]["pass_hat_k"]["2"]["value"] == pytest.approx(0.5)
+    assert by_suite["airline"]["pass_hat_k"]["1"]["value"] == 0.0
+    assert summary["pass_hat_k"]["1"]["value"] == pytest.approx(0.375)
+    assert (
+        by_suite["retail"]["unreliability"]["value"] > by_suite["airline"]["unreliability"]["value"]
+    )
+    assert "reliability_by_suite" not in summarize(
+        [e for e in episodes if e["task"]["suite"] == "retail"]
+    )  # type: ignore[index]

@@ -15,7 +15,8 @@ def summarize(episodes: Iterable[Episode], *, seed: int = 0) -> Summary:
     """Success with a 95% CI over tasks (a warning under ``warnings`` when there are
     fewer than 10 tasks), turns, tokens per role, guard
     events, stop reasons and errors; by persona, task, suite and mode; and, when the run
-    has the data, pass^k and aptitude/unreliability over repeats, the multi-turn drop
+    has the data, pass^k and aptitude/unreliability over repeats (overall and, for a run
+    of several suites, per suite under ``reliability_by_suite``), the multi-turn drop
     (sharded vs full), success by turn of feedback episodes, and the policy violations
     of episodes scored on a tool environment (with success counting only clean ones);
     and success broken down by persona and task attributes (``breakdowns``). This is the
@@ -147,7 +148,26 @@ def _reliability(records: list[dict[str, Any]], *, seed: int) -> dict[str, Any]:
         }
     if {"full", "sharded"} <= modes:
         out["multi_turn_drop"] = multi_turn_drop(records, seed=seed).to_dict()
+    suites = {r["suite"] for r in records}
+    if "pass_hat_k" in out and len(suites) > 1:
+        # one domain's reliability apart from another's (e.g. retail vs airline)
+        out["reliability_by_suite"] = {
+            suite: _suite_reliability([r for r in records if r["suite"] == suite], seed=seed)
+            for suite in sorted(suites)
+        }
     return out
+
+
+def _suite_reliability(records: list[dict[str, Any]], *, seed: int) -> dict[str, Any]:
+    from simulacra.stats import aptitude, unreliability
+
+    if max(Counter(r["unit"] for r in records).values()) < 2:
+        return {}
+    return {
+        "pass_hat_k": _pass_curve(records, seed=seed),
+        "aptitude": aptitude(records, task_key="unit", seed=seed).to_dict(),
+        "unreliability": unreliability(records, task_key="unit", seed=seed).to_dict(),
+    }
 
 
 def _rates(records: list[dict[str, Any]], key: str) -> dict[str, dict[str, float]]:
