@@ -580,6 +580,7 @@ def retail_probes(data: Data) -> list[dict[str, Any]]:
                 ("calculate", {"expression": "(1 +"}),
                 ("calculate", {"expression": "abs(-1)"}),
                 ("think", {"thought": "nothing to do"}),
+                ("refund_everything", {"order_id": pending["order_id"]}),
             ],
         },
         {
@@ -670,6 +671,7 @@ def airline_probes(data: Data) -> list[dict[str, Any]]:
                 ("search_onestop_flight", {"origin": "JFK", "destination": "SEA", "date": "2024-05-20"}),
                 ("search_onestop_flight", {"origin": "SFO", "destination": "JFK", "date": "2024-05-25"}),
                 ("calculate", {"expression": "(350 - 122) * 2"}),
+                ("get_order_details", {"order_id": "#W0000000"}),
             ],
         },
         {
@@ -776,7 +778,7 @@ def main(argv: list[str]) -> None:
     record = {"domain": domain, "recorded_by": source, "data_files": files, "episodes": episodes}
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     calls = sum(len(e["outputs"]) for e in episodes)
-    errors = sum(1 for e in episodes for o in e["outputs"] if isinstance(o, str) and o.startswith("Error"))
+    errors = sum(1 for e in episodes for o in e["outputs"] if isinstance(o, str) and o.startswith(("Error", "Unknown action")))
     print(f"{path}: {len(episodes)} episodes ({len(tasks)} tasks), {calls} calls, {errors} errors; {source}")
 
 

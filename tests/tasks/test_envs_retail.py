@@ -639,7 +639,7 @@ def test_a_failing_ground_truth_action_is_kept_and_warned_about(tmp_path: Path) 
     assert all("task 'tau-retail-mine-000'" in text for text in texts)
     assert "actions[0]" in texts[0] and texts[0].endswith("Error: user not found")
     assert "actions[1]" in texts[1] and texts[1].endswith("Error: order not found")
-    assert "unknown tool 'refund_everything'" in texts[2]
+    assert texts[2].endswith("Unknown action refund_everything")
     # the replay goes on past them: the cancellation is the expected state
     env = replay(factory, tasks[0].actions)
     assert [i for i, _, _ in failed_actions(env)] == [0, 1, 2]

@@ -458,13 +458,8 @@ class Environment:
         """
         spec = self._specs.get(name)
         if spec is None:
-            known = ", ".join(self._specs)
             return self._log(
-                name,
-                _raw(arguments),
-                f"Error: unknown tool {name!r} (tools: {known})",
-                "unknown_tool",
-                writes=False,
+                name, _raw(arguments), self.unknown_tool_message(name), "unknown_tool", writes=False
             )
         if arguments is None or (isinstance(arguments, str) and not arguments.strip()):
             decoded: Any = {}
@@ -513,6 +508,10 @@ class Environment:
         if name in self.stop_tools:
             self.stopped = True
         return self._log(name, decoded, result, None, writes=spec.writes)
+
+    def unknown_tool_message(self, name: str) -> str:
+        """The result text of a call to a tool this environment does not have."""
+        return f"Error: unknown tool {name!r} (tools: {', '.join(self._specs)})"
 
     def crash_message(self, name: str, exc: Exception) -> str:
         """The result text of a tool that raised an unexpected exception."""

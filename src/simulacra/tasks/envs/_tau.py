@@ -8,7 +8,8 @@ benchmark's own words and layout:
 - a refused request is ``"Error: "`` and the benchmark's sentence (tools raise
   ``ToolError`` with it);
 - a tool that crashes answers ``"Error: "`` and the exception's own text, and keeps what
-  it wrote before the crash (the benchmark does not roll back).
+  it wrote before the crash (the benchmark does not roll back);
+- a call to a tool the domain does not have answers ``"Unknown action <name>"``.
 
 ``calculate``, ``think`` and ``transfer_to_human_agents`` are the same in both domains.
 """
@@ -95,6 +96,9 @@ class TauEnv(Environment):
 
     def crash_message(self, name: str, exc: Exception) -> str:
         return f"Error: {exc}"
+
+    def unknown_tool_message(self, name: str) -> str:
+        return f"Unknown action {name}"
 
     @tool
     def calculate(self, expression: str) -> str:
