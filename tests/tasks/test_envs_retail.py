@@ -288,6 +288,10 @@ def test_cancel_checks_status_and_reason(env: RetailEnv) -> None:
     assert fails(env, "cancel_pending_order", order_id=pending, reason="too pricey") == (
         "Error: invalid reason"
     )
+    # the agent is shown the two reasons, as the benchmark's schema shows them
+    schema = next(t for t in env.tools() if t["function"]["name"] == "cancel_pending_order")
+    reason = schema["function"]["parameters"]["properties"]["reason"]
+    assert reason["enum"] == ["no longer needed", "ordered by mistake"]
     assert env.calls[-1].error_kind == "tool_error"
 
 

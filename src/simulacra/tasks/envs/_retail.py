@@ -562,6 +562,14 @@ def _private_details(instruction: str) -> dict[str, str]:
     return details
 
 
+def _cancel_schema() -> dict[str, Any]:
+    """The agent sees the two reasons as an enumeration, as in the benchmark's schema;
+    the tool itself answers any other reason with the benchmark's refusal."""
+    schema = RetailEnv.tool_specs()["cancel_pending_order"].openai_schema()
+    schema["function"]["parameters"]["properties"]["reason"]["enum"] = list(CANCEL_REASONS)
+    return schema
+
+
 def load_tau_retail(
     data_dir: str | Path,
     *,
@@ -582,6 +590,7 @@ def load_tau_retail(
     return load_tau_domain(
         RetailEnv,
         data_dir,
+        declared_schemas=[_cancel_schema()],
         db_files=_DB_FILES,
         wiki="retail_wiki.md",
         tasks_file=tasks_file,

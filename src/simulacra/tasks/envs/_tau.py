@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import json
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +145,7 @@ def load_tau_domain(
     suite: str | None,
     prefix: str,
     private_details: Callable[[str], dict[str, str]],
+    declared_schemas: Sequence[Mapping[str, Any]] = (),
     validate: bool = True,
 ) -> tuple[EnvFactory, list[EnvTask]]:
     """A τ-bench domain from a directory: its database tables (``db_files``: table →
@@ -154,6 +155,7 @@ def load_tau_domain(
 
     The tasks' suite is ``suite``, or ``<env name>-<split>`` with the split taken from
     the file name (``<prefix>_tasks_test.json`` → ``test``); ids are ``<suite>-NNN``.
+    ``declared_schemas`` replace the generated schemas the agent sees for some tools.
     """
     root = Path(data_dir)
     if not root.is_dir():
@@ -169,7 +171,9 @@ def load_tau_domain(
         instructions = policy.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the policy ({exc})", source=str(policy)) from exc
-    factory = EnvFactory.from_state(env_cls, state, instructions=instructions)
+    factory = EnvFactory.from_state(
+        env_cls, state, instructions=instructions, declared_schemas=declared_schemas
+    )
 
     tasks_path = root / tasks_file
     raw = read_json(tasks_path, what="data file")
