@@ -149,7 +149,7 @@ def test_reliability_per_suite_when_a_run_has_several() -> None:
         *(episode("airline", "a", r, 0.0) for r in range(2)),
         *(episode("airline", "b", r, 0.0) for r in range(2)),
     ]
-    summary = summarize(episodes)
+    summary = summary_of(episodes)
     by_suite = summary["reliability_by_suite"]
     assert sorted(by_suite) == ["airline", "retail"]
     assert by_suite["retail"]["pass_hat_k"]["1"]["value"] == pytest.approx(0.75)
@@ -159,6 +159,6 @@ def test_reliability_per_suite_when_a_run_has_several() -> None:
     assert (
         by_suite["retail"]["unreliability"]["value"] > by_suite["airline"]["unreliability"]["value"]
     )
-    assert "reliability_by_suite" not in summarize(
+    assert "reliability_by_suite" not in summary_of(
         [e for e in episodes if e["task"]["suite"] == "retail"]
     )  # type: ignore[index]

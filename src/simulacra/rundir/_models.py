@@ -381,6 +381,14 @@ class SuccessByTurnSummary(_Record):
     n: int = 0
 
 
+class SuiteReliability(_Record):
+    """pass^k, aptitude and unreliability of one suite's units, over repeats."""
+
+    pass_hat_k: dict[str, Estimate] | None = None
+    aptitude: Estimate | None = None
+    unreliability: Estimate | None = None
+
+
 class Summary(_Record):
     """``summary.json``: what a run amounts to. The fields up to ``tokens`` are the ones
     every run has; the others are present when the run has the data for them (pass^k
@@ -409,6 +417,8 @@ class Summary(_Record):
     aptitude: Estimate | None = None
     unreliability: Estimate | None = None
     multi_turn_drop: Estimate | None = None
+    reliability_by_suite: dict[str, SuiteReliability] | None = None
+    """The three measures of each suite apart, when a run with repeats has several."""
     breakdowns: Breakdowns | None = None
     policy: PolicySummary | None = None
     success_by_turn: SuccessByTurnSummary | None = None
