@@ -222,7 +222,7 @@ class ScenarioRunner:
         if picked is not None:
             data["tasks"] = picked if isinstance(picked, Mapping) else _tasks(picked)
         if model is not None:
-            data["models"] = {"local": dict(model)}
+            data["models"] = {**(whole.get("models") or {}), "local": dict(model)}
         if turns is not None:
             data["user"] = {"simulator": "scripted", "options": {"turns": list(turns)}}
         elif isinstance(user, str):

@@ -260,3 +260,37 @@ def test_a_fault_ends_its_conversation_recorded_and_the_next_one_plays() -> None
         assert observation == PANCAKES.goal
     finally:
         env.close()
+
+
+def test_a_fault_on_the_opening_turn_is_recorded_and_the_next_reset_plays() -> None:
+    from simulacra.errors import RunError
+    from simulacra.sim.users import Simulator, UserTurn
+
+    class FailsFirst:
+        opened = 0
+
+        def __init__(self, task: Task) -> None:
+            pass
+
+        async def next_turn(self, transcript: list[Message]) -> UserTurn:
+            FailsFirst.opened += 1
+            if FailsFirst.opened == 1:
+                raise ValueError("the user's model sent garbage")
+            return UserTurn(text=PANCAKES.goal)
+
+    user = UserSpec(
+        simulator=Simulator(build=lambda context: FailsFirst(context.task), needs_model=False)
+    )
+    env = scripted_env(user=user)
+    try:
+        with pytest.raises(RunError, match=r"could not open.*garbage.*reset"):
+            env.reset(seed=0)
+        assert env.failed is not None
+        episode = Episode.from_dict(env.failed["episode"])
+        assert episode.status == "error" and "garbage" in (episode.error or "")
+        with pytest.raises(RuntimeError, match="reset"):  # no half-open conversation to step
+            env.step("Hello?")
+        observation, _ = env.reset(seed=1)
+        assert observation == PANCAKES.goal
+    finally:
+        env.close()

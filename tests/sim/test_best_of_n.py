@@ -113,3 +113,21 @@ def test_the_choices_export_as_preference_pairs_after_the_same_turn(tmp_path: Pa
         build_dataset(biased.run_dir, ExportConfig(format="dpo"))
     with pytest.raises(ConfigError, match="needs pairwise judgements"):
         build_dataset(result.run_dir, ExportConfig(format="dpo", best_of_n=False))
+
+
+def test_a_failing_rater_is_recorded_and_chooses_nothing(tmp_path: Path) -> None:
+    chooser = {"model": "broken", "template": "brief"}
+    data = config(tmp_path, chooser).model_dump(mode="json", exclude_unset=True)
+    data["models"]["broken"] = {
+        "backend": "scripted",
+        "function": "targets_for_tests:always_503",
+        "cache": False,
+    }
+    (episode,) = run(parse_config(data)).episodes()
+    reply = next(m for m in episode.messages if m.role == "assistant")
+    record = reply.meta["best_of_n"]
+    assert record["error"] and "503" in record["error"]
+    assert record["chosen"] == 0 and reply.content == REPLIES[0]
+    assert len(record["comparisons"]) == 1  # the knockout stops at the first failure
+    assert record["comparisons"][0]["orders"][0]["error"]
+    assert episode.status == "ok"  # the rater's failure is the reply's record, not a crash

@@ -164,3 +164,18 @@ def test_an_error_raised_by_run_carries_no_loop_check_context(tmp_path: Path) ->
     with pytest.raises(Exception, match="already holds episodes") as info:
         simulacra.run(config)
     assert info.value.__context__ is None  # no "during handling of RuntimeError"
+
+
+def test_a_function_target_survives_a_copy_of_its_config(tmp_path: Path) -> None:
+    from simulacra.runs import RunConfig
+
+    def make() -> Any:
+        def reply(messages: list[Any]) -> str:  # no import path: defined inside a function
+            return "ok"
+
+        return reply
+
+    function = make()
+    config = RunConfig(name="copied", target=function)
+    copy = config.with_overrides(output_dir=str(tmp_path))
+    assert copy.target.options.callable is function and copy.output_dir == str(tmp_path)

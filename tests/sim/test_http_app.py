@@ -15,7 +15,8 @@ from aiohttp import web
 from simulacra.errors import ConfigError
 from simulacra.llm import Message
 from simulacra.runs import parse_config
-from simulacra.sim.targets import Conversation, HttpAppTarget, HttpAppTargetOptions
+from simulacra.sim.http_app import HttpAppTarget, HttpAppTargetOptions
+from simulacra.sim.targets import Conversation
 from simulacra.testing import ScenarioRunner, assert_conversation, assert_run, serve_aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs" / "examples"))
@@ -258,3 +259,18 @@ def test_an_app_that_refuses_the_credentials_stops_the_run(simulacra_run: Scenar
             persona="polite-professional",
             task=ORDER_TASK,
         )
+
+
+def test_doubled_braces_are_literal_braces() -> None:
+    from simulacra.sim.http_app import _fill
+
+    options = HttpAppTargetOptions.model_validate(
+        {
+            "url": "http://127.0.0.1:1/chat",
+            "body": {"prompt": "Answer as JSON like {{answer}}: {message}"},
+        }
+    )
+    filled = _fill(options.body, {"message": "hi"})
+    assert filled == {"prompt": "Answer as JSON like {answer}: hi"}
+    with pytest.raises(ValueError, match="unknown placeholder"):
+        HttpAppTargetOptions.model_validate({"url": "http://x/", "body": {"p": "{answer}"}})

@@ -35,7 +35,7 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from simulacra.errors import ConfigError, describe_error, stops_run
+from simulacra.errors import ConfigError, RunError, describe_error, stops_run
 from simulacra.llm import ChatModel, Message, ModelPool
 from simulacra.people import Persona
 from simulacra.rundir import Episode, GuardEventRecord, MessageRecord
@@ -137,6 +137,8 @@ class AsyncConversationEnv:
         self._rng = np.random.default_rng()
         self._reset_count = 0
         self._state: _Conversation | None = None
+        self.failed: dict[str, Any] | None = None
+        """The info of the last conversation that failed to open (its record included)."""
 
     @classmethod
     def from_config(
@@ -228,14 +230,26 @@ class AsyncConversationEnv:
                 started_at=time.time(),
             ),
         )
-        self._state = state
-        said = await state.user_turn()
+        self._state = None
+        try:
+            said = await state.user_turn()
+        except Exception as exc:
+            if stops_run(exc):
+                raise
+            # the fault is this conversation's: recorded in it, and the next reset plays on
+            state.fail(describe_error(exc))
+            self.failed = state.info()
+            raise RunError(
+                f"the conversation could not open (persona {persona.name!r}, task "
+                f"{task.id!r}): {describe_error(exc)}; call reset() for the next one"
+            ) from exc
         if said is None:
             raise ConfigError(
                 f"the user simulator said nothing to open the conversation "
                 f"(persona {persona.name!r}, task {task.id!r})",
                 field="user",
             )
+        self._state = state
         return said, state.info()
 
     async def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:

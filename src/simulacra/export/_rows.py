@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from simulacra.rundir import Episode, FeedbackRecord, MessageRecord
+from simulacra.rundir import Episode, FeedbackRecord, MessageRecord, RubricRecord
 from simulacra.stats import VERDICT_SCORE
 
 Source = Literal["system", "simulated_user", "target", "tool", "reference"]
@@ -189,12 +189,8 @@ def judge_scores(feedback: Sequence[FeedbackRecord]) -> dict[str, float]:
     abstentions left out), by episode id."""
     scores: dict[str, list[float]] = defaultdict(list)
     for record in feedback:
-        if record.kind != "rubric":
-            continue
-        extra = record.model_extra or {}
-        episode, score = extra.get("episode"), extra.get("score")
-        if isinstance(episode, str) and isinstance(score, int | float) and score is not True:
-            scores[episode].append(float(score))
+        if isinstance(record, RubricRecord) and record.episode and record.score is not None:
+            scores[record.episode].append(record.score)
     return {episode: sum(values) / len(values) for episode, values in scores.items()}
 
 
@@ -266,7 +262,7 @@ def pairwise_votes(feedback: Sequence[FeedbackRecord]) -> list[Votes]:
     for record in feedback:
         if record.kind != "pairwise":
             continue
-        data = record.model_dump(mode="json")
+        data = record.model_dump(mode="json", exclude_unset=True)  # the line as written
         items.setdefault(record.item_id, Votes(record.item_id)).records.append(data)
     return list(items.values())
 

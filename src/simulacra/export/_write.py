@@ -24,7 +24,7 @@ import yaml
 
 from simulacra._format import format_estimate
 from simulacra._records import json_bytes, write_bytes_atomic
-from simulacra._secrets import contains_secret, scrub_value
+from simulacra._secrets import contains_secret, scrub, scrub_value
 from simulacra.errors import ConfigError, StorageError
 from simulacra.export._export import Dataset, FileFormat
 from simulacra.export._formats import export_formats, share
@@ -77,7 +77,8 @@ def write_dataset(dataset: Dataset, out: str | Path, *, overwrite: bool = False)
     contents: dict[str, bytes] = {}
     for kind in dataset.config.files:  # everything is built before anything is written
         contents[names[kind]] = _encode(kind, dataset.rows)
-    contents["README.md"] = dataset_card(dataset, names).encode("utf-8")
+    # the card quotes the run (warnings, model names, rater settings): scrubbed as the data is
+    contents["README.md"] = scrub(dataset_card(dataset, names)).encode("utf-8")
     staging = out.with_name(f".{out.name}.{os.getpid()}.staging")
     retired = out.with_name(f".{out.name}.{os.getpid()}.old")
     try:

@@ -437,6 +437,11 @@ class RunConfig(_Strict):
         option it came from); the copy keeps this config's file as its source.
         """
         data = self.model_dump(mode="json", exclude_unset=True) | changes
+        function = getattr(self.target.options, "callable", None)
+        if "target" not in changes and callable(function):
+            # a function given as the target stays that function (its dumped path may not
+            # import: a function defined inside another one has none)
+            data["target"] = {**data["target"], "callable": function}
         try:
             config = parse_config(data, source=self.source)
         except ConfigError as exc:

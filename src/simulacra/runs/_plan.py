@@ -298,7 +298,7 @@ def _estimate(
 
 # --- gates ----------------------------------------------------------------------------------
 
-_PASS_K = re.compile(r"^pass\^(\d+)$")
+_PASS_K = re.compile(r"^pass\^([1-9]\d*)$")
 GATE_METRICS = ("success", "pass^K", "aptitude", "success_without_violation")
 """Summary measures a ``fail_under`` gate may name (``pass^K`` for any K >= 1)."""
 

@@ -203,7 +203,18 @@ class BestOfNTarget(ModelTarget):
                     raise
                 record["error"] = describe_error(exc)
                 return None, orders
-            orders.append({"first_shown": first, "verdict": judged.verdict, "parse": judged.parse})
+            orders.append(
+                {
+                    "first_shown": first,
+                    "verdict": judged.verdict,
+                    "parse": judged.parse,
+                    "error": judged.error,
+                }
+            )
+            if judged.error is not None and judged.verdict is None:
+                # the rater's model failed (it says so rather than raising): nothing chosen
+                record["error"] = judged.error
+                return None, orders
             if judged.verdict is not None:
                 verdicts.append(judged.verdict)
         if not verdicts:

@@ -4,7 +4,7 @@ Four kinds: a model with a system prompt (``ModelTarget``), a Python callable gi
 ``package.module:function`` or as the function itself (``CallableTarget``), an
 OpenAI-compatible HTTP endpoint of the user's own application (``HttpTarget``, which adds
 no system prompt of its own), and any HTTP app with a request template and a reply path
-(``http_app``, in ``sim._http_app``), each a kind in ``target_kinds`` with its options
+(``http_app``, in ``sim.http_app``), each a kind in ``target_kinds`` with its options
 model; ``best_of_n`` (:mod:`simulacra.sim.best_of_n`) samples several replies and lets a
 rater choose. A target answers the conversation so far with one or more messages (an
 agent may call tools before it answers; tool results go back to it, errors included).
@@ -395,21 +395,14 @@ def _http_target(options: HttpTargetOptions, context: TargetContext) -> Target:
 
 
 # built-in kinds with a module of their own register when it is imported (they need
-# the names above)
-import simulacra.sim.best_of_n  # noqa: E402, F401
-from simulacra.sim._http_app import (  # noqa: E402
-    PLACEHOLDERS,
-    HttpAppTarget,
-    HttpAppTargetOptions,
-)
+# the names above, so they come last; their classes are in their modules)
+import simulacra.sim.best_of_n  # noqa: E402
+import simulacra.sim.http_app  # noqa: E402, F401
 
 __all__ = [
-    "PLACEHOLDERS",
     "CallableTarget",
     "CallableTargetOptions",
     "Conversation",
-    "HttpAppTarget",
-    "HttpAppTargetOptions",
     "HttpTarget",
     "HttpTargetOptions",
     "ModelTarget",

@@ -3,7 +3,7 @@
 The request is a JSON template whose strings may hold placeholders (``{message}``,
 ``{history}``, ``{session_id}`` ...; see ``PLACEHOLDERS``): a string that is only a
 placeholder becomes the value itself (a list, a number), one with text around it gets
-the value written in. The reply is read from the response at ``reply_path`` (a JSONPath,
+the value written in; ``{{`` and ``}}`` are literal braces. The reply is read from the response at ``reply_path`` (a JSONPath,
 ``reply`` or ``$.data.answer`` or ``choices[0].message.content``), and the tool calls the
 app made, if it reports them, at ``tool_calls_path``. With ``stream: true`` the response
 is server-sent events whose pieces are joined.
@@ -23,7 +23,7 @@ import random
 import re
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -60,6 +60,16 @@ PLACEHOLDERS = {
     "turn": "how many replies the app gave before this one (a number)",
 }
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+"""A placeholder, or ``{{`` / ``}}``: a literal brace."""
+
+
+def _substitute(text: str, value_of: Callable[[str], str]) -> str:
+    """``text`` with each ``{name}`` replaced by ``value_of(name)`` and ``{{``/``}}`` by
+    one brace."""
+    return _TOKEN.sub(lambda m: m.group(0)[0] if m.group(1) is None else value_of(m.group(1)), text)
+
+
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _CHUNK_BYTES = 64 * 1024
 _SHOWN_CHARS = 300
@@ -77,8 +87,9 @@ def _strings(value: Any, where: str) -> list[tuple[str, str]]:
 
 
 def _check_placeholders(text: str, where: str) -> None:
-    for name in _PLACEHOLDER.findall(text):
-        if name not in PLACEHOLDERS:
+    for match in _TOKEN.finditer(text):
+        name = match.group(1)
+        if name is not None and name not in PLACEHOLDERS:
             known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
             raise ValueError(f"{where} has an unknown placeholder {{{name}}} (known: {known})")
 
@@ -191,7 +202,7 @@ def _fill(template: Any, values: Mapping[str, Any]) -> Any:
         whole = _PLACEHOLDER.fullmatch(template)
         if whole:
             return values[whole.group(1)]
-        return _PLACEHOLDER.sub(lambda m: _as_text(values[m.group(1)]), template)
+        return _substitute(template, lambda name: _as_text(values[name]))
     if isinstance(template, Mapping):
         return {key: _fill(value, values) for key, value in template.items()}
     if isinstance(template, list):
@@ -258,8 +269,8 @@ class HttpAppTarget:
     ) -> TargetReply:
         conversation = conversation or Conversation(episode_id="", persona_id="", task_id="")
         values = self.values(transcript, conversation)
-        url = _PLACEHOLDER.sub(
-            lambda m: urllib.parse.quote(_as_text(values[m.group(1)]), safe=""), self.options.url
+        url = _substitute(
+            self.options.url, lambda name: urllib.parse.quote(_as_text(values[name]), safe="")
         )
         body = _fill(self.options.body, values)
         started = time.perf_counter()
@@ -268,7 +279,13 @@ class HttpAppTarget:
             return await self._call(url, body)
 
         data, where = await with_retries(
-            attempt, name=url, limiter=self.limiter, policy=self.policy, rng=self._rng
+            # logged on each retry: the URL template, not the filled URL (it may hold the
+            # user's words, or a key in its query string)
+            attempt,
+            name=_secrets.scrub(self.options.url),
+            limiter=self.limiter,
+            policy=self.policy,
+            rng=self._rng,
         )
         latency = time.perf_counter() - started
         return TargetReply(messages=[self._message(data, where)], latency_s=latency)
@@ -426,3 +443,6 @@ class HttpAppTarget:
 @target_kinds.register("http_app", options=HttpAppTargetOptions)
 def _http_app_target(options: HttpAppTargetOptions, context: TargetContext) -> Target:
     return HttpAppTarget(options, name=context.name, seed=context.seed)
+
+
+__all__ = ["PLACEHOLDERS", "HttpAppTarget", "HttpAppTargetOptions"]
