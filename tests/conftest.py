@@ -55,3 +55,18 @@ def forget_secrets() -> Iterator[None]:
 
 # the project's own tests use its pytest plugin (as an installed simulacra does by itself)
 pytest_plugins = ["simulacra.testing", "pytester"]
+
+
+@pytest.fixture(autouse=True)
+def _simulacra_logger_as_it_was() -> Iterator[None]:
+    """A command run in-process sets up the ``simulacra`` logger for a terminal (its
+    handler, level, no propagation); the next test gets it back as it was, so caplog
+    sees the records."""
+    import logging
+
+    logger = logging.getLogger("simulacra")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+    logger.propagate = propagate

@@ -61,10 +61,6 @@ def test_the_report_of_an_old_run_shows_the_same_numbers() -> None:
     payload = build_payload([load_run(OLD_RUN)])
     part = json.loads(json.dumps(payload.data["runs"][0]))
     before = expected["data"]["runs"][0]
-    # one deliberate change since: the rules that read implicit signals off the turns are
-    # no longer counted among the raters (the run had two rater models and the rules)
-    assert before["feedback"]["raters"] == 3
-    before["feedback"]["raters"] = 2
     for key in ("rows", "personas", "tasks", "config", "name", "extra_metrics"):
         assert part[key] == before[key], key
     # what the old summary.json said is shown as it was; what it lacked is computed

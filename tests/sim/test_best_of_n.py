@@ -116,8 +116,8 @@ def test_the_choices_export_as_preference_pairs_after_the_same_turn(tmp_path: Pa
 
 
 def test_a_failing_rater_is_recorded_and_chooses_nothing(tmp_path: Path) -> None:
-    chooser = {"model": "broken", "template": "brief"}
-    data = config(tmp_path, chooser).model_dump(mode="json", exclude_unset=True)
+    data = config(tmp_path, {"fixed": "longer"}).model_dump(mode="json", exclude_unset=True)
+    data["target"]["chooser"] = {"id": "chooser", "model": "broken", "template": "brief"}
     data["models"]["broken"] = {
         "backend": "scripted",
         "function": "targets_for_tests:always_503",

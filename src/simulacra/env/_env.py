@@ -468,6 +468,11 @@ class ConversationEnv(gymnasium.Env[str, str]):
         result: tuple[str, dict[str, Any]] = self._run(self.core.reset(options=options))
         return result
 
+    @property
+    def failed(self) -> dict[str, Any] | None:
+        """The info of the last conversation that failed to open (its record included)."""
+        return self.core.failed
+
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         result: tuple[str, SupportsFloat, bool, bool, dict[str, Any]] = self._run(
             self.core.step(action)
