@@ -317,3 +317,14 @@ async def test_regenerations_are_bounded_by_options() -> None:
     )
     turn = await u.next_turn([])
     assert len(turn.guard_events) == 5 and turn.meta["user_calls"] == 5
+
+
+async def test_a_give_up_must_say_it_gives_up() -> None:
+    """Agreeing words will do for an answer, not for giving up ("good idea" is no give-up)."""
+    model = ScriptedModel(["good idea", "forget it, this is going nowhere"])
+    impatient = PLAIN.model_copy(update={"patience": 0})
+    u = LLMUser(persona=impatient, task=PANCAKES, model=model, seed=1)
+    u.my_turns.append("how much flour do i need?")
+    turn = await u.next_turn([assistant("Pancakes are a lovely breakfast.")])
+    assert turn.act == "gave_up" and turn.guard_events[0].guard == "off_plan"
+    assert "good idea" not in turn.text.lower()

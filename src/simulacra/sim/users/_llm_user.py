@@ -128,8 +128,9 @@ CANNED_OPENERS: tuple[str, ...] = tuple(
 PREFIX_RATE = 0.3
 """How often a turn that adds a missed fact or asks for an edit opens with a stock phrase."""
 _ASKS_CHANGE = frozenset({"correct", "edit", "object", "push", "follow_up"})
-_STOCK_ACTS = frozenset({"answer", "approve", SATISFIED, GAVE_UP, "push", "follow_up", "deflect"})
-"""Acts whose plan is a stock phrase: any wording of it will do (no off-plan check)."""
+_STOCK_ACTS = frozenset({"answer", "approve", SATISFIED})
+"""Acts whose plan any agreeing words will do ("Yes, please.", "Perfect, thanks."): no
+off-plan check. A give-up or a push must still say what it means."""
 _YES_NO_QUESTION = re.compile(
     r"^\W*(?:so |ok(?:ay)?,? |and )?(?:do|does|did|is|are|was|were|can|could|would|will|"
     r"shall|should|may|have|has|am)\b",
