@@ -189,7 +189,7 @@ def assistant_like_case(
     finally:
         server.kill()
         server.wait()
-    summary = result.summary
+    summary = result.summary.to_dict()
     user_calls = summary["usage"]["user"]["calls"]
     user_turns = summary["episodes"] * turns
     guards = summary["guard_events"]
@@ -254,7 +254,7 @@ def main() -> None:
             )
             engine_s = time.perf_counter() - started
             rss_small = rss_mb()
-            summary = result.summary
+            summary = result.summary.to_dict()
             calls = sum(u["calls"] for u in summary["usage"].values())
             rows = [
                 (
@@ -290,7 +290,7 @@ def main() -> None:
                 rows += [
                     (
                         f"{args.big} episodes",
-                        f"{big_s:.2f} s (efficiency {big_ideal / big_s:.3f}, errors {big.summary['errors']})",
+                        f"{big_s:.2f} s (efficiency {big_ideal / big_s:.3f}, errors {big.summary.errors})",
                     ),
                     ("RSS after big run", f"{rss_big:.1f} MB"),
                     (
