@@ -277,3 +277,17 @@ def test_pronoun_flip_is_role_drift() -> None:
         role_drift("whats the first-year saving if coffee is made at home, can you check?", planned)
         is None
     )
+
+
+def test_the_quick_similarity_check_agrees_with_the_full_ratio() -> None:
+    import random
+
+    from simulacra.sim.users._guards import similar, similarity
+
+    rng = random.Random(0)
+    words = "the a flour people need how much 750 g sure thanks draft email".split()
+    for _ in range(2000):
+        a = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
+        b = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
+        threshold = rng.choice([0.5, 0.8, 0.9])
+        assert similar(a, b, threshold) == (similarity(a, b) >= threshold), (a, b, threshold)

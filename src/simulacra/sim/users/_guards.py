@@ -100,6 +100,17 @@ def similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a.lower(), b.lower(), autojunk=False).ratio()
 
 
+def similar(a: str, b: str, threshold: float) -> bool:
+    """``similarity(a, b) >= threshold``, with the cheap upper bounds tried first (the
+    full ratio is quadratic in the texts' lengths, and long replies rarely come close)."""
+    matcher = SequenceMatcher(None, a.lower(), b.lower(), autojunk=False)
+    return (
+        matcher.real_quick_ratio() >= threshold
+        and matcher.quick_ratio() >= threshold
+        and matcher.ratio() >= threshold
+    )
+
+
 # "you" as the one whose situation it is ("save you", "you'd need"), not "can you check"
 _SITUATION_OF_YOU = re.compile(
     r"\b(?:save|saves|cost|costs|give|gives|get|gets|owe|owes|charge|charges) you\b"
@@ -277,7 +288,7 @@ def off_plan(text: str, planned: str) -> bool:
 
 
 def repeated(text: str, previous: list[str], threshold: float = 0.9) -> bool:
-    return any(similarity(text, before) >= threshold for before in previous)
+    return any(similar(text, before, threshold) for before in previous)
 
 
 def check_turn(

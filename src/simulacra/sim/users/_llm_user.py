@@ -39,7 +39,7 @@ from simulacra.sim.users._guards import (
     GuardEvent,
     check_turn,
     clean_turn,
-    similarity,
+    similar,
 )
 from simulacra.sim.users._modes import SingleTurnUser, opening_text, sharded_view
 from simulacra.sim.users._style import apply_style, cut_at_sentence, length_target
@@ -347,7 +347,7 @@ class LLMUser:
         was_repeat = (
             previous is not None
             and not revised
-            and similarity(last, previous) >= self.options.repeat_threshold
+            and similar(last, previous, self.options.repeat_threshold)
         )
         prefix = ""
         if not last.strip() or was_repeat:
@@ -499,9 +499,7 @@ class LLMUser:
                 break
             guard, detail = problem
             # the same failure twice running: the model is stuck, another sample won't help
-            stuck = (
-                bool(failed) and failed[-1][0] == guard and similarity(failed[-1][1], whole) > 0.8
-            )
+            stuck = bool(failed) and failed[-1][0] == guard and similar(failed[-1][1], whole, 0.8)
             failed.append((guard, whole))
             last_try = attempt == regenerations or stuck
             events.append(
