@@ -731,6 +731,25 @@ def _print_reliability(summary: dict[str, Any]) -> None:
             "unreliability (90th - 10th)", format_estimate(summary["unreliability"], percent=True)
         )
         console.print(table)
+    by_suite = summary.get("reliability_by_suite") or {}
+    if by_suite:
+        ks = sorted(
+            {k for entry in by_suite.values() for k in entry.get("pass_hat_k") or {}}, key=int
+        )
+        table = Table(
+            title="by suite (each domain apart; 95% CI over its tasks)", title_justify="left"
+        )
+        for column in ("suite", *(f"pass^{k}" for k in ks), "aptitude", "unreliability"):
+            table.add_column(column)
+        for suite, entry in by_suite.items():
+            curve = entry.get("pass_hat_k") or {}
+            cells = [format_estimate(curve[k], percent=True) if k in curve else "" for k in ks]
+            measures = [
+                format_estimate(entry[m], percent=True) if entry.get(m) else ""
+                for m in ("aptitude", "unreliability")
+            ]
+            table.add_row(suite, *cells, *measures)
+        console.print(table)
     by_turn = summary.get("success_by_turn")
     if by_turn:
         table = Table(title="success by feedback turn", title_justify="left")

@@ -162,3 +162,29 @@ def test_reliability_per_suite_when_a_run_has_several() -> None:
     assert "reliability_by_suite" not in summary_of(
         [e for e in episodes if e["task"]["suite"] == "retail"]
     )
+
+
+def test_show_prints_reliability_by_suite(tmp_path: Path) -> None:
+    def episode(suite: str, task: str, repeat: int, score: float) -> dict[str, object]:
+        return {
+            "id": f"{suite}-{task}-{repeat}",
+            "persona": {"name": "p"},
+            "task": {"id": f"{suite}-{task}", "suite": suite},
+            "repeat": repeat,
+            "score": score,
+        }
+
+    episodes = [
+        *(episode("retail", t, r, float(t == "a" or r == 0)) for t in "ab" for r in range(2)),
+        *(episode("airline", t, r, 0.0) for t in "ab" for r in range(2)),
+    ]
+    shown = show(tmp_path, episodes)
+    assert "by suite" in shown
+    rows = {
+        line.split()[1]: line
+        for line in shown.splitlines()
+        if line.startswith(("│ retail", "│ airline"))
+    }
+    assert sorted(rows) == ["airline", "retail"]
+    assert "75.0%" in rows["retail"] and "50.0%" in rows["retail"]  # pass^1, pass^2
+    assert "75.0%" not in rows["airline"]

@@ -285,7 +285,21 @@ def test_the_quick_similarity_check_agrees_with_the_full_ratio() -> None:
     from simulacra.sim.users._guards import similar, similarity
 
     rng = random.Random(0)
-    words = "the a flour people need how much 750 g sure thanks draft email".split()
+    words = [
+        "the",
+        "a",
+        "flour",
+        "people",
+        "need",
+        "how",
+        "much",
+        "750",
+        "g",
+        "sure",
+        "thanks",
+        "draft",
+        "email",
+    ]
     for _ in range(2000):
         a = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
         b = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
