@@ -141,35 +141,10 @@ class ScenarioRunner:
         self._runs = itertools.count(1)
 
     def __call__(
-        self,
-        config: RunConfig | str | Path | Mapping[str, Any] | None = None,
-        *,
-        target: Any = None,
-        target_options: Mapping[str, Any] | None = None,
-        persona: Persona | str | Mapping[str, Any] | None = None,
-        personas: Sequence[Persona | str | Mapping[str, Any]] | None = None,
-        task: Task | Mapping[str, Any] | None = None,
-        tasks: Sequence[Task | Mapping[str, Any]] | Mapping[str, Any] | None = None,
-        turns: Sequence[str] | None = None,
-        user: str | Mapping[str, Any] | None = None,
-        model: Mapping[str, Any] | None = None,
-        **settings: Any,
+        self, config: RunConfig | str | Path | Mapping[str, Any] | None = None, **parts: Any
     ) -> RunResult:
-        return run(
-            self.config(
-                config,
-                target=target,
-                target_options=target_options,
-                persona=persona,
-                personas=personas,
-                task=task,
-                tasks=tasks,
-                turns=turns,
-                user=user,
-                model=model,
-                **settings,
-            )
-        )
+        """Run the config that ``config(config, **parts)`` builds (see :meth:`config`)."""
+        return run(self.config(config, **parts))
 
     async def arun(
         self, config: RunConfig | str | Path | Mapping[str, Any] | None = None, **parts: Any

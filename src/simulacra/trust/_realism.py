@@ -39,7 +39,7 @@ import re
 import warnings
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -576,13 +576,8 @@ def ngram_repetition(conversations: Sequence[Conversation], *, n: int = 3) -> fl
     return _cross_share(sets, _owners(conversations))
 
 
-def content_reactivity(conversations: Sequence[Conversation]) -> float:
-    """Share of user turns after an assistant turn that refer to it: they share a content
-    word (three letters or more, not a function word) with it. People pick up what the
-    assistant said ("the 9 bar one", "that hotel"); a user reading from a script does not.
-    NaN when no user turn follows an assistant turn."""
-    referring = 0
-    total = 0
+def replies_to_assistant(conversations: Sequence[Conversation]) -> Iterator[tuple[str, str]]:
+    """(assistant turn, the user turn right after it) of every conversation."""
     for conversation in conversations:
         previous: str | None = None
         for message in conversation:
@@ -594,9 +589,20 @@ def content_reactivity(conversations: Sequence[Conversation]) -> float:
                 previous = content
             elif role in _USER_ROLES:
                 if previous is not None:
-                    total += 1
-                    referring += bool(_content(previous) & _content(content))
+                    yield previous, content
                 previous = None
+
+
+def content_reactivity(conversations: Sequence[Conversation]) -> float:
+    """Share of user turns after an assistant turn that refer to it: they share a content
+    word (three letters or more, not a function word) with it. People pick up what the
+    assistant said ("the 9 bar one", "that hotel"); a user reading from a script does not.
+    NaN when no user turn follows an assistant turn."""
+    referring = 0
+    total = 0
+    for previous, content in replies_to_assistant(conversations):
+        total += 1
+        referring += bool(_content(previous) & _content(content))
     return referring / total if total else NAN
 
 
@@ -681,21 +687,11 @@ def cooperativeness(conversations: Sequence[Conversation]) -> float:
     NaN when the assistant never asked a question."""
     answered = 0
     asked = 0
-    for conversation in conversations:
-        previous: str | None = None
-        for message in conversation:
-            role = str(message.get("role", "")).lower()
-            content = message.get("content")
-            if not isinstance(content, str):
-                continue
-            if role in _ASSISTANT_ROLES:
-                previous = content
-            elif role in _USER_ROLES:
-                questions = assistant_questions(previous) if previous else []
-                if questions:
-                    asked += 1
-                    answered += all(answers_question(q, content) for q in questions)
-                previous = None
+    for previous, content in replies_to_assistant(conversations):
+        questions = assistant_questions(previous)
+        if questions:
+            asked += 1
+            answered += all(answers_question(q, content) for q in questions)
     return answered / asked if asked else NAN
 
 
