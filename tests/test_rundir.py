@@ -16,6 +16,7 @@ from simulacra.rundir import (
     EPISODES,
     SCHEMA_VERSION,
     Episode,
+    FeedbackSummary,
     RunDir,
     Summary,
     json_schemas,
@@ -41,6 +42,12 @@ def test_an_old_run_directory_opens_and_round_trips_exactly() -> None:
     summary = run.summary()
     assert isinstance(summary, Summary) and summary.episodes == 48
     assert {r.kind for r in run.feedback()} == {"pairwise", "implicit"}
+    # the judge's summary of that version reads as the typed document, its numbers kept
+    feedback = run.feedback_summary()
+    old = json.loads((OLD_RUN / "feedback_summary.json").read_text())
+    assert isinstance(feedback, FeedbackSummary) and run.warnings == []
+    assert feedback.to_dict() == old
+    assert feedback.implicit is not None and feedback.implicit.user_turns > 0
 
 
 def _points(value: Any) -> Any:
@@ -69,6 +76,11 @@ def test_the_report_of_an_old_run_shows_the_same_numbers() -> None:
     judged = {r.rater for r in RunDir.open(OLD_RUN).feedback() if r.kind != "implicit"}
     assert part["feedback"]["raters"] == len(judged) == before["feedback"]["raters"] - 1
     before["feedback"]["raters"] = len(judged)
+    # the verdict split counts items, as the win rate beside it does (it counted lines)
+    for wins in part["feedback"]["wins"]:
+        assert sum(wins["verdicts"].values()) == wins["overall"]["n"]
+    for wins in (*part["feedback"]["wins"], *before["feedback"]["wins"]):
+        wins.pop("verdicts")
     for key in ("breakdowns", "pass_hat_k", "feedback"):
         assert _points(part[key]) == _points(before[key]), key
     # the same records shown (read as typed records, their fields may come in another order)

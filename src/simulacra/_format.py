@@ -32,9 +32,11 @@ def format_estimate(
     """An ``Estimate`` (or its dict) as ``value [low, high]``, or with ``words`` as
     ``value  (95% CI low to high, n=N)``; ``n/a`` when there is no value. An interval of
     zero width is not shown as one."""
-    data: Mapping[str, Any] | None = (
-        estimate.to_dict() if hasattr(estimate, "to_dict") else estimate
-    )
+    if hasattr(estimate, "to_dict"):
+        estimate = estimate.to_dict()
+    elif hasattr(estimate, "model_dump"):  # a record's Estimate
+        estimate = estimate.model_dump(mode="json")
+    data: Mapping[str, Any] | None = estimate
     if not data or data.get("value") is None:
         return "n/a"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -356,26 +357,62 @@ class Runs:
                 "whatever": 1,
             },
         ]
-        feedback_summary = {
-            "position_bias": {"value": 0.62, "low": 0.51, "high": 0.73, "n": 10},
-            "swap_consistency": {
-                "consistency": {"value": 0.7, "low": 0.5, "high": 0.9, "n": 5},
-                "first_position": 0.2,
-                "second_position": 0.1,
-                "other": 0.0,
-                "n": 5,
+        estimate_ = {"low": 0.4, "high": 0.7, "n": 10, "level": 0.95}
+        feedback_summary = {  # the layout of `simulacra judge`
+            "run": name,
+            "judgements": dict(Counter(str(item["kind"]) for item in feedback)),
+            "pairwise": {
+                "other": {
+                    "items": 5,
+                    "judged": 12,
+                    "abstained": 2,
+                    "wins_a": 6,
+                    "wins_b": 2,
+                    "ties": 2,
+                    "win_rate": {**estimate_, "value": 0.6},
+                    "length_controlled": {
+                        "win_rate": {**estimate_, "value": 0.55},
+                        "beta0": 0.2,
+                        "beta1": {"value": 0.3, "low": -0.1, "high": 0.6, "n": 10},
+                        "raw_win_rate": 0.6,
+                    },
+                    "by_rater": [
+                        {"rater": "judge-0", "win_rate": {**estimate_, "value": 0.66}},
+                        {"rater": "judge-1", "win_rate": {**estimate_, "value": 0.5}},
+                    ],
+                }
             },
-            "verbosity_bias": {"value": 0.58, "low": 0.45, "high": 0.7, "n": 10},
-            "length_controlled_win_rate": {
-                "win_rate": {"value": 0.55, "low": 0.4, "high": 0.7, "n": 10},
-                "beta0": 0.2,
-                "beta1": {"value": 0.3, "low": -0.1, "high": 0.6, "n": 10},
-                "raw_win_rate": 0.6,
+            "bias": {
+                "position": {
+                    "judged_orders": 10,
+                    "first_position_win_rate": {"value": 0.62, "low": 0.51, "high": 0.73},
+                    "swap_consistency": {
+                        "consistency": {"value": 0.7, "low": 0.5, "high": 0.9, "n": 5},
+                        "first_position": 0.2,
+                        "second_position": 0.1,
+                        "other": 0.0,
+                        "n": 5,
+                    },
+                },
+                "verbosity": {
+                    "pairs": 10,
+                    "longer_wins": {"value": 0.58, "low": 0.45, "high": 0.7, "n": 10},
+                    "length_coefficient": {"value": 0.3, "low": -0.1, "high": 0.6, "n": 10},
+                },
+                "agreement": {
+                    "items": 5,
+                    "mean_cohen_kappa": 0.41,
+                    "krippendorff_alpha": 0.38,
+                },
             },
-            "agreement": {
-                "cohen_kappa": 0.41,
-                "krippendorff_alpha": {"value": 0.38, "low": 0.2, "high": 0.5, "n": 20},
+            "rubric": {
+                "helpfulness": {
+                    "mean": {"value": 3.0, "low": 2.0, "high": 4.0, "n": 2},
+                    "scored": 2,
+                    "scale": [1, 5],
+                }
             },
+            "implicit": {"signals": {"rephrase": 1, "frustration": 1, "thanks": 0}},
             "unknown_extra": {"value": 0.33, "low": 0.1, "high": 0.5},
         }
         fidelity = {  # the layout of `simulacra fidelity`
@@ -392,11 +429,7 @@ class Runs:
                 "dialogue acts": {
                     "score": 77.0,
                     "features": {
-                        "act mix": {
-                            "simulated": {"reveal": 0.4, "thanks": 0.1},
-                            "human": {"reveal": 0.3, "thanks": 0.2},
-                            "similarity": 0.77,
-                        },
+                        "reveal rate": {"simulated": 0.4, "human": 0.3, "similarity": 0.77},
                         "no data": {"simulated": None, "human": 0.1, "similarity": None},
                     },
                 },
@@ -410,6 +443,17 @@ class Runs:
             "n_conversations": {"simulated": 18, "human": 120},
             "n_user_turns": {"simulated": 36, "human": 480},
             "classifier": "a test classifier",
+            "intervals": {
+                "confidence": 0.95,
+                "n_resamples": 200,
+                "index": [66.0, 78.5],
+                "dimensions": {"turn length": [58.0, 71.0], "dialogue acts": [70.0, 83.0]},
+                "similarity": {"mean words": [0.7, 0.9]},
+            },
+            "openers": {
+                "top": [["i need", 0.25], ["can you", 0.125]],
+                "canned": {"hold on, you're missing something": 0.05},
+            },
         }
         config = {
             "name": name,
@@ -528,10 +572,13 @@ class Runs:
             },
         ]
         fidelity = {
-            "overall": 50,
+            "index": 50,
             "dimensions": {
-                p1: {"features": {p2: {"simulated": p3, "human": p4, "similarity": 0.5}}}
+                p1: {"score": 50, "features": {p2: {"simulated": 1, "human": 2, "similarity": 0.5}}}
             },
+            "openers": {"top": [[p3, 0.5]], "canned": {p4: 0.25}},
+            "classifier": p5,
+            "notes": [p6],
         }
         config = {"name": p3, "target": {"type": "model", "name": p1}, "user": {"simulator": p2}}
         summary: dict[str, Any] = {}

@@ -222,6 +222,8 @@ def test_hostile_text_stays_text(runs: Runs, page: Any, watch: Watch, artifacts:
     page.evaluate("location.hash = '#/realism'")
     page.wait_for_selector("table[data-table='fidelity']")
     assert XSS[0] in page.locator("table[data-table='fidelity']").inner_text()
+    assert page.locator("table[data-table='openers'] td").first.inner_text() == XSS[2]
+    assert XSS[3] in page.locator("table[data-table='canned-openers']").inner_text()
     assert page.locator("img, a").count() == 0
     assert watch.dialogs == []
     assert watch.errors == []
@@ -244,9 +246,9 @@ def test_hostile_text_under_the_page_policy(runs: Runs, strict_page: Any, watch:
 def test_feedback_and_realism_tabs(runs: Runs, page: Any, watch: Watch, artifacts: Path) -> None:
     report = build_report(runs.rich())
     open_report(page, report, "#/feedback")
-    for panel in ("win", "bias", "agreement", "rubric", "signals"):
+    for panel in ("win-other", "bias", "agreement", "rubric", "signals"):
         assert page.locator(f"[data-panel='{panel}']").count() == 1, panel
-    win = page.locator("[data-panel='win']")
+    win = page.locator("[data-panel='win-other']")
     labels = win.locator(".bar-label").all_inner_texts()
     assert labels[:2] == ["win rate", "length-controlled"]
     assert "55.0%" in win.inner_text()  # the length-controlled rate from the summary
@@ -254,14 +256,18 @@ def test_feedback_and_realism_tabs(runs: Runs, page: Any, watch: Watch, artifact
     assert "Position bias" in bias and "62.0%" in bias and "Swap consistency" in bias
     assert "unknown extra" in bias
     agreement = page.locator("table[data-table='agreement']").inner_text()
-    assert "cohen kappa" in agreement and "0.410" in agreement
+    assert "mean cohen kappa" in agreement and "0.410" in agreement
     page.screenshot(path=str(artifacts / "report-feedback.png"), full_page=True)
     page.click("nav.tabs button[data-tab='realism']")
     page.wait_for_selector("[data-fidelity='overall']")
     assert page.locator("[data-fidelity='overall']").inner_text() == "72.5"
     features = page.locator("table[data-table='fidelity'] tr[data-feature]")
     assert features.count() == 4
-    assert "reveal: 0.4" in features.nth(2).inner_text()
+    assert "reveal rate" in features.nth(2).inner_text()
+    assert "0.40\t0.30" in features.nth(2).inner_text()
+    assert "95% CI 66.0 – 78.5" in page.locator("[data-panel='fidelity']").inner_text()
+    openers = page.locator("[data-panel='openers']").inner_text()
+    assert "i need" in openers and "25.0%" in openers and "5.0%" in openers
     dimension = page.locator("table[data-table='fidelity'] tr[data-dimension='turn length']")
     assert "65%" in dimension.inner_text() and "88.0" in dimension.inner_text()
     assert "wasserstein" in page.locator("[data-panel='distributions']").inner_text()
@@ -358,24 +364,13 @@ def test_an_extrapolating_length_controlled_rate_says_so(
     summary_path = path / "feedback_summary.json"
     data = json.loads(summary_path.read_text())
     said = "one system is longer in every pair <b>so</b> the rate extrapolates"
-
-    def mark(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("length_controlled_win_rate"), dict):
-                node["length_controlled_win_rate"]["warning"] = said
-            for value in node.values():
-                mark(value)
-        elif isinstance(node, list):
-            for value in node:
-                mark(value)
-
-    mark(data)
+    data["pairwise"]["other"]["length_controlled"]["warning"] = said
     summary_path.write_text(json.dumps(data))
     report = build_report(path)
     open_report(page, report, "#/feedback")
-    note = page.locator("[data-panel='win'] [data-note='lc-extrapolates']")
+    note = page.locator("[data-panel='win-other'] [data-note='lc-extrapolates']")
     assert note.count() == 1 and note.inner_text() == said  # as text, not markup
-    assert page.locator("[data-panel='win'] b").count() == 0
+    assert page.locator("[data-panel='win-other'] b").count() == 0
     assert watch.dialogs == [] and watch.errors == []
 
 
@@ -387,10 +382,8 @@ def compare_in_thread(first: Path, second: Path, pool: list[dict[str, Any]]) -> 
 
     raters = parse_raters_config({"pool": pool, "seed": 3})
     with ThreadPoolExecutor(1) as pool_:
-        found: dict[str, Any] = pool_.submit(
-            compare_runs, first, second, raters, use_cache=False
-        ).result()
-    return found
+        found = pool_.submit(compare_runs, first, second, raters, use_cache=False).result()
+    return found.comparison.to_dict()
 
 
 def test_compare_shows_the_raters_win_rates_from_compare(

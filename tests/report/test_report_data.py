@@ -20,7 +20,7 @@ from simulacra.report import ReportOptions, build_payload, build_report, load_ru
 from simulacra.report._fidelity_view import fidelity_section
 from simulacra.report._payload import FIELDS, encode_chunks, outcome
 from simulacra.report._safe import clean, estimate, script_json, shorten
-from simulacra.rundir import Episode, PairwiseRecord
+from simulacra.rundir import Episode, Fidelity
 from summaries import breakdowns_of, summary_of
 
 
@@ -296,55 +296,58 @@ def test_extra_metrics_only_when_present(runs: Runs) -> None:
 
 
 def test_feedback_section(runs: Runs) -> None:
-    from simulacra.stats import position_bias, win_rate
+    from simulacra.feedback import summarize_judgements
 
     run = load_run(runs.rich())
     fb = build_payload([run]).data["runs"][0]["feedback"]
     assert fb["kinds"]["pairwise"] == 12 and fb["kinds"]["brand-new-kind"] == 1
     # the raters that judged (not "signals", which read the implicit signals off turns)
     assert fb["raters"] == 5
-    verdicts = [i.verdict for i in run.feedback if isinstance(i, PairwiseRecord) and i.verdict]
-    assert fb["wins"][0]["overall"]["value"] == pytest.approx(
-        win_rate(verdicts, resamples=1000).value
-    )
-    assert fb["wins"][0]["source"] == "feedback"
-    assert fb["wins"][0]["lc"]["win_rate"]["value"] == 0.55  # from the summary
+    # every number from feedback_summary.json, laid out
+    assert fb["wins"][0]["overall"]["value"] == 0.6
+    assert fb["wins"][0]["lc"]["win_rate"]["value"] == 0.55
+    assert fb["wins"][0]["lc"]["slope"]["value"] == 0.3
     assert fb["wins"][0]["verdicts"] == {"A": 6, "B": 2, "tie": 2}
-    assert len(fb["wins"][0]["by_rater"]) == 2
+    assert [r["label"] for r in fb["wins"][0]["by_rater"]] == ["judge-0", "judge-1"]
     bias = {b["key"]: b for b in fb["bias"]}
     assert bias["position_bias"]["value"] == 0.62 and bias["verbosity_bias"]["value"] == 0.58
     assert fb["swap"]["consistency"]["value"] == 0.7
-    assert [a["label"] for a in fb["agreement"]] == ["cohen kappa", "krippendorff alpha"]
-    assert [o["label"] for o in fb["other"]] == ["unknown extra"]
+    assert [a["label"] for a in fb["agreement"]] == [
+        "items",
+        "krippendorff alpha",
+        "mean cohen kappa",
+    ]
+    # estimates no section shows are listed under their path
+    assert [o["label"] for o in fb["other"]] == [
+        "bias · verbosity · length coefficient",
+        "unknown extra",
+    ]
     assert fb["rubric"][0]["label"] == "helpfulness" and fb["rubric"][0]["mean"] == 3
     assert fb["signals"] == [{"label": "rephrase", "n": 1}, {"label": "frustration", "n": 1}]
-    # without the summary, the diagnostics are computed from the items
+    # without the summary (a judge still running), the numbers are the judge's own
+    # computation on the judgements there are: what the summary will say when it is done
     (run.path / "feedback_summary.json").unlink()
     fb = build_payload([load_run(run.path)]).data["runs"][0]["feedback"]
-    pairs = [i for i in run.feedback if isinstance(i, PairwiseRecord) and i.verdict]
-    expected = position_bias(
-        [i.verdict or "" for i in pairs], [i.first_shown or "" for i in pairs], resamples=1000
-    )
+    expected = summarize_judgements(run.feedback)
+    assert expected.bias is not None and expected.bias.position is not None
+    position = expected.bias.position.first_position_win_rate
+    assert position is not None
     assert {b["key"]: b for b in fb["bias"]}["position_bias"]["value"] == pytest.approx(
-        expected.value
+        position.value
     )
-    assert fb["swap"]["n"] == 5
-    assert fb["wins"][0]["lc"] is not None and fb["agreement"] == []
-    # ... with the judge's own functions: the numbers the summary will show when it is done
-    from simulacra.feedback._diagnostics import verbosity_report, win_rates
-
-    judged = [
-        i.model_dump(exclude_unset=True) for i in run.feedback if isinstance(i, PairwiseRecord)
-    ]
-    by_pairing = {str(i.get("pairing") or "") for i in judged}
-    assert [b["pairing"] for b in fb["wins"]] == sorted(by_pairing)
-    first = [i for i in judged if str(i.get("pairing") or "") == fb["wins"][0]["pairing"]]
-    assert fb["wins"][0]["overall"]["value"] == pytest.approx(win_rates(first)["win_rate"]["value"])
-    verbosity = verbosity_report(judged)
-    longer = verbosity["longer_wins"] or verbosity["longer_wins_any_correctness"]
-    assert {b["key"]: b for b in fb["bias"]}["verbosity_bias"]["value"] == pytest.approx(
-        longer["value"]
-    )
+    rates = expected.pairwise["other"]
+    assert rates.win_rate is not None
+    assert fb["wins"][0]["overall"]["value"] == pytest.approx(rates.win_rate.value)
+    assert fb["wins"][0]["verdicts"] == {"A": 3, "B": 1, "tie": 1}  # per item, not per line
+    assert fb["wins"][0]["lc"] is not None
+    assert fb["swap"] is None  # no line holds both orders of its pair
+    assert fb["agreement"] == []  # no item was judged by two raters
+    assert fb["rubric"][0]["mean"] == 3 and fb["rubric"][0]["n"] == 2
+    # a stale summary (fewer judgements than the file holds) is recomputed too
+    stale = {"run": "rich", "judgements": {"pairwise": 2}, "raters": {"judge-0": {"m": "x"}}}
+    (run.path / "feedback_summary.json").write_text(json.dumps(stale))
+    fb = build_payload([load_run(run.path)]).data["runs"][0]["feedback"]
+    assert fb["wins"][0]["overall"]["value"] == pytest.approx(rates.win_rate.value)
 
 
 def test_feedback_labels_sides_by_target(runs: Runs) -> None:
@@ -435,16 +438,14 @@ def test_feedback_summary_by_pairing(runs: Runs) -> None:
     fb = build_payload([load_run(path)]).data["runs"][0]["feedback"]
     wins = {w["pairing"]: w for w in fb["wins"]}
     assert set(wins) == {"reference", "repeats"}
-    assert (
-        wins["reference"]["overall"]["value"] == 0.75 and wins["reference"]["source"] == "summary"
-    )
+    assert wins["reference"]["overall"]["value"] == 0.75
     assert wins["reference"]["lc"]["win_rate"]["value"] == 0.7
     assert wins["reference"]["verdicts"] == {"A": 2, "B": 1}
     assert wins["repeats"]["overall"]["value"] == 0.5
-    assert wins["repeats"]["lc"] is not None  # computed from the items
+    assert wins["repeats"]["lc"] is None  # the summary has none: the report computes none
     bias = {b["key"]: b["value"] for b in fb["bias"]}
     assert bias == {"position_bias": 0.9, "verbosity_bias": 0.6}
-    assert fb["swap"]["consistency"]["value"] == 0.0 and fb["swap"]["n"] == 7  # from the orders
+    assert fb["swap"] is None
     assert {a["label"] for a in fb["agreement"]} == {
         "items",
         "krippendorff alpha",
@@ -453,44 +454,14 @@ def test_feedback_summary_by_pairing(runs: Runs) -> None:
     assert [o["label"] for o in fb["other"]] == ["bias · verbosity · length coefficient"]
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        {
-            "overall": 72.5,
-            "ceiling": {"value": 90, "low": 85, "high": 94},
-            "dimensions": {
-                "acts": {
-                    "features": {"reveal": {"simulated": 0.3, "human": 0.4, "similarity": 0.9}}
-                }
-            },
-        },
-        {
-            "index": {"value": 72.5},
-            "dimensions": [
-                {
-                    "name": "acts",
-                    "similarity": 80,
-                    "features": [
-                        {"name": "reveal", "simulated": 0.3, "human": 0.4, "similarity": 90}
-                    ],
-                }
-            ],
-        },
-        {
-            "overall": {"index": 72.5},
-            "acts": {"reveal": {"simulated": 0.3, "human": 0.4, "similarity": 0.9}},
-        },
-    ],
-)
-def test_fidelity_shapes(data: dict[str, Any]) -> None:
-    section = fidelity_section(data)
-    assert section is not None
-    assert section["overall"]["value"] == pytest.approx(0.725)  # on a 0-1 scale
-    (dimension,) = section["dimensions"]
-    assert dimension["name"] == "acts"
-    (feature,) = dimension["features"]
-    assert feature["name"] == "reveal" and feature["similarity"]["value"] == pytest.approx(0.9)
+def test_fidelity_file_of_another_shape_is_named_and_skipped(runs: Runs) -> None:
+    path = runs.rich()
+    other = {"index": 72.5, "dimensions": [{"name": "acts", "similarity": 80}]}
+    (path / "fidelity.json").write_text(json.dumps(other))
+    run = load_run(path)
+    assert run.fidelity is None
+    assert any("fidelity.json: not a fidelity report (dimensions" in w for w in run.warnings)
+    assert build_payload([run]).data["runs"][0]["fidelity"] is None
 
 
 def test_fidelity_in_the_layout_of_the_fidelity_command(runs: Runs) -> None:
@@ -500,8 +471,16 @@ def test_fidelity_in_the_layout_of_the_fidelity_command(runs: Runs) -> None:
     turn_length = section["dimensions"][0]
     assert turn_length["score"]["value"] == pytest.approx(0.65)
     assert turn_length["ceiling"]["value"] == pytest.approx(0.88)
-    assert [f["name"] for f in section["dimensions"][1]["features"]] == ["act mix", "no data"]
+    assert [f["name"] for f in section["dimensions"][1]["features"]] == ["reveal rate", "no data"]
     assert section["dimensions"][1]["features"][1]["similarity"] is None
+    # intervals over the run's conversations, on the same 0-1 scale
+    assert (section["overall"]["low"], section["overall"]["high"]) == (0.66, 0.785)
+    assert turn_length["score"]["low"] == pytest.approx(0.58)
+    assert section["dimensions"][0]["features"][0]["similarity"]["high"] == 0.9
+    assert section["openers"] == {
+        "top": [{"label": "i need", "share": 0.25}, {"label": "can you", "share": 0.125}],
+        "canned": [{"label": "hold on, you're missing something", "share": 0.05}],
+    }
     assert section["distributions"] == [
         {
             "name": "words_per_turn",
@@ -514,8 +493,8 @@ def test_fidelity_in_the_layout_of_the_fidelity_command(runs: Runs) -> None:
 
 def test_fidelity_without_anything_to_show() -> None:
     assert fidelity_section(None) is None
-    assert fidelity_section({}) is None
-    assert fidelity_section({"dimensions": {"x": 3}, "comment": "nothing"}) is None
+    assert fidelity_section(Fidelity()) is None
+    assert fidelity_section(Fidelity.from_dict({"comment": "nothing"})) is None
 
 
 def test_chunks_round_trip_in_both_encodings(runs: Runs) -> None:

@@ -347,7 +347,8 @@ async def test_judge_turns_malformed_replies_into_abstentions(
     records = [json.loads(x) for x in (run.run_dir / "feedback.jsonl").read_text().splitlines()]
     assert records and {r["kind"] for r in records} == {"pairwise", "rubric"}
     assert all(r.get("error") and REASONS[case] in str(r["error"]) for r in records)
-    assert result.summary["failed_judgements"]["count"] == 0
+    assert result.summary.failed_judgements is not None
+    assert result.summary.failed_judgements.count == 0
 
 
 async def test_a_failing_disk_stops_a_judge_instead_of_being_counted() -> None:

@@ -28,6 +28,7 @@ from simulacra._secrets import contains_secret, scrub, scrub_value
 from simulacra.errors import ConfigError, StorageError
 from simulacra.export._export import Dataset, FileFormat
 from simulacra.export._formats import export_formats, share
+from simulacra.rundir import Estimate
 
 MARK = "<!-- written by simulacra export -->"
 """The line that tells an earlier export's card from any other README."""
@@ -229,19 +230,18 @@ def _provenance(dataset: Dataset) -> list[str]:
     )
     modes = Counter(e.mode for e in kept)
     lines.append("- modes: " + ", ".join(f"{m} ({n})" for m, n in sorted(modes.items())))
-    feedback = dataset.run.feedback_summary() or {}
-    raters = feedback.get("raters") or {}
-    if raters:
+    feedback = dataset.run.feedback_summary()
+    if feedback is not None and feedback.raters:
         described = "; ".join(
-            f"{rater} ({', '.join(f'{k} {v}' for k, v in (about or {}).items())})"
-            for rater, about in raters.items()
+            f"{rater} ({', '.join(f'{k} {v}' for k, v in about.items())})"
+            for rater, about in feedback.raters.items()
         )
         lines.append(f"- raters: {described}")
-        options = feedback.get("options") or {}
+        options = feedback.options.to_dict() if feedback.options is not None else {}
         lines.append(
             "- judging: "
             + ", ".join(f"{k} {v}" for k, v in options.items())
-            + f"; rater target model {feedback.get('target_model')}"
+            + f"; rater target model {feedback.target_model}"
         )
     return lines
 
@@ -287,15 +287,25 @@ def _diagnostics(dataset: Dataset) -> list[str]:
             f"- agreement among raters (items with more than one): mean "
             f"{statistics.fmean(agreement):.3f} over {len(agreement)} items"
         )
-    bias = (dataset.run.feedback_summary() or {}).get("bias") or {}
-    measures = (
-        ("position", "first_position_win_rate", "wins of the side shown first"),
-        ("position", "swap_consistency", "swap consistency"),
-        ("verbosity", "longer_wins", "wins of the longer side among equally correct pairs"),
-        ("verbosity", "length_coefficient", "length coefficient of the preference"),
+    feedback = dataset.run.feedback_summary()
+    bias = feedback.bias if feedback is not None else None
+    if bias is None:
+        return lines
+    position, verbosity = bias.position, bias.verbosity
+    swap = position.swap_consistency if position is not None else None
+    measures: tuple[tuple[Estimate | None, str], ...] = (
+        (position.first_position_win_rate if position else None, "wins of the side shown first"),
+        (swap.consistency if swap else None, "swap consistency"),
+        (
+            verbosity.longer_wins if verbosity else None,
+            "wins of the longer side among equally correct pairs",
+        ),
+        (
+            verbosity.length_coefficient if verbosity else None,
+            "length coefficient of the preference",
+        ),
     )
-    for group, key, label in measures:
-        estimate = (bias.get(group) or {}).get(key)
-        if isinstance(estimate, dict) and estimate.get("value") is not None:
+    for estimate, label in measures:
+        if estimate is not None and estimate.value is not None:
             lines.append(f"- the judge run's {label}: {format_estimate(estimate)}")
     return lines

@@ -68,12 +68,14 @@ _EXPORTS = {
     "RatersConfig": "simulacra.feedback._config",
     "load_raters_config": "simulacra.feedback._config",
     "parse_raters_config": "simulacra.feedback._config",
+    "ComparisonResult": "simulacra.feedback._judge",
     "JudgeResult": "simulacra.feedback._judge",
     "acompare_runs": "simulacra.feedback._judge",
     "ajudge_run": "simulacra.feedback._judge",
     "compare_runs": "simulacra.feedback._judge",
     "judge_run": "simulacra.feedback._judge",
     "read_comparison": "simulacra.feedback._judge",
+    "summarize_judgements": "simulacra.feedback._judge",
     "model_identity": "simulacra.feedback._kinds",
     "FixedRaterOptions": "simulacra.feedback._kinds",
     "LLMRaterOptions": "simulacra.feedback._kinds",
@@ -104,6 +106,7 @@ _EXPORTS = {
 __all__ = [
     "DEFAULT_DIMENSIONS",
     "SIGNALS",
+    "ComparisonResult",
     "Critic",
     "Critique",
     "CritiqueConfig",
@@ -166,6 +169,7 @@ __all__ = [
     "read_feedback",
     "rubric_kinds",
     "split_pairs",
+    "summarize_judgements",
     "synthetic_labelled_pairs",
     "synthetic_pairs",
     "templates",
@@ -199,12 +203,14 @@ if TYPE_CHECKING:
     )
     from simulacra.feedback._items import PairItem, ResponseItem
     from simulacra.feedback._judge import (
+        ComparisonResult,
         JudgeResult,
         acompare_runs,
         ajudge_run,
         compare_runs,
         judge_run,
         read_comparison,
+        summarize_judgements,
     )
     from simulacra.feedback._kinds import (
         Critic,

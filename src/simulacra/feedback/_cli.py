@@ -7,9 +7,8 @@ human-label file naming unknown items) exits with code 2 and a message naming it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +19,10 @@ from simulacra._cli_common import NoCacheOption, errors, user_errors
 from simulacra._format import format_estimate
 from simulacra._records import read_jsonl_values
 from simulacra.errors import ConfigError
+from simulacra.rundir import FEEDBACK, FEEDBACK_SUMMARY, BiasReport, FeedbackSummary
+
+if TYPE_CHECKING:
+    from simulacra.feedback._judge import ComparisonResult
 
 console = Console(emoji=False, highlight=False)
 
@@ -55,7 +58,7 @@ def _config(path: Path | None) -> Any:
     return load_raters_config(path) if path is not None else parse_raters_config(None)
 
 
-def _estimate(data: Mapping[str, Any] | None, *, percent: bool = True) -> str:
+def _estimate(data: Any, *, percent: bool = True) -> str:
     return format_estimate(data, percent=percent, words=True)
 
 
@@ -63,63 +66,68 @@ def _number(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _bias_rows(table: Table, bias: Mapping[str, Any] | None) -> None:
-    if not bias:
+def _bias_rows(table: Table, bias: BiasReport | None) -> None:
+    if bias is None:
         return
-    position = bias["position"]
-    _row(
-        table,
-        "position bias (first shown wins)",
-        _estimate(position.get("first_position_win_rate"))
-        + f"; shown first: A {position['shown_first_a']} of {position['judged_orders']}",
-    )
-    if position.get("swap_consistency"):
-        swap = position["swap_consistency"]
+    position = bias.position
+    if position is not None:
         _row(
             table,
-            "swap consistency (both orders)",
-            _estimate(swap["consistency"])
-            + f"; first position won both {swap['first_position']:.1%}",
+            "position bias (first shown wins)",
+            _estimate(position.first_position_win_rate)
+            + f"; shown first: A {position.shown_first_a} of {position.judged_orders}",
         )
-    verbosity = bias["verbosity"]
-    equal = verbosity.get("longer_wins") or {}
-    if equal.get("n"):
-        _row(table, "verbosity (longer wins, equal correctness)", _estimate(equal))
-    else:
+        swap = position.swap_consistency
+        if swap is not None:
+            first = swap.first_position
+            _row(
+                table,
+                "swap consistency (both orders)",
+                _estimate(swap.consistency)
+                + (f"; first position won both {first:.1%}" if first is not None else ""),
+            )
+    verbosity = bias.verbosity
+    if verbosity is not None:
+        equal = verbosity.longer_wins
+        if equal is not None and equal.n:
+            _row(table, "verbosity (longer wins, equal correctness)", _estimate(equal))
+        else:
+            _row(
+                table,
+                "verbosity (longer wins, any correctness)",
+                _estimate(verbosity.longer_wins_any_correctness)
+                + "; no pairs of equal correctness",
+            )
         _row(
             table,
-            "verbosity (longer wins, any correctness)",
-            _estimate(verbosity.get("longer_wins_any_correctness"))
-            + "; no pairs of equal correctness",
+            "verbosity (length coefficient β1)",
+            _estimate(verbosity.length_coefficient, percent=False),
         )
-    _row(
-        table,
-        "verbosity (length coefficient β1)",
-        _estimate(verbosity.get("length_coefficient"), percent=False),
-    )
-    self_pref = bias["self_preference"]
-    sharing = ", ".join(self_pref["raters_sharing_a_model"])
-    if self_pref.get("own_side_win_rate"):
-        text = (
-            f"{sharing}: own side {_estimate(self_pref['own_side_win_rate'])}; "
-            f"others on that side {_number(self_pref.get('other_raters_same_side'))}; "
-            f"difference {_number(self_pref.get('difference'))}"
+    self_pref = bias.self_preference
+    if self_pref is not None:
+        sharing = ", ".join(self_pref.raters_sharing_a_model)
+        if self_pref.own_side_win_rate is not None:
+            text = (
+                f"{sharing}: own side {_estimate(self_pref.own_side_win_rate)}; "
+                f"others on that side {_number(self_pref.other_raters_same_side)}; "
+                f"difference {_number(self_pref.difference)}"
+            )
+        else:
+            text = f"{sharing}: {self_pref.note}" if sharing else self_pref.note
+        _row(table, "self-preference", text)
+    agreement = bias.agreement
+    if agreement is not None:
+        _row(
+            table,
+            "rater agreement",
+            (
+                f"Krippendorff's α {_number(agreement.krippendorff_alpha)}, "
+                f"mean Cohen's κ {_number(agreement.mean_cohen_kappa)}, "
+                f"agreement {_number(agreement.percent_agreement)} on {agreement.items} items"
+            )
+            if agreement.items
+            else agreement.note or "n/a",
         )
-    else:
-        text = f"{sharing}: {self_pref['note']}" if sharing else self_pref["note"]
-    _row(table, "self-preference", text)
-    agreement = bias["agreement"]
-    _row(
-        table,
-        "rater agreement",
-        (
-            f"Krippendorff's α {_number(agreement.get('krippendorff_alpha'))}, "
-            f"mean Cohen's κ {_number(agreement.get('mean_cohen_kappa'))}, "
-            f"agreement {_number(agreement.get('percent_agreement'))} on {agreement['items']} items"
-        )
-        if agreement.get("items")
-        else agreement.get("note", "n/a"),
-    )
 
 
 def _progress_printer() -> Any:
@@ -166,65 +174,57 @@ def judge(
     _print_judge(result.summary, run_dir, result.written, result.already)
 
 
-def _print_judge(summary: Mapping[str, Any], run_dir: Path, written: int, already: int) -> None:
-    table = Table(title=f"feedback on {summary['run']}", title_justify="left", show_header=False)
+def _print_judge(summary: FeedbackSummary, run_dir: Path, written: int, already: int) -> None:
+    table = Table(title=f"feedback on {summary.run}", title_justify="left", show_header=False)
     table.add_column("measure")
     table.add_column("value", overflow="fold")
     _row(
         table,
         "judgements",
-        ", ".join(f"{k} {v}" for k, v in sorted(summary["judgements"].items()))
+        ", ".join(f"{k} {v}" for k, v in sorted(summary.judgements.items()))
         + f"  ({written} new, {already} kept)",
     )
-    for pairing, rates in summary["pairwise"].items():
+    for pairing, rates in summary.pairwise.items():
         label = {"reference": "win rate vs reference", "repeats": "win rate, earlier repeat"}.get(
             pairing, f"win rate ({pairing})"
         )
         _row(
             table,
             label,
-            _estimate(rates.get("win_rate"))
-            + f"; abstained {rates['abstained']} of {rates['judged']}",
+            _estimate(rates.win_rate) + f"; abstained {rates.abstained} of {rates.judged}",
         )
-        if rates.get("length_controlled"):
-            _row(
-                table,
-                f"  length-controlled ({pairing})",
-                _estimate(rates["length_controlled"]["win_rate"]),
-            )
-            if rates["length_controlled"].get("warning"):
-                _row(table, "", f"warning: {rates['length_controlled']['warning']}")
-    _bias_rows(table, summary.get("bias"))
-    for dimension, report in summary.get("rubric", {}).items():
+        lc = rates.length_controlled
+        if lc is not None:
+            _row(table, f"  length-controlled ({pairing})", _estimate(lc.win_rate))
+            if lc.warning:
+                _row(table, "", f"warning: {lc.warning}")
+    _bias_rows(table, summary.bias)
+    for dimension, report in summary.rubric.items():
         _row(
             table,
             f"rubric: {dimension}",
-            _estimate(report["mean"], percent=False) + f"; abstained {report['abstained']}",
+            _estimate(report.mean, percent=False) + f"; abstained {report.abstained}",
         )
-    critique = summary.get("critique") or {}
-    if critique.get("written") or critique.get("abstained"):
-        _row(
-            table, "critiques", f"{critique['written']} written, {critique['abstained']} abstained"
-        )
-    implicit = summary.get("implicit") or {}
-    if implicit.get("user_turns"):
+    critique = summary.critique
+    if critique is not None and (critique.written or critique.abstained):
+        _row(table, "critiques", f"{critique.written} written, {critique.abstained} abstained")
+    implicit = summary.implicit
+    if implicit is not None and implicit.user_turns:
         _row(
             table,
             "implicit signals",
-            ", ".join(f"{k} {v}" for k, v in implicit["signals"].items())
-            + f"  ({implicit['user_turns']} user turns, {implicit['episodes']} episodes)",
+            ", ".join(f"{k} {v}" for k, v in implicit.signals.items())
+            + f"  ({implicit.user_turns} user turns, {implicit.episodes} episodes)",
         )
-    human = summary.get("human")
-    if human and human.get("items"):
+    human = summary.human
+    if human is not None and human.items and human.accuracy is not None:
         _row(
             table,
             "agreement with humans",
-            f"{human['accuracy']:.1%} on {human['items']} items, Cohen's κ {_number(human['cohen_kappa'])}",
+            f"{human.accuracy:.1%} on {human.items} items, Cohen's κ {_number(human.cohen_kappa)}",
         )
     console.print(table)
-    console.print(
-        escape(f"written: {run_dir / 'feedback.jsonl'}, {run_dir / 'feedback_summary.json'}")
-    )
+    console.print(escape(f"written: {run_dir / FEEDBACK}, {run_dir / FEEDBACK_SUMMARY}"))
 
 
 @user_errors
@@ -257,39 +257,41 @@ def compare(
     _print_compare(result)
 
 
-def _print_compare(result: Mapping[str, Any]) -> None:
-    name_a, name_b = Path(result["run_a"]).name, Path(result["run_b"]).name
+def _print_compare(result: ComparisonResult) -> None:
+    found = result.comparison
+    name_a, name_b = Path(found.run_a).name, Path(found.run_b).name
     table = Table(title=f"{name_a} (A) vs {name_b} (B)", title_justify="left", show_header=False)
     table.add_column("measure")
     table.add_column("value", overflow="fold")
-    matching = result["matching"]
-    _row(
-        table,
-        "pairs",
-        f"{matching['matched']} matched ({matching['seeds_match']} with equal seeds); "
-        f"only in A {len(matching['only_in_a'])}, only in B {len(matching['only_in_b'])}",
-    )
+    matching = found.matching
+    if matching is not None:
+        _row(
+            table,
+            "pairs",
+            f"{matching.matched} matched ({matching.seeds_match} with equal seeds); "
+            f"only in A {len(matching.only_in_a)}, only in B {len(matching.only_in_b)}",
+        )
     _row(
         table,
         "verdicts",
-        f"A {result.get('wins_a', 0)}, B {result.get('wins_b', 0)}, tie {result.get('ties', 0)}; "
-        f"abstained {result['abstained']} of {result['judged']} judgements",
+        f"A {found.wins_a or 0}, B {found.wins_b or 0}, tie {found.ties or 0}; "
+        f"abstained {found.abstained} of {found.judged} judgements",
     )
-    _row(table, "win rate of A", _estimate(result.get("win_rate")))
-    lc = result.get("length_controlled") or {}
-    _row(table, "length-controlled win rate of A", _estimate(lc.get("win_rate")))
-    if lc.get("warning"):
-        _row(table, "", f"warning: {lc['warning']}")
-    _bias_rows(table, result.get("bias"))
-    human = result.get("human")
-    if human and human.get("items"):
+    _row(table, "win rate of A", _estimate(found.win_rate))
+    lc = found.length_controlled
+    _row(table, "length-controlled win rate of A", _estimate(lc.win_rate if lc else None))
+    if lc is not None and lc.warning:
+        _row(table, "", f"warning: {lc.warning}")
+    _bias_rows(table, found.bias)
+    human = found.human
+    if human is not None and human.items and human.accuracy is not None:
         _row(
             table,
             "agreement with humans",
-            f"{human['accuracy']:.1%} on {human['items']} items, Cohen's κ {_number(human['cohen_kappa'])}",
+            f"{human.accuracy:.1%} on {human.items} items, Cohen's κ {_number(human.cohen_kappa)}",
         )
     console.print(table)
-    console.print(escape(f"written: {result['path']}"))
+    console.print(escape(f"written: {result.path}"))
 
 
 @user_errors

@@ -89,7 +89,7 @@ def win_rates(records: Sequence[Mapping[str, Any]], *, seed: int = 0) -> dict[st
     len_a = [v["len_a"] for v in items.values()]
     len_b = [v["len_b"] for v in items.values()]
     lc = length_controlled_win_rate(verdicts, len_a, len_b, l2=1e-3, seed=seed)
-    return {
+    result: dict[str, Any] = {
         "items": len(items),
         "judged": judged,
         "abstained": abstained,
@@ -99,6 +99,16 @@ def win_rates(records: Sequence[Mapping[str, Any]], *, seed: int = 0) -> dict[st
         "win_rate": win_rate(verdicts, seed=seed).to_dict(),
         "length_controlled": lc.to_dict(),
     }
+    by_rater: dict[str, list[str]] = defaultdict(list)
+    for record in pairwise_records(records):
+        if record.get("verdict") in VERDICT_SCORE:
+            by_rater[str(record.get("rater", "?"))].append(str(record["verdict"]))
+    if len(by_rater) > 1:
+        result["by_rater"] = [
+            {"rater": rater, "win_rate": win_rate(found, seed=seed).to_dict()}
+            for rater, found in sorted(by_rater.items())
+        ]
+    return result
 
 
 def position_report(records: Sequence[Mapping[str, Any]], *, seed: int = 0) -> dict[str, Any]:
@@ -329,25 +339,35 @@ def rubric_report(records: Sequence[Mapping[str, Any]], *, seed: int = 0) -> dic
 
     scores: dict[str, list[float]] = defaultdict(list)
     abstained: dict[str, int] = defaultdict(int)
+    scales: dict[str, list[float]] = {}
     for record in records:
         if record.get("kind") != "rubric":
             continue
         dimension = str(record.get("dimension"))
-        if isinstance(record.get("score"), int):
-            scores[dimension].append(float(record["score"]))
+        score = record.get("score")
+        if isinstance(score, int | float) and not isinstance(score, bool):
+            scores[dimension].append(float(score))
         else:
             abstained[dimension] += 1
-    return {
-        dimension: {
+        scale = record.get("scale")
+        if isinstance(scale, list) and len(scale) == 2 and dimension not in scales:
+            scales[dimension] = [float(v) for v in scale]
+    report: dict[str, Any] = {}
+    for dimension in sorted(set(scores) | set(abstained)):
+        low, high = scales.get(dimension, [1.0, 5.0])
+        report[dimension] = {
             "mean": bootstrap(scores[dimension], seed=seed).to_dict()
             if scores[dimension]
             else None,
             "scored": len(scores[dimension]),
             "abstained": abstained[dimension],
-            "distribution": {str(k): scores[dimension].count(float(k)) for k in range(1, 6)},
+            "distribution": {
+                str(k): scores[dimension].count(float(k)) for k in range(int(low), int(high) + 1)
+            },
         }
-        for dimension in sorted(set(scores) | set(abstained))
-    }
+        if dimension in scales:
+            report[dimension]["scale"] = scales[dimension]
+    return report
 
 
 def implicit_report(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -66,7 +66,18 @@ from simulacra.feedback._pairwise import PairRater, RaterPool
 from simulacra.feedback._store import FeedbackStore, read_feedback
 from simulacra.llm import ChatModel, ModelConfig, ModelPool
 from simulacra.registry import SAVED_CONTEXT
-from simulacra.rundir import CONFIG, FEEDBACK_SUMMARY, Episode, RunDir, match_key
+from simulacra.rundir import (
+    CONFIG,
+    FEEDBACK_SUMMARY,
+    Comparison,
+    Episode,
+    FailedJudgements,
+    FeedbackRecord,
+    FeedbackSummary,
+    RunDir,
+    SkippedPair,
+    match_key,
+)
 from simulacra.stats import VERDICT_SCORE
 
 Progress = Callable[[str, int], None]
@@ -359,7 +370,7 @@ class JudgeResult:
     """What ``judge_run`` left in the run directory."""
 
     run_dir: Path
-    summary: dict[str, Any]
+    summary: FeedbackSummary
     written: int = 0
     already: int = 0
 
@@ -503,10 +514,10 @@ async def ajudge_run(
         target=target_identity(run_dir),
         labels=labels,
     )
-    summary["skipped_pairs"] = skipped
-    summary["failed_judgements"] = {"count": len(failures), "first": failures[:5]}
+    summary.skipped_pairs = [SkippedPair.model_validate(pair) for pair in skipped]
+    summary.failed_judgements = FailedJudgements(count=len(failures), first=failures[:5])
     try:
-        write_json_atomic(run_dir / FEEDBACK_SUMMARY, summary)
+        write_json_atomic(run_dir / FEEDBACK_SUMMARY, summary.to_dict())
     except OSError as exc:
         raise StorageError.from_os_error(exc, doing="writing the feedback summary") from None
     return JudgeResult(run_dir=run_dir, summary=summary, written=written, already=already)
@@ -583,6 +594,58 @@ def _implicit_job(
     return job
 
 
+def summarize_judgements(
+    records: Sequence[Mapping[str, Any] | FeedbackRecord],
+    *,
+    seed: int = 0,
+    rater_models: Mapping[str, str | None] | None = None,
+    side_models: Mapping[str, tuple[str | None, str | None]] | None = None,
+) -> FeedbackSummary:
+    """What the judgements themselves say: counts, win rates per pairing, bias
+    diagnostics, rubric means, critique counts and implicit signals. The one computation
+    of these numbers: ``simulacra judge`` writes it (with the run's setup) to
+    ``feedback_summary.json``, and the report uses it on a run still being judged."""
+    rows: list[Mapping[str, Any]] = []
+    for number, record in enumerate(records):
+        row = (
+            record.model_dump(mode="json", exclude_unset=True)
+            if isinstance(record, FeedbackRecord)
+            else record
+        )
+        if not row.get("item_id"):  # a judgement written by something else: its own item
+            row = {**row, "item_id": str(row.get("key") or f"item-{number}")}
+        rows.append(row)
+    pairwise = [r for r in rows if r.get("kind") == "pairwise"]
+    by_pairing: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for record in pairwise:
+        by_pairing[str(record.get("pairing") or "other")].append(record)
+    critiques = [r for r in rows if r.get("kind") == "critique"]
+    counts: dict[str, int] = defaultdict(int)
+    for record in rows:
+        counts[str(record.get("kind"))] += 1
+    summary: dict[str, Any] = {
+        "judgements": dict(counts),
+        "pairwise": {
+            pairing: win_rates(group, seed=seed) for pairing, group in sorted(by_pairing.items())
+        },
+        "bias": bias_report(
+            pairwise,
+            rater_models=rater_models or {},
+            side_models=side_models or {},
+            seed=seed,
+        )
+        if pairwise
+        else None,
+        "rubric": rubric_report(rows, seed=seed),
+        "critique": {
+            "written": sum(1 for r in critiques if not r.get("abstained")),
+            "abstained": sum(1 for r in critiques if r.get("abstained")),
+        },
+        "implicit": implicit_report(rows),
+    }
+    return FeedbackSummary.from_dict(summary)
+
+
 def summarize_feedback(
     records: Sequence[Mapping[str, Any]],
     *,
@@ -593,25 +656,21 @@ def summarize_feedback(
     described: Mapping[str, Any],
     target: str | None,
     labels: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """``feedback_summary.json``: counts, win rates per pairing, bias diagnostics, rubric
-    means, critique counts, implicit signals, and agreement with human labels."""
-    pairwise = [r for r in records if r.get("kind") == "pairwise"]
+) -> FeedbackSummary:
+    """``feedback_summary.json``: what the judgements say (:func:`summarize_judgements`),
+    the run's judging setup, and agreement with human labels."""
     side_models = {
         str(r["item_id"]): (target, target if r.get("pairing") == "repeats" else None)
-        for r in pairwise
+        for r in records
+        if r.get("kind") == "pairwise"
     }
-    by_pairing: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for record in pairwise:
-        by_pairing[str(record.get("pairing", "other"))].append(record)
-    critiques = [r for r in records if r.get("kind") == "critique"]
-    counts: dict[str, int] = defaultdict(int)
-    for record in records:
-        counts[str(record.get("kind"))] += 1
+    found = summarize_judgements(
+        records, seed=config.seed, rater_models=rater_models, side_models=side_models
+    ).to_dict()
     summary: dict[str, Any] = {
         "run": run,
         "kinds": list(kinds),
-        "judgements": dict(counts),
+        "judgements": found.pop("judgements"),
         "target_model": target,
         "raters": dict(described),
         "options": {
@@ -622,25 +681,11 @@ def summarize_feedback(
             "unit": config.unit,
             "seed": config.seed,
         },
-        "pairwise": {
-            pairing: win_rates(group, seed=config.seed)
-            for pairing, group in sorted(by_pairing.items())
-        },
-        "bias": bias_report(
-            pairwise, rater_models=rater_models, side_models=side_models, seed=config.seed
-        )
-        if pairwise
-        else None,
-        "rubric": rubric_report(records, seed=config.seed),
-        "critique": {
-            "written": sum(1 for r in critiques if not r.get("abstained")),
-            "abstained": sum(1 for r in critiques if r.get("abstained")),
-        },
-        "implicit": implicit_report(records),
+        **found,
     }
     if labels:
-        summary["human"] = human_report(pairwise, labels)
-    return summary
+        summary["human"] = human_report([r for r in records if r.get("kind") == "pairwise"], labels)
+    return FeedbackSummary.from_dict(summary)
 
 
 def judge_run(
@@ -663,7 +708,7 @@ async def acompare_runs(
     use_cache: bool = True,
     pool: ModelPool | None = None,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> ComparisonResult:
     """Judge run A's episodes against run B's; write and return the comparison.
 
     The result holds the win rate of A (bootstrap CI over items), the length-controlled
@@ -729,40 +774,38 @@ async def acompare_runs(
         result["human"] = human_report(records, labels)
     result["failed_judgements"] = {"count": len(failures), "first": failures[:5]}
     result["judgements"] = records
+    comparison = Comparison.from_dict(result)
     path = Path(out) if out is not None else run_a / f"compare_{run_b.name}.json"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(path, result)
+        write_json_atomic(path, comparison.to_dict())
     except OSError as exc:
         raise StorageError.from_os_error(exc, doing="writing the comparison") from None
-    result["path"] = str(path)
-    return result
+    return ComparisonResult(path=path, comparison=comparison)
+
+
+@dataclass(kw_only=True)
+class ComparisonResult:
+    """What ``compare_runs`` found, and where it wrote it."""
+
+    path: Path
+    comparison: Comparison
+    flipped: bool = False
+    """Read from run B's file, and seen from A."""
 
 
 def compare_runs(
     run_a: str | Path, run_b: str | Path, config: RatersConfig | None = None, **kwargs: Any
-) -> dict[str, Any]:
+) -> ComparisonResult:
     """Synchronous :func:`acompare_runs`."""
     return asyncio.run(acompare_runs(run_a, run_b, config, **kwargs))
 
 
-def _flipped(estimate: Any) -> Any:
-    """An Estimate of A's share as one of B's (``1 - x``, the bounds swapped)."""
-    if not isinstance(estimate, dict):
-        return estimate
-    out = dict(estimate)
-    for key, other in (("value", "value"), ("low", "high"), ("high", "low")):
-        value = estimate.get(other)
-        out[key] = 1.0 - value if isinstance(value, int | float) else value
-    return out
-
-
-def read_comparison(run_a: str | Path, run_b: str | Path) -> dict[str, Any] | None:
-    """What ``simulacra compare`` found about A against B, for a report: the raters' win
-    rate of A and the length-controlled win rate (with their intervals), the verdict
-    counts and the raters, read from ``RUN_A/compare_<B>.json`` or, written the other
-    way round, ``RUN_B/compare_<A>.json`` (then turned into A's shares: ``1 - x``, the
-    interval's bounds swapped). None when neither file is there or readable."""
+def read_comparison(run_a: str | Path, run_b: str | Path) -> ComparisonResult | None:
+    """What ``simulacra compare`` found about A against B: ``RUN_A/compare_<B>.json``
+    or, written the other way round, ``RUN_B/compare_<A>.json`` seen from A (B's shares
+    turned into A's: ``1 - x``, each interval's bounds swapped). None when neither file
+    is there or is a comparison of these runs."""
     a, b = Path(run_a), Path(run_b)
     for path, other, flip in (
         (a / f"compare_{b.name}.json", b, False),
@@ -770,30 +813,12 @@ def read_comparison(run_a: str | Path, run_b: str | Path) -> dict[str, Any] | No
     ):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            found = Comparison.from_dict(data) if isinstance(data, dict) else None
+        except (OSError, ValueError):  # pydantic's ValidationError is a ValueError
             continue
-        if not isinstance(data, dict) or Path(str(data.get("run_b", ""))).name != other.name:
+        if found is None or Path(found.run_b).name != other.name:
             continue
-        lc = data.get("length_controlled")
-        lc = lc if isinstance(lc, dict) else {}
-        raters = data.get("raters")
-        view: dict[str, Any] = {
-            "path": str(path),
-            "items": data.get("items"),
-            "judged": data.get("judged"),
-            "abstained": data.get("abstained"),
-            "wins_a": data.get("wins_b" if flip else "wins_a"),
-            "wins_b": data.get("wins_a" if flip else "wins_b"),
-            "ties": data.get("ties"),
-            "win_rate": _flipped(data.get("win_rate")) if flip else data.get("win_rate"),
-            "length_controlled": {
-                "win_rate": _flipped(lc.get("win_rate")) if flip else lc.get("win_rate"),
-                "warning": lc.get("warning"),
-            }
-            if lc
-            else None,
-            "raters": sorted(raters) if isinstance(raters, dict) else [],
-            "flipped": flip,
-        }
-        return view
+        if flip:
+            return ComparisonResult(path=path, comparison=found.flipped(), flipped=True)
+        return ComparisonResult(path=path, comparison=found)
     return None

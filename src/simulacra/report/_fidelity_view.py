@@ -1,193 +1,113 @@
-"""The realism table of a report, from ``fidelity.json``.
+"""The realism tab of a report, laid out from ``fidelity.json`` (a
+:class:`~simulacra.rundir.Fidelity`).
 
-The file compares simulated users with real ones: an ``index`` (0–100) with the
-``ceiling`` that two halves of the human data reach against each other, dimensions each
-with a ``score`` (0–100) and features that have a ``simulated`` and a ``human`` value and
-a ``similarity`` (0–1), per-dimension ceilings, distribution distances and counts.
-
-Read tolerantly: the index may be called ``index``, ``overall`` or ``fidelity_index`` and
-be a number or an Estimate-like dict; dimensions and features may be mappings (name →
-entry) or lists of entries with a ``name``; values may be numbers, strings, lists or
-small mappings. Scores given on a 0–1 scale are accepted too. Anything else is skipped.
+The file compares a run's simulated users with real ones: an ``index`` (0–100) with the
+``ceiling`` two halves of the human data reach against each other, dimensions each with
+a score and features with a ``simulated`` and a ``human`` value and their similarity
+(0–1), bootstrap intervals over the run's conversations, distribution distances, the
+commonest turn openers, and counts. Scores are shown on a 0–1 scale.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from simulacra.report._safe import clean, estimate, number, shorten
-
-_INDEX_KEYS = ("index", "overall", "fidelity_index")
-_KNOWN = (
-    *_INDEX_KEYS,
-    "ceiling",
-    "dimensions",
-    "ceiling_dimensions",
-    "distributions",
-    "notes",
-    "note",
-    "n_conversations",
-    "n_user_turns",
-    "compare",
-    "classifier",
-    "human_corpus",
-    "run",
-    "splits",
-    "seed",
-)
+from simulacra.report._safe import number, shorten
+from simulacra.rundir import Fidelity, Interval
 
 
-def fidelity_section(data: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The normalised realism table, or ``None`` when there is nothing to show."""
-    if not data:
+def fidelity_section(data: Fidelity | None) -> dict[str, Any] | None:
+    """The realism tab's content, or ``None`` when there is nothing to show."""
+    if data is None or (data.index is None and not data.dimensions):
         return None
-    overall = _first_index(data)
-    dimensions_in = data.get("dimensions")
-    if dimensions_in is None:
-        dimensions_in = {
-            k: v for k, v in data.items() if k not in _KNOWN and isinstance(v, dict | list)
-        }
-    ceilings = _as_dict(data.get("ceiling_dimensions"))
-    compare = _as_dict(data.get("compare"))
-    compared = _scores(compare.get("dimensions"))
+    intervals = data.intervals
+    compare = data.compare
     dimensions = []
-    for name, entry in _named(dimensions_in):
-        dimension = _dimension(name, entry)
-        if dimension is not None:
-            dimension["ceiling"] = _percent(estimate(ceilings.get(name)))
-            dimension["compare"] = compared.get(name)
-            dimensions.append(dimension)
-    if overall is None and not dimensions:
-        return None
-    notes = data.get("notes", data.get("note"))
+    for name, dimension in list(data.dimensions.items())[:40]:
+        theirs = compare.dimensions.get(name) if compare else None
+        dimensions.append(
+            {
+                "name": shorten(name, 80),
+                "score": _score(
+                    dimension.score, intervals.dimensions.get(name) if intervals else None
+                ),
+                "ceiling": _score(data.ceiling_dimensions.get(name)),
+                "compare": _score(theirs.score) if theirs else None,
+                "features": [
+                    {
+                        "name": shorten(feature, 80),
+                        "simulated": feature_data.simulated,
+                        "human": feature_data.human,
+                        "similarity": _score(
+                            None if feature_data.similarity is None else feature_data.similarity,
+                            intervals.similarity.get(feature) if intervals else None,
+                            scale=1.0,
+                        ),
+                        "metric": None,
+                    }
+                    for feature, feature_data in list(dimension.features.items())[:40]
+                ],
+            }
+        )
     return {
-        "overall": _percent(overall),
-        "ceiling": _percent(_index(data.get("ceiling"))),
+        "overall": _score(data.index, intervals.index if intervals else None),
+        "ceiling": _score(data.ceiling),
         "dimensions": dimensions,
-        "distributions": _distributions(data.get("distributions")),
+        "distributions": [
+            {
+                "name": shorten(name, 80),
+                "values": {
+                    key: value
+                    for key, value in distribution.model_dump(mode="json").items()
+                    if number(value) is not None
+                },
+            }
+            for name, distribution in list(data.distributions.items())[:20]
+        ],
         "counts": _counts(data),
-        "compare": {
-            "run": shorten(str(compare.get("run", "")), 200),
-            "index": _percent(_first_index(compare)),
-        }
+        "openers": _openers(data),
+        "compare": {"run": shorten(compare.run, 200), "index": _score(compare.index)}
         if compare
         else None,
-        "classifier": shorten(str(data["classifier"]), 300) if data.get("classifier") else None,
-        "notes": [
-            shorten(str(n), 500) for n in (notes if isinstance(notes, list) else [notes]) if n
+        "classifier": shorten(data.classifier, 300) if data.classifier else None,
+        "notes": [shorten(note, 500) for note in data.notes[:20] if note],
+    }
+
+
+def _score(
+    value: float | None, interval: Interval | None = None, *, scale: float = 100.0
+) -> dict[str, Any] | None:
+    """A score (on ``scale``) as an estimate on 0–1, with its interval when there is one."""
+    if value is None:
+        return None
+    low = high = None
+    if interval is not None and len(interval) == 2 and None not in interval:
+        low, high = (float(v) / scale for v in interval if v is not None)
+    return {"value": value / scale, "low": low, "high": high}
+
+
+def _openers(data: Fidelity) -> dict[str, Any] | None:
+    """The commonest openers of the run's user turns and the stock phrases' shares."""
+    openers = data.openers
+    if openers is None or not (openers.top or openers.canned):
+        return None
+    return {
+        "top": [{"label": shorten(text, 80), "share": share} for text, share in openers.top[:10]],
+        "canned": [
+            {"label": shorten(text, 80), "share": share}
+            for text, share in sorted(openers.canned.items(), key=lambda kv: -kv[1])[:10]
         ],
     }
 
 
-def _as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _first_index(data: dict[str, Any]) -> dict[str, Any] | None:
-    for key in _INDEX_KEYS:
-        found = _index(data.get(key))
-        if found is not None:
-            return found
-    return None
-
-
-def _index(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, dict) and "value" not in value:
-        value = value.get("index", value.get("score"))
-    return estimate(value)
-
-
-def _named(value: Any) -> list[tuple[str, Any]]:
-    if isinstance(value, dict):
-        return [(shorten(str(k), 80), v) for k, v in value.items()]
-    if isinstance(value, list):
-        result = []
-        for position, entry in enumerate(value):
-            if isinstance(entry, dict):
-                name = entry.get("name", entry.get("feature", entry.get("dimension")))
-                result.append((shorten(str(name if name is not None else position + 1), 80), entry))
-        return result
-    return []
-
-
-def _scores(value: Any) -> dict[str, dict[str, Any] | None]:
-    """Dimension name → score (0–1) of a compared run's dimensions."""
-    result = {}
-    for name, entry in _named(value):
-        found = estimate(entry) or (
-            estimate(entry.get("score")) if isinstance(entry, dict) else None
-        )
-        result[name] = _percent(found)
-    return result
-
-
-def _dimension(name: str, entry: Any) -> dict[str, Any] | None:
-    if not isinstance(entry, dict | list):
-        return None
-    score = None
-    features_in: Any = entry
-    if isinstance(entry, dict):
-        if "features" in entry:
-            features_in = entry["features"]
-        for key in ("score", "similarity", "index"):
-            score = score or estimate(entry.get(key))
-    features = []
-    for feature_name, feature in _named(features_in):
-        if not isinstance(feature, dict):
-            continue
-        if not any(k in feature for k in ("simulated", "human", "similarity")):
-            continue
-        features.append(
-            {
-                "name": feature_name,
-                "simulated": clean(feature.get("simulated"), max_chars=200),
-                "human": clean(feature.get("human"), max_chars=200),
-                "similarity": _percent(estimate(feature.get("similarity"))),
-                "metric": shorten(str(feature["metric"]), 60) if feature.get("metric") else None,
-            }
-        )
-    if not features and score is None:
-        return None
-    return {"name": name, "score": _percent(score), "features": features}
-
-
-def _percent(found: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A score on a 0–1 scale: values above 1 are read as percentages."""
-    if found is None or found["value"] is None:
-        return found
-    value = number(found["value"])
-    if value is not None and value > 1.0:
-        return {
-            **found,
-            "value": value / 100,
-            "low": None if found["low"] is None else found["low"] / 100,
-            "high": None if found["high"] is None else found["high"] / 100,
-        }
-    return found
-
-
-def _distributions(value: Any) -> list[dict[str, Any]]:
+def _counts(data: Fidelity) -> list[dict[str, Any]]:
     rows = []
-    for name, entry in _named(value):
-        if not isinstance(entry, dict):
+    for label, counts in (
+        ("conversations", data.n_conversations),
+        ("user turns", data.n_user_turns),
+    ):
+        if counts is None:
             continue
-        numbers = {
-            shorten(str(k), 40): number(v) for k, v in entry.items() if number(v) is not None
-        }
-        if numbers:
-            rows.append({"name": name, "values": dict(list(numbers.items())[:8])})
-    return rows[:20]
-
-
-def _counts(data: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for key in ("n_conversations", "n_user_turns"):
-        entry = data.get(key)
-        if isinstance(entry, dict):
-            for side, count in entry.items():
-                found = number(count)
-                if found is not None:
-                    rows.append({"label": f"{key[2:].replace('_', ' ')} ({side})", "value": found})
-        elif number(entry) is not None:
-            rows.append({"label": key[2:].replace("_", " "), "value": number(entry)})
+        for side in ("simulated", "human"):
+            rows.append({"label": f"{label} ({side})", "value": getattr(counts, side)})
     return rows

@@ -18,6 +18,8 @@ from simulacra.rundir import (
     WATCHED,
     Episode,
     FeedbackRecord,
+    FeedbackSummary,
+    Fidelity,
     RunDir,
     Summary,
 )
@@ -38,8 +40,8 @@ class RunData:
     config: dict[str, Any] | None = None
     """The resolved config the run was made with, as saved (secrets never saved)."""
     feedback: list[FeedbackRecord] = field(default_factory=list)
-    feedback_summary: dict[str, Any] | None = None
-    fidelity: dict[str, Any] | None = None
+    feedback_summary: FeedbackSummary | None = None
+    fidelity: Fidelity | None = None
     warnings: list[str] = field(default_factory=list)
     filled: list[str] = field(default_factory=list)
     """Sections of ``summary`` that ``summary.json`` did not have (written by an older

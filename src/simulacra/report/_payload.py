@@ -200,7 +200,6 @@ def _run_part(
         "feedback": feedback_section(
             run.feedback,
             run.feedback_summary,
-            options.resamples,
             {e.id: e.target for e in run.episodes if e.target},
         ),
         "fidelity": fidelity_section(run.fidelity),
@@ -230,9 +229,14 @@ def encode_chunks(details: list[dict[str, Any]], options: ReportOptions) -> tupl
     if not compress:
         return "json", texts
     return "gzip", [
-        base64.b64encode(gzip.compress(utf8(t), compresslevel=6, mtime=0)).decode("ascii")
+        base64.b64encode(gzip.compress(utf8(t), compresslevel=GZIP_LEVEL, mtime=0)).decode("ascii")
         for t in texts
     ]
+
+
+GZIP_LEVEL = 3
+"""Of the chunks: a third of level 6's time for 12% more bytes (10,000 episodes:
+0.43 s of CPU and 10.5 MB against 1.26 s and 9.3 MB, before base64)."""
 
 
 class _Interner:
@@ -472,8 +476,6 @@ def _compare(
     if diffs:
         found = cluster_bootstrap(diffs, groups, resamples=options.resamples)
         difference = estimate(found.to_dict())
-    from simulacra.feedback import read_comparison
-
     return {
         "pairs": pairs,
         "counts": {k: counts.get(k, 0) for k in ("both", "a_only", "b_only", "neither", "other")},
@@ -481,8 +483,39 @@ def _compare(
         "unmatched_b": len(second.episodes) - len(used),
         "difference": difference,
         # the raters' verdicts of `simulacra compare A B`, as the feedback layer read them
-        "raters": clean(read_comparison(first.path, second.path), max_chars=1000),
+        "raters": _rater_comparison(first, second),
     }
+
+
+def _rater_comparison(first: RunData, second: RunData) -> dict[str, Any] | None:
+    """What ``simulacra compare A B`` found (read by the feedback layer, seen from A)."""
+    from simulacra.feedback import read_comparison
+
+    found = read_comparison(first.path, second.path)
+    if found is None:
+        return None
+    c = found.comparison
+    lc = c.length_controlled
+    view = {
+        "path": str(found.path),
+        "items": c.items,
+        "judged": c.judged,
+        "abstained": c.abstained,
+        "wins_a": c.wins_a,
+        "wins_b": c.wins_b,
+        "ties": c.ties,
+        "win_rate": c.win_rate.to_dict() if c.win_rate else None,
+        "length_controlled": {
+            "win_rate": lc.win_rate.to_dict() if lc.win_rate else None,
+            "warning": lc.warning,
+        }
+        if lc
+        else None,
+        "raters": sorted(c.raters),
+        "flipped": found.flipped,
+    }
+    shown: dict[str, Any] = clean(view, max_chars=1000)
+    return shown
 
 
 def _score_of(episode: Episode) -> float | None:

@@ -47,13 +47,21 @@ def clean(value: Any, *, max_chars: int | None = None, _depth: int = 0) -> Any:
     if _depth >= MAX_DEPTH:
         return "…"
     if isinstance(value, dict):
-        return {
-            str(key): clean(item, max_chars=max_chars, _depth=_depth + 1)
-            for key, item in value.items()
-        }
+        return {str(key): _leaf(item, max_chars, _depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [clean(item, max_chars=max_chars, _depth=_depth + 1) for item in value]
+        return [_leaf(item, max_chars, _depth + 1) for item in value]
     return shorten(str(value), max_chars) if max_chars is not None else str(value)
+
+
+def _leaf(value: Any, max_chars: int | None, depth: int) -> Any:
+    """:func:`clean` of one item of a container, without a call for the common leaves
+    (the report cleans hundreds of thousands of them)."""
+    kind = type(value)
+    if kind is str:
+        return value if max_chars is None or len(value) <= max_chars else shorten(value, max_chars)
+    if kind is int or kind is bool or value is None:
+        return value
+    return clean(value, max_chars=max_chars, _depth=depth)
 
 
 def shorten(text: str, max_chars: int | None) -> str:

@@ -21,10 +21,16 @@ from simulacra.rundir import (
     DEFAULT_MODE,
     EPISODES,
     FEEDBACK,
+    FEEDBACK_SUMMARY,
     FIDELITY,
     SUMMARY,
+    DimensionFidelity,
     Episode,
     EpisodeStore,
+    FeatureFidelity,
+    Fidelity,
+    FidelityIntervals,
+    Openers,
 )
 from simulacra.sim.episode import episode_id
 
@@ -345,10 +351,11 @@ def synthetic_feedback(episodes: list[dict[str, Any]], *, seed: int = 0) -> list
     return items
 
 
-def synthetic_fidelity(*, seed: int = 0) -> dict[str, Any]:
+def synthetic_fidelity(*, seed: int = 0) -> Fidelity:
     """A realism table comparing synthetic users with (made-up) human reference numbers."""
     rng = random.Random(seed + 2)
-    dimensions: dict[str, Any] = {}
+    dimensions: dict[str, DimensionFidelity] = {}
+    bounds: dict[str, list[float | None]] = {}
     for dimension, features in (
         ("turn length", ("mean words", "sd words")),
         ("dialogue acts", ("reveal rate", "rephrase rate", "thanks rate")),
@@ -358,13 +365,30 @@ def synthetic_fidelity(*, seed: int = 0) -> dict[str, Any]:
         for feature in features:
             human = round(rng.uniform(0.05, 20.0), 2)
             simulated = round(human * rng.uniform(0.6, 1.4), 2)
-            rows[feature] = {
-                "simulated": simulated,
-                "human": human,
-                "similarity": round(1 - abs(simulated - human) / max(simulated, human), 3),
-            }
-        dimensions[dimension] = {"features": rows}
-    return {"overall": 71.4, "ceiling": 88.0, "dimensions": dimensions}
+            rows[feature] = FeatureFidelity(
+                simulated=simulated,
+                human=human,
+                similarity=round(1 - abs(simulated - human) / max(simulated, human), 3),
+            )
+        score = 100 * sum(f.similarity or 0.0 for f in rows.values()) / len(rows)
+        dimensions[dimension] = DimensionFidelity(score=round(score, 1), features=rows)
+        bounds[dimension] = [round(score - 6, 1), round(min(100.0, score + 5), 1)]
+    index = round(sum(d.score or 0.0 for d in dimensions.values()) / len(dimensions), 1)
+    return Fidelity(
+        index=index,
+        ceiling=88.0,
+        dimensions=dimensions,
+        intervals=FidelityIntervals(
+            confidence=0.95,
+            n_resamples=200,
+            index=[round(index - 5, 1), round(min(100.0, index + 4), 1)],
+            dimensions=bounds,
+        ),
+        openers=Openers(
+            top=[("i need", 0.21), ("can you", 0.12), ("hi i'm", 0.05)],
+            canned={"wait, that's not everything": 0.02},
+        ),
+    )
 
 
 def synthetic_run(
@@ -408,10 +432,16 @@ def synthetic_run(
         "max_turns": 8,
     }
     write_json_atomic(path / CONFIG, config)
-    if feedback:
+    if feedback:  # the two files `simulacra judge` writes
+        from simulacra.feedback import summarize_judgements
+
+        items = synthetic_feedback(records, seed=seed)
         with (path / FEEDBACK).open("w", encoding="utf-8") as handle:
-            for item in synthetic_feedback(records, seed=seed):
+            for item in items:
                 handle.write(json.dumps(item) + "\n")
+        judged = summarize_judgements(items, seed=seed)
+        judged.run = run
+        write_json_atomic(path / FEEDBACK_SUMMARY, judged.to_dict())
     if fidelity:
-        write_json_atomic(path / FIDELITY, synthetic_fidelity(seed=seed))
+        write_json_atomic(path / FIDELITY, synthetic_fidelity(seed=seed).to_dict())
     return path

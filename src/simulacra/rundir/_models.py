@@ -39,6 +39,11 @@ ROLES = ("user", "target", "judge")
 class _Record(BaseModel):
     model_config = ConfigDict(extra="allow", validate_assignment=False)
 
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON: the fields that were given, each as it was given."""
+        data: dict[str, Any] = self.model_dump(mode="json", exclude_unset=True)
+        return data
+
 
 class UsageRecord(_Record):
     """Tokens and calls of one role in one episode."""
@@ -430,12 +435,6 @@ class Summary(_Record):
     def from_dict(cls, data: dict[str, Any]) -> Summary:
         return cls.model_validate(upgrade(data))
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON file: the fields that were given (a run without repeats has no
-        ``pass_hat_k``), each as it was given."""
-        data: dict[str, Any] = self.model_dump(mode="json", exclude_unset=True)
-        return data
-
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     """A record of any version in the current version's shape (read as the current
@@ -451,27 +450,3 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
         return data
     # 0 -> 1: nothing moved; each later version adds its step here
     return data
-
-
-RECORDS: dict[str, type[BaseModel]] = {
-    "episode": Episode,
-    "feedback": FeedbackRecord,
-    "feedback-pairwise": PairwiseRecord,
-    "feedback-rubric": RubricRecord,
-    "feedback-critique": CritiqueRecord,
-    "feedback-implicit": ImplicitRecord,
-    "summary": Summary,
-}
-"""The records with a JSON Schema in ``docs/schema/`` (``<name>.schema.json``)."""
-
-
-def json_schemas() -> dict[str, dict[str, Any]]:
-    """The JSON Schema of each record, by name (what ``docs/schema/`` ships)."""
-    return {
-        name: {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"simulacra/{name}.schema.json",
-            **model.model_json_schema(mode="serialization"),
-        }
-        for name, model in RECORDS.items()
-    }

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from simulacra._records import KeyedLog, read_jsonl
 from simulacra.errors import RunError
+from simulacra.rundir._documents import FeedbackSummary, Fidelity
 from simulacra.rundir._files import CONFIG, EPISODES, FEEDBACK, FEEDBACK_SUMMARY, FIDELITY, SUMMARY
 from simulacra.rundir._models import DEFAULT_MODE, Episode, FeedbackRecord, Summary, upgrade
 
@@ -37,6 +38,13 @@ def match_key(episode: Episode | Mapping[str, Any]) -> tuple[str, str, str, int]
         mode if isinstance(mode, str) and mode else DEFAULT_MODE,
         repeat if isinstance(repeat, int) and not isinstance(repeat, bool) else 0,
     )
+
+
+def _first_error(exc: ValidationError) -> str:
+    """Where and what the first problem of a record is, e.g. ``bias.position: ...``."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 class EpisodeStore(KeyedLog):
@@ -123,7 +131,7 @@ class RunDir:
         try:
             Summary.from_dict(data)
         except ValidationError as exc:
-            self._warn(f"{SUMMARY}: not a summary ({exc.errors()[0]['msg']})")
+            self._warn(f"{SUMMARY}: not a summary ({_first_error(exc)})")
             return None
         return data
 
@@ -157,11 +165,28 @@ class RunDir:
             self._warn(f"{FEEDBACK}: cannot read ({exc.strerror})")
         return out
 
-    def feedback_summary(self) -> dict[str, Any] | None:
-        return self._json(FEEDBACK_SUMMARY)
+    def feedback_summary(self) -> FeedbackSummary | None:
+        """``feedback_summary.json``, or None when it is missing or is not one (see
+        ``warnings``)."""
+        data = self._json(FEEDBACK_SUMMARY)
+        if data is None:
+            return None
+        try:
+            return FeedbackSummary.from_dict(data)
+        except ValidationError as exc:
+            self._warn(f"{FEEDBACK_SUMMARY}: not a feedback summary ({_first_error(exc)})")
+            return None
 
-    def fidelity(self) -> dict[str, Any] | None:
-        return self._json(FIDELITY)
+    def fidelity(self) -> Fidelity | None:
+        """``fidelity.json``, or None when it is missing or is not one (see ``warnings``)."""
+        data = self._json(FIDELITY)
+        if data is None:
+            return None
+        try:
+            return Fidelity.from_dict(data)
+        except ValidationError as exc:
+            self._warn(f"{FIDELITY}: not a fidelity report ({_first_error(exc)})")
+            return None
 
     def _json(self, name: str) -> dict[str, Any] | None:
         path = self.file(name)

@@ -520,9 +520,9 @@ def _fidelity(
         bootstrap=bootstrap,
         human_bootstrap=bootstrap_human,
     )
-    intervals = report.get("intervals")
+    intervals = report.intervals
     path = write_fidelity(run_dir, report, output)
-    other = report.get("compare")
+    other = report.compare
     table = Table(
         title=f"user realism: {escape(str(run_dir))} vs {escape(str(human_corpus))}",
         title_justify="left",
@@ -532,66 +532,63 @@ def _fidelity(
     table.add_column("run", justify="right")
     table.add_column("sim.", justify="right")
     if intervals:
-        table.add_column(f"{intervals['confidence']:.0%} CI", justify="right")
+        table.add_column(f"{intervals.confidence or 0.95:.0%} CI", justify="right")
     if other:
         table.add_column("compare", justify="right")
         table.add_column("sim.", justify="right")
-    for dim, content in report["dimensions"].items():
-        row = [
-            f"[bold]{_DIMENSION_NAMES.get(dim, dim)}[/]",
-            "",
-            "",
-            _num(content["score"], digits=3),
-        ]
+    for dim, content in report.dimensions.items():
+        row = [f"[bold]{_DIMENSION_NAMES.get(dim, dim)}[/]", "", "", _num(content.score, digits=3)]
         if intervals:
-            row.append(_interval(intervals["dimensions"][dim], digits=3))
+            row.append(_interval(intervals.dimensions.get(dim), digits=3))
+        theirs_dim = other.dimensions.get(dim) if other else None
         if other:
-            row += ["", _num(other["dimensions"][dim]["score"], digits=3)]
+            row += ["", _num(theirs_dim.score if theirs_dim else None, digits=3)]
         table.add_row(*row)
-        for feature, values in content["features"].items():
+        for feature, values in content.features.items():
             cells = [
                 f"  {feature}",
-                _num(values["human"]),
-                _num(values["simulated"]),
-                _num(values["similarity"], digits=2),
+                _num(values.human),
+                _num(values.simulated),
+                _num(values.similarity, digits=2),
             ]
             if intervals:
-                cells.append(_interval(intervals["similarity"][feature], digits=2))
+                cells.append(_interval(intervals.similarity.get(feature), digits=2))
             if other:
-                theirs = other["dimensions"][dim]["features"][feature]
-                cells += [_num(theirs["simulated"]), _num(theirs["similarity"], digits=2)]
+                theirs = theirs_dim.features.get(feature) if theirs_dim else None
+                cells += [
+                    _num(theirs.simulated if theirs else None),
+                    _num(theirs.similarity if theirs else None, digits=2),
+                ]
             table.add_row(*cells)
-    index_row = ["[bold]index (0–100)[/]", "", "", f"[bold]{_num(report['index'], digits=3)}[/]"]
+    index_row = ["[bold]index (0–100)[/]", "", "", f"[bold]{_num(report.index, digits=3)}[/]"]
     if intervals:
-        index_row.append(_interval(intervals["index"], digits=3))
+        index_row.append(_interval(intervals.index, digits=3))
     if other:
-        index_row += ["", f"[bold]{_num(other['index'], digits=3)}[/]"]
+        index_row += ["", f"[bold]{_num(other.index, digits=3)}[/]"]
     table.add_row(*index_row)
-    splits_seen = [v for v in report.get("ceiling_splits") or [] if v is not None]
+    splits_seen = [v for v in report.ceiling_splits if v is not None]
     spread = (
         [f"{_num(min(splits_seen), digits=3)}–{_num(max(splits_seen), digits=3)}"]
         if intervals and splits_seen
         else [""] * bool(intervals)
     )
-    table.add_row("ceiling (human halves)", "", "", _num(report["ceiling"], digits=3), *spread)
+    table.add_row("ceiling (human halves)", "", "", _num(report.ceiling, digits=3), *spread)
     _console.print(table)
     dist = Table(title="distributions", title_justify="left")
     for column in ("quantity", "median human / run", "Wasserstein", "KS D", "KS p"):
         dist.add_column(column)
-    for name, d in report["distributions"].items():
+    for name, d in report.distributions.items():
         dist.add_row(
             name,
-            f"{_num(d['human_median'])} / {_num(d['simulated_median'])}",
-            _num(d["wasserstein"]),
-            _num(d["ks_statistic"]),
-            _num(d["ks_pvalue"]),
+            f"{_num(d.human_median)} / {_num(d.simulated_median)}",
+            _num(d.wasserstein),
+            _num(d.ks_statistic),
+            _num(d.ks_pvalue),
         )
     _console.print(dist)
-    n = report["n_conversations"]
-    _console.print(
-        f"{n['simulated']} simulated and {n['human']} human conversations; wrote "
-        f"{escape(str(path))}"
-    )
+    n = report.n_conversations
+    counted = f"{n.simulated} simulated and {n.human} human conversations; " if n else ""
+    _console.print(f"{counted}wrote {escape(str(path))}")
 
 
 def register(app: typer.Typer) -> None:

@@ -32,10 +32,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from simulacra.rundir import FIDELITY, Fidelity
 from simulacra.trust._corpus import read_conversations, run_corpus
 from simulacra.trust._io import json_text, write_files_atomic
 
-FIDELITY = "fidelity.json"
 CLASSIFIER = (
     "logistic regression on hashed character 3-5-grams and word 1-2-grams, trained on the "
     "corpora's assistant turns against real user turns (human turns scored out of fold)"
@@ -73,7 +73,7 @@ def user_fidelity(
     bootstrap: int = 200,
     human_bootstrap: int = 0,
     canned: Sequence[str] | None = None,
-) -> dict[str, Any]:
+) -> Fidelity:
     """The fidelity report of ``run_dir``'s simulated users (see the module docstring).
 
     ``bootstrap`` resamples of the run's conversations give the intervals (0: none);
@@ -134,17 +134,15 @@ def user_fidelity(
             "n_conversations": second["n_conversations"],
             "n_user_turns": second["n_user_turns"],
         }
-    return report
+    return Fidelity.from_dict(report)
 
 
-def write_fidelity(
-    run_dir: str | Path, report: dict[str, Any], path: str | Path | None = None
-) -> Path:
+def write_fidelity(run_dir: str | Path, report: Fidelity, path: str | Path | None = None) -> Path:
     """Write ``report`` to ``path`` (default ``run_dir/fidelity.json``, where the report
     finds it) atomically; return the path."""
     path = Path(path) if path is not None else Path(run_dir) / FIDELITY
-    write_files_atomic({path: json_text(report)})
+    write_files_atomic({path: json_text(report.to_dict())})
     return path
 
 
-__all__ = ["CLASSIFIER", "FIDELITY", "opener_shares", "user_fidelity", "write_fidelity"]
+__all__ = ["CLASSIFIER", "opener_shares", "user_fidelity", "write_fidelity"]

@@ -1327,6 +1327,22 @@
             return h("tr", null, h("td", { text: d.name.replace(/_/g, " ") }), keys.map(function (k) { return h("td", { class: "num", text: fmtNum(d.values[k]) }); }));
           })))));
     }
+    if (f.openers && ((f.openers.top || []).length || (f.openers.canned || []).length)) {
+      var openerRows = function (rows, table) {
+        return h("table", { class: "data", data: { table: table } },
+          h("thead", null, h("tr", null, h("th", { text: "opener" }), h("th", { class: "num", text: "share of user turns" }))),
+          h("tbody", null, rows.map(function (o) {
+            return h("tr", null, h("td", { text: o.label }), h("td", { class: "num", text: fmtPct(o.share, 1) }));
+          })));
+      };
+      var parts = [];
+      if ((f.openers.top || []).length) parts.push(openerRows(f.openers.top, "openers"));
+      if ((f.openers.canned || []).length) {
+        parts.push(h("p", { class: "muted", style: { margin: "10px 0 4px" }, text: "stock phrases of the simulator" }));
+        parts.push(openerRows(f.openers.canned, "canned-openers"));
+      }
+      out.push(h("div", { class: "grid", style: { "margin-top": "14px" } }, panel("Openers", "the commonest first words of the simulated users' turns (formulaic users repeat them)", parts, { id: "openers" })));
+    }
     var notesList = (f.notes || []).slice();
     if (f.classifier) notesList.push("assistant-likeness: " + f.classifier);
     if (notesList.length) out.push(h("ul", { class: "plain muted", style: { "margin-top": "12px", "font-size": "12.5px" } }, notesList.map(function (n) { return h("li", { text: n }); })));
