@@ -17,6 +17,7 @@ from simulacra.llm._backends import (
 from simulacra.llm._cache import CachedModel, ResponseCache, request_key
 from simulacra.llm._cluster import (
     ClusterPool,
+    ModelWorker,
     RayCluster,
     RayModelPool,
     RayOptions,
@@ -75,6 +76,7 @@ __all__ = [
     "Message",
     "ModelConfig",
     "ModelPool",
+    "ModelWorker",
     "OpenAIOptions",
     "PriceConfig",
     "RayCluster",

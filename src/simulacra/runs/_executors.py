@@ -103,7 +103,11 @@ def choose_executor(config: RunConfig, name: str | None, *, address: str | None)
 
 
 class LocalExecutor:
-    """Every episode in this process: ``concurrency`` of them at once on its event loop."""
+    """Every episode in this process: ``concurrency`` of them at once on its event loop.
+    (It takes no options: the class is its own ``build``.)"""
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options or Options()
 
     async def play(self, job: EpisodeJob, finished: Finished) -> None:
         from simulacra.errors import first_error
@@ -129,9 +133,7 @@ class LocalExecutor:
         return None
 
 
-@executors.register("local", options=Options)
-def _local(options: Options) -> Executor:
-    return LocalExecutor()
+executors.add("local", LocalExecutor, options=Options)
 
 
 @executors.register("ray", options=RayOptions)
