@@ -4,8 +4,9 @@
     subprocess with a fixed latency): the local runner, then the ray executor with 1, 2
     and 4 episode workers, the same episodes each time, cache off. The configurations
     are run in turn, round after round (A B C D, A B C D), so a change in the machine's
-    load falls on all of them; each figure is the median over rounds. A Ray run's wall
-    time includes starting its workers (each imports simulacra and builds the run's parts).
+    load falls on all of them; each figure is the median over rounds. Two rates: over
+    the whole run (a Ray run then includes starting its workers: each imports simulacra
+    and builds the run's parts), and steady (first finished episode to the last).
 (b) Episodes/hour of the embedded model (llama.cpp, Qwen2.5-Coder-0.5B) with 1 and 2
     model workers, each bound to its own core. On a 2-core machine expect little gain:
     one llama.cpp instance on 2 threads already uses both cores.
@@ -45,14 +46,22 @@ def load() -> str:
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
 
 
-def timed_run(config: Any) -> float:
+def timed_run(config: Any) -> tuple[float, float]:
+    """The run's wall time (with its workers' start-up), and its steady rate: episodes/s
+    from the first finished episode to the last."""
+    from simulacra.runs import Progress
+
+    ends: list[float] = []
+    tracker = Progress(total=0)
+    tracker.listeners.append(lambda state: ends.append(time.perf_counter()) if state.done else None)
     started = time.perf_counter()
-    result = simulacra.run(config, overwrite=True)
+    result = simulacra.run(config, overwrite=True, progress=tracker)
     elapsed = time.perf_counter() - started
     errors = result.summary.to_dict()["errors"]
     if errors:
         raise SystemExit(f"{config.name}: {errors} episodes errored")
-    return elapsed
+    steady = (len(ends) - 1) / (ends[-1] - ends[0]) if len(ends) > 1 else 0.0
+    return elapsed, steady
 
 
 def endpoint_scaling(args: argparse.Namespace, out: str) -> dict[str, float]:
@@ -62,24 +71,31 @@ def endpoint_scaling(args: argparse.Namespace, out: str) -> dict[str, float]:
         for workers in (1, 2, 4):
             setups.append((f"ray, {workers} worker(s)", {"name": "ray", "workers": workers}))
         times: dict[str, list[float]] = {label: [] for label, _ in setups}
+        steady: dict[str, list[float]] = {label: [] for label, _ in setups}
         for round_ in range(args.rounds):
             for label, executor in setups:
                 config = engine_config(
                     url, args.episodes, args.turns, args.concurrency, out, f"bench{round_}"
                 ).with_overrides(executor=executor)
-                times[label].append(timed_run(config))
-                print(f"  round {round_ + 1}: {label}: {times[label][-1]:.2f} s ({load()})")
+                wall, rate = timed_run(config)
+                times[label].append(wall)
+                steady[label].append(rate)
+                print(
+                    f"  round {round_ + 1}: {label}: {wall:.2f} s, steady {rate:.2f}/s ({load()})"
+                )
     finally:
         server.kill()
         server.wait()
-    rates = {label: args.episodes / statistics.median(t) for label, t in times.items()}
+    rates = {label: statistics.median(r) for label, r in steady.items()}
     print(
         f"\n(a) conversations/s, {args.episodes} episodes of {args.turns} turns, "
         f"{args.latency * 1000:.0f} ms per call, concurrency {args.concurrency} "
         f"(median of {args.rounds} rounds; {load()})"
     )
+    print(f"    {'':<22} {'with start-up':>14} {'steady':>10}")
     for label, rate in rates.items():
-        print(f"    {label:<22} {rate:8.2f} conversations/s")
+        wall = args.episodes / statistics.median(times[label])
+        print(f"    {label:<22} {wall:14.2f} {rate:10.2f}")
     return rates
 
 
@@ -107,7 +123,7 @@ def embedded_rates(args: argparse.Namespace, out: str) -> dict[int, float]:
             }
         )
         episodes = 2 * max(1, args.embedded_episodes // 2)
-        elapsed = timed_run(config)
+        elapsed, _ = timed_run(config)
         rates[actors] = episodes / elapsed * 3600
         print(f"  embedded, {actors} model worker(s): {elapsed:.1f} s for {episodes} ({load()})")
     print(f"\n(b) embedded model, episodes/hour (1 user + 1 assistant turn; {load()})")
@@ -148,7 +164,10 @@ def projection(
         f"{cores} cores, one episode worker per core; linear in workers until the "
         "endpoint or the driver's writer is the limit"
     )
-    print(f"    measured: {per_worker:.2f} conversations/s per worker (endpoint-bound here)")
+    print(
+        f"    measured: {per_worker:.2f} conversations/s per worker, steady (a worker's "
+        "start-up, a few seconds, is paid once per run)"
+    )
     for n in machines:
         fake = min(per_worker * cores * n, writer)
         line = f"    N={n:<4} fake endpoint: {fake:10,.1f} conversations/s"
@@ -174,11 +193,13 @@ def main() -> None:
 
     import ray
 
+    from simulacra.llm import start_local_cluster
+
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT / "src"), str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]
     )
     print(f"starting a Ray cluster of this machine ({load()})")
-    ray.init(address="local", include_dashboard=False, log_to_driver=False)
+    start_local_cluster()  # on 127.0.0.1 only
     try:
         with tempfile.TemporaryDirectory() as out:
             rates = endpoint_scaling(args, out)

@@ -29,7 +29,15 @@ from cli_run import python_path
 from fake_openai import FakeOpenAIServer, ServerState
 from simulacra.cli import app
 from simulacra.feedback import read_feedback
-from simulacra.llm import ChatParams, Message, ModelConfig, ModelWorker, start_services
+from simulacra.llm import (
+    ChatParams,
+    Message,
+    ModelConfig,
+    ModelWorker,
+    start_local_cluster,
+    start_services,
+    stop_services,
+)
 from simulacra.runs import RunConfig, load_config, parse_config, read_episodes
 from targets_for_ray import MARKS
 
@@ -75,14 +83,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A Ray cluster for the module; the worker processes import this checkout and the
     test helpers, and mark in the returned folder which process played what."""
     marks = tmp_path_factory.mktemp("marks")
-    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", MARKS)}
+    saved = {
+        name: os.environ.get(name)
+        for name in ("PYTHONPATH", MARKS, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
+    }
     os.environ["PYTHONPATH"] = python_path()  # inherited by the worker processes
     os.environ[MARKS] = str(marks)
     address = os.environ.get("SIMULACRA_TEST_RAY_ADDRESS")
     if address:
         ray.init(address=address, log_to_driver=False)
     else:
-        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+        start_local_cluster(num_cpus=2)  # on 127.0.0.1 only
+        assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
     try:
         yield marks
     finally:
@@ -273,7 +285,7 @@ def test_replies_cached_by_one_worker_are_hits_for_another(
     finally:
         for w in workers:
             ray.kill(w)
-        ray.kill(services.limiter)
+        stop_services(ray, services)
     assert len(fake_server.state.requests) == 1
     assert not first.cached and second.cached and second.text == first.text
     # a whole run played again from the cache: the endpoint is not called at all

@@ -28,6 +28,7 @@ from simulacra.llm._cluster import (
     pool_for,
     pool_kinds,
     runs_model_inside,
+    start_local_cluster,
     start_services,
     stop_services,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "request_key",
     "resaved_settings",
     "runs_model_inside",
+    "start_local_cluster",
     "start_services",
     "stop_services",
     "with_retries",

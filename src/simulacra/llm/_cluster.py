@@ -25,7 +25,6 @@ import os
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -168,37 +167,69 @@ class CacheActor:
         self.cache.close()
 
 
-@dataclass(frozen=True)
 class Services:
-    """Handles of the actors every worker shares (sent to each worker)."""
+    """The actors every worker shares, sent to each worker by name (a worker looks them
+    up when it first needs them, so a restarted worker finds them again)."""
 
-    limiter: Any
-    cache: Any | None
+    def __init__(self, limiter: str, cache: str | None) -> None:
+        self.limiter_name, self.cache_name = limiter, cache
+        self._handles: dict[str, Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"limiter_name": self.limiter_name, "cache_name": self.cache_name}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.limiter_name, self.cache_name = state["limiter_name"], state["cache_name"]
+        self._handles = {}
+
+    def _handle(self, name: str) -> Any:
+        if name not in self._handles:
+            self._handles[name] = import_ray().get_actor(name)
+        return self._handles[name]
+
+    @property
+    def limiter(self) -> Any:
+        return self._handle(self.limiter_name)
+
+    @property
+    def cache(self) -> Any | None:
+        return None if self.cache_name is None else self._handle(self.cache_name)
 
 
 def start_services(ray: Any, *, use_cache: bool, cache_path: Path | None = None) -> Services:
     """The limiter actor, and (with ``use_cache``) the cache actor on this machine."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    limiter = ray.remote(LimiterActor).options(num_cpus=0, max_concurrency=10_000).remote()
-    cache = None
-    if use_cache:
+    stem = f"simulacra-{uuid.uuid4().hex[:12]}"
+    services = Services(f"{stem}-limiter", f"{stem}-cache" if use_cache else None)
+    services._handles[services.limiter_name] = (
+        ray.remote(LimiterActor)
+        .options(name=services.limiter_name, num_cpus=0, max_concurrency=10_000)
+        .remote()
+    )
+    if services.cache_name is not None:
         if cache_path is None:
             cache_path = ModelPool().cache_file()
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
-        cache = (
+        services._handles[services.cache_name] = (
             ray.remote(CacheActor)
-            .options(num_cpus=0, max_concurrency=1, scheduling_strategy=here)
+            .options(
+                name=services.cache_name,
+                num_cpus=0,
+                max_concurrency=1,
+                scheduling_strategy=here,
+            )
             .remote(str(cache_path))
         )
-    return Services(limiter=limiter, cache=cache)
+    return services
 
 
 def stop_services(ray: Any, services: Services) -> None:
-    if services.cache is not None:
+    cache = services.cache
+    if cache is not None:
         with contextlib.suppress(Exception):  # an actor that is gone has nothing to close
-            ray.get(services.cache.close.remote(), timeout=30)
-        ray.kill(services.cache)
+            ray.get(cache.close.remote(), timeout=30)
+        ray.kill(cache)
     ray.kill(services.limiter)
 
 
@@ -207,8 +238,12 @@ class RemoteLimiter(AdaptiveLimiter):
 
     def __init__(self, config: ModelConfig, services: Services, *, rank: int, token: str) -> None:
         super().__init__(config.concurrency(), name=config.endpoint())
-        self._actor = services.limiter
+        self._services = services
         self._rank, self._token = rank, token
+
+    @property
+    def _actor(self) -> Any:
+        return self._services.limiter
 
     async def acquire(self) -> None:
         await self._actor.acquire.remote(self.name, self.maximum, self._rank, self._token)
@@ -222,9 +257,13 @@ class RemoteLimiter(AdaptiveLimiter):
 class RemoteCachedModel:
     """``CachedModel`` with the cache actor as its store."""
 
-    def __init__(self, inner: ChatModel, cache: Any) -> None:
+    def __init__(self, inner: ChatModel, services: Services) -> None:
         self.inner = inner
-        self.cache = cache
+        self._services = services
+
+    @property
+    def cache(self) -> Any:
+        return self._services.cache
 
     @property
     def name(self) -> str:
@@ -249,7 +288,7 @@ class RayModelPool(ModelPool):
     the cache actor; models that answer in this process keep their own limit."""
 
     def __init__(self, services: Services, *, rank: int, use_cache: bool) -> None:
-        super().__init__(use_cache=use_cache and services.cache is not None)
+        super().__init__(use_cache=use_cache and services.cache_name is not None)
         self.services = services
         self.rank = rank
         self.token = uuid.uuid4().hex
@@ -260,7 +299,7 @@ class RayModelPool(ModelPool):
         return RemoteLimiter(config, self.services, rank=self.rank, token=self.token)
 
     def cached(self, model: ChatModel) -> ChatModel:
-        return RemoteCachedModel(model, self.services.cache)
+        return RemoteCachedModel(model, self.services)
 
 
 # --- placement --------------------------------------------------------------------------
@@ -296,11 +335,11 @@ class RayCluster:
         if ray.is_initialized():
             return ray
         address = self.options.address or os.environ.get("RAY_ADDRESS") or "local"
-        settings: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-        if address == "local" and self.options.num_cpus is not None:
-            settings["num_cpus"] = self.options.num_cpus
         try:
-            ray.init(address=address, **settings)
+            if address == "local":
+                start_local_cluster(num_cpus=self.options.num_cpus)
+            else:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise RunError(f"cannot join the Ray cluster at {address}: {exc}") from None
         self._started = True
@@ -325,6 +364,23 @@ class RayCluster:
         if self._started and self.ray.is_initialized():
             await asyncio.to_thread(self.ray.shutdown)
         self._started = False
+
+
+def start_local_cluster(*, num_cpus: int | None = None) -> None:
+    """Start a Ray cluster of this machine alone, joined by this process, that listens
+    on the loopback interface only (Ray's default is the machine's network address)."""
+    ray = import_ray()
+    # Ray takes the loopback address for its nodes when it is told that clusters of
+    # several machines are off (the flag it reads on macOS and Windows); the processes
+    # it starts read the variable
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    from ray._private import ray_constants
+
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    settings: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+    if num_cpus is not None:
+        settings["num_cpus"] = num_cpus
+    ray.init(address="local", **settings)
 
 
 def creation_failed(error: BaseException) -> bool:

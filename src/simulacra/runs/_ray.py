@@ -158,7 +158,11 @@ class RayExecutor:
             try:
                 if not await alive(actor):
                     return
-                while queue:
+                while left > 0:
+                    if not queue:
+                        # the rest is in flight; an episode whose worker dies comes back
+                        await asyncio.sleep(0.05)
+                        continue
                     slot, tries = queue.popleft()
                     try:
                         episode = await actor.play.remote(slot)
@@ -182,7 +186,7 @@ class RayExecutor:
                     done(episode)
             finally:
                 live -= 1
-                if live == 0 and left > 0:
+                if live == 0:
                     all_done.set()  # no worker is left to play the rest
 
         try:
