@@ -158,25 +158,30 @@ def projection(
     rates: dict[str, float], embedded: dict[int, float], writer: float, machines: list[int]
 ) -> None:
     per_worker = rates["ray, 1 worker(s)"]
+    per_machine = max(rate for label, rate in rates.items() if label.startswith("ray"))
     cores = os.cpu_count() or 1
     print(
-        "\n(d) paper projection: N machines of "
-        f"{cores} cores, one episode worker per core; linear in workers until the "
-        "endpoint or the driver's writer is the limit"
+        f"\n(d) paper projection for N machines like this one ({cores} cores): the best "
+        "steady rate measured here per machine, times N, until the endpoint or the one "
+        "writer is the limit"
     )
     print(
-        f"    measured: {per_worker:.2f} conversations/s per worker, steady (a worker's "
-        "start-up, a few seconds, is paid once per run)"
+        f"    measured here: {per_worker:.2f} conversations/s with one worker, "
+        f"{per_machine:.2f} per machine (the best of 1, 2, 4 workers)"
     )
+    if embedded:
+        best = max(embedded.values())
+        print(f"    embedded model: {best:.0f} episodes/hour per machine (the best of 1, 2)")
     for n in machines:
-        fake = min(per_worker * cores * n, writer)
+        fake = min(per_machine * n, writer)
         line = f"    N={n:<4} fake endpoint: {fake:10,.1f} conversations/s"
         if embedded:
-            line += f"; embedded model: {embedded[1] * cores * n:10,.0f} episodes/hour"
+            line += f"; embedded model: {max(embedded.values()) * n:10,.0f} episodes/hour"
         print(line)
     print(
-        "    (the fake endpoint never slows down; a real one does, and the shared limit then "
-        "holds every machine to its max_concurrency)"
+        "    (a worker's start-up, a few seconds, is paid once per run; the fake endpoint "
+        "never slows down, a real one does, and the shared limit then holds every machine "
+        "to its max_concurrency)"
     )
 
 

@@ -83,10 +83,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A Ray cluster for the module; the worker processes import this checkout and the
     test helpers, and mark in the returned folder which process played what."""
     marks = tmp_path_factory.mktemp("marks")
-    saved = {
-        name: os.environ.get(name)
-        for name in ("PYTHONPATH", MARKS, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
-    }
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", MARKS)}
     os.environ["PYTHONPATH"] = python_path()  # inherited by the worker processes
     os.environ[MARKS] = str(marks)
     address = os.environ.get("SIMULACRA_TEST_RAY_ADDRESS")

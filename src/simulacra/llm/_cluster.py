@@ -373,14 +373,23 @@ def start_local_cluster(*, num_cpus: int | None = None) -> None:
     # Ray takes the loopback address for its nodes when it is told that clusters of
     # several machines are off (the flag it reads on macOS and Windows); the processes
     # it starts read the variable
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     from ray._private import ray_constants
 
+    flag = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+    before = os.environ.get(flag), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[flag] = "0"
     ray_constants.ENABLE_RAY_CLUSTER = False
     settings: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
     if num_cpus is not None:
         settings["num_cpus"] = num_cpus
-    ray.init(address="local", **settings)
+    try:
+        ray.init(address="local", **settings)
+    finally:  # the cluster's processes have it; this process keeps nothing changed
+        if before[0] is None:
+            os.environ.pop(flag, None)
+        else:
+            os.environ[flag] = before[0]
+        ray_constants.ENABLE_RAY_CLUSTER = before[1]
 
 
 def creation_failed(error: BaseException) -> bool:
