@@ -7,9 +7,10 @@
     load falls on all of them; each figure is the median over rounds. Two rates: over
     the whole run (a Ray run then includes starting its workers: each imports simulacra
     and builds the run's parts), and steady (first finished episode to the last).
-(b) Episodes/hour of the embedded model (llama.cpp, Qwen2.5-Coder-0.5B) with 1 and 2
-    model workers, each bound to its own core. On a 2-core machine expect little gain:
-    one llama.cpp instance on 2 threads already uses both cores.
+(b) Episodes/hour of the embedded model (llama.cpp, Qwen2.5-Coder-0.5B) with 1 model
+    worker on every core, and with 2 model workers on half the cores each (bound to
+    them). On a 2-core machine expect little gain: one llama.cpp instance on 2 threads
+    already uses both cores.
 (c) The writer's ceiling: episode records appended and flushed per second by the one
     process that writes ``episodes.jsonl`` (the driver).
 (d) A paper projection for N machines from the per-worker figures.
@@ -103,8 +104,11 @@ def embedded_rates(args: argparse.Namespace, out: str) -> dict[int, float]:
     from simulacra.llm._weights import default_weights
 
     weights = default_weights()
+    cores = os.cpu_count() or 1
     rates: dict[int, float] = {}
     for actors in (1, 2):
+        # the same cores either way: one llama.cpp instance on all of them, or two
+        # instances on half each
         config = parse_config(
             {
                 "name": f"embedded{actors}",
@@ -119,7 +123,11 @@ def embedded_rates(args: argparse.Namespace, out: str) -> dict[int, float]:
                 "repeats": max(1, args.embedded_episodes // 2),
                 "max_turns": 1,
                 "concurrency": actors,
-                "executor": {"name": "ray", "workers": actors, "cpus_per_worker": 1},
+                "executor": {
+                    "name": "ray",
+                    "workers": actors,
+                    "cpus_per_worker": max(1, cores // actors),
+                },
             }
         )
         episodes = 2 * max(1, args.embedded_episodes // 2)
@@ -130,8 +138,9 @@ def embedded_rates(args: argparse.Namespace, out: str) -> dict[int, float]:
     for actors, rate in rates.items():
         print(f"    {actors} model worker(s)      {rate:8.1f} episodes/hour")
     print(
-        "    (2 cores: one llama.cpp instance already uses both, so a second worker adds "
-        "little here; the gain comes from more machines)"
+        f"    ({cores} cores either way: one llama.cpp instance on {cores} threads already "
+        "uses them, so a second worker adds little on one machine; the gain comes from "
+        "more machines)"
     )
     return rates
 
