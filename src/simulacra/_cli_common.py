@@ -60,6 +60,28 @@ ConcurrencyOption = Annotated[
 ]
 
 
+ExecutorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        help="where episodes are played: local (this process) or ray (a Ray cluster; "
+        "pip install 'simulacra[ray]'); default: the config's executor, else local",
+        envvar="SIMULACRA_EXECUTOR",
+        show_default=False,
+    ),
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="with --executor ray: the cluster to join (host:6379, ray://host:10001, auto); "
+        "default: RAY_ADDRESS, else a cluster of this machine started for the command",
+        envvar="SIMULACRA_ADDRESS",
+        show_default=False,
+    ),
+]
+
+
 def cache_setting(no_cache: bool) -> bool | None:
     """``--no-cache`` (or ``SIMULACRA_NO_CACHE``) turns the cache off; without it the
     config decides (``cache:``), so the flag never silently turns a config's ``false`` on."""

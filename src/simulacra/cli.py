@@ -16,8 +16,10 @@ from rich.table import Table
 from simulacra._cli_common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    AddressOption,
     App,
     ConcurrencyOption,
+    ExecutorOption,
     LogLevelOption,
     NoCacheOption,
     VerboseOption,
@@ -297,6 +299,8 @@ def run(
     as_json: Annotated[
         bool, typer.Option("--json", help="with --dry-run: print the plan as JSON")
     ] = False,
+    executor: ExecutorOption = None,
+    address: AddressOption = None,
     log_level: LogLevelOption = None,
     verbose: VerboseOption = 0,
 ) -> None:
@@ -307,6 +311,7 @@ def run(
     over the config file, which wins over the defaults."""
     from simulacra.runs import (
         EpisodeFilter,
+        choose_executor,
         load_config,
         parse_fail_under,
         parse_max_errors,
@@ -321,6 +326,7 @@ def run(
         config = config.with_overrides(source="--mode", modes=mode)
     if repeats is not None:
         config = config.with_overrides(source="--repeats", repeats=repeats)
+    config = choose_executor(config, executor, address=address)
     gates = parse_fail_under(fail_under) if fail_under else None
     if gates is not None:
         config = config.with_overrides(source="--fail-under", fail_under=gates)

@@ -15,7 +15,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from simulacra._cli_common import NoCacheOption, errors, user_errors
+from simulacra._cli_common import (
+    AddressOption,
+    ExecutorOption,
+    NoCacheOption,
+    errors,
+    user_errors,
+)
 from simulacra._format import format_estimate
 from simulacra._records import read_jsonl_values
 from simulacra.errors import ConfigError
@@ -156,21 +162,37 @@ def judge(
         bool, typer.Option("--overwrite", help="discard earlier feedback and judge again")
     ] = False,
     no_cache: NoCacheOption = False,
+    executor: ExecutorOption = None,
+    address: AddressOption = None,
 ) -> None:
     """Judge the episodes of RUN_DIR: writes feedback.jsonl and feedback_summary.json."""
-    from simulacra.feedback._judge import judge_run
+    import asyncio
+
+    from simulacra.feedback._judge import ajudge_run
+    from simulacra.llm import pool_for
 
     config = _config(raters)
     chosen = [k for k in kinds.split(",") if k.strip()] if kinds else None
-    result = judge_run(
-        run_dir,
-        config,
-        kinds=chosen,
-        human_labels=human_labels,
-        overwrite=overwrite,
-        use_cache=not no_cache,
-        progress=_progress_printer(),
-    )
+    pool = pool_for(executor, address=address, use_cache=not no_cache)
+
+    async def judged() -> Any:
+        # the raters' calls are answered where the executor runs models (with ray: by
+        # the cluster's model workers); the judgements are written here
+        try:
+            return await ajudge_run(
+                run_dir,
+                config,
+                kinds=chosen,
+                human_labels=human_labels,
+                overwrite=overwrite,
+                use_cache=not no_cache,
+                pool=pool,
+                progress=_progress_printer(),
+            )
+        finally:
+            await asyncio.shield(pool.aclose())
+
+    result = asyncio.run(judged())
     _print_judge(result.summary, run_dir, result.written, result.already)
 
 

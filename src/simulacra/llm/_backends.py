@@ -53,6 +53,9 @@ class BackendOptions(Options):
     default_concurrency: ClassVar[int] = 16
     cacheable: ClassVar[bool] = True
     """Whether replies may come from the response cache (not for scripted replies)."""
+    in_process: ClassVar[bool] = False
+    """Whether the model answers inside the calling process (llama.cpp, scripted replies):
+    its concurrency limit is then per process, never shared across machines."""
 
     def endpoint(self) -> str:
         """Where calls go: models with one endpoint share one concurrency limit."""
@@ -82,6 +85,7 @@ class LocalOptions(BackendOptions):
     """``backend: local``: llama.cpp in-process."""
 
     default_concurrency: ClassVar[int] = 1
+    in_process: ClassVar[bool] = True
 
     path: str | None = Field(default=None, description="a GGUF file; default: the embedded model")
     n_ctx: int = Field(default=4096, ge=256)
@@ -190,6 +194,7 @@ class ScriptedOptions(BackendOptions):
     """``backend: scripted``: replies given in advance, for tests and dry runs."""
 
     cacheable: ClassVar[bool] = False
+    in_process: ClassVar[bool] = True
 
     replies: list[str] | None = None
     replies_file: str | None = None

@@ -124,11 +124,16 @@ class ModelPool:
         self._shared: dict[Hashable, Closable] = {}
         self._models: list[ChatModel] = []
 
+    def cache_file(self) -> Path:
+        """The response cache's SQLite file: the one given, else ``responses.sqlite`` in
+        the cache directory."""
+        from simulacra.llm._weights import cache_dir
+
+        return self._cache_path or cache_dir() / "responses.sqlite"
+
     def _response_cache(self) -> ResponseCache:
         if self._cache is None:
-            from simulacra.llm._weights import cache_dir
-
-            self._cache = ResponseCache(self._cache_path or cache_dir() / "responses.sqlite")
+            self._cache = ResponseCache(self.cache_file())
         return self._cache
 
     def shared(self, key: Hashable, make: Callable[[], R]) -> R:
@@ -148,9 +153,9 @@ class ModelPool:
                 params=config.default_params(), concurrency=config.concurrency(), resources=self
             ),
         )
-        limiter = self._limiters.setdefault(
-            config.endpoint(), AdaptiveLimiter(config.concurrency(), name=config.endpoint())
-        )
+        limiter = self._limiters.get(config.endpoint())
+        if limiter is None:
+            limiter = self._limiters[config.endpoint()] = self.make_limiter(config)
         model: ChatModel = ResilientModel(
             backend,
             limiter=limiter,
@@ -158,9 +163,18 @@ class ModelPool:
             seed=seed,
         )
         if self._use_cache and config.cache and config.options.cacheable:
-            model = CachedModel(model, self._response_cache())
+            model = self.cached(model)
         self._models.append(model)
         return model
+
+    def make_limiter(self, config: ModelConfig) -> AdaptiveLimiter:
+        """The concurrency limit shared by every model of ``config``'s endpoint (a pool
+        whose models run in several processes may share it wider)."""
+        return AdaptiveLimiter(config.concurrency(), name=config.endpoint())
+
+    def cached(self, model: ChatModel) -> ChatModel:
+        """``model`` served from the response cache where it can be."""
+        return CachedModel(model, self._response_cache())
 
     async def aclose(self) -> None:
         import asyncio

@@ -11,6 +11,14 @@ from simulacra.runs._config import (
     load_config,
     parse_config,
 )
+from simulacra.runs._executors import (
+    EpisodeJob,
+    Executor,
+    ExecutorConfig,
+    LocalExecutor,
+    choose_executor,
+    executors,
+)
 from simulacra.runs._plan import (
     EpisodeFilter,
     RoleEstimate,
@@ -33,7 +41,11 @@ __all__ = [
     "EPISODES",
     "SUMMARY",
     "EpisodeFilter",
+    "EpisodeJob",
     "EpisodeStore",
+    "Executor",
+    "ExecutorConfig",
+    "LocalExecutor",
     "PersonasConfig",
     "Progress",
     "RoleEstimate",
@@ -44,6 +56,8 @@ __all__ = [
     "TasksConfig",
     "UserConfig",
     "arun",
+    "choose_executor",
+    "executors",
     "gate_failures",
     "load_config",
     "parse_config",

@@ -30,6 +30,7 @@ from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
 from simulacra.registry import Chosen, Entry, Registry, relocated
 from simulacra.rundir import DEFAULT_MODE, Mode
+from simulacra.runs._executors import ExecutorConfig
 from simulacra.sim.targets import CallableTargetOptions, TargetOptions, target_kinds
 from simulacra.sim.users import Simulator, simulator_entry, simulators
 from simulacra.tasks import Task, load_tasks, parse_tasks, suite_entry, suite_tasks, suites
@@ -202,6 +203,11 @@ class RunConfig(_Strict):
         "when a measure's estimate is under its threshold",
     )
     base_dir: str | None = Field(default=None, description="where relative paths resolve")
+    executor: ExecutorConfig = Field(
+        default_factory=ExecutorConfig,
+        description="where the episodes are played: local (this process, the default) or "
+        "ray (a Ray cluster), with the executor's options beside its name",
+    )
     _source: str = PrivateAttr(default="<config>")
 
     @property

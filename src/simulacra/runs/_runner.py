@@ -35,6 +35,7 @@ from simulacra.people import Persona
 from simulacra.registry import SAVED_CONTEXT
 from simulacra.rundir import CONFIG, EPISODES, SUMMARY, EpisodeStore, RunDir, Summary, summarize
 from simulacra.runs._config import RunConfig, TargetConfig, UserConfig, load_config
+from simulacra.runs._executors import EpisodeJob, Executor
 from simulacra.runs._plan import EpisodeFilter, gate_failures, select
 from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
@@ -158,7 +159,7 @@ def _as_saved_now(before: dict[str, Any]) -> dict[str, Any]:
 
 # settings that say how a run goes, not which episodes it holds
 _NOT_DEFINING = frozenset(
-    {"concurrency", "cache", "base_dir", "output_dir", "max_errors", "fail_under"}
+    {"concurrency", "cache", "base_dir", "output_dir", "max_errors", "fail_under", "executor"}
 )
 # the same within one model or the target: how calls are made, not what they answer
 _CALL_SETTINGS = frozenset(
@@ -380,6 +381,10 @@ async def arun(
         every = list(schedule(config, personas, tasks))
         slots = select(every, only=only, limit=limit)
         parts = _build_parts(config, pool, slots[0] if slots else None)
+        try:
+            executor = config.executor.build()
+        except ConfigError as exc:
+            raise ConfigError(exc.message, source=config.source, field="executor") from None
         lock = RunLock(config.run_dir(), purpose=f"simulacra run {config.name}")
         try:
             lock.acquire()
@@ -395,9 +400,12 @@ async def arun(
                 overwrite=overwrite,
                 concurrency=concurrency,
                 progress=progress,
+                executor=executor,
+                use_cache=cache_on,
             )
         finally:
             lock.release()
+            await asyncio.shield(executor.aclose())
     finally:
         if owns_pool:
             await asyncio.shield(pool.aclose())
@@ -417,6 +425,8 @@ async def _play(
     overwrite: bool,
     concurrency: int | None,
     progress: Progress | None,
+    executor: Executor,
+    use_cache: bool,
 ) -> RunResult:
     try:
         run_dir, store = prepare_run_dir(config, resume=resume, overwrite=overwrite)
@@ -431,29 +441,33 @@ async def _play(
     written = 0
     interrupted = False
     failure: BaseException | None = None
-    queue = iter(slots)
 
-    async def worker() -> None:
+    def finished(episode: Episode) -> None:
         nonlocal written
-        for slot in queue:
-            episode = await _episode(config, parts, slot)
-            try:
-                store.append(episode.to_dict())
-            except OSError as exc:
-                raise StorageError.from_os_error(exc, doing="writing an episode") from None
+        try:
+            appended = store.append(episode.to_dict())
+        except OSError as exc:
+            raise StorageError.from_os_error(exc, doing="writing an episode") from None
+        if appended:  # an episode played twice (a worker lost its reply) is kept once
             written += 1
             tracker.update(episode)
 
+    job = EpisodeJob(
+        config=config,
+        parts=parts,
+        slots=slots,
+        concurrency=concurrency or config.concurrency,
+        use_cache=use_cache,
+    )
     try:
-        workers = min(concurrency or config.concurrency, max(1, len(slots)))
-        async with asyncio.TaskGroup() as group:
-            for _ in range(workers):
-                group.create_task(worker())
+        await executor.play(job, finished)
     except asyncio.CancelledError:
         interrupted = True
         raise
     except BaseExceptionGroup as group_error:
         failure = first_error(group_error)
+    except Exception as error:
+        failure = error
     finally:
         stopped = interrupted or failure is not None
         summary = _finish(
@@ -471,16 +485,7 @@ async def _play(
 async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
     """One episode, played; anything it raises is its recorded error, except a refusal
     of the credentials, which would fail every other episode too."""
-    episode = Episode(
-        id=slot.id,
-        run=config.name,
-        persona=slot.persona.model_dump(mode="json"),
-        task=_task_record(slot.task),
-        target=parts.target.name,
-        repeat=slot.repeat,
-        mode=slot.mode,
-        seed=slot.seed,
-    )
+    episode = new_episode(config, parts.target.name, slot)
     try:
         user = parts.simulator.build(_context(config, slot, parts.user_model))
         await run_episode(
@@ -498,6 +503,20 @@ async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
         episode.error = describe_error(exc)
         episode.stop_reason = "error"
     return episode
+
+
+def new_episode(config: RunConfig, target: str, slot: Slot) -> Episode:
+    """The record of ``slot``'s episode before it is played."""
+    return Episode(
+        id=slot.id,
+        run=config.name,
+        persona=slot.persona.model_dump(mode="json"),
+        task=_task_record(slot.task),
+        target=target,
+        repeat=slot.repeat,
+        mode=slot.mode,
+        seed=slot.seed,
+    )
 
 
 def _finish(
