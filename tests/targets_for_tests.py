@@ -181,3 +181,36 @@ def logs_a_retry(messages: list[dict[str, Any]]) -> str:
     logging.getLogger("simulacra.llm.test").info("retrying call 2 of 6 after a timeout")
     logging.getLogger("simulacra.llm.test").debug("backing off 0.5 s")
     return "noted, go on"
+
+
+TELECOM_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tau2-telecom-train"
+
+
+def telecom_agent(messages: list[Any], params: Any) -> Any:
+    """A scripted support agent for a phone with no service: it looks the caller up, then
+    walks them through the status bar, airplane mode and the SIM card, one request a turn,
+    reacting to what the user reports from their own phone."""
+    import json
+    import re
+
+    from simulacra.llm import Completion, ToolCall
+
+    said = [m.content for m in messages if m.role == "user"]
+    heard = " ".join(said)
+    last = said[-1] if said else ""
+    number = re.search(r"\d{3}-\d{3}-\d{4}", heard)
+    if number is None:
+        return "I can help. What is the phone number on your account?"
+    if not any(m.role == "tool" for m in messages):
+        arguments = json.dumps({"phone_number": number.group(0)})
+        return Completion(
+            text="",
+            tool_calls=(ToolCall(id="t1", name="get_customer_by_phone", arguments=arguments),),
+        )
+    if "Status Bar" not in heard:
+        return "Thanks, I found your account. Could you check your status bar and tell me what it shows?"
+    if "Airplane Mode" in last and "Airplane Mode is now OFF" not in last:
+        return "Airplane mode is on. Please turn airplane mode off."
+    if "No SIM" in last or "missing" in last:
+        return "Your SIM card is not detected. Please reseat your SIM card."
+    return "Please check your SIM status."
