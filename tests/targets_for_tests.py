@@ -195,6 +195,9 @@ def telecom_agent(messages: list[Any], params: Any) -> Any:
 
     from simulacra.llm import Completion, ToolCall
 
+    phone_tools = {"check_status_bar", "toggle_airplane_mode", "check_sim_status"}
+    if any(m.name in phone_tools or (m.role == "user" and m.tool_calls) for m in messages):
+        raise AssertionError("the agent was shown the user's own tool calls")
     said = [m.content for m in messages if m.role == "user"]
     heard = " ".join(said)
     last = said[-1] if said else ""
