@@ -358,6 +358,14 @@ def test_mms_needs_data_3g_apn_permissions_and_no_mms_over_wifi(factory: EnvFact
     assert phone.device["active_apn_settings"]["mmsc_url"] is None  # until the reboot
     assert "Resetting APN settings..." in phone.call("reboot_device")
     phone.call("toggle_wifi_calling")
+    assert phone.call("set_apn_settings", {"apn_settings": {"apn_name": "mine"}}).startswith(
+        "Error: apn_name: input should be 'internet' or 'broken'"
+    )
+    phone.call("set_apn_settings", {"apn_settings": {"apn_name": "internet", "mmsc_url": "x"}})
+    assert phone.device["active_apn_settings"]["mms_apn"] == "mms"  # the default fills it
+    schema = next(t for t in phone.tools() if t["function"]["name"] == "set_apn_settings")
+    fields = schema["function"]["parameters"]["properties"]["apn_settings"]
+    assert fields["type"] == "object" and not fields.get("required")
     assert phone.call("check_app_permissions", {"app_name": "messaging"}) == (
         "App 'messaging' has permission for: sms, phone."
     )

@@ -40,7 +40,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -58,6 +58,7 @@ from simulacra.tasks.envs._task import (
 )
 
 __all__ = [
+    "ApnSettings",
     "EnvAssertion",
     "EnvFunctionCall",
     "PhoneEnv",
@@ -143,6 +144,29 @@ _DEVICE_DEFAULTS: dict[str, Any] = {
     "app_statuses": {},
 }
 _PERMISSIONS = ("sms", "storage", "phone", "network")
+APN_NAMES = ("internet", "broken")
+
+
+class ApnSettings(TypedDict, total=False):
+    """A phone's APN settings (every field optional: the carrier's default fills it).
+
+    Attributes:
+        apn_name: The APN's name: 'internet' (or 'broken').
+        mms_apn: The APN used for MMS, such as 'mms'.
+        mmsc_url: The MMSC URL for picture messages.
+        mms_proxy: The MMS proxy, if the network needs one.
+        mms_port: The MMS proxy's port.
+        reset_at_reboot: Whether the settings reset to the defaults at the next reboot.
+    """
+
+    apn_name: str
+    mms_apn: str
+    mmsc_url: str
+    mms_proxy: str
+    mms_port: int
+    reset_at_reboot: bool
+
+
 _SURROUNDINGS: dict[str, Any] = {
     "name": None,
     "phone_number": None,
@@ -550,20 +574,19 @@ class PhoneEnv(_Shared):
         return self._after(f"Data Saver Mode is now {'ON' if on else 'OFF'}.")
 
     @tool(writes=True)
-    def set_apn_settings(self, apn_name: str, mmsc_url: str | None = None) -> str:
-        """Set the phone's APN settings.
+    def set_apn_settings(self, apn_settings: ApnSettings) -> str:
+        """Set the phone's APN settings; a field left out takes the carrier's default.
 
         Args:
-            apn_name: The APN's name, such as 'internet'.
-            mmsc_url: The MMSC URL for picture messages, if any.
+            apn_settings: The settings: 'apn_name' ('internet'), 'mms_apn', 'mmsc_url',
+                'mms_proxy', 'mms_port', 'reset_at_reboot'.
         """
-        self.device["active_apn_settings"] = {
-            **_DEFAULT_APN,
-            "apn_name": apn_name,
-            "mmsc_url": mmsc_url,
-        }
+        settings = {**_DEFAULT_APN, **dict(apn_settings)}
+        if settings["apn_name"] not in APN_NAMES:
+            raise ToolError(f"apn_name: input should be {' or '.join(repr(n) for n in APN_NAMES)}")
+        self.device["active_apn_settings"] = settings
         self.network_search()
-        return self._after(f"APN settings set to: {apn_name}")
+        return self._after(f"APN settings set to: {settings['apn_name']}")
 
     @tool(writes=True)
     def reset_apn_settings(self) -> str:
