@@ -186,10 +186,19 @@ def logs_a_retry(messages: list[dict[str, Any]]) -> str:
 TELECOM_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tau2-telecom-train"
 
 
+TELECOM_STEPS = (
+    "Thanks, I found your account. Could you check your status bar and tell me what it shows?",
+    "Please turn airplane mode off.",
+    "Please check your SIM status.",
+    "Please reseat your SIM card.",
+    "Please check your status bar again.",
+)
+
+
 def telecom_agent(messages: list[Any], params: Any) -> Any:
     """A scripted support agent for a phone with no service: it looks the caller up, then
-    walks them through the status bar, airplane mode and the SIM card, one request a turn,
-    reacting to what the user reports from their own phone."""
+    asks them, one request a turn, to check the status bar, turn airplane mode off, check
+    and reseat the SIM card (whatever they answer: the user decides what to do)."""
     import json
     import re
 
@@ -198,10 +207,8 @@ def telecom_agent(messages: list[Any], params: Any) -> Any:
     phone_tools = {"check_status_bar", "toggle_airplane_mode", "check_sim_status"}
     if any(m.name in phone_tools or (m.role == "user" and m.tool_calls) for m in messages):
         raise AssertionError("the agent was shown the user's own tool calls")
-    said = [m.content for m in messages if m.role == "user"]
-    heard = " ".join(said)
-    last = said[-1] if said else ""
-    number = re.search(r"\d{3}-\d{3}-\d{4}", heard)
+    heard = " ".join(m.content for m in messages if m.role == "user")
+    number = re.search(r"\d{3}-?\d{3}-?\d{4}", heard)
     if number is None:
         return "I can help. What is the phone number on your account?"
     if not any(m.role == "tool" for m in messages):
@@ -210,10 +217,5 @@ def telecom_agent(messages: list[Any], params: Any) -> Any:
             text="",
             tool_calls=(ToolCall(id="t1", name="get_customer_by_phone", arguments=arguments),),
         )
-    if "Status Bar" not in heard:
-        return "Thanks, I found your account. Could you check your status bar and tell me what it shows?"
-    if "Airplane Mode" in last and "Airplane Mode is now OFF" not in last:
-        return "Airplane mode is on. Please turn airplane mode off."
-    if "No SIM" in last or "missing" in last:
-        return "Your SIM card is not detected. Please reseat your SIM card."
-    return "Please check your SIM status."
+    asked = sum(1 for m in messages if m.role == "assistant" and m.content in TELECOM_STEPS)
+    return TELECOM_STEPS[asked] if asked < len(TELECOM_STEPS) else "Is it working now?"

@@ -77,6 +77,10 @@ async def test_the_default_user_acts_then_says_what_it_saw() -> None:
     assert [m.role for m in turn.tool_messages] == ["user", "tool"]
     again = await user.next_turn([*asked, Message(role="assistant", content="Which lamp?")])
     assert again.act == "reveal" and again.tool_messages == []
+    # a request seen before is not done again when the newest reply holds no text
+    quiet = [*asked, Message(role="tool", content="ok", tool_call_id="c1", name="x")]
+    repeat = await user.next_turn(quiet)
+    assert repeat.act != "use_tool" and len(lamp.calls) == 1
 
 
 @pytest.mark.skipif(not TELECOM_DATA.is_dir(), reason="telecom train data not found")
@@ -108,3 +112,39 @@ async def test_the_telecom_example_runs_with_scripted_models(tmp_path: Path) -> 
     assert len(reports) == 3, said  # what the phone showed, in the user's words
     criteria = episode.check["extracted"]["criteria"]
     assert criteria["reward_basis"] == ["ENV_ASSERTION"] and criteria["ENV_ASSERTION"]["passed"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not TELECOM_DATA.is_dir(), reason="telecom train data not found")
+def test_the_embedded_model_voices_a_user_who_fixes_their_phone(
+    tmp_path: Path, model_cache_dir: Path
+) -> None:
+    """One episode: the real model is the user, a scripted agent asks for phone actions."""
+    from simulacra.llm._weights import default_weights
+
+    weights = default_weights(directory=model_cache_dir / "models")
+    config = parse_config(
+        {
+            "name": "phone",
+            "seed": 5,
+            "output_dir": str(tmp_path),
+            "models": {
+                "local": {"backend": "local", "path": str(weights), "n_ctx": 2048},
+                "agent": {"backend": "scripted", "function": "targets_for_tests:telecom_agent"},
+            },
+            "user": {"model": "local", "max_tokens": 64},
+            "target": {"model": "agent", "system_prompt": "You are a telecom agent."},
+            "personas": {"builtin": ["polite-professional"]},
+            "tasks": {"tau2_telecom": str(TELECOM_DATA), "ids": [SIM_TASK]},
+            "max_turns": 8,
+        }
+    )
+    (record,) = read_episodes(simulacra.run(config).run_dir)
+    episode = Episode.from_dict(record)
+    assert episode.status == "ok", episode.error
+    names = [c.name for c in episode.user_tool_calls()]
+    assert "toggle_airplane_mode" in names and "reseat_sim_card" in names
+    assert episode.success and episode.stop_reason == "satisfied", episode.check
+    spoken = [m.content for m in episode.seen_by_target() if m.role == "user"]
+    assert all(text.strip() for text in spoken)
+    assert episode.usage["user"].completion_tokens > 0

@@ -339,8 +339,10 @@ class LLMUser:
         if not self.my_turns:
             return Plan(act="open", text=self.task.goal)
         last = replies[-1] if replies else ""
-        used = self.tool_acts.act(last) if self.tool_acts is not None else None
-        if used is not None:  # asked to do something on their own device: do it, report
+        # asked to do something on their own device (in the newest message): do it, report
+        newest = bool(transcript) and transcript[-1].role == "assistant" and bool(last)
+        used = self.tool_acts.act(last) if self.tool_acts is not None and newest else None
+        if used is not None:
             if used.resolved:
                 return Plan(
                     act=SATISFIED, text=f"{used.text} {self.rng.choice(_APPROVE)}", stop=True
