@@ -181,3 +181,41 @@ def logs_a_retry(messages: list[dict[str, Any]]) -> str:
     logging.getLogger("simulacra.llm.test").info("retrying call 2 of 6 after a timeout")
     logging.getLogger("simulacra.llm.test").debug("backing off 0.5 s")
     return "noted, go on"
+
+
+TELECOM_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tau2-telecom-train"
+
+
+TELECOM_STEPS = (
+    "Thanks, I found your account. Could you check your status bar and tell me what it shows?",
+    "Please turn airplane mode off.",
+    "Please check your SIM status.",
+    "Please reseat your SIM card.",
+    "Please check your status bar again.",
+)
+
+
+def telecom_agent(messages: list[Any], params: Any) -> Any:
+    """A scripted support agent for a phone with no service: it looks the caller up, then
+    asks them, one request a turn, to check the status bar, turn airplane mode off, check
+    and reseat the SIM card (whatever they answer: the user decides what to do)."""
+    import json
+    import re
+
+    from simulacra.llm import Completion, ToolCall
+
+    phone_tools = {"check_status_bar", "toggle_airplane_mode", "check_sim_status"}
+    if any(m.name in phone_tools or (m.role == "user" and m.tool_calls) for m in messages):
+        raise AssertionError("the agent was shown the user's own tool calls")
+    heard = " ".join(m.content for m in messages if m.role == "user")
+    number = re.search(r"\d{3}-?\d{3}-?\d{4}", heard)
+    if number is None:
+        return "I can help. What is the phone number on your account?"
+    if not any(m.role == "tool" for m in messages):
+        arguments = json.dumps({"phone_number": number.group(0)})
+        return Completion(
+            text="",
+            tool_calls=(ToolCall(id="t1", name="get_customer_by_phone", arguments=arguments),),
+        )
+    asked = sum(1 for m in messages if m.role == "assistant" and m.content in TELECOM_STEPS)
+    return TELECOM_STEPS[asked] if asked < len(TELECOM_STEPS) else "Is it working now?"

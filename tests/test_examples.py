@@ -16,9 +16,10 @@ def test_example_config_resolves(path: Path) -> None:
     config = load_config(path)
     if config.target.type == "callable":
         pytest.skip("names the user's own package")
-    retail = config.tasks.tau_retail
-    if retail and not config.path(retail if isinstance(retail, str) else retail.data_dir).exists():
-        pytest.skip("needs a copy of the retail data")
+    for given in (config.tasks.tau_retail, config.tasks.tau2_telecom):
+        where = given if isinstance(given, str) else getattr(given, "data_dir", None)
+        if where and not config.path(where).exists():
+            pytest.skip("needs a copy of the benchmark's data")
     suites = config.tasks.suite if isinstance(config.tasks.suite, list) else []
     for suite in suites:
         data_dir = getattr(suite.options, "data_dir", None) if not isinstance(suite, str) else None

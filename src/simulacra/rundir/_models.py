@@ -108,6 +108,13 @@ class MessageRecord(_Record):
             return "\n".join(_part_text(part) for part in value)
         return value
 
+    @property
+    def by_user_tools(self) -> bool:
+        """A tool call the simulated user made on their own tools (a ``user`` message with
+        ``tool_calls``), or its ``tool`` result: kept in the record, never shown to the
+        assistant (``meta.by`` is ``"user"``)."""
+        return self.meta.get("by") == "user"
+
     @model_serializer(mode="wrap")
     def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # as in the chat format: tool fields only where a message has them
@@ -201,6 +208,19 @@ class Episode(_Record):
     @property
     def task_id(self) -> str:
         return self.task.id
+
+    def user_tool_calls(self) -> list[ToolCallRecord]:
+        """The tool calls the simulated user made on their own tools, in order."""
+        return [
+            call
+            for m in self.messages
+            if m.role == "user" and m.by_user_tools
+            for call in m.tool_calls
+        ]
+
+    def seen_by_target(self) -> list[MessageRecord]:
+        """The messages as the assistant saw them: without the user's own tool calls."""
+        return [m for m in self.messages if not m.by_user_tools]
 
     def total_usage(self) -> Usage:
         total = Usage()

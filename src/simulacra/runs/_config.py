@@ -129,6 +129,16 @@ class TauRetailConfig(_Strict):
     suite: str | None = Field(default=None, min_length=1)
 
 
+class Tau2TelecomConfig(_Strict):
+    """``tasks: {tau2_telecom: {data_dir: DIR, tasks_file: ..., suite: ...}}``: tasks in
+    the τ² format on the telecom domain (the same as suite ``{name: tau2-telecom, ...}``)."""
+
+    data_dir: str = Field(min_length=1)
+    tasks_file: str = Field(default="tasks_train.json", min_length=1)
+    suite: str | None = Field(default=None, min_length=1)
+    tech_support: str = Field(default="tech_support_manual.md", min_length=1)
+
+
 class TasksConfig(_Strict):
     suite: str | list[str | SuiteConfig] | None = Field(
         default=None, description="a suite's name, or a list of names and {name: ..., <options>}"
@@ -156,14 +166,19 @@ class TasksConfig(_Strict):
         description="a directory holding retail tasks in the public tau-bench format, or "
         "{data_dir, tasks_file, suite} (the same as suite {name: tau-retail, ...})",
     )
+    tau2_telecom: str | Tau2TelecomConfig | None = Field(
+        default=None,
+        description="a directory holding telecom tasks in the public tau2-bench format, or "
+        "{data_dir, tasks_file, suite, tech_support} (the same as suite {name: tau2-telecom, ...})",
+    )
     inline: list[dict[str, Any]] | None = None
     ids: list[str] | None = None
     limit: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _some_source(self) -> TasksConfig:
-        if not (self.suite or self.file or self.inline or self.tau_retail):
-            raise ValueError("give suite, file, inline or tau_retail")
+        if not (self.suite or self.file or self.inline or self.tau_retail or self.tau2_telecom):
+            raise ValueError("give suite, file, inline, tau_retail or tau2_telecom")
         return self
 
 
@@ -368,23 +383,27 @@ class RunConfig(_Strict):
             tasks.extend(load_tasks(path))
         if source.inline:
             tasks.extend(parse_tasks(source.inline, source="tasks.inline"))
-        if source.tau_retail:
-            retail = source.tau_retail
-            if isinstance(retail, str):
-                retail = TauRetailConfig(data_dir=retail)
-            where = "tasks.tau_retail" + ("" if isinstance(source.tau_retail, str) else ".data_dir")
-            path = self.path(retail.data_dir)
+        routes: list[tuple[str, str, Any, type[TauRetailConfig] | type[Tau2TelecomConfig]]] = [
+            ("tau_retail", "tau-retail", source.tau_retail, TauRetailConfig),
+            ("tau2_telecom", "tau2-telecom", source.tau2_telecom, Tau2TelecomConfig),
+        ]
+        for key, suite_name, given, model in routes:
+            if not given:
+                continue
+            settings_model = model(data_dir=given) if isinstance(given, str) else given
+            where = f"tasks.{key}" + ("" if isinstance(given, str) else ".data_dir")
+            path = self.path(settings_model.data_dir)
             if not path.is_dir():
                 raise ConfigError(f"directory {path} not found", source=self.source, field=where)
-            settings = retail.model_dump(exclude_none=True) | {"data_dir": str(path.resolve())}
+            settings = settings_model.model_dump(exclude_none=True) | {
+                "data_dir": str(path.resolve())
+            }
             try:
-                entry = suite_entry("tau-retail")
-                tasks.extend(
-                    suite_tasks("tau-retail", entry.parse(settings, field="tasks.tau_retail"))
-                )
+                entry = suite_entry(suite_name)
+                tasks.extend(suite_tasks(suite_name, entry.parse(settings, field=f"tasks.{key}")))
             except ConfigError as exc:
                 raise ConfigError(
-                    str(exc), source=self.source, field=exc.field or "tasks.tau_retail"
+                    str(exc), source=self.source, field=exc.field or f"tasks.{key}"
                 ) from None
         if source.ids:
             by_id = {t.id: t for t in tasks}

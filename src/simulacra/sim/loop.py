@@ -11,7 +11,7 @@ from simulacra.people import Persona
 from simulacra.rundir import GuardEventRecord, MessageRecord
 from simulacra.sim.episode import Episode
 from simulacra.sim.targets import Conversation, Target, ToolBox, ask, takes_conversation
-from simulacra.sim.users import UserSimulator, episode_extra
+from simulacra.sim.users import UserSimulator, episode_extra, give_tools
 from simulacra.tasks import EnvSession, Task
 
 MAX_TURNS = "max_turns"
@@ -43,6 +43,8 @@ async def run_episode(
     if task.environment and tools is None:
         session = EnvSession(task)
         tools = session
+        if session.user_tools is not None:  # the user acts on the environment too
+            give_tools(user, session.user_tools)
     transcript: list[Message] = []
     records: list[dict[str, Any]] = []
     conversation = Conversation(
@@ -59,6 +61,7 @@ async def run_episode(
             episode.guard_events.extend(
                 GuardEventRecord.model_validate(event.to_dict()) for event in turn.guard_events
             )
+            records.extend({**m.to_dict(), "meta": {"by": "user"}} for m in turn.tool_messages)
             if turn.text:
                 message = Message(role="user", content=turn.text)
                 transcript.append(message)
@@ -101,6 +104,8 @@ async def run_episode(
                 said = [m.content for m in transcript if m.role == "assistant" and m.content]
                 result = session.score(said)
                 episode.extra["tool_calls"] = len(session.env.calls)
+                if session.user_tools is not None:
+                    episode.extra["user_tool_calls"] = len(session.user_tools.calls)
             else:
                 result = await task.aevaluate(final_answer(transcript, task))
         except Exception as exc:  # a user-supplied check may fail in any way

@@ -244,6 +244,12 @@ class EnvSession:
             raise ConfigError(f"task {task.id}: environment {name!r}: {exc}") from None
         self.factory = load_environment(name, options)[0]
         self.env: Environment = self.factory()
+        self.env.start(self.env_task)
+
+    @property
+    def user_tools(self) -> Environment | None:
+        """The simulated user's own tools in this environment (none for most domains)."""
+        return self.env.user_side
 
     @property
     def instructions(self) -> str:
@@ -262,7 +268,14 @@ class EnvSession:
     def score(self, assistant_messages: list[str]) -> CheckResult:
         verdict = score_episode(self.factory, self.env_task, self.env, assistant_messages)
         detail = ""
-        if not verdict.hash_match:
+        if verdict.criteria:  # a domain's own criteria: name those of its basis that failed
+            failed = [
+                name
+                for name in verdict.criteria.get("reward_basis", [])
+                if not verdict.criteria.get(name, {}).get("passed", True)
+            ]
+            detail = "failed: " + ", ".join(failed) if failed else ""
+        elif not verdict.hash_match:
             detail = f"final state differs in {len(verdict.diff)} field(s)"
         elif verdict.missing_outputs:
             detail = "missing outputs: " + ", ".join(verdict.missing_outputs)

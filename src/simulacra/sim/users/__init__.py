@@ -25,6 +25,7 @@ from simulacra.sim.users._llm_user import (
 from simulacra.sim.users._modes import MODES, SingleTurnUser, opening_text, sharded_view
 from simulacra.sim.users._scripted import ScriptedSimulatorOptions, ScriptedUser
 from simulacra.sim.users._style import add_typos, apply_style, cut_at_sentence, length_target
+from simulacra.sim.users._tools import ToolActs, ToolUse, UserToolbox, UsesTools, give_tools
 
 __all__ = [
     "CANNED_OPENERS",
@@ -42,16 +43,21 @@ __all__ = [
     "ScriptedUser",
     "Simulator",
     "SingleTurnUser",
+    "ToolActs",
+    "ToolUse",
     "UserContext",
     "UserFactory",
     "UserSimulator",
+    "UserToolbox",
     "UserTurn",
+    "UsesTools",
     "add_typos",
     "apply_style",
     "check_turn",
     "clean_turn",
     "cut_at_sentence",
     "episode_extra",
+    "give_tools",
     "length_target",
     "opening_text",
     "role_drift",

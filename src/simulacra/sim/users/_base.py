@@ -38,6 +38,9 @@ class UserTurn:
     guard_events: list[GuardEvent] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     meta: dict[str, Any] = field(default_factory=dict)
+    tool_messages: list[Message] = field(default_factory=list)
+    """The user's own tool calls this turn (a ``user`` message with ``tool_calls``, then
+    the ``tool`` results), made before ``text``: recorded, never shown to the assistant."""
 
 
 class UserSimulator(Protocol):

@@ -43,6 +43,7 @@ from simulacra.sim.users._guards import (
 )
 from simulacra.sim.users._modes import SingleTurnUser, opening_text, sharded_view
 from simulacra.sim.users._style import apply_style, cut_at_sentence, length_target
+from simulacra.sim.users._tools import ToolActs, UserToolbox
 from simulacra.tasks import Fact, Task
 
 _PUSH = [
@@ -197,7 +198,7 @@ _FORMAL_SHOTS = [
         "Thank you. Could you make it sound a little less formal, please?",
     ),
 ]
-FULL_INSTRUCTION_ENVIRONMENTS = frozenset({"tau-retail"})
+FULL_INSTRUCTION_ENVIRONMENTS = frozenset({"tau-retail", "tau2-telecom"})
 """Environments whose tasks' users hold the full instruction by default."""
 CONTEXT_WORDS = 60
 """How much of the assistant's last reply the voice sees (words, cut at a sentence end)."""
@@ -269,12 +270,17 @@ class LLMUser:
         self.used_prefixes: set[str] = set()
         self.turn_index = 0
         self.budget = _Budget()
+        self.tool_acts: ToolActs | None = None
         instruction = task.metadata.get("instruction") if task.metadata else None
         self.instruction = (
             str(instruction)
             if self.options.instruction == "full" and isinstance(instruction, str)
             else None
         )
+
+    def give_tools(self, tools: UserToolbox) -> None:
+        """Let this user act with tools of their own (see ``simulacra.sim.users._tools``)."""
+        self.tool_acts = ToolActs(tools)
 
     # -- policy ---------------------------------------------------------------------------
 
@@ -333,6 +339,15 @@ class LLMUser:
         if not self.my_turns:
             return Plan(act="open", text=self.task.goal)
         last = replies[-1] if replies else ""
+        # asked to do something on their own device (in the newest message): do it, report
+        newest = bool(transcript) and transcript[-1].role == "assistant" and bool(last)
+        used = self.tool_acts.act(last) if self.tool_acts is not None and newest else None
+        if used is not None:
+            if used.resolved:
+                return Plan(
+                    act=SATISFIED, text=f"{used.text} {self.rng.choice(_APPROVE)}", stop=True
+                )
+            return Plan(act="use_tool", text=used.text)
         previous = replies[-2] if len(replies) > 1 else None
         unrevealed = self._unrevealed()
         answered = bool(last) and self.task.gives_answer(last, said=self._said())
@@ -457,6 +472,8 @@ class LLMUser:
         if fact is not None:
             # the fact's own words set a floor: a reveal must be able to carry it
             words = max(words, len(plan.text.split()) // 2)
+        if self.tool_acts is not None and self.tool_acts.pending:
+            words = max(words, len(plan.text.split()))  # what the phone showed, all of it
         replies = [m.content for m in transcript if m.role == "assistant" and m.content.strip()]
         last = replies[-1] if replies else ""
         hidden = [self.task.facts[i] for i in self._unrevealed()]
@@ -530,6 +547,7 @@ class LLMUser:
             act=plan.act,
             guard_events=events,
             usage=usage,
+            tool_messages=self.tool_acts.take() if self.tool_acts is not None else [],
             meta={
                 "act": plan.act,
                 "fact": fact.text if fact else None,

@@ -13,7 +13,9 @@ The pieces:
   an options model); built-ins: the ``shop`` environment with its tasks (``load_shop``)
   and the τ-bench retail and airline customer-service environments over user-supplied
   data files (``load_tau_retail``, ``load_tau_airline``), which answer and score as the
-  benchmark does.
+  benchmark does; and the τ²-bench telecom domain (``load_tau2_telecom``), in which the
+  simulated user has tools of their own on their phone (``PhoneEnv``, the environment's
+  ``user_side``) and tasks are scored by τ²'s criteria.
 """
 
 from simulacra.tasks.envs._airline import (
@@ -49,6 +51,7 @@ from simulacra.tasks.envs._registry import (
     EnvLoader,
     EnvOptions,
     RetailOptions,
+    TelecomOptions,
     environments,
 )
 from simulacra.tasks.envs._retail import RetailEnv, load_tau_retail
@@ -64,6 +67,13 @@ from simulacra.tasks.envs._task import (
     replay,
     score_episode,
     validate_tasks,
+)
+from simulacra.tasks.envs._telecom import (
+    PhoneEnv,
+    Tau2Criteria,
+    TelecomEnv,
+    load_tau2_telecom,
+    phone_requests,
 )
 
 __all__ = [
@@ -84,6 +94,7 @@ __all__ = [
     "OwnRecordsOnly",
     "Passenger",
     "PaymentPart",
+    "PhoneEnv",
     "PolicyRule",
     "PolicyViolation",
     "RequirePriorCall",
@@ -91,6 +102,9 @@ __all__ = [
     "RetailOptions",
     "ShopEnv",
     "State",
+    "Tau2Criteria",
+    "TelecomEnv",
+    "TelecomOptions",
     "ToolCallRecord",
     "ToolSpec",
     "canonical_json",
@@ -101,9 +115,11 @@ __all__ = [
     "function_schema",
     "load_env_tasks",
     "load_shop",
+    "load_tau2_telecom",
     "load_tau_airline",
     "load_tau_retail",
     "missing_outputs",
+    "phone_requests",
     "replay",
     "score_episode",
     "shop_state",

@@ -31,6 +31,7 @@ from simulacra.tasks.envs._schema import check_value, compare_schemas, function_
 
 if TYPE_CHECKING:
     from simulacra.tasks.envs._policy import PolicyRule, PolicyViolation
+    from simulacra.tasks.envs._task import EnvScore, EnvTask
 
 __all__ = [
     "DiffRow",
@@ -349,6 +350,11 @@ class Environment:
 
     Tools read and write ``self.state`` and raise ``ToolError`` for anything the agent
     did wrong; they return a string, or JSON-like data that ``call`` serialises.
+
+    An environment in which the simulated user acts too (on their own device, say)
+    gives the user's tools as a second environment over the same state, ``user_side``;
+    a task that starts from a state of its own sets it up in ``start``; a domain that
+    scores in its own way answers ``score_task``.
     """
 
     name: ClassVar[str] = "environment"
@@ -409,6 +415,8 @@ class Environment:
         self.instructions = instructions
         self.calls: list[ToolCallRecord] = []
         self.stopped = False
+        self.user_side: Environment | None = None
+        """The simulated user's own tools over the same state (none for most domains)."""
         self._specs = dict(self._tool_specs)
         for declared in declared_schemas:
             self._declare(declared)
@@ -433,6 +441,19 @@ class Environment:
             writes=spec.writes,
             declared=full,
         )
+
+    # -- tasks -------------------------------------------------------------------------
+
+    def start(self, task: EnvTask) -> None:
+        """Set up the state ``task`` starts from (nothing to do for most domains)."""
+
+    def score_task(
+        self, task: EnvTask, expected: Environment, assistant_messages: Sequence[str]
+    ) -> EnvScore | None:
+        """This domain's own verdict on an episode that ended in this environment, given
+        the replayed ground truth ``expected``; ``None`` (the default) scores it by state
+        hash and required outputs (see ``score_episode``)."""
+        return None
 
     # -- introspection -----------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 An entry is ``loader(options) -> (EnvFactory, list[EnvTask])`` with its ``Options``
 model. Every environment is a task suite of the same name too (``tasks: {suite: shop}``),
-its options written beside the name; ``tau-retail`` and ``tau-airline`` need
-``data_dir``, the directory of the user's own copy of the public benchmark's data.
+its options written beside the name; ``tau-retail``, ``tau-airline`` and
+``tau2-telecom`` need ``data_dir``, the directory of the user's own copy of the public
+benchmark's data.
 """
 
 from __future__ import annotations
@@ -19,8 +20,16 @@ from simulacra.tasks.envs._base import EnvFactory
 from simulacra.tasks.envs._retail import load_tau_retail
 from simulacra.tasks.envs._shop import load_shop
 from simulacra.tasks.envs._task import EnvTask
+from simulacra.tasks.envs._telecom import load_tau2_telecom
 
-__all__ = ["AirlineOptions", "EnvLoader", "EnvOptions", "RetailOptions", "environments"]
+__all__ = [
+    "AirlineOptions",
+    "EnvLoader",
+    "EnvOptions",
+    "RetailOptions",
+    "TelecomOptions",
+    "environments",
+]
 
 EnvLoader = Callable[[Any], tuple[EnvFactory, list[EnvTask]]]
 
@@ -72,3 +81,27 @@ class AirlineOptions(EnvOptions):
 @environments.register("tau-airline", options=AirlineOptions)
 def _tau_airline(options: AirlineOptions) -> tuple[EnvFactory, list[EnvTask]]:
     return load_tau_airline(options.data_dir, tasks_file=options.tasks_file, suite=options.suite)
+
+
+class TelecomOptions(EnvOptions):
+    """Options of the ``tau2-telecom`` environment."""
+
+    max_turns: int = Field(default=30, ge=1, le=100)
+    data_dir: ConfigPath
+    """The directory holding db.toml, user_db.toml, the policy files and the tasks file."""
+    tasks_file: str = Field(default="tasks_train.json", min_length=1)
+    """The task file in that directory, in the τ² task format."""
+    suite: str | None = Field(default=None, min_length=1)
+    """The tasks' suite name; default ``tau2-telecom-<split>``."""
+    tech_support: str = Field(default="tech_support_manual.md", min_length=1)
+    """The second part of the agent's policy: the manual or ``tech_support_workflow.md``."""
+
+
+@environments.register("tau2-telecom", options=TelecomOptions)
+def _tau2_telecom(options: TelecomOptions) -> tuple[EnvFactory, list[EnvTask]]:
+    return load_tau2_telecom(
+        options.data_dir,
+        tasks_file=options.tasks_file,
+        suite=options.suite,
+        tech_support=options.tech_support,
+    )

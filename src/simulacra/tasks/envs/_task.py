@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
@@ -36,7 +36,12 @@ __all__ = [
 
 
 class Action(BaseModel):
-    """One ground-truth tool call: a tool name and its arguments (``kwargs`` also read)."""
+    """One ground-truth tool call: a tool name and its arguments (``kwargs`` also read).
+
+    ``requestor`` says whose tool it is: the agent's (``assistant``) or, in a domain
+    where the user acts too, the simulated user's (``user``). ``compare_args`` names
+    the arguments a matching call must agree on (``None``: all of them).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -44,6 +49,8 @@ class Action(BaseModel):
     arguments: dict[str, Any] = Field(
         default_factory=dict, validation_alias=AliasChoices("arguments", "kwargs")
     )
+    requestor: Literal["assistant", "user"] = "assistant"
+    compare_args: tuple[str, ...] | None = None
 
 
 class EnvTask(BaseModel):
@@ -98,6 +105,10 @@ class EnvScore:
     violations: tuple[PolicyViolation, ...] = ()
     replay_errors: tuple[str, ...] = ()
     """Errors of ground-truth actions that failed when replayed (kept, not fatal)."""
+    criteria: dict[str, Any] = field(default_factory=dict)
+    """A domain's own criteria, by name, when it scores in its own way (the τ² format:
+    ``ENV_ASSERTION``, ``ACTION``, ``DB``, ``COMMUNICATE``), each with ``passed`` and
+    what was checked; empty for a verdict by state hash and outputs alone."""
 
     @property
     def success(self) -> bool:
@@ -114,6 +125,7 @@ class EnvScore:
             "diff": [row.to_dict() for row in self.diff],
             "violations": [v.to_dict() for v in self.violations],
             "replay_errors": list(self.replay_errors),
+            **({"criteria": self.criteria} if self.criteria else {}),
         }
 
 
@@ -128,24 +140,43 @@ def missing_outputs(outputs: Iterable[str], messages: Iterable[str]) -> list[str
 
 
 def replay(
-    factory: EnvFactory, actions: Sequence[Action], *, task_id: str | None = None
+    factory: EnvFactory,
+    actions: Sequence[Action],
+    *,
+    task_id: str | None = None,
+    task: EnvTask | None = None,
 ) -> Environment:
-    """Run ``actions`` on a fresh environment and return it.
+    """Run ``actions`` on a fresh environment (set up for ``task``, if given) and return it.
 
     An action that fails (an unknown tool, bad arguments, a refused request) is recorded
     in ``env.calls`` with its error and the replay goes on, as the public benchmarks do:
     their ground truths include lookups of unknown records and refused changes on
-    purpose. ``failed_actions`` lists them.
+    purpose. ``failed_actions`` lists them. An action of the user's runs on the user's
+    tools (``env.user_side``); in a domain without them it fails as an unknown tool.
     """
     env = factory()
+    if task is not None:
+        env.start(task)
     for action in actions:
-        env.call(action.name, action.arguments)
+        side = env if action.requestor == "assistant" else env.user_side
+        if side is None:
+            env.call(f"user:{action.name}", action.arguments)
+        else:
+            side.call(action.name, action.arguments)
     return env
 
 
 def failed_actions(env: Environment) -> list[tuple[int, str, str]]:
-    """``(index, tool, error text)`` of each failed call in ``env``'s log."""
-    return [(call.index, call.name, call.result) for call in env.calls if call.error]
+    """``(index, tool, error text)`` of each failed call in ``env``'s log, then in its
+    user's (their tools named ``user:<tool>``)."""
+    found = [(call.index, call.name, call.result) for call in env.calls if call.error]
+    if env.user_side is not None:
+        found += [
+            (call.index, f"user:{call.name}", call.result)
+            for call in env.user_side.calls
+            if call.error
+        ]
+    return found
 
 
 def validate_tasks(
@@ -184,7 +215,7 @@ def validate_tasks(
                     source=source,
                     field=f"{where}.outputs",
                 )
-        env = replay(factory, task.actions, task_id=task.id)
+        env = replay(factory, task.actions, task_id=task.id, task=task)
         for index, name, error in failed_actions(env):
             if strict:
                 raise ConfigError(
@@ -210,8 +241,12 @@ def score_episode(
     final_env: Environment,
     assistant_messages: Sequence[str],
 ) -> EnvScore:
-    """Score one finished episode: replay the ground truth, compare states and outputs."""
-    expected = replay(env_factory, task.actions, task_id=task.id)
+    """Score one finished episode: replay the ground truth, compare states and outputs
+    (or, for a domain that scores in its own way, ask it: ``Environment.score_task``)."""
+    expected = replay(env_factory, task.actions, task_id=task.id, task=task)
+    own = final_env.score_task(task, expected, assistant_messages)
+    if own is not None:
+        return own
     expected_hash = expected.state_hash()
     actual_hash = final_env.state_hash()
     hash_match = expected_hash == actual_hash
