@@ -3,7 +3,8 @@
 A run directory is the interface between stages (run → judge → trust → report →
 export). This package owns it: the file names (declared once), the records
 (:class:`Episode`, :class:`MessageRecord`, :class:`GuardEventRecord`,
-:class:`UsageRecord`, :class:`PersonaRef`, :class:`TaskRef`, :class:`FeedbackRecord`,
+:class:`UsageRecord`, :class:`PersonaRef`, :class:`TaskRef`, :class:`JudgementRecord`,
+:class:`FeedbackRecord`,
 :class:`Summary`), each versioned by ``schema_version`` and upgraded when an older file
 is read, and :class:`RunDir`, through which a stage opens a directory and reads it.
 JSON Schemas of the records are in ``docs/schema/`` for readers in other tools.
@@ -36,12 +37,15 @@ from simulacra.rundir._models import (
     Breakdown,
     BreakdownGroup,
     Breakdowns,
+    CriterionRecord,
     CritiqueRecord,
     Episode,
     Estimate,
     FeedbackRecord,
     GuardEventRecord,
     ImplicitRecord,
+    JudgedSummary,
+    JudgementRecord,
     MessageRecord,
     Mode,
     OrderRecord,
@@ -57,6 +61,7 @@ from simulacra.rundir._models import (
     TaskRef,
     ToolCallRecord,
     UsageRecord,
+    Verdict,
     json_schemas,
     upgrade,
 )
@@ -84,6 +89,7 @@ __all__ = [
     "Breakdown",
     "BreakdownGroup",
     "Breakdowns",
+    "CriterionRecord",
     "CritiqueRecord",
     "Episode",
     "EpisodeStore",
@@ -91,6 +97,8 @@ __all__ = [
     "FeedbackRecord",
     "GuardEventRecord",
     "ImplicitRecord",
+    "JudgedSummary",
+    "JudgementRecord",
     "MessageRecord",
     "Mode",
     "OrderRecord",
@@ -107,6 +115,7 @@ __all__ = [
     "TaskRef",
     "ToolCallRecord",
     "UsageRecord",
+    "Verdict",
     "breakdowns",
     "json_schemas",
     "match_key",
