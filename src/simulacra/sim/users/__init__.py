@@ -25,6 +25,7 @@ from simulacra.sim.users._llm_user import (
 from simulacra.sim.users._modes import MODES, SingleTurnUser, opening_text, sharded_view
 from simulacra.sim.users._scripted import ScriptedSimulatorOptions, ScriptedUser
 from simulacra.sim.users._style import add_typos, apply_style, cut_at_sentence, length_target
+from simulacra.sim.users._user_lm import UserLMOptions, UserLMUser
 
 __all__ = [
     "CANNED_OPENERS",
@@ -44,6 +45,8 @@ __all__ = [
     "SingleTurnUser",
     "UserContext",
     "UserFactory",
+    "UserLMOptions",
+    "UserLMUser",
     "UserSimulator",
     "UserTurn",
     "add_typos",
