@@ -104,6 +104,21 @@ def test_a_turn_of_only_the_end_token_ends_without_a_message(tmp_path: Path) -> 
     assert [m.role for m in episode.messages] == ["user", "assistant"]
 
 
+def test_an_empty_reply_ends_the_conversation_when_the_server_drops_the_token(
+    tmp_path: Path,
+) -> None:
+    script = ["can you scale a pancake recipe for me?", ""]
+    with ScriptedServer(UserModel(script)) as server:
+        result = simulacra.run(config(tmp_path, server, options={"empty_ends": True}))
+    (episode,) = RunDir(result.run_dir).episodes()
+    assert episode.stop_reason == "end_of_conversation" and not episode.guard_events
+    script = ["can you scale a pancake recipe for me?", "", "", ""]
+    with ScriptedServer(UserModel(script)) as server:
+        result = simulacra.run(config(tmp_path / "b", server, max_turns=2))
+    (episode,) = RunDir(result.run_dir).episodes()
+    assert [e.guard for e in episode.guard_events] == ["empty"] * 3  # without it: a fault
+
+
 def test_guards_redraw_a_drifting_or_blurting_turn_then_fall_back(tmp_path: Path) -> None:
     script = [
         "I'd be happy to help! How can I assist you today?",  # the assistant's role

@@ -17,7 +17,7 @@ ends the conversation when nothing is left to say. Every hit is recorded.
 
 The endpoint must send the end token back as text: a server that drops special tokens
 from the output (vLLM does by default) needs ``extra_body: {skip_special_tokens:
-false}`` in the model's config; see docs/testing-your-app.md.
+false}`` in the model's config, or ``empty_ends`` (see docs/tasks.md).
 """
 
 from __future__ import annotations
@@ -75,6 +75,11 @@ class UserLMOptions(Options):
         default=1, ge=1, description="hidden facts one turn may give before the leak guard fires"
     )
     repeat_threshold: float = Field(default=0.9, ge=0, le=1)
+    empty_ends: bool = Field(
+        default=False,
+        description="an empty reply ends the conversation too (for a server that drops the "
+        "end token from the text it returns)",
+    )
 
 
 class UserLMUser:
@@ -184,6 +189,7 @@ class UserLMUser:
             calls += 1
             usage = usage + completion.usage
             candidate, ended = self._split(completion.text)
+            ended = ended or (self.options.empty_ends and not completion.text.strip())
             if ended and not candidate.strip():
                 text = ""
                 break  # a turn of its own that only ends the conversation
