@@ -202,3 +202,13 @@ def test_a_judged_check_is_not_scored_by_code_and_answers_need_substance() -> No
     )
     with pytest.raises(ValueError, match="criteria repeat"):
         JudgedCheck(criteria=["same", "same "])
+
+
+async def test_the_brief_template_is_a_second_judge_of_its_own() -> None:
+    model = ScriptedModel(yes_judge)
+    judge = ChecklistJudge(model=model, template="checklist-brief", temperature=0.7)
+    record = (await judge.judge(TASK, TRANSCRIPT, answer=ANSWER, seed=5)).record
+    assert record.verdict == "pass" and record.template == "checklist-brief"
+    messages, params = model.calls[0]
+    assert [m.role for m in messages] == ["user"] and params.temperature == 0.7
+    assert "Checklist:\n1. " in messages[0].content and ANSWER in messages[0].content
