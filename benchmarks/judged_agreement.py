@@ -15,6 +15,7 @@ another seed) and prints, from ``checklist_report``:
 - seconds per episode (the conversation) and per judgement, with the load average.
 
     python benchmarks/judged_agreement.py [--writing 4] [--tutoring 4] [--mode full]
+        [--answer-tokens 200] [--judge-tokens 200] [--max-retries 1]
 
 The embedded model is slow (tens of seconds per call on a busy machine): the default
 sample takes some ten minutes. The figures of a sample this small are wide; they say
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import sys
@@ -56,7 +58,7 @@ def sample(name: str, count: int) -> list[str]:
 
 async def main(args: argparse.Namespace) -> None:
     weights = default_weights()
-    local = {"backend": "local", "path": str(weights), "n_ctx": 4096}
+    local = {"backend": "local", "path": str(weights), "n_ctx": 3072}
     ids = sample("writing", args.writing) + sample("tutoring", args.tutoring)
     out = Path(tempfile.mkdtemp(prefix="judged-"))
     config = parse_config(
@@ -67,7 +69,11 @@ async def main(args: argparse.Namespace) -> None:
             "models": {"local": local},
             "user": {"model": "local", "max_tokens": 48},
             "target": {"model": "local", "max_tokens": args.answer_tokens},
-            "judge": {"orders": 2, "max_tokens": args.judge_tokens},
+            "judge": {
+                "orders": 2,
+                "max_tokens": args.judge_tokens,
+                "max_retries": args.max_retries,
+            },
             "personas": {"builtin": ["polite-professional"]},
             "tasks": {"suite": ["writing", "tutoring"], "ids": ids},
             "modes": [args.mode],
@@ -76,20 +82,31 @@ async def main(args: argparse.Namespace) -> None:
             "cache": False,
         }
     )
-    print(f"{len(ids)} episodes ({args.mode}), load average {load()}", flush=True)
-    started = time.perf_counter()
-    result = await arun(config)
-    run_s = time.perf_counter() - started
-    episodes = list(RunDir(result.run_dir).episodes())
+    if args.run_dir:  # figures from a run already played (or part of one)
+        run_dir = Path(args.run_dir)
+        errors = None
+    else:
+        print(f"{len(ids)} episodes ({args.mode}), load average {load()}", flush=True)
+        result = await arun(config)
+        run_dir, errors = result.run_dir, result.summary.errors
+    episodes = list(RunDir(run_dir).episodes())
+    ids = [e.task.id for e in episodes]
     conversation_s = sum(e.duration_s for e in episodes)
+    judge_s = sum(e.judgement.duration_s for e in episodes if e.judgement)
+    starts = sorted(e.started_at for e in episodes)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]  # one after another
     first = [e.judgement.model_dump(mode="json") if e.judgement else {} for e in episodes]
-    print(f"first run done in {run_s:.0f} s, load average {load()}", flush=True)
+    print(f"{len(episodes)} episodes played, load average {load()}", flush=True)
 
     tasks: dict[str, Task] = {
         t.id: t for name in ("writing", "tutoring") for t in suite_tasks(name) if t.id in ids
     }
     second_config = CheckJudgeConfig(
-        template="checklist-brief", temperature=0.7, orders=1, max_tokens=args.judge_tokens
+        template="checklist-brief",
+        temperature=0.7,
+        orders=1,
+        max_tokens=args.judge_tokens,
+        max_retries=args.max_retries,
     )
     pool = ModelPool(use_cache=False)
     model = pool.build(ModelConfig.model_validate(local), seed=11)
@@ -97,11 +114,12 @@ async def main(args: argparse.Namespace) -> None:
     second: list[dict[str, Any] | None] = []
     started = time.perf_counter()
     for episode in episodes:
-        if episode.status != "ok" or episode.judgement is None:
+        if args.no_second or episode.status != "ok" or episode.judgement is None:
             second.append(None)
             continue
         transcript = [Message(role=m.role, content=m.content) for m in episode.messages]
         answers = [m.content for m in episode.messages if m.role == "assistant" and m.content]
+        print(f"second judge: episode {len(second) + 1}, load average {load()}", flush=True)
         judged = await second_judge.judge(
             tasks[episode.task.id], transcript, answer=answers[-1] if answers else "", seed=101
         )
@@ -112,12 +130,12 @@ async def main(args: argparse.Namespace) -> None:
     report = checklist_report(first, second)
     report_second = checklist_report([s for s in second if s is not None])
     judge_calls = sum(e.usage["judge"].calls for e in episodes if "judge" in e.usage)
-    judge_s = run_s - conversation_s
     figures = {
         "episodes": len(episodes),
-        "errors": result.summary.errors,
+        "errors": errors,
         "seconds_per_episode_conversation": round(conversation_s / max(1, len(episodes)), 1),
         "seconds_per_episode_judged_both_orders": round(judge_s / max(1, len(episodes)), 1),
+        "seconds_between_episode_starts": [round(g) for g in gaps],
         "seconds_per_second_judgement": round(second_s / max(1, len(episodes)), 1),
         "judge_calls_first": judge_calls,
         "first": {k: report[k] for k in ("passed", "failed", "abstained")},
@@ -128,7 +146,7 @@ async def main(args: argparse.Namespace) -> None:
         "position_second_judge": report_second["position"],
         "length_second_judge": report_second["length"],
         "load_average": load(),
-        "run_dir": str(result.run_dir),
+        "run_dir": str(run_dir),
     }
     print(json.dumps(figures, indent=2))
 
@@ -141,4 +159,7 @@ if __name__ == "__main__":
     parser.add_argument("--max-turns", type=int, default=3)
     parser.add_argument("--answer-tokens", type=int, default=200)
     parser.add_argument("--judge-tokens", type=int, default=200)
+    parser.add_argument("--max-retries", type=int, default=1)
+    parser.add_argument("--run-dir", help="report on this run directory instead of playing one")
+    parser.add_argument("--no-second", action="store_true", help="skip the second judge")
     asyncio.run(main(parser.parse_args()))

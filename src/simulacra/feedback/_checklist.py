@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -255,6 +256,7 @@ class ChecklistJudge:
             response = render([m.to_dict() for m in transcript], max_chars=self.max_chars)
         else:
             response = answer
+        started = time.perf_counter()
         count = len(check.criteria)
         shuffled = list(range(count))
         random.Random(derive_seed("checklist", task.id, seed)).shuffle(shuffled)
@@ -304,6 +306,7 @@ class ChecklistJudge:
             scope=check.scope,
             answer_chars=len(response),
             attempts=sum(o.attempts for o in orders),
+            duration_s=round(time.perf_counter() - started, 4),
             error=errors[0] if errors and unknown else None,
         )
         total = Usage()

@@ -176,6 +176,8 @@ class JudgementRecord(_Record):
     scope: str = "answer"
     answer_chars: int = 0
     attempts: int = 0
+    duration_s: float = 0.0
+    """Seconds the judge took (every order and follow-up)."""
     error: str | None = None
 
 
