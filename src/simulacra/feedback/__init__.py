@@ -6,6 +6,9 @@
   randomisation, both-orders judging, label noise),
 - rubric ratings and critiques: :class:`RubricRater`, :class:`SatisfactionRater`,
   :class:`CritiqueRater`,
+- the judge of judged tasks: :class:`ChecklistJudge` (must-haves, yes or no with reasons,
+  order-controlled), set by the run config's ``judge:`` (:class:`CheckJudgeConfig`),
+  diagnosed by :func:`checklist_report`,
 - implicit signals in user turns: :func:`label_turns`, :func:`classify_turns`,
 - run directories: :func:`judge_run` writes ``feedback.jsonl`` and
   ``feedback_summary.json``; :func:`compare_runs` judges one run against another.
@@ -38,6 +41,13 @@ _EXPORTS = {
     "parse_verdict": "simulacra.feedback._parse",
     "parse_verdict_logprobs": "simulacra.feedback._parse",
     "parse_verdict_text": "simulacra.feedback._parse",
+    # judged tasks
+    "CheckJudgeConfig": "simulacra.feedback._checklist",
+    "ChecklistJudge": "simulacra.feedback._checklist",
+    "Judged": "simulacra.feedback._checklist",
+    "check_result": "simulacra.feedback._checklist",
+    "parse_checklist": "simulacra.feedback._checklist",
+    "checklist_report": "simulacra.feedback._diagnostics",
     # rubric
     "DEFAULT_DIMENSIONS": "simulacra.feedback._rubric",
     "Critique": "simulacra.feedback._rubric",
@@ -106,6 +116,8 @@ _EXPORTS = {
 __all__ = [
     "DEFAULT_DIMENSIONS",
     "SIGNALS",
+    "CheckJudgeConfig",
+    "ChecklistJudge",
     "ComparisonResult",
     "Critic",
     "Critique",
@@ -118,6 +130,7 @@ __all__ = [
     "ImplicitRules",
     "JudgeOptions",
     "JudgeResult",
+    "Judged",
     "LLMCritiqueOptions",
     "LLMPairRater",
     "LLMRaterOptions",
@@ -150,6 +163,8 @@ __all__ = [
     "aggregate_signals",
     "agreement_report",
     "ajudge_run",
+    "check_result",
+    "checklist_report",
     "classify_turns",
     "compare_runs",
     "critique_kinds",
@@ -159,6 +174,7 @@ __all__ = [
     "load_raters_config",
     "make_embedder",
     "model_identity",
+    "parse_checklist",
     "parse_raters_config",
     "parse_verdict",
     "parse_verdict_logprobs",
@@ -178,6 +194,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from simulacra.feedback._checklist import (
+        CheckJudgeConfig,
+        ChecklistJudge,
+        Judged,
+        check_result,
+        parse_checklist,
+    )
     from simulacra.feedback._config import (
         CritiqueConfig,
         RaterConfig,
@@ -188,6 +211,7 @@ if TYPE_CHECKING:
     )
     from simulacra.feedback._diagnostics import (
         agreement_report,
+        checklist_report,
         position_report,
         verbosity_report,
         win_rates,

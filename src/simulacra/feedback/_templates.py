@@ -14,6 +14,9 @@ Fields by kind:
   ``example`` (one example line, for the first dimension)
 - satisfaction: ``persona``, ``goal``, ``response``
 - critique: ``context``, ``response``
+- checklist (the judge of judged tasks): ``request`` (the goal and what the user also
+  wanted), ``reference`` (a reference answer, or empty), ``guidance``, ``noun`` ("final
+  answer" or "conversation"), ``response``, ``checklist`` (numbered lines)
 - implicit: ``previous`` (the assistant's last reply), ``message`` (the user's turn),
   ``signals`` (the signal names)
 """
@@ -27,7 +30,7 @@ from simulacra.errors import ConfigError
 from simulacra.llm import Message
 from simulacra.registry import Registry
 
-TemplateKind = Literal["pairwise", "rubric", "satisfaction", "critique", "implicit"]
+TemplateKind = Literal["pairwise", "rubric", "satisfaction", "critique", "implicit", "checklist"]
 
 
 class _Blank(dict[str, str]):
@@ -194,6 +197,43 @@ templates.add(
             "praise; topic_switch: moves to a different subject; abandonment: gives up.\n"
             "Answer with one line: 'Signals: ' followed by a comma-separated list, or "
             "'Signals: none'."
+        ),
+    ),
+)
+
+_CHECKLIST_FORM = (
+    "Answer with one line per item, in order, in the form 'N: yes - reason' or "
+    "'N: no - reason', where N is the item's number and the reason is one short sentence."
+)
+
+templates.add(
+    "checklist",
+    Template(
+        kind="checklist",
+        description="must-haves of a judged task: yes or no with a reason, one line each",
+        system=(
+            "You check an AI assistant's work against a list of must-haves. You are strict "
+            "and fair: an item is met only when the work clearly does what it says. How long "
+            "the work is and where an item sits in the list must not sway you."
+        ),
+        user=(
+            "[What the user wanted]\n{request}\n\n{reference}{guidance}"
+            "[The {noun} to check]\n{response}\n\n[Must-haves]\n{checklist}\n\n"
+            f"For each must-have, decide whether the {{noun}} meets it. {_CHECKLIST_FORM}"
+        ),
+    ),
+)
+
+templates.add(
+    "checklist-brief",
+    Template(
+        kind="checklist",
+        description="the same checklist, verdicts first and no system prompt (a second judge)",
+        system="",
+        user=(
+            "Task: {request}\n\n{guidance}{noun}:\n{response}\n\n"
+            "Checklist:\n{checklist}\n\n"
+            f"Is each item met? {_CHECKLIST_FORM}"
         ),
     ),
 )

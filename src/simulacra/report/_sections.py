@@ -120,3 +120,6 @@ def errors_section(run: RunData) -> Section | None:
             )
         ],
     )
+
+
+from simulacra.report import _judged  # noqa: E402, F401  (registers the judged tasks' tab)

@@ -3,9 +3,10 @@
 A run directory is the interface between stages (run → judge → trust → report →
 export). This package owns it: the file names (declared once), the records
 (:class:`Episode`, :class:`MessageRecord`, :class:`GuardEventRecord`,
-:class:`UsageRecord`, :class:`PersonaRef`, :class:`TaskRef`, :class:`FeedbackRecord`,
-:class:`Summary`, and the documents later stages write,
-:class:`FeedbackSummary` and :class:`Fidelity`), each versioned by ``schema_version`` and upgraded when an older file
+:class:`UsageRecord`, :class:`PersonaRef`, :class:`TaskRef`, :class:`JudgementRecord`,
+:class:`FeedbackRecord`, :class:`Summary`, and the documents later stages write,
+:class:`FeedbackSummary` and :class:`Fidelity`), each versioned by ``schema_version`` and
+upgraded when an older file
 is read, and :class:`RunDir`, through which a stage opens a directory and reads it.
 JSON Schemas of the records are in ``docs/schema/`` for readers in other tools.
 """
@@ -68,12 +69,15 @@ from simulacra.rundir._models import (
     Breakdown,
     BreakdownGroup,
     Breakdowns,
+    CriterionRecord,
     CritiqueRecord,
     Episode,
     Estimate,
     FeedbackRecord,
     GuardEventRecord,
     ImplicitRecord,
+    JudgedSummary,
+    JudgementRecord,
     MessageRecord,
     Mode,
     OrderRecord,
@@ -89,6 +93,7 @@ from simulacra.rundir._models import (
     TaskRef,
     ToolCallRecord,
     UsageRecord,
+    Verdict,
     upgrade,
 )
 from simulacra.rundir._rundir import EpisodeStore, RunDir, match_key, read_episodes
@@ -118,6 +123,7 @@ __all__ = [
     "BreakdownGroup",
     "Breakdowns",
     "Comparison",
+    "CriterionRecord",
     "CritiqueCounts",
     "CritiqueRecord",
     "DimensionFidelity",
@@ -138,6 +144,8 @@ __all__ = [
     "ImplicitSummary",
     "Interval",
     "JudgeOptionsUsed",
+    "JudgedSummary",
+    "JudgementRecord",
     "LengthControlled",
     "Matching",
     "MessageRecord",
@@ -165,6 +173,7 @@ __all__ = [
     "ToolCallRecord",
     "UsageRecord",
     "VerbosityBias",
+    "Verdict",
     "WinRates",
     "breakdowns",
     "json_schemas",

@@ -150,6 +150,49 @@ class TaskRef(_Record):
     reference: str | None = None
 
 
+Verdict = Literal["pass", "fail", "abstain"]
+"""A judge's verdict on a judged task (``abstain``: it could not be told; neither)."""
+
+
+class CriterionRecord(_Record):
+    """One must-have of a judged task: met or not (None: the judge did not say), why,
+    and where it was shown in each order the checklist was presented (1 = first)."""
+
+    criterion: str
+    met: bool | None = None
+    reason: str = ""
+    shown_at: list[int] = Field(default_factory=list)
+    verdicts: list[bool | None] = Field(default_factory=list)
+    """What the judge said in each order (the position-bias control)."""
+
+
+class JudgementRecord(_Record):
+    """A judge model's verdict on a judged task: ``Episode.check["judgement"]``.
+
+    ``met`` of the ``criteria`` were met; the verdict is ``pass`` when at least
+    ``needed`` were, ``fail`` when that can no longer be reached, ``abstain`` otherwise
+    (criteria the judge did not answer, or an error of the judge). ``consistent`` says
+    whether the orders agreed on every criterion (None: one order); ``answer_chars`` is
+    the length of what was judged (the length-bias diagnostic)."""
+
+    judge: str = "judge"
+    model: str | None = None
+    template: str = ""
+    verdict: Verdict = "abstain"
+    met: int = 0
+    needed: int = 1
+    criteria: list[CriterionRecord] = Field(default_factory=list)
+    reasons: str = ""
+    orders: int = 1
+    consistent: bool | None = None
+    scope: str = "answer"
+    answer_chars: int = 0
+    attempts: int = 0
+    duration_s: float = 0.0
+    """Seconds the judge took (every order and follow-up)."""
+    error: str | None = None
+
+
 class Episode(_Record):
     """One finished conversation: a line of ``episodes.jsonl``.
 
@@ -221,6 +264,12 @@ class Episode(_Record):
     def seen_by_target(self) -> list[MessageRecord]:
         """The messages as the assistant saw them: without the user's own tool calls."""
         return [m for m in self.messages if not m.by_user_tools]
+
+    @property
+    def judgement(self) -> JudgementRecord | None:
+        """The judge's verdict of a judged task (None for a task checked by code)."""
+        data = self.check.get("judgement")
+        return JudgementRecord.model_validate(data) if isinstance(data, dict) else None
 
     def total_usage(self) -> Usage:
         total = Usage()
@@ -414,6 +463,21 @@ class SuiteReliability(_Record):
     unreliability: Estimate | None = None
 
 
+class JudgedSummary(_Record):
+    """The judged episodes of a run: abstentions are counted apart (neither success nor
+    failure, and not in ``success``)."""
+
+    episodes: int = 0
+    passed: int = 0
+    failed: int = 0
+    abstained: int = 0
+    judge_errors: int = 0
+    criteria: int = 0
+    criteria_met: int = 0
+    inconsistent: int = 0
+    """Episodes whose two orders of the checklist disagreed on some criterion."""
+
+
 class Summary(_Record):
     """``summary.json``: what a run amounts to. The fields up to ``tokens`` are the ones
     every run has; the others are present when the run has the data for them (pass^k
@@ -447,6 +511,7 @@ class Summary(_Record):
     breakdowns: Breakdowns | None = None
     policy: PolicySummary | None = None
     success_by_turn: SuccessByTurnSummary | None = None
+    judged: JudgedSummary | None = None
     warnings: list[str] = Field(default_factory=list)
     complete: bool | None = None
     scheduled: int | None = None

@@ -33,6 +33,7 @@ def summarize(episodes: Iterable[Episode], *, seed: int = 0) -> Summary:
     first_success: list[int | None] = []
     rules: Counter[str] = Counter()
     seen: list[Episode] = []
+    judged: Counter[str] = Counter()
     for episode in episodes:
         seen.append(episode)
         stops[episode.stop_reason or "unknown"] += 1
@@ -45,6 +46,7 @@ def summarize(episodes: Iterable[Episode], *, seed: int = 0) -> Summary:
             errors[(episode.error or "unknown error").split(":")[0]] += 1
             continue
         turns.append(episode.user_turns)
+        _count_judgement(episode, judged)
         if "first_success_turn" in episode.extra:
             first_success.append(episode.extra["first_success_turn"])
         if episode.score is not None:
@@ -94,11 +96,32 @@ def summarize(episodes: Iterable[Episode], *, seed: int = 0) -> Summary:
             "violations": dict(rules.most_common()),
             "success_without_violation": success_rate(strict, seed=seed).to_dict(),
         }
+    if judged:
+        summary["judged"] = {key: judged[key] for key in _JUDGED_COUNTS}
     if first_success:
         from simulacra.stats import success_by_turn
 
         summary["success_by_turn"] = success_by_turn(first_success, seed=seed).to_dict()
     return Summary.from_dict(summary)
+
+
+_JUDGED_COUNTS = (
+    *("episodes", "passed", "failed", "abstained", "judge_errors"),
+    *("criteria", "criteria_met", "inconsistent"),
+)
+
+
+def _count_judgement(episode: Episode, counts: Counter[str]) -> None:
+    """Add a judged episode's verdict to ``counts`` (an abstention apart)."""
+    judgement = episode.judgement
+    if judgement is None:
+        return
+    counts["episodes"] += 1
+    counts[{"pass": "passed", "fail": "failed"}.get(judgement.verdict, "abstained")] += 1
+    counts["judge_errors"] += judgement.error is not None and judgement.verdict == "abstain"
+    counts["criteria"] += len(judgement.criteria)
+    counts["criteria_met"] += judgement.met
+    counts["inconsistent"] += judgement.consistent is False
 
 
 def _violations(episode: Episode) -> list[Any] | None:

@@ -26,6 +26,7 @@ from pydantic import (
 
 from simulacra._records import read_records, validate_config
 from simulacra.errors import ConfigError
+from simulacra.feedback import CheckJudgeConfig
 from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
 from simulacra.registry import Chosen, Entry, Registry, relocated
@@ -202,6 +203,10 @@ class RunConfig(_Strict):
         description="how tasks reach the assistant",
     )
     max_turns: int | None = Field(default=None, ge=1, le=100)
+    judge: CheckJudgeConfig | None = Field(
+        default=None,
+        description="who scores judged tasks (default: the user's model, checklist template)",
+    )
     concurrency: int = Field(default=4, ge=1, le=4096)
     output_dir: str = "runs"
     cache: bool = True
@@ -304,6 +309,11 @@ class RunConfig(_Strict):
             raise ValueError(
                 f"user.model {self.user.model!r} is not a key of models ({', '.join(self.models)})"
             )
+        judge = self.judge.model if self.judge is not None else None
+        if judge is not None and judge not in self.models:
+            raise ValueError(
+                f"judge.model {judge!r} is not a key of models ({', '.join(self.models)})"
+            )
         for key in self.target.options.models_used():
             if key not in self.models:
                 raise ValueError(
@@ -312,6 +322,11 @@ class RunConfig(_Strict):
         return self
 
     # -- resolution ---------------------------------------------------------------------
+
+    def judge_settings(self) -> tuple[str, CheckJudgeConfig]:
+        """The judge of judged tasks: its model's key (default: the user's) and settings."""
+        judge = self.judge or CheckJudgeConfig()
+        return judge.model or self.user.model, judge
 
     def path(self, value: str) -> Path:
         path = Path(value).expanduser()

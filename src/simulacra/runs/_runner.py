@@ -23,6 +23,7 @@ from simulacra.errors import (
     first_error,
     stops_run,
 )
+from simulacra.feedback import ChecklistJudge
 from simulacra.llm import (
     ChatModel,
     ChatParams,
@@ -41,7 +42,7 @@ from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
 from simulacra.sim.targets import Target, TargetContext, target_kinds
 from simulacra.sim.users import Simulator, UserContext
-from simulacra.tasks import Task
+from simulacra.tasks import JudgedCheck, Task
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -292,6 +293,25 @@ class _Parts:
     target: Target
     user_model: ChatModel | None
     simulator: Simulator
+    judge: ChecklistJudge | None = None
+
+
+def _build_judge(config: RunConfig, pool: ModelPool, tasks: list[Task]) -> ChecklistJudge | None:
+    """The judge of the run's judged tasks (None when it has none)."""
+    if not any(isinstance(task.check, JudgedCheck) for task in tasks):
+        return None
+    key, settings = config.judge_settings()
+    if key not in config.models:
+        raise ConfigError(
+            f"judged tasks need a judge model: {key!r} is not a key of models",
+            source=config.source,
+            field="judge.model",
+        )
+    try:
+        model = pool.build(config.models[key], seed=config.seed)
+        return ChecklistJudge.from_config(settings, model, identity=config.models[key].identity())
+    except ConfigError as exc:
+        raise ConfigError(str(exc), source=config.source, field="judge") from None
 
 
 def _build_parts(config: RunConfig, pool: ModelPool, first: Slot | None) -> _Parts:
@@ -381,6 +401,7 @@ async def arun(
         every = list(schedule(config, personas, tasks))
         slots = select(every, only=only, limit=limit)
         parts = _build_parts(config, pool, slots[0] if slots else None)
+        parts.judge = _build_judge(config, pool, [slot.task for slot in slots])
         try:
             executor = config.executor.build()
         except ConfigError as exc:
@@ -495,6 +516,7 @@ async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
             user=user,
             target=parts.target,
             max_turns=config.max_turns,
+            judge=parts.judge,
         )
     except Exception as exc:
         if stops_run(exc):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulacra.errors import describe_error, stops_run
 from simulacra.llm import Message
@@ -12,7 +12,10 @@ from simulacra.rundir import GuardEventRecord, MessageRecord
 from simulacra.sim.episode import Episode
 from simulacra.sim.targets import Conversation, Target, ToolBox, ask, takes_conversation
 from simulacra.sim.users import UserSimulator, episode_extra, give_tools
-from simulacra.tasks import EnvSession, Task
+from simulacra.tasks import EnvSession, JudgedCheck, Task
+
+if TYPE_CHECKING:
+    from simulacra.feedback import ChecklistJudge
 
 MAX_TURNS = "max_turns"
 
@@ -35,9 +38,12 @@ async def run_episode(
     target: Target,
     tools: ToolBox | None = None,
     max_turns: int | None = None,
+    judge: ChecklistJudge | None = None,
 ) -> Episode:
     """Play one conversation into ``episode`` and score it; failures are recorded, not
-    raised (but for an endpoint refusing the credentials, see ``ModelError.fatal``)."""
+    raised (but for an endpoint refusing the credentials, see ``ModelError.fatal``).
+    A judged task is scored by ``judge``: its verdict and reasons go into the episode's
+    ``check`` (an abstention leaves ``success`` unset)."""
     limit = max_turns or task.max_turns
     session = None
     if task.environment and tools is None:
@@ -106,6 +112,9 @@ async def run_episode(
                 episode.extra["tool_calls"] = len(session.env.calls)
                 if session.user_tools is not None:
                     episode.extra["user_tool_calls"] = len(session.user_tools.calls)
+            elif isinstance(task.check, JudgedCheck):
+                await _judge(episode, task, transcript, judge)
+                return episode
             else:
                 result = await task.aevaluate(final_answer(transcript, task))
         except Exception as exc:  # a user-supplied check may fail in any way
@@ -116,3 +125,31 @@ async def run_episode(
             episode.score = 1.0 if result.passed else 0.0
             episode.check = result.to_dict()
     return episode
+
+
+async def _judge(
+    episode: Episode, task: Task, transcript: list[Message], judge: ChecklistJudge | None
+) -> None:
+    """Score a judged task into ``episode`` (raises only what stops the run)."""
+    from simulacra.feedback import check_result
+
+    if judge is None:
+        episode.status = "error"
+        episode.error = "success check failed: a judged task needs a judge (the run's judge:)"
+        return
+    try:
+        judged = await judge.judge(
+            task, transcript, answer=final_answer(transcript, task), seed=episode.seed
+        )
+    except Exception as exc:
+        if stops_run(exc):
+            raise
+        episode.status = "error"
+        episode.error = f"success check failed: {describe_error(exc)}"
+        return
+    episode.add_usage("judge", judged.usage)
+    result = check_result(judged.record)
+    episode.check = dict(result)
+    passed = result["passed"]
+    episode.success = passed
+    episode.score = None if passed is None else 1.0 if passed else 0.0

@@ -348,6 +348,49 @@ class EnvironmentCheck(BaseModel):
         return CheckResult(passed=False, detail="an environment task is scored on its environment")
 
 
+class JudgedCheck(BaseModel):
+    """Success is a judge model's verdict on a checklist of must-haves (``criteria``).
+
+    For open-ended tasks (a letter, an edit, a lesson) that no code can score. The judge
+    (:mod:`simulacra.feedback`, built from the run config's ``judge:`` section) reads the
+    task, its hidden facts and reference, and what it is told to read (``scope``: the
+    final ``answer``, or the whole ``conversation``), and says of each must-have whether
+    it is met, with a reason; the task passes when at least ``pass_share`` of them are.
+    A judge that cannot be parsed abstains: neither a success nor a failure.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["judged"] = "judged"
+    criteria: list[str] = Field(min_length=1, max_length=20)
+    scope: Literal["answer", "conversation"] = "answer"
+    pass_share: float = Field(default=1.0, gt=0, le=1)
+    guidance: str = Field(default="", description="what the judge should know beyond the task")
+
+    @field_validator("criteria")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        cleaned = [" ".join(c.split()) for c in value]
+        if any(not c for c in cleaned):
+            raise ValueError("a criterion is empty")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("criteria repeat")
+        return cleaned
+
+    def needed(self) -> int:
+        """How many criteria must be met to pass."""
+        return max(1, math.ceil(self.pass_share * len(self.criteria) - 1e-9))
+
+    def gives_answer(self, text: str, *, said: str | None = None) -> bool:
+        """A reply with substance of its own (a draft, an explanation), not only a question
+        or the user's words given back."""
+        if said is None:
+            return bool(text.strip())
+        return offers_content(text, said, words=8)
+
+    def evaluate(self, text: str) -> CheckResult:
+        return CheckResult(passed=False, detail="a judged check is scored by a judge model")
+
+
 Check = Annotated[
     NumericCheck
     | DateCheck
@@ -355,6 +398,7 @@ Check = Annotated[
     | RegexCheck
     | PythonCheck
     | UnitTestCheck
-    | EnvironmentCheck,
+    | EnvironmentCheck
+    | JudgedCheck,
     Field(discriminator="type"),
 ]

@@ -206,3 +206,15 @@ def numeric(options: Options) -> list[Task]:
 def code(options: Options) -> list[Task]:
     """Python function tasks checked by unit tests in the sandbox, with shards."""
     return _packaged("code")
+
+
+@suites.register("writing")
+def writing(options: Options) -> list[Task]:
+    """Emails, cover letters, summaries with constraints and edits, judged by a checklist."""
+    return _packaged("writing")
+
+
+@suites.register("tutoring")
+def tutoring(options: Options) -> list[Task]:
+    """A learner with a misconception the assistant must find, judged on the conversation."""
+    return _packaged("tutoring")

@@ -956,6 +956,30 @@
         }))] : null);
   }
 
+  function judgePanel(detail) {
+    var check = detail && detail.check && typeof detail.check === "object" ? detail.check : {};
+    var j = check.judgement;
+    if (!j || typeof j !== "object") return null;
+    var criteria = Array.isArray(j.criteria) ? j.criteria : [];
+    var marks = { "true": ["✓", "met"], "false": ["✗", "not met"], "null": ["?", "no answer"] };
+    return h("section", { class: "panel", data: { panel: "judge" } },
+      h("h3", { text: "Judge's verdict" }),
+      h("p", null, h("span", { class: "pill " + (j.verdict === "pass" ? "success" : j.verdict === "fail" ? "failure" : "unscored"), text: str(j.verdict) }),
+        " " + fmtValue(j.met) + "/" + criteria.length + " must-haves met" + (isNum(j.needed) ? " (" + j.needed + " needed)" : "")),
+      h("ul", { class: "facts judge-criteria" }, criteria.map(function (c) {
+        var mark = marks[String(c && c.met === undefined ? null : c.met)] || marks["null"];
+        return h("li", { class: c.met === true ? "told" : "untold", title: mark[1] + (Array.isArray(c.shown_at) ? " · shown at " + c.shown_at.join(", ") : "") },
+          h("span", { class: "mark", text: mark[0] }),
+          h("span", null, h("b", { text: fmtValue(c.criterion) }), c.reason ? h("div", { class: "muted", text: fmtValue(c.reason) }) : null));
+      })),
+      h("dl", { class: "kv" },
+        j.judge ? [h("dt", { text: "judge" }), h("dd", { text: fmtValue(j.judge) + (j.model ? " · " + fmtValue(j.model) : "") })] : null,
+        j.consistent !== null && j.consistent !== undefined ? [h("dt", { text: "orders agree" }), h("dd", { text: j.consistent ? "yes" : "no" })] : null,
+        isNum(j.answer_chars) ? [h("dt", { text: "judged text" }), h("dd", { text: fmtInt(j.answer_chars) + " chars" })] : null,
+        j.error ? [h("dt", { text: "judge error" }), h("dd", { text: fmtValue(j.error) })] : null),
+      j.reasons ? h("details", null, h("summary", { text: "the judge's reply" }), h("pre", { class: "json judge-reasons", text: fmtValue(j.reasons) })) : null);
+  }
+
   function guardPanel(detail) {
     var events = detail && detail.guard_events || [];
     if (!events.length) return null;
@@ -1167,7 +1191,7 @@
       if (route().name !== "episode" || route().index !== index) return;
       clear(main).appendChild(chatView(run, index, detail));
       clear(side);
-      add(side, [goalPanel(task, detail), personaPanel(persona), outcomePanel(run, index, detail), guardPanel(detail), extraPanel(detail)]);
+      add(side, [goalPanel(task, detail), personaPanel(persona), outcomePanel(run, index, detail), judgePanel(detail), guardPanel(detail), extraPanel(detail)]);
       document.body.setAttribute("data-episode-loaded", String(index));
     }, function (err) {
       clear(main).appendChild(h("div", { class: "note", text: "Could not load this conversation: " + err.message }));

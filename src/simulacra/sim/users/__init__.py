@@ -26,6 +26,7 @@ from simulacra.sim.users._modes import MODES, SingleTurnUser, opening_text, shar
 from simulacra.sim.users._scripted import ScriptedSimulatorOptions, ScriptedUser
 from simulacra.sim.users._style import add_typos, apply_style, cut_at_sentence, length_target
 from simulacra.sim.users._tools import ToolActs, ToolUse, UserToolbox, UsesTools, give_tools
+from simulacra.sim.users._user_lm import UserLMOptions, UserLMUser
 
 __all__ = [
     "CANNED_OPENERS",
@@ -47,6 +48,8 @@ __all__ = [
     "ToolUse",
     "UserContext",
     "UserFactory",
+    "UserLMOptions",
+    "UserLMUser",
     "UserSimulator",
     "UserToolbox",
     "UserTurn",

@@ -44,7 +44,7 @@ from simulacra.sim.users._guards import (
 from simulacra.sim.users._modes import SingleTurnUser, opening_text, sharded_view
 from simulacra.sim.users._style import apply_style, cut_at_sentence, length_target
 from simulacra.sim.users._tools import ToolActs, UserToolbox
-from simulacra.tasks import Fact, Task
+from simulacra.tasks import Fact, JudgedCheck, Task
 
 _PUSH = [
     "So what's the answer?",
@@ -318,9 +318,15 @@ class LLMUser:
     def _is_draft(self, reply: str) -> bool:
         """A reply to react to as a piece of work (code, a text) rather than a figure."""
         kind = getattr(self.task.check, "type", "")
+        if isinstance(self.task.check, JudgedCheck) and self.task.check.scope == "answer":
+            return True  # a letter, a summary, an edit: work to have redone
         return kind in ("unit_tests", "python", "regex") or "```" in reply
 
     async def _react_to_draft(self, reply: str, prefix: str) -> Plan:
+        if isinstance(self.task.check, JudgedCheck):
+            # the user has nothing to test the work with: made with everything they asked
+            # for, it is accepted (how good it is, is the judge's to say)
+            return Plan(act="approve", text=self.rng.choice(_APPROVE), stop=True)
         result = await self.task.aevaluate(reply)
         if result.passed:
             return Plan(act="approve", text=self.rng.choice(_APPROVE), stop=True)
