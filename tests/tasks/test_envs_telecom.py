@@ -431,6 +431,14 @@ def test_coded_policy_rules_catch_a_careless_agent(factory: EnvFactory) -> None:
         ("Could you run a speed test?", (), ["run_speed_test"]),
         ("Please disconnect your VPN.", (), ["disconnect_vpn"]),
         ("Please call toggle_wifi_calling() now.", (), ["toggle_wifi_calling"]),
+        # a sentence that explains asks for nothing
+        ("Mobile data works when airplane mode is turned off.", ("turn_airplane_mode_on",), []),
+        (
+            "I'm sorry to hear about your phone. Wi-Fi can be turned on in your settings.",
+            (),
+            [],
+        ),
+        ("Is your Wi-Fi turned on?", (), []),  # a question about a state: no switch flipped
     ],
 )
 def test_plain_requests_become_phone_calls(

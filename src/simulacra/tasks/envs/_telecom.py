@@ -1503,8 +1503,10 @@ def phone_requests(text: str, phone: PhoneEnv) -> list[tuple[str, dict[str, Any]
     written. Otherwise plain requests are understood: "turn airplane mode off" toggles
     it only if it is on (a user looks before flipping a switch), "restart your phone",
     "reset the APN settings", "run a speed test", "what does your status bar show",
-    "set the network mode to 4G/5G", "grant the messaging app storage permission". At
-    most three requests a message.
+    "set the network mode to 4G/5G", "grant the messaging app storage permission", in a
+    sentence that asks (a request, an imperative, a question to the user), not one that
+    explains ("Mobile data works when airplane mode is turned off"). At most three
+    requests a message.
     """
     names = set(phone.tool_names())
     found: list[tuple[int, str, dict[str, Any]]] = []
@@ -1515,12 +1517,34 @@ def phone_requests(text: str, phone: PhoneEnv) -> list[tuple[str, dict[str, Any]
         lowered = text.lower()
         for sentence_match in re.finditer(r"[^.!?\n]+[.!?]?", lowered):
             sentence, at = sentence_match.group(0), sentence_match.start()
-            found.extend((at + i, n, a) for i, n, a in _sentence_requests(sentence, phone))
+            if _asks(sentence):
+                found.extend((at + i, n, a) for i, n, a in _sentence_requests(sentence, phone))
     calls: list[tuple[str, dict[str, Any]]] = []
     for _, name, arguments in sorted(found, key=lambda item: item[0]):
         if (name, arguments) not in calls:
             calls.append((name, arguments))
     return calls[:3]
+
+
+_REQUEST = re.compile(
+    r"\b(?:please|can you|could you|would you|will you|try|go ahead|let's|let us|"
+    r"i need you to|i'd like you to|i would like you to|you(?:'ll| will)? need to|"
+    r"you should|make sure|now)\b"
+)
+_IMPERATIVE = re.compile(
+    r"^\W*(?:(?:first|then|next|now|ok(?:ay)?|great|thanks)\W+)*(?:turn|toggle|switch|"
+    r"restart|reboot|check|run|reset|re-?seat|re-?insert|remove|take|disconnect|connect|"
+    r"grant|give|allow|set|change|enable|disable|open|go|look|tell|make|pay|accept|do)\b"
+)
+
+
+def _asks(sentence: str) -> bool:
+    """Whether a sentence asks the user for something (a request, an imperative, or a
+    question about their phone), not one that explains or describes."""
+    text = sentence.strip()
+    if _REQUEST.search(text) or _IMPERATIVE.search(text):
+        return True
+    return text.endswith("?") and re.search(r"\b(?:your|you)\b", text) is not None
 
 
 def _sentence_requests(sentence: str, phone: PhoneEnv) -> list[tuple[int, str, dict[str, Any]]]:
