@@ -83,6 +83,19 @@ def test_a_prompted_rater_on_a_model(tmp_path: Path) -> None:
     assert reply.content == REPLIES[record["chosen"]]
 
 
+def test_the_choosers_calls_count_in_the_episodes_usage(tmp_path: Path) -> None:
+    episode, reply = reply_meta(tmp_path, {"model": "judge", "template": "brief"})
+    comparisons = reply.meta["best_of_n"]["comparisons"]
+    calls = sum(len(c["orders"]) for c in comparisons)
+    assert calls == 4  # two comparisons, each in both orders
+    chooser = episode.usage["chooser"]
+    assert chooser.calls == calls
+    assert chooser.prompt_tokens > 0 and chooser.completion_tokens == 2 * calls  # "Verdict: B"
+    assert episode.usage["target"].calls == 3  # the candidates, not the chooser's calls
+    fixed, _ = reply_meta(tmp_path / "fixed", {"fixed": "longer"})
+    assert "chooser" not in fixed.usage  # a rule spends nothing
+
+
 def test_a_chooser_of_a_model_that_does_not_exist_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="nope"):
         run(config(tmp_path, {"model": "nope"}))
