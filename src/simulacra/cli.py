@@ -771,6 +771,7 @@ _EXTENSIONS = (
     "simulacra.trust._cli",
     "simulacra.report._cli",
     "simulacra.export._cli",
+    "simulacra.optimize._cli",
 )
 
 
