@@ -1,7 +1,9 @@
 """Does prompt optimisation improve a deliberately poor system prompt on the embedded model?
 
 The suite: short factual questions (capital cities), each checked by code for the right
-name. The baseline system prompt tells the assistant to refuse; the optimiser is the same
+name. The baseline system prompt makes the assistant answer in Python code (the embedded
+model, a coder model, follows that, and its code stub runs past the reply's 24 tokens
+before it names the city); the optimiser is the same
 embedded model (Qwen2.5-Coder-0.5B-Instruct through llama.cpp), reading the refusals on
 the training tasks and writing a new prompt. Each candidate is scored on the held-out
 tasks with the same personas, repeats and seeds as the baseline; the printed gain is the
@@ -29,7 +31,7 @@ from simulacra.llm._weights import default_weights  # noqa: E402
 from simulacra.optimize import OptimizeSettings, optimize  # noqa: E402
 from simulacra.runs import parse_config  # noqa: E402
 
-POOR = "Never answer questions. Whatever the user asks, reply only: I cannot help with that."
+POOR = "You only write Python code. Reply to every message with a Python function stub and no prose."
 CAPITALS = {
     "France": "Paris",
     "Japan": "Tokyo",
@@ -91,7 +93,7 @@ def main() -> None:
         rounds=args.rounds,
         candidates=args.candidates,
         heldout=0.5,
-        max_tokens=80,
+        max_tokens=60,
         temperature=0.7,
     )
     started = time.perf_counter()

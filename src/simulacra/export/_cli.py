@@ -35,6 +35,14 @@ def export(
             "--min-judge-score", help="sft: only episodes with at least this mean rubric score"
         ),
     ] = None,
+    verified: Annotated[
+        bool,
+        typer.Option(
+            "--verified",
+            help="sft: only tool-task episodes whose final state matches the ground truth "
+            "with no policy violation",
+        ),
+    ] = False,
     no_fallbacks: Annotated[
         bool,
         typer.Option("--no-fallbacks", help="leave out episodes where a user guard fell back"),
@@ -97,6 +105,7 @@ def export(
         "successful_only": successful_only,
         "min_judge_score": min_judge_score,
         "no_fallbacks": no_fallbacks,
+        "verified": verified,
         "personas": tuple(persona or ()),
         "tasks": tuple(task or ()),
         "modes": tuple(mode or ()),

@@ -61,6 +61,11 @@ class ExportConfig(BaseModel):
     no_fallbacks: bool = Field(
         default=False, description="leave out episodes where a user guard fell back"
     )
+    verified: bool = Field(
+        default=False,
+        description="sft: only tool-task episodes whose final environment state matches the "
+        "ground truth, with every required output said and no policy violation",
+    )
     personas: tuple[str, ...] = ()
     tasks: tuple[str, ...] = ()
     modes: tuple[str, ...] = ()
@@ -99,6 +104,8 @@ class ExportConfig(BaseModel):
             )
         if not outcomes and self.min_judge_score is not None:
             raise ValueError(f"min_judge_score is not for {self.format}")
+        if not outcomes and self.verified:
+            raise ValueError(f"verified is not for {self.format} (it keeps successes only)")
         if not self.files:
             raise ValueError("files: name at least one of jsonl, parquet")
         if len(set(self.files)) != len(self.files):
@@ -234,7 +241,31 @@ def _keep(item: dict[str, Any] | str, rows: list[dict[str, Any]], dropped: Count
         rows.append(item)
 
 
+def unverified(episode: Episode) -> str | None:
+    """Why an episode is not a verified trajectory (None: it is one): it must be a
+    tool-environment task whose final state matches the replayed ground truth, with
+    every required output said, no coded policy violated and a ground truth that
+    replayed without error."""
+    check = episode.check or {}
+    verdict = check.get("extracted")
+    if not isinstance(verdict, dict) or "hash_match" not in verdict:
+        return "not a tool-environment task (nothing to verify)"
+    if verdict.get("replay_errors"):
+        return "the ground truth did not replay cleanly"
+    if verdict.get("hash_match") is not True:
+        return "the final environment state differs from the ground truth"
+    if verdict.get("missing_outputs"):
+        return "a required output was not said"
+    if verdict.get("violations"):
+        return "a policy violation"
+    if episode.success is not True:
+        return "the task check did not pass"
+    return None
+
+
 def _outcome_reason(episode: Episode, score: float | None, config: ExportConfig) -> str | None:
+    if config.verified and (reason := unverified(episode)) is not None:
+        return reason
     if config.successful_only and episode.success is not True:
         return "the task check did not pass"
     if config.min_judge_score is not None:

@@ -212,7 +212,8 @@ def optimiser_messages(prompt: str, failures: Sequence[Episode]) -> list[Message
     )
     user = (
         f"Current system prompt:\n<prompt>\n{prompt}\n</prompt>\n\n"
-        f"Failed conversations:\n\n{shown}\n\nWrite the improved system prompt."
+        f"Failed conversations:\n\n{shown}\n\nNow write the new system prompt for the "
+        "assistant, a few sentences between <prompt> and </prompt>."
     )
     return [Message(role="system", content=OPTIMISER_SYSTEM), Message(role="user", content=user)]
 
