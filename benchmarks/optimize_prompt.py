@@ -10,7 +10,7 @@ tasks with the same personas, repeats and seeds as the baseline; the printed gai
 paired difference in success with its cluster-bootstrap 95% interval over held-out
 tasks. The load average is printed beside the timings (the machine may be shared).
 
-    python benchmarks/optimize_prompt.py [--out DIR] [--rounds 2] [--candidates 2]
+    python benchmarks/optimize_prompt.py [--out DIR] [--rounds 1] [--candidates 2]
 
 Re-running with the same ``--out`` resumes (recorded candidates are not proposed again).
 """
@@ -74,7 +74,7 @@ def config(out: Path) -> object:
             },
             "personas": {"builtin": ["polite-professional"]},
             "tasks": {"inline": tasks},
-            "repeats": 2,
+            "repeats": 1,
             "concurrency": 1,
             "cache": False,
         }
@@ -84,7 +84,7 @@ def config(out: Path) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--candidates", type=int, default=2)
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="optimize-bench-"))

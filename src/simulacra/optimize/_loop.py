@@ -410,7 +410,6 @@ class _Loop:
         baseline = candidates[0]
         incumbent = next(c for c in reversed(candidates) if c.get("kept"))
         incumbent_heldout = await self._heldout(incumbent)
-        train = await self._train(incumbent)
         self._save()
         self.say(f"baseline held-out success {_shown(baseline.get('heldout'))}")
         stopped = self.state.get("stopped")
@@ -420,6 +419,8 @@ class _Loop:
             done = [c for c in candidates if c.get("round") == round_]
             if any(c.get("kept") for c in done) or (done and all(c.get("decided") for c in done)):
                 continue  # a round finished before: its choice is in the record
+            train = await self._train(incumbent)  # its failures are what the optimiser reads
+            self._save()
             failures = [e for e in train if e.status != "ok" or not e.success]
             if not failures:
                 stopped = "every training conversation succeeded"
@@ -459,7 +460,6 @@ class _Loop:
             chosen["kept"] = True
             incumbent = chosen
             incumbent_heldout = await self._heldout(incumbent)
-            train = await self._train(incumbent)
             self._save()
         else:
             stopped = stopped or f"{self.settings.rounds} rounds"
