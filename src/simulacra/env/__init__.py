@@ -27,6 +27,11 @@ _EXPORTS = {
     "Judge": "simulacra.env._env",
     "UserSpec": "simulacra.env._env",
     "rater_judge": "simulacra.env._judge",
+    "Future": "simulacra.env._multiturn",
+    "MultiturnReward": "simulacra.env._multiturn",
+    "MultiturnSettings": "simulacra.env._multiturn",
+    "fork_user": "simulacra.env._multiturn",
+    "multiturn_reward": "simulacra.env._multiturn",
 }
 
 __all__ = [
@@ -34,8 +39,13 @@ __all__ = [
     "AsyncConversationEnv",
     "ChatText",
     "ConversationEnv",
+    "Future",
     "Judge",
+    "MultiturnReward",
+    "MultiturnSettings",
     "UserSpec",
+    "fork_user",
+    "multiturn_reward",
     "rater_judge",
 ]
 
@@ -49,6 +59,13 @@ if TYPE_CHECKING:
         UserSpec,
     )
     from simulacra.env._judge import rater_judge
+    from simulacra.env._multiturn import (
+        Future,
+        MultiturnReward,
+        MultiturnSettings,
+        fork_user,
+        multiturn_reward,
+    )
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 del lazy_exports  # the package's helper, not part of what it offers
