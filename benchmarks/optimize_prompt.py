@@ -2,7 +2,7 @@
 
 The suite: short factual questions (capital cities), each checked by code for the right
 name. The baseline system prompt makes the assistant answer in Python code (the embedded
-model, a coder model, follows that, and its code stub runs past the reply's 24 tokens
+model, a coder model, follows that, and its code stub runs past the reply's 16 tokens
 before it names the city); the optimiser is the same
 embedded model (Qwen2.5-Coder-0.5B-Instruct through llama.cpp), reading the refusals on
 the training tasks and writing a new prompt. Each candidate is scored on the held-out
@@ -10,7 +10,7 @@ tasks with the same personas, repeats and seeds as the baseline; the printed gai
 paired difference in success with its cluster-bootstrap 95% interval over held-out
 tasks. The load average is printed beside the timings (the machine may be shared).
 
-    python benchmarks/optimize_prompt.py [--out DIR] [--rounds 1] [--candidates 2]
+    python benchmarks/optimize_prompt.py [--out DIR] [--rounds 1] [--candidates 1]
 
 Re-running with the same ``--out`` resumes (recorded candidates are not proposed again).
 """
@@ -31,7 +31,9 @@ from simulacra.llm._weights import default_weights  # noqa: E402
 from simulacra.optimize import OptimizeSettings, optimize  # noqa: E402
 from simulacra.runs import parse_config  # noqa: E402
 
-POOR = "You only write Python code. Reply to every message with a Python function stub and no prose."
+POOR = (
+    "You only write Python code. Reply to every message with a Python function stub and no prose."
+)
 CAPITALS = {
     "France": "Paris",
     "Japan": "Tokyo",
@@ -41,10 +43,6 @@ CAPITALS = {
     "Spain": "Madrid",
     "Russia": "Moscow",
     "China": "Beijing",
-    "England": "London",
-    "Greece": "Athens",
-    "Kenya": "Nairobi",
-    "Norway": "Oslo",
 }
 
 
@@ -69,7 +67,7 @@ def config(out: Path) -> object:
             "target": {
                 "model": "local",
                 "system_prompt": POOR,
-                "max_tokens": 24,
+                "max_tokens": 16,
                 "temperature": 0.7,
             },
             "personas": {"builtin": ["polite-professional"]},
@@ -85,7 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--candidates", type=int, default=2)
+    parser.add_argument("--candidates", type=int, default=1)
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="optimize-bench-"))
     settings = OptimizeSettings(
@@ -93,7 +91,7 @@ def main() -> None:
         rounds=args.rounds,
         candidates=args.candidates,
         heldout=0.5,
-        max_tokens=60,
+        max_tokens=48,
         temperature=0.7,
     )
     started = time.perf_counter()

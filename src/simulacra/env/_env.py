@@ -337,6 +337,22 @@ class AsyncConversationEnv:
         known = ", ".join(str(getattr(i, key)) for i in items[:10])
         raise ConfigError(f"no {what} {wanted!r} here (known: {known})", field=f"options.{what}")
 
+    def spawn(self) -> AsyncConversationEnv:
+        """Another environment with these settings, sharing this one's user model (its
+        pool stays this one's to close): one per conversation a trainer plays at once."""
+        return AsyncConversationEnv(
+            personas=self.personas,
+            tasks=self.tasks,
+            user=self.user,
+            mode=self.mode,
+            max_turns=self.max_turns,
+            system_prompt=self.system_prompt,
+            judge=self.judge,
+            judge_weight=self.judge_weight,
+            multiturn=self.multiturn,
+            name=self.name,
+        )
+
     async def aclose(self) -> None:
         if self._pool is not None:
             await self._pool.aclose()
