@@ -76,6 +76,14 @@ def export(
             help="dpo/pairs: also the rater's choices between best-of-n candidates",
         ),
     ] = True,
+    compare: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--compare",
+            help="dpo/pairs: a `simulacra compare` file of this run against another, whose "
+            "judgements become pairs too (repeatable)",
+        ),
+    ] = None,
     label_from: Annotated[
         str, typer.Option("--label-from", help="kto: 'success' (the task check) or 'rating'")
     ] = "success",
@@ -112,6 +120,7 @@ def export(
         "system_prompt": system_prompt,
         "span": span,
         "best_of_n": best_of_n,
+        "compare": tuple(str(path) for path in compare or ()),
         "label_from": label_from,
         "rating_threshold": rating_threshold,
         "files": tuple(part.strip() for part in files.split(",") if part.strip()),
