@@ -25,8 +25,10 @@ chosen, the error recorded there too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from contextvars import ContextVar
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
@@ -281,3 +283,52 @@ def _best_of_n_target(options: BestOfNOptions, context: TargetContext) -> BestOf
         params=context.params,
         name=context.name,
     )
+
+
+def comparisons_with_single_samples(run_dir: str | Path) -> list[dict[str, Any]]:
+    """How a best-of-n run fared against runs of plain samples (n = 1), from the
+    ``simulacra compare`` files in either run: for each, the other run, the raters' win
+    rate of best-of-n and the length-controlled win rate beside it (each an estimate
+    with its interval; a rater that prefers longer replies inflates the first, not the
+    second). Empty when the run is not best-of-n or nothing was compared."""
+    from simulacra.feedback import read_comparison
+
+    run = Path(run_dir)
+
+    def target(path: Path) -> dict[str, Any]:
+        try:
+            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        found = config.get("target") if isinstance(config, dict) else None
+        return found if isinstance(found, dict) else {}
+
+    mine = target(run)
+    if mine.get("type") != "best_of_n":
+        return []
+    others: set[Path] = set()
+    for path in run.glob("compare_*.json"):
+        others.add(run.parent / path.name[len("compare_") : -len(".json")])
+    for path in run.parent.glob(f"*/compare_{run.name}.json"):
+        others.add(path.parent)
+    found: list[dict[str, Any]] = []
+    for other in sorted(others):
+        theirs = target(other)
+        if theirs.get("type", "model") != "model" or not (other / "episodes.jsonl").exists():
+            continue
+        view = read_comparison(run, other)
+        if view is None:
+            continue
+        found.append(
+            {
+                "run": other.name,
+                "n": mine.get("n"),
+                "same_model": theirs.get("model") == mine.get("model"),
+                "win_rate": view.get("win_rate"),
+                "length_controlled": (view.get("length_controlled") or {}).get("win_rate"),
+                "warning": (view.get("length_controlled") or {}).get("warning"),
+                "items": view.get("items"),
+                "path": view.get("path"),
+            }
+        )
+    return found
