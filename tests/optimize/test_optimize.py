@@ -177,3 +177,21 @@ def test_the_paired_gain_covers_the_truth_by_simulation() -> None:
         gain = paired_gain(better, base, level=0.95, resamples=400, seed=study)
         covered += gain.low <= 0.2 <= gain.high
     assert 0.90 <= covered / studies <= 0.99
+
+
+def test_the_command_line(tmp_path: Path) -> None:
+    import yaml
+
+    from cli_run import simulacra_cli
+
+    data = config(tmp_path).model_dump(mode="json", exclude_unset=True)
+    path = tmp_path / "capitals.yaml"
+    path.write_text(yaml.safe_dump(data))
+    done = simulacra_cli("optimize", str(path), "--optimizer", "editor", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "best prompt (candidate 2):" in done.stdout
+    assert done.stdout.rstrip().endswith("Answer every question directly and correctly.")
+    assert "held-out success" in done.stderr  # progress, on stderr
+    assert (tmp_path / "capitals-optimize" / STATE).exists()
+    bad = simulacra_cli("optimize", str(path), "--heldout", "2", cwd=tmp_path)
+    assert bad.returncode == 2 and "heldout" in bad.stderr

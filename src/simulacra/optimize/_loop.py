@@ -272,8 +272,7 @@ class _Loop:
             if settings.out
             else config.path(config.output_dir) / f"{config.name}-optimize"
         )
-        personas, tasks = config.validate_references()
-        del personas
+        _, tasks = config.validate_references()
         self.split = split_tasks([t.id for t in tasks], settings.heldout, config.seed)
         key = settings.optimizer or getattr(config.target.options, "model", None)
         if not isinstance(key, str) or key not in config.models:
@@ -395,10 +394,6 @@ class _Loop:
 
     # -- the rounds --------------------------------------------------------------------
 
-    def _candidate(self, index: int) -> dict[str, Any]:
-        found: dict[str, Any] = self.state["candidates"][index]
-        return found
-
     async def run(self) -> OptimizeResult:
         candidates = self.state["candidates"]
         if not candidates:
@@ -413,6 +408,8 @@ class _Loop:
         self._save()
         self.say(f"baseline held-out success {_shown(baseline.get('heldout'))}")
         stopped = self.state.get("stopped")
+        if str(stopped).endswith(" rounds"):
+            stopped = None  # the rounds ran out last time: more may be asked for now
         for round_ in range(1, self.settings.rounds + 1):
             if stopped:
                 break
