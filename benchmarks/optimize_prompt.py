@@ -43,6 +43,8 @@ CAPITALS = {
     "Spain": "Madrid",
     "Russia": "Moscow",
     "China": "Beijing",
+    "Greece": "Athens",
+    "Kenya": "Nairobi",
 }
 
 
@@ -90,7 +92,7 @@ def main() -> None:
         optimizer="local",
         rounds=args.rounds,
         candidates=args.candidates,
-        heldout=0.5,
+        heldout=0.6,
         max_tokens=48,
         temperature=0.7,
     )
