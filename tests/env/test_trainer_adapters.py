@@ -145,6 +145,7 @@ def test_trl_environment_factory_and_a_rollout_loop(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # two short completions, but a shared machine may be slow
 def test_a_verl_rollout_with_the_embedded_model_writing_the_assistant(
     tmp_path: Path, model_cache_dir: Path
 ) -> None:
@@ -164,7 +165,7 @@ def test_a_verl_rollout_with_the_embedded_model_writing_the_assistant(
 
     async def write(messages: list[dict[str, Any]]) -> str:
         completion = await model.chat(
-            [Message.from_dict(m) for m in messages], ChatParams(max_tokens=40, seed=0)
+            [Message.from_dict(m) for m in messages], ChatParams(max_tokens=24, seed=0)
         )
         return completion.text
 
