@@ -89,7 +89,7 @@ def test_private_modules_are_imported_only_inside_their_package() -> None:
 LAYERS = [
     {"cli", "demo", "testing", "__init__", "__main__"},
     {"report"},
-    {"export", "env"},
+    {"export", "env", "optimize"},
     {"trust"},
     {"runs"},
     {"sim"},

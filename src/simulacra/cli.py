@@ -498,6 +498,24 @@ def show(
     if episodes:
         _print_episodes(run_dir)
     _print_summary(summary, run_dir)
+    _print_best_of_n(run_dir)
+
+
+def _print_best_of_n(run_dir: Path) -> None:
+    """A best-of-n run's win rate over plain samples, length-controlled beside it."""
+    from simulacra._format import format_estimate
+    from simulacra.sim.best_of_n import comparisons_with_single_samples
+
+    for found in comparisons_with_single_samples(run_dir):
+        console.print(
+            escape(
+                f"best-of-{found['n']} over n=1 ({found['run']}, {found['items']} pairs): "
+                f"win rate {format_estimate(found['win_rate'])}; length-controlled "
+                f"{format_estimate(found['length_controlled'])}"
+            )
+        )
+        if found.get("warning"):
+            console.print(escape(f"  warning: {found['warning']}"))
 
 
 def _find_episode(run: Any, wanted: str) -> Any:
@@ -777,6 +795,7 @@ _EXTENSIONS = (
     "simulacra.trust._cli",
     "simulacra.report._cli",
     "simulacra.export._cli",
+    "simulacra.optimize._cli",
 )
 
 

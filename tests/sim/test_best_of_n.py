@@ -83,6 +83,19 @@ def test_a_prompted_rater_on_a_model(tmp_path: Path) -> None:
     assert reply.content == REPLIES[record["chosen"]]
 
 
+def test_the_choosers_calls_count_in_the_episodes_usage(tmp_path: Path) -> None:
+    episode, reply = reply_meta(tmp_path, {"model": "judge", "template": "brief"})
+    comparisons = reply.meta["best_of_n"]["comparisons"]
+    calls = sum(len(c["orders"]) for c in comparisons)
+    assert calls == 4  # two comparisons, each in both orders
+    chooser = episode.usage["chooser"]
+    assert chooser.calls == calls
+    assert chooser.prompt_tokens > 0 and chooser.completion_tokens == 2 * calls  # "Verdict: B"
+    assert episode.usage["target"].calls == 3  # the candidates, not the chooser's calls
+    fixed, _ = reply_meta(tmp_path / "fixed", {"fixed": "longer"})
+    assert "chooser" not in fixed.usage  # a rule spends nothing
+
+
 def test_a_chooser_of_a_model_that_does_not_exist_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="nope"):
         run(config(tmp_path, {"model": "nope"}))
@@ -131,3 +144,36 @@ def test_a_failing_rater_is_recorded_and_chooses_nothing(tmp_path: Path) -> None
     assert len(record["comparisons"]) == 1  # the knockout stops at the first failure
     assert record["comparisons"][0]["orders"][0]["error"]
     assert episode.status == "ok"  # the rater's failure is the reply's record, not a crash
+
+
+def test_show_puts_the_length_controlled_win_rate_beside_best_of_ns(tmp_path: Path) -> None:
+    from cli_run import simulacra_cli
+    from simulacra.feedback import compare_runs, parse_raters_config
+    from simulacra.sim.best_of_n import comparisons_with_single_samples
+
+    def played(name: str, target: dict[str, Any]) -> Path:
+        base = config(tmp_path, {"fixed": "longer"})
+        changed = base.model_dump(mode="json", exclude_unset=True) | {
+            "name": name,
+            "target": target,
+            "personas": {"builtin": ["busy-nurse", "teen-gamer", "polite-professional"]},
+            "repeats": 2,
+        }
+        changed["models"]["bot"]["cycle"] = True
+        return run(parse_config(changed)).run_dir
+
+    best = played(
+        "best", {"type": "best_of_n", "model": "bot", "n": 3, "chooser": {"fixed": "longer"}}
+    )
+    single = played("single", {"model": "bot"})
+    raters = parse_raters_config({"pool": [{"id": "longer", "fixed": "longer"}]})
+    compare_runs(best, single, raters, use_cache=False)
+    (found,) = comparisons_with_single_samples(best)
+    assert found["run"] == "single" and found["n"] == 3 and found["items"] == 6
+    assert found["win_rate"]["value"] > 0.5  # the chooser and the rater both like length
+    assert found["length_controlled"] is not None
+    assert comparisons_with_single_samples(single) == []  # not a best-of-n run
+    shown = simulacra_cli("show", str(best), cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    line = next(x for x in shown.stdout.splitlines() if x.startswith("best-of-3 over n=1"))
+    assert "win rate" in line and "length-controlled" in line

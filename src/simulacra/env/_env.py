@@ -35,6 +35,7 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
+from simulacra.env._multiturn import MultiturnReward, MultiturnSettings, multiturn_reward
 from simulacra.errors import ConfigError, RunError, describe_error, stops_run
 from simulacra.llm import ChatModel, Message, ModelPool
 from simulacra.people import Persona
@@ -104,6 +105,7 @@ class AsyncConversationEnv:
         system_prompt: str | None = None,
         judge: Judge | None = None,
         judge_weight: float = 0.5,
+        multiturn: MultiturnSettings | None = None,
         name: str = "env",
         pool: ModelPool | None = None,
     ) -> None:
@@ -132,6 +134,7 @@ class AsyncConversationEnv:
         self.system_prompt = system_prompt
         self.judge = judge
         self.judge_weight = judge_weight
+        self.multiturn = multiturn
         self.name = name
         self._pool = pool
         self._rng = np.random.default_rng()
@@ -266,7 +269,20 @@ class AsyncConversationEnv:
         terminated = truncated = False
         observation = ""
         reward = 0.0
+        looked_ahead: MultiturnReward | None = None
         try:
+            if self.multiturn is not None:
+                looked_ahead = await multiturn_reward(
+                    state.transcript,
+                    user=state.user,
+                    task=state.task,
+                    persona=state.persona,
+                    settings=self.multiturn,
+                    seed=state.seed + 7919 * state.replies,
+                )
+                state.episode.extra.setdefault("multiturn_rewards", []).append(
+                    {"reply": state.replies, **looked_ahead.to_dict()}
+                )
             if state.replies >= state.limit:
                 truncated = True
                 state.episode.stop_reason = MAX_TURNS
@@ -278,13 +294,18 @@ class AsyncConversationEnv:
             if terminated or truncated:
                 state.done = True
                 reward = await self._reward(state)
+            if looked_ahead is not None:
+                reward = looked_ahead.reward  # every reply is rewarded by its futures
         except Exception as exc:
             if stops_run(exc):
                 raise  # refused credentials or a failing disk: nothing more can be played
             # a fault stays inside its conversation: it ends there, recorded, unrewarded
             state.fail(describe_error(exc))
             return "", 0.0, False, True, state.info()
-        return observation, reward, terminated, truncated, state.info()
+        info = state.info()
+        if looked_ahead is not None:
+            info["multiturn_reward"] = looked_ahead.to_dict()
+        return observation, reward, terminated, truncated, info
 
     async def _reward(self, state: _Conversation) -> float:
         episode = state.episode
@@ -315,6 +336,22 @@ class AsyncConversationEnv:
                 return item
         known = ", ".join(str(getattr(i, key)) for i in items[:10])
         raise ConfigError(f"no {what} {wanted!r} here (known: {known})", field=f"options.{what}")
+
+    def spawn(self) -> AsyncConversationEnv:
+        """Another environment with these settings, sharing this one's user model (its
+        pool stays this one's to close): one per conversation a trainer plays at once."""
+        return AsyncConversationEnv(
+            personas=self.personas,
+            tasks=self.tasks,
+            user=self.user,
+            mode=self.mode,
+            max_turns=self.max_turns,
+            system_prompt=self.system_prompt,
+            judge=self.judge,
+            judge_weight=self.judge_weight,
+            multiturn=self.multiturn,
+            name=self.name,
+        )
 
     async def aclose(self) -> None:
         if self._pool is not None:

@@ -35,6 +35,14 @@ def export(
             "--min-judge-score", help="sft: only episodes with at least this mean rubric score"
         ),
     ] = None,
+    verified: Annotated[
+        bool,
+        typer.Option(
+            "--verified",
+            help="sft: only tool-task episodes whose final state matches the ground truth "
+            "with no policy violation",
+        ),
+    ] = False,
     no_fallbacks: Annotated[
         bool,
         typer.Option("--no-fallbacks", help="leave out episodes where a user guard fell back"),
@@ -68,6 +76,14 @@ def export(
             help="dpo/pairs: also the rater's choices between best-of-n candidates",
         ),
     ] = True,
+    compare: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--compare",
+            help="dpo/pairs: a `simulacra compare` file of this run against another, whose "
+            "judgements become pairs too (repeatable)",
+        ),
+    ] = None,
     label_from: Annotated[
         str, typer.Option("--label-from", help="kto: 'success' (the task check) or 'rating'")
     ] = "success",
@@ -97,12 +113,14 @@ def export(
         "successful_only": successful_only,
         "min_judge_score": min_judge_score,
         "no_fallbacks": no_fallbacks,
+        "verified": verified,
         "personas": tuple(persona or ()),
         "tasks": tuple(task or ()),
         "modes": tuple(mode or ()),
         "system_prompt": system_prompt,
         "span": span,
         "best_of_n": best_of_n,
+        "compare": tuple(str(path) for path in compare or ()),
         "label_from": label_from,
         "rating_threshold": rating_threshold,
         "files": tuple(part.strip() for part in files.split(",") if part.strip()),

@@ -22,8 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from simulacra._records import read_json
 from simulacra.errors import ConfigError
 from simulacra.export._formats import ExportFormat, export_formats
 from simulacra.export._rows import (
@@ -38,7 +46,7 @@ from simulacra.export._rows import (
     shared_prompt,
     split_final_reply,
 )
-from simulacra.rundir import FEEDBACK, Episode, FeedbackRecord, RunDir
+from simulacra.rundir import EPISODES, FEEDBACK, Episode, FeedbackRecord, RunDir
 
 FORMATS = ("sft", "dpo", "kto", "pairs")
 """The built-in formats (``export_formats`` has them and any a plugin adds)."""
@@ -61,6 +69,11 @@ class ExportConfig(BaseModel):
     no_fallbacks: bool = Field(
         default=False, description="leave out episodes where a user guard fell back"
     )
+    verified: bool = Field(
+        default=False,
+        description="sft: only tool-task episodes whose final environment state matches the "
+        "ground truth, with every required output said and no policy violation",
+    )
     personas: tuple[str, ...] = ()
     tasks: tuple[str, ...] = ()
     modes: tuple[str, ...] = ()
@@ -79,6 +92,11 @@ class ExportConfig(BaseModel):
     )
     rating_threshold: float = Field(
         default=4.0, description="kto with label_from=rating: desirable at this mean score"
+    )
+    compare: tuple[str, ...] = Field(
+        default=(),
+        description="dpo/pairs: comparison files of `simulacra compare` (RUN/compare_B.json) "
+        "whose judgements of this run against another become pairs too",
     )
     files: tuple[FileFormat, ...] = ("jsonl", "parquet")
 
@@ -99,6 +117,10 @@ class ExportConfig(BaseModel):
             )
         if not outcomes and self.min_judge_score is not None:
             raise ValueError(f"min_judge_score is not for {self.format}")
+        if not outcomes and self.verified:
+            raise ValueError(f"verified is not for {self.format} (it keeps successes only)")
+        if self.compare and export_formats.get(self.format).unit != "pair":
+            raise ValueError(f"compare is for formats of pairs (dpo, pairs), not {self.format}")
         if not self.files:
             raise ValueError("files: name at least one of jsonl, parquet")
         if len(set(self.files)) != len(self.files):
@@ -114,7 +136,7 @@ class ExportConfig(BaseModel):
             for key, value in self.model_dump(mode="json").items()
             if key != "files"
             and value not in ((), [], None)
-            and not (key in ("span", "best_of_n") and episodes)
+            and not (key in ("span", "best_of_n", "compare") and episodes)
             and not (key in ("label_from", "rating_threshold") and self.format != "kto")
         }
 
@@ -191,16 +213,19 @@ def build_dataset(run_dir: str | Path | RunDir, config: ExportConfig | None = No
                 dropped[reason] += 1
     else:
         chosen = [e for e in episodes if config.best_of_n and _has_best_of_n(e)]
-        if not any(r.kind == "pairwise" for r in feedback) and not chosen:
+        compared, others = _comparisons(run, config.compare)
+        if not any(r.kind == "pairwise" for r in feedback) and not chosen and not compared:
             raise ConfigError(
                 f"{config.format} needs pairwise judgements: run `simulacra judge` on the run "
                 "first (it has no pairwise judgements in feedback.jsonl, and no best-of-n "
                 "choices in its episodes)",
                 source=str(run.path),
             )
-        by_id = {e.id: e for e in episodes}
-        for votes in pairwise_votes(feedback):
+        by_id = {e.id: e for e in [*episodes, *others]}
+        for votes in pairwise_votes([*feedback, *compared]):
             _keep(_pair_row(votes, by_id, config, system, kind), rows, dropped)
+        feedback = [*feedback, *compared]
+        episodes = [*episodes, *others]
         for episode in chosen:
             for item in _best_of_n_rows(episode, config, system, kind):
                 _keep(item, rows, dropped)
@@ -227,6 +252,39 @@ def build_dataset(run_dir: str | Path | RunDir, config: ExportConfig | None = No
     )
 
 
+def _comparisons(run: RunDir, paths: Sequence[str]) -> tuple[list[FeedbackRecord], list[Episode]]:
+    """The judgements of ``simulacra compare`` files of this run (side A) against
+    others, and the other runs' episodes (a ``ConfigError`` naming the file when it is
+    not a comparison of this run or its other run cannot be read)."""
+    judgements: list[FeedbackRecord] = []
+    others: list[Episode] = []
+    for name in paths:
+        path = Path(name)
+        data = read_json(path, what="comparison file")
+        if not isinstance(data, dict) or not isinstance(data.get("judgements"), list):
+            raise ConfigError("not a comparison file of `simulacra compare`", source=name)
+        if Path(str(data.get("run_a", ""))).name != run.path.name:
+            raise ConfigError(
+                f"a comparison of {data.get('run_a')!r}, not of this run ({run.path.name}); "
+                "export it from its own run A",
+                source=name,
+            )
+        written = Path(str(data.get("run_b", "")))
+        candidates = [written, path.parent.parent / written.name, run.path.parent / written.name]
+        other = next((c for c in candidates if (c / EPISODES).is_file()), None)
+        if other is None:
+            raise ConfigError(f"the other run {str(written)!r} is not found", source=name)
+        others.extend(RunDir.open(other).episodes())
+        for index, record in enumerate(data["judgements"]):
+            try:
+                judgements.append(FeedbackRecord.from_dict(record))
+            except (ValidationError, TypeError, AttributeError):
+                raise ConfigError(
+                    "a judgement that cannot be read", source=name, field=f"judgements[{index}]"
+                ) from None
+    return judgements, others
+
+
 def _keep(item: dict[str, Any] | str, rows: list[dict[str, Any]], dropped: Counter[str]) -> None:
     if isinstance(item, str):
         dropped[item] += 1
@@ -234,7 +292,31 @@ def _keep(item: dict[str, Any] | str, rows: list[dict[str, Any]], dropped: Count
         rows.append(item)
 
 
+def unverified(episode: Episode) -> str | None:
+    """Why an episode is not a verified trajectory (None: it is one): it must be a
+    tool-environment task whose final state matches the replayed ground truth, with
+    every required output said, no coded policy violated and a ground truth that
+    replayed without error."""
+    check = episode.check or {}
+    verdict = check.get("extracted")
+    if not isinstance(verdict, dict) or "hash_match" not in verdict:
+        return "not a tool-environment task (nothing to verify)"
+    if verdict.get("replay_errors"):
+        return "the ground truth did not replay cleanly"
+    if verdict.get("hash_match") is not True:
+        return "the final environment state differs from the ground truth"
+    if verdict.get("missing_outputs"):
+        return "a required output was not said"
+    if verdict.get("violations"):
+        return "a policy violation"
+    if episode.success is not True:
+        return "the task check did not pass"
+    return None
+
+
 def _outcome_reason(episode: Episode, score: float | None, config: ExportConfig) -> str | None:
+    if config.verified and (reason := unverified(episode)) is not None:
+        return reason
     if config.successful_only and episode.success is not True:
         return "the task check did not pass"
     if config.min_judge_score is not None:

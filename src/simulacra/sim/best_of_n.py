@@ -25,7 +25,10 @@ chosen, the error recorded there too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from contextvars import ContextVar
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
@@ -44,6 +47,32 @@ from simulacra.sim.targets import (
 
 if TYPE_CHECKING:
     from simulacra.feedback import PairRater
+
+_CHOOSER_USAGE: ContextVar[list[Usage] | None] = ContextVar("chooser_usage", default=None)
+"""Where the chooser's model calls add their usage while one reply is being chosen (a
+context variable: replies of concurrent episodes are chosen at once)."""
+
+
+class _MeteredModel:
+    """The chooser's model, counting what each call spends into ``_CHOOSER_USAGE``."""
+
+    def __init__(self, model: ChatModel) -> None:
+        self.model = model
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    async def chat(self, messages: list[Message], params: ChatParams | None = None) -> Completion:
+        completion = await self.model.chat(messages, params)
+        spent = _CHOOSER_USAGE.get()
+        if spent is not None:
+            spent.append(completion.usage)
+        return completion
+
+    async def aclose(self) -> None:
+        await self.model.aclose()
+
 
 Verdict = Literal["A", "B", "tie"]
 
@@ -108,40 +137,26 @@ class BestOfNTarget(ModelTarget):
     async def respond(
         self, transcript: list[Message], *, seed: int, tools: ToolBox | None = None
     ) -> TargetReply:
-        system = self.system_prompt or ""
-        instructions = getattr(tools, "instructions", "") if tools is not None else ""
-        if instructions:
-            system = f"{system}\n\n{instructions}".strip()
-        prefix = [Message(role="system", content=system)] if system else []
-        tool_specs = tuple(tools.tools()) if tools else ()
-        usage = Usage()
-        latency = 0.0
+        prefix = self.prefix(tools)
+        reply = TargetReply(messages=[])
         candidates: list[Completion] = []
         for index in range(self.n):
-            params = self.params.merged(ChatParams(seed=seed + 7919 * index, tools=tool_specs))
+            params = self.tool_params(seed + 7919 * index, tools)
             completion = await self.model.chat(prefix + transcript, params)
-            usage = usage + completion.usage
-            latency += completion.latency_s
+            reply.usage = reply.usage + completion.usage
+            reply.latency_s += completion.latency_s
             candidates.append(completion)
-        record = await self._choose(transcript, candidates, seed=seed)
-        produced: list[Message] = [candidates[record["chosen"]].message()]
-        for _ in range(self.max_tool_steps):
-            message = produced[-1]
-            if not message.tool_calls or tools is None:
-                break
-            for call in message.tool_calls:
-                result = tools.call(call.name, call.arguments)
-                produced.append(
-                    Message(role="tool", content=result, tool_call_id=call.id, name=call.name)
-                )
-            params = self.params.merged(ChatParams(seed=seed, tools=tool_specs))
-            completion = await self.model.chat(prefix + transcript + produced, params)
-            usage = usage + completion.usage
-            latency += completion.latency_s
-            produced.append(completion.message())
-        return TargetReply(
-            messages=produced, usage=usage, latency_s=latency, meta={"best_of_n": record}
-        )
+        spent: list[Usage] = []
+        token = _CHOOSER_USAGE.set(spent)
+        try:
+            record = await self._choose(transcript, candidates, seed=seed)
+        finally:
+            _CHOOSER_USAGE.reset(token)
+        if spent:
+            reply.other_usage["chooser"] = sum(spent, Usage())
+        reply.meta = {"best_of_n": record}
+        chosen = [candidates[record["chosen"]].message()]
+        return await self.run_tools(prefix, transcript, chosen, seed=seed, tools=tools, reply=reply)
 
     async def _choose(
         self, transcript: Sequence[Message], candidates: Sequence[Completion], *, seed: int
@@ -240,7 +255,7 @@ def _best_of_n_target(options: BestOfNOptions, context: TargetContext) -> BestOf
     def model(key: str) -> ChatModel:
         if key not in context.models:
             raise ConfigError(f"no model {key!r} in models", field="target.chooser.model")
-        return context.pool.build(context.models[key], seed=context.seed)
+        return _MeteredModel(context.pool.build(context.models[key], seed=context.seed))
 
     try:
         raters = RatersConfig.model_validate({"models": dict(context.models), "pool": [chooser]})
@@ -268,3 +283,52 @@ def _best_of_n_target(options: BestOfNOptions, context: TargetContext) -> BestOf
         params=context.params,
         name=context.name,
     )
+
+
+def comparisons_with_single_samples(run_dir: str | Path) -> list[dict[str, Any]]:
+    """How a best-of-n run fared against runs of plain samples (n = 1), from the
+    ``simulacra compare`` files in either run: for each, the other run, the raters' win
+    rate of best-of-n and the length-controlled win rate beside it (each an estimate
+    with its interval; a rater that prefers longer replies inflates the first, not the
+    second). Empty when the run is not best-of-n or nothing was compared."""
+    from simulacra.feedback import read_comparison
+
+    run = Path(run_dir)
+
+    def target(path: Path) -> dict[str, Any]:
+        try:
+            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        found = config.get("target") if isinstance(config, dict) else None
+        return found if isinstance(found, dict) else {}
+
+    mine = target(run)
+    if mine.get("type") != "best_of_n":
+        return []
+    others: set[Path] = set()
+    for path in run.glob("compare_*.json"):
+        others.add(run.parent / path.name[len("compare_") : -len(".json")])
+    for path in run.parent.glob(f"*/compare_{run.name}.json"):
+        others.add(path.parent)
+    found: list[dict[str, Any]] = []
+    for other in sorted(others):
+        theirs = target(other)
+        if theirs.get("type", "model") != "model" or not (other / "episodes.jsonl").exists():
+            continue
+        view = read_comparison(run, other)
+        if view is None:
+            continue
+        found.append(
+            {
+                "run": other.name,
+                "n": mine.get("n"),
+                "same_model": theirs.get("model") == mine.get("model"),
+                "win_rate": view.get("win_rate"),
+                "length_controlled": (view.get("length_controlled") or {}).get("win_rate"),
+                "warning": (view.get("length_controlled") or {}).get("warning"),
+                "items": view.get("items"),
+                "path": view.get("path"),
+            }
+        )
+    return found

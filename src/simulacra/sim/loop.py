@@ -85,6 +85,8 @@ async def run_episode(
             )
             conversation.turn += 1
             episode.add_usage("target", reply.usage)
+            for role, spent in reply.other_usage.items():
+                episode.add_usage(role, spent)
             transcript.extend(reply.messages)
             records.extend(m.to_dict() for m in reply.messages)
             if records:

@@ -41,6 +41,9 @@ class TargetReply:
     meta: dict[str, Any] = field(default_factory=dict)
     """What the target records about this reply (the episode keeps it in the ``meta`` of
     the reply's last message): ``best_of_n`` writes its candidates and choice here."""
+    other_usage: dict[str, Usage] = field(default_factory=dict)
+    """Tokens spent on the reply by other models than the target's, by role (the
+    episode counts them under that role): ``best_of_n``'s chooser as ``chooser``."""
 
 
 class ToolBox(Protocol):
@@ -141,27 +144,37 @@ class ModelTarget:
     def name(self) -> str:
         return self._name
 
-    async def respond(
-        self, transcript: list[Message], *, seed: int, tools: ToolBox | None = None
-    ) -> TargetReply:
+    def prefix(self, tools: ToolBox | None) -> list[Message]:
+        """What comes before the conversation: the system prompt, with a tool
+        environment's policy appended (it is part of the agent's instructions)."""
         system = self.system_prompt or ""
         instructions = getattr(tools, "instructions", "") if tools is not None else ""
         if instructions:
-            # an environment's policy is part of the agent's instructions
             system = f"{system}\n\n{instructions}".strip()
-        prefix = [Message(role="system", content=system)] if system else []
-        params = self.params.merged(
+        return [Message(role="system", content=system)] if system else []
+
+    def tool_params(self, seed: int, tools: ToolBox | None) -> ChatParams:
+        """The sampling settings of one call: the target's own, this seed, the tools."""
+        return self.params.merged(
             ChatParams(seed=seed, tools=tuple(tools.tools()) if tools else ())
         )
-        produced: list[Message] = []
-        usage = Usage()
-        latency = 0.0
-        for _ in range(self.max_tool_steps + 1):
-            completion = await self.model.chat(prefix + transcript + produced, params)
-            usage = usage + completion.usage
-            latency += completion.latency_s
-            message = completion.message()
-            produced.append(message)
+
+    async def run_tools(
+        self,
+        prefix: list[Message],
+        transcript: list[Message],
+        produced: list[Message],
+        *,
+        seed: int,
+        tools: ToolBox | None,
+        reply: TargetReply,
+    ) -> TargetReply:
+        """Carry on from ``produced`` (which ends on an assistant message): run its tool
+        calls, give the results back to the model, and repeat until it answers without
+        one or ``max_tool_steps`` is reached. Usage and latency add up in ``reply``."""
+        params = self.tool_params(seed, tools)
+        for _ in range(self.max_tool_steps):
+            message = produced[-1]
             if not message.tool_calls or tools is None:
                 break
             for call in message.tool_calls:
@@ -169,7 +182,22 @@ class ModelTarget:
                 produced.append(
                     Message(role="tool", content=result, tool_call_id=call.id, name=call.name)
                 )
-        return TargetReply(messages=produced, usage=usage, latency_s=latency)
+            completion = await self.model.chat(prefix + transcript + produced, params)
+            reply.usage = reply.usage + completion.usage
+            reply.latency_s += completion.latency_s
+            produced.append(completion.message())
+        reply.messages = produced
+        return reply
+
+    async def respond(
+        self, transcript: list[Message], *, seed: int, tools: ToolBox | None = None
+    ) -> TargetReply:
+        prefix = self.prefix(tools)
+        completion = await self.model.chat(prefix + transcript, self.tool_params(seed, tools))
+        reply = TargetReply(messages=[], usage=completion.usage, latency_s=completion.latency_s)
+        return await self.run_tools(
+            prefix, transcript, [completion.message()], seed=seed, tools=tools, reply=reply
+        )
 
 
 class HttpTarget(ModelTarget):
