@@ -316,19 +316,20 @@ def comparisons_with_single_samples(run_dir: str | Path) -> list[dict[str, Any]]
         theirs = target(other)
         if theirs.get("type", "model") != "model" or not (other / "episodes.jsonl").exists():
             continue
-        view = read_comparison(run, other)
-        if view is None:
+        read = read_comparison(run, other)
+        if read is None:
             continue
+        comparison, lc = read.comparison, read.comparison.length_controlled
         found.append(
             {
                 "run": other.name,
                 "n": mine.get("n"),
                 "same_model": theirs.get("model") == mine.get("model"),
-                "win_rate": view.get("win_rate"),
-                "length_controlled": (view.get("length_controlled") or {}).get("win_rate"),
-                "warning": (view.get("length_controlled") or {}).get("warning"),
-                "items": view.get("items"),
-                "path": view.get("path"),
+                "win_rate": comparison.win_rate.to_dict() if comparison.win_rate else None,
+                "length_controlled": lc.win_rate.to_dict() if lc and lc.win_rate else None,
+                "warning": lc.warning if lc else None,
+                "items": comparison.items,
+                "path": str(read.path),
             }
         )
     return found
