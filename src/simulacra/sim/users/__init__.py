@@ -23,6 +23,7 @@ from simulacra.sim.users._llm_user import (
     Plan,
 )
 from simulacra.sim.users._modes import MODES, SingleTurnUser, opening_text, sharded_view
+from simulacra.sim.users._roleplay import RoleplaySimulatorOptions, RoleplayUser, profile_for
 from simulacra.sim.users._scripted import ScriptedSimulatorOptions, ScriptedUser
 from simulacra.sim.users._style import add_typos, apply_style, cut_at_sentence, length_target
 
@@ -38,6 +39,8 @@ __all__ = [
     "LLMUserOptions",
     "Plan",
     "ReportsExtra",
+    "RoleplaySimulatorOptions",
+    "RoleplayUser",
     "ScriptedSimulatorOptions",
     "ScriptedUser",
     "Simulator",
@@ -54,6 +57,7 @@ __all__ = [
     "episode_extra",
     "length_target",
     "opening_text",
+    "profile_for",
     "role_drift",
     "sharded_view",
     "simulator_entry",
