@@ -355,3 +355,52 @@ def test_profile_draws_are_independent_of_other_randomness() -> None:
     random.seed(99)
     random.random()
     assert profile_for(options, persona, 11) == before
+
+
+# -- on the real embedded model -------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("policy", ["code", "free"])
+def test_roleplay_episode_on_the_embedded_model(
+    tmp_path: Path, model_cache_dir: Path, policy: str
+) -> None:
+    """A short episode with the 0.5B model on both sides: the person's turns are their
+    own (no role drift after the guards) and the episode ends cleanly."""
+    import simulacra
+    from simulacra.llm._weights import default_weights
+    from simulacra.runs import read_episodes
+    from simulacra.sim.users._guards import role_drift
+
+    weights = default_weights(directory=model_cache_dir / "models")
+    config = parse_config(
+        {
+            "name": f"rp-{policy}",
+            "seed": 5,
+            "output_dir": str(tmp_path),
+            "models": {"local": {"backend": "local", "path": str(weights), "n_ctx": 2048}},
+            "user": {
+                "simulator": "roleplay",
+                "model": "local",
+                "max_tokens": 40,
+                "options": {"policy": policy, "profiles": ["relaxed-customer"]},
+            },
+            "target": {
+                "model": "local",
+                "max_tokens": 50,
+                "system_prompt": "Answer in one short sentence.",
+            },
+            "personas": {"builtin": ["busy-nurse"]},
+            "tasks": {"suite": "everyday", "ids": ["run-miles-to-km"]},
+            "max_turns": 2,
+        }
+    )
+    result = simulacra.run(config)
+    (episode,) = read_episodes(result.run_dir)
+    assert episode["status"] == "ok", episode["error"]
+    assert episode["extra"]["profile"] == "relaxed-customer"
+    assert episode["extra"]["policy"] == policy
+    user_turns = [m["content"] for m in episode["messages"] if m["role"] == "user"]
+    assert user_turns and all(t.strip() for t in user_turns)
+    assert all(role_drift(t, t) is None for t in user_turns)
+    assert episode["usage"]["user"]["completion_tokens"] > 0
