@@ -231,6 +231,38 @@ async def test_a_person_who_does_not_say_goodbye_leaves_without_a_word() -> None
     assert said[-1] == (SATISFIED, "", True)
 
 
+async def test_only_agreeing_answers_are_said_in_the_persons_own_words() -> None:
+    told = profile(interaction={"opening_facts": 1.0})
+    user = RoleplayUser(profile=told, task=TASK, model=ScriptedModel(echo), seed=3)
+    said = await converse(user, ["Shall I work it out in grams?", "Which brand of flour is it?"])
+    assert said[1][1] == "Yep."  # yes/no: the profile's acknowledgement
+    assert said[2][0] == "answer" and said[2][1] != "Yep."  # no more to tell: not a yes
+
+
+async def test_an_unprompted_revealer_brings_the_next_detail_and_must_say_it() -> None:
+    eager = profile(interaction={"reveal": "unprompted"})
+    said_both = []
+    for seed in range(12):
+        user = RoleplayUser(profile=eager, task=TASK, model=ScriptedModel(echo), seed=seed)
+        turns = await converse(user, ["How many people is it for?"])
+        said_both.append("300 g" in turns[1][1] and "10 people" in turns[1][1])
+    assert 2 <= sum(said_both) <= 10  # half the time, in this seed range
+    # a voice that says the asked-for detail but drops the one it brings along is caught,
+    # and the plan (both details) is said instead
+    for seed in range(40):
+        user = RoleplayUser(profile=eager, task=TASK, model=ScriptedModel(echo), seed=seed)
+        await user.next_turn([])
+        user.model = ScriptedModel(lambda m, p: "I'm cooking for 10 people.")
+        transcript = [Message(role="user", content="flour?"), assistant("How many people?")]
+        turn = await user.next_turn(transcript)
+        if user.must_say:
+            assert {e.guard for e in turn.guard_events} == {"dropped_fact"}
+            assert "300 g" in turn.text and "10 people" in turn.text
+            break
+    else:
+        pytest.fail("no seed brought the next detail along")
+
+
 async def test_a_long_answer_gets_a_request_for_a_shorter_one_once() -> None:
     impatient = profile(interaction={"long_answer": "ask_shorter", "long_answer_words": 20})
     user = RoleplayUser(profile=impatient, task=TASK, model=ScriptedModel(echo), seed=4)

@@ -54,6 +54,7 @@ from simulacra.sim.users._guards import (
 from simulacra.sim.users._llm_user import (
     _FOLLOW_UP,
     _SHOT_MARKERS,
+    _YES,
     LLMUser,
     LLMUserOptions,
     Plan,
@@ -115,7 +116,8 @@ class RoleplayUser(LLMUser):
         self.my_follow_up = False
         self.stopped = False
         self.closing: bool = self.rng.random() < profile.interaction.closing_rate
-        self.opening_told: list[Fact] = []
+        self.must_say: list[Fact] = []
+        """Details this turn's message must carry besides the plan's own fact."""
         self.plain = False
         """This turn is said in the profile's own words, without a model call."""
 
@@ -130,7 +132,7 @@ class RoleplayUser(LLMUser):
         count = min(len(facts), int(exact) + (self.rng.random() < exact - int(exact)))
         told = list(range(count))
         self.revealed.update(told)
-        self.opening_told = [facts[i] for i in told]
+        self.must_say = [facts[i] for i in told]
         text = " ".join([self.task.goal, *(facts[i].text for i in told)])
         return Plan(act="open", text=text)
 
@@ -141,6 +143,7 @@ class RoleplayUser(LLMUser):
 
     async def plan_turn(self, transcript: list[Message]) -> Plan:
         self.plain = False
+        self.must_say = []
         if not self.my_turns:
             return self._opening()
         replies = [m.content for m in transcript if m.role == "assistant" and m.content.strip()]
@@ -171,7 +174,10 @@ class RoleplayUser(LLMUser):
                 return Plan(act="follow_up", text=self.rng.choice(_FOLLOW_UP))
             if not self.closing:
                 return Plan(act=SATISFIED, text="", stop=True)
-        if plan.act in _PLAIN_ACTS and self._bank(plan.act):
+        # an answer is said in the person's words only when it agrees ("Yes, please."),
+        # not when it says they know no more
+        agreeing = plan.act != "answer" or any(plan.text.endswith(yes) for yes in _YES)
+        if plan.act in _PLAIN_ACTS and agreeing and self._bank(plan.act):
             plan.text = self.rng.choice(self._bank(plan.act))
             plan.reply = False
             self.plain = True
@@ -180,6 +186,7 @@ class RoleplayUser(LLMUser):
             extra = [i for i in self._unrevealed() if self.task.facts[i] is not plan.fact]
             if extra and self.rng.random() < 0.5:
                 self.revealed.add(extra[0])
+                self.must_say = [self.task.facts[extra[0]]]
                 plan.text = f"{plan.text} {self.task.facts[extra[0]].text}"
         return plan
 
@@ -217,7 +224,7 @@ class RoleplayUser(LLMUser):
         if plan.fact is not None:
             words = max(words, len(plan.text.split()) // 2)
         if plan.act == "open":
-            floor = len(plan.text.split()) if self.opening_told else 0
+            floor = len(plan.text.split()) if self.must_say else 0
             words = max(words, floor, min(len(plan.text.split()), 3 * length.median_words))
         return max(1, min(90, round(words)))
 
@@ -403,10 +410,9 @@ class RoleplayUser(LLMUser):
                         examples=_SHOT_MARKERS,
                         on_plan=plan.act not in _PLAIN_ACTS,
                     )
-                    if problem is None and plan.act == "open":
-                        dropped = [f for f in self.opening_told if not mentions(f, candidate)]
-                        if dropped:
-                            problem = ("dropped_fact", f"the opening should say: {dropped[0].text}")
+                    dropped = [f for f in self.must_say if not mentions(f, candidate)]
+                    if problem is None and dropped:
+                        problem = ("dropped_fact", f"the turn should say: {dropped[0].text}")
                     if problem is None:
                         return (candidate, None), None
                 return (whole, None), problem
