@@ -436,3 +436,19 @@ def test_roleplay_episode_on_the_embedded_model(
     assert user_turns and all(t.strip() for t in user_turns)
     assert all(role_drift(t, t) is None for t in user_turns)
     assert episode["usage"]["user"]["completion_tokens"] > 0
+
+
+async def test_free_policy_may_leave_without_a_word_but_not_open_without_one() -> None:
+    replies = iter(["<done>", "need flour for more pancakes", "<done>"])
+    user = RoleplayUser(
+        profile=profile(), task=TASK, model=ScriptedModel(lambda m, p: next(replies)), seed=0,
+        policy="free",
+    )  # fmt: skip
+    said = await converse(user, ["750 g."])
+    assert said == [("free", "Need flour for more pancakes", False), ("free", "", True)]
+
+
+def test_an_empty_reply_cleans_to_nothing() -> None:
+    from simulacra.sim.users import clean_turn
+
+    assert clean_turn("") == "" and clean_turn("  \n ") == ""

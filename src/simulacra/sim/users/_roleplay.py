@@ -286,7 +286,8 @@ class RoleplayUser(LLMUser):
     def _free_problem(self, text: str, opening: bool) -> tuple[str, str] | None:
         """The guards of a free turn: it plans itself, so only what it may tell is bound."""
         if not text.strip():
-            return None  # a bare stop token: the person leaves without a word
+            # a bare stop token: the person leaves without a word (but opens with one)
+            return ("empty", "the first message is empty") if opening else None
         drift = role_drift(text, text)
         if drift:
             return "role_drift", drift
