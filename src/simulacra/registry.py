@@ -381,7 +381,7 @@ class Chosen(BaseModel):
         context = _context(info)
         if cls.nested:
             own["options"] = entry.validate(
-                given, loc=("options",), lenient=bool(context.get(SAVED))
+                given, loc=("options",), lenient=bool(context.get(SAVED)), context=context
             )
             return {**data, **own}  # unknown keys are the model's own to report
         rest = {k: v for k, v in data.items() if k not in cls.model_fields}

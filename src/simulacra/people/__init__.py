@@ -9,17 +9,35 @@ from simulacra.people._persona import (
     parse_personas,
 )
 from simulacra.people._population import Beta, Choice, Normal, Population, Uniform
+from simulacra.people._profile import (
+    Interaction,
+    LengthProfile,
+    Profile,
+    builtin_profiles,
+    draw_profile,
+    load_profiles,
+    parse_profiles,
+    sample_profiles,
+)
 
 __all__ = [
     "Beta",
     "BigFive",
     "Choice",
+    "Interaction",
+    "LengthProfile",
     "Normal",
     "Persona",
     "Population",
+    "Profile",
     "Uniform",
     "WritingStyle",
     "builtin_personas",
+    "builtin_profiles",
+    "draw_profile",
     "load_personas",
+    "load_profiles",
     "parse_personas",
+    "parse_profiles",
+    "sample_profiles",
 ]

@@ -7,7 +7,9 @@
 - what to label: :func:`select_items` picks the items where raters disagree most, and
   :func:`ingest_annotations` reads the filled sheet back;
 - user realism: :func:`user_fidelity` compares a run's simulated users with real
-  conversations (the measures themselves are in :mod:`simulacra.trust._realism`).
+  conversations (the measures themselves are in :mod:`simulacra.trust._realism`);
+- user profiles: :func:`extract_profiles` turns real conversations into profiles for the
+  role-play user.
 
 Names load on first use, so importing this package (and the command line) stays fast.
 """
@@ -36,6 +38,11 @@ _EXPORTS = {
     "rank_items": "simulacra.trust._select",
     "select_items": "simulacra.trust._select",
     "vote_entropy": "simulacra.trust._select",
+    "ProfileExtraction": "simulacra.trust._profiles",
+    "extract_profiles": "simulacra.trust._profiles",
+    "profiles_from_file": "simulacra.trust._profiles",
+    "split_corpus": "simulacra.trust._profiles",
+    "write_corpus": "simulacra.trust._profiles",
     "Corpus": "simulacra.trust._corpus",
     "read_conversations": "simulacra.trust._corpus",
     "run_corpus": "simulacra.trust._corpus",
@@ -59,6 +66,7 @@ __all__ = [
     "HumanSyntheticEstimate",
     "Label",
     "LabelSet",
+    "ProfileExtraction",
     "RaterFidelity",
     "RealismComparison",
     "RealismIntervals",
@@ -70,9 +78,11 @@ __all__ = [
     "calibrate",
     "compare_realism",
     "estimate",
+    "extract_profiles",
     "feature_similarity",
     "ingest_annotations",
     "opener_shares",
+    "profiles_from_file",
     "rank_items",
     "read_conversations",
     "read_labels",
@@ -81,8 +91,10 @@ __all__ = [
     "required_human_items",
     "run_corpus",
     "select_items",
+    "split_corpus",
     "user_fidelity",
     "vote_entropy",
+    "write_corpus",
     "write_fidelity",
 ]
 
@@ -98,6 +110,13 @@ if TYPE_CHECKING:
     from simulacra.trust._estimate import HumanSyntheticEstimate, estimate, required_human_items
     from simulacra.trust._fidelity import opener_shares, user_fidelity, write_fidelity
     from simulacra.trust._labels import Label, LabelSet, read_labels
+    from simulacra.trust._profiles import (
+        ProfileExtraction,
+        extract_profiles,
+        profiles_from_file,
+        split_corpus,
+        write_corpus,
+    )
     from simulacra.trust._realism import (
         DIMENSIONS,
         RealismComparison,

@@ -598,3 +598,6 @@ def register(app: typer.Typer) -> None:
     app.command("select")(select)
     app.command("ingest")(ingest)
     app.command("fidelity")(fidelity)
+    from simulacra.trust._profiles_cli import register as register_profiles
+
+    register_profiles(app)

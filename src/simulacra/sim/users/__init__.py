@@ -23,6 +23,7 @@ from simulacra.sim.users._llm_user import (
     Plan,
 )
 from simulacra.sim.users._modes import MODES, SingleTurnUser, opening_text, sharded_view
+from simulacra.sim.users._roleplay import RoleplaySimulatorOptions, RoleplayUser, profile_for
 from simulacra.sim.users._scripted import ScriptedSimulatorOptions, ScriptedUser
 from simulacra.sim.users._style import add_typos, apply_style, cut_at_sentence, length_target
 from simulacra.sim.users._tools import ToolActs, ToolUse, UserToolbox, UsesTools, give_tools
@@ -40,6 +41,8 @@ __all__ = [
     "LLMUserOptions",
     "Plan",
     "ReportsExtra",
+    "RoleplaySimulatorOptions",
+    "RoleplayUser",
     "ScriptedSimulatorOptions",
     "ScriptedUser",
     "Simulator",
@@ -63,6 +66,7 @@ __all__ = [
     "give_tools",
     "length_target",
     "opening_text",
+    "profile_for",
     "role_drift",
     "sharded_view",
     "simulator_entry",

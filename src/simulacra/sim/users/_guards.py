@@ -91,7 +91,7 @@ def clean_turn(text: str) -> str:
     text = _LABEL.sub("", text, count=1)
     if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
         text = text[1:-1].strip()
-    elif text[:1] in _QUOTES and text.count(text[0]) == 1:
+    elif text[:1] and text[:1] in _QUOTES and text.count(text[0]) == 1:
         text = text[1:].strip()
     return " ".join(text.split())
 
