@@ -40,9 +40,9 @@ def test_a_comparison_of_two_runs_exports_as_preference_pairs(tmp_path: Path) ->
     run_a = make_run(tmp_path, "explains", long)
     run_b = make_run(tmp_path, "terse", "750 g.")
     raters = parse_raters_config({"pool": [{"id": "longer", "fixed": "longer"}]})
-    comparison = compare_runs(run_a, run_b, raters, use_cache=False)
-    path = Path(comparison["path"])
-    assert path.parent == run_a and comparison["items"] == 4
+    result = compare_runs(run_a, run_b, raters, use_cache=False)
+    path = result.path
+    assert path.parent == run_a and result.comparison.items == 4
     # run A was never judged on its own: the comparison is its only source of pairs
     with pytest.raises(ConfigError, match="pairwise judgements"):
         build_dataset(run_a, ExportConfig(format="dpo"))
@@ -75,7 +75,7 @@ def test_a_comparison_of_another_run_or_for_sft_is_refused(tmp_path: Path) -> No
     run_a = make_run(tmp_path, "explains", "You need 750 g of flour.")
     run_b = make_run(tmp_path, "terse", "750 g.")
     raters = parse_raters_config({"pool": [{"id": "longer", "fixed": "longer"}]})
-    path = compare_runs(run_a, run_b, raters, use_cache=False)["path"]
+    path = compare_runs(run_a, run_b, raters, use_cache=False).path
     with pytest.raises(ConfigError, match="not of this run"):
         build_dataset(run_b, ExportConfig(format="dpo", compare=(path,)))
     with pytest.raises(ValidationError, match="compare is for formats of pairs"):
