@@ -75,7 +75,7 @@ def test_a_comparison_of_another_run_or_for_sft_is_refused(tmp_path: Path) -> No
     run_a = make_run(tmp_path, "explains", "You need 750 g of flour.")
     run_b = make_run(tmp_path, "terse", "750 g.")
     raters = parse_raters_config({"pool": [{"id": "longer", "fixed": "longer"}]})
-    path = compare_runs(run_a, run_b, raters, use_cache=False).path
+    path = str(compare_runs(run_a, run_b, raters, use_cache=False).path)
     with pytest.raises(ConfigError, match="not of this run"):
         build_dataset(run_b, ExportConfig(format="dpo", compare=(path,)))
     with pytest.raises(ValidationError, match="compare is for formats of pairs"):
