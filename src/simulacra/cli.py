@@ -695,6 +695,19 @@ def _print_summary(record: Summary, run_dir: Path) -> None:
         )
     if summary.get("error_kinds"):
         table.add_row("errors", ", ".join(f"{k} {v}" for k, v in summary["error_kinds"].items()))
+    judged = record.judged
+    if judged is not None and judged.episodes:
+        table.add_row(
+            "judged tasks",
+            f"{judged.passed} passed, {judged.failed} failed, {judged.abstained} abstained "
+            f"of {judged.episodes} ({judged.criteria_met} of {judged.criteria} must-haves met"
+            + (
+                f"; the two orders disagreed in {judged.inconsistent}"
+                if judged.inconsistent
+                else ""
+            )
+            + ")",
+        )
     if len(summary.get("by_mode") or {}) > 1:
         table.add_row(
             "success by mode",

@@ -59,6 +59,13 @@ def test_each_episode_holds_the_verdict_and_reasons_and_the_summary_counts_them(
     assert judged is not None and judged.episodes == 2
     assert judged.passed + judged.failed == 2 and judged.abstained == 0
     assert judged.criteria == 9
+    from cli_run import simulacra_cli
+
+    shown = simulacra_cli("show", str(result.run_dir), cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    line = next(x for x in shown.stdout.splitlines() if "judged tasks" in x)
+    assert f"{judged.passed} passed, {judged.failed} failed, 0 abstained of 2" in line
+    assert f"{judged.criteria_met} of 9 must-haves met" in line
 
 
 def test_an_abstaining_judge_is_neither_success_nor_failure(tmp_path: Path) -> None:
