@@ -42,6 +42,7 @@ from simulacra.llm._types import (
     TokenLogprob,
     ToolCall,
     Usage,
+    affinity,
 )
 from simulacra.llm._weights import local_model_problem
 
@@ -70,6 +71,7 @@ __all__ = [
     "TokenLogprob",
     "ToolCall",
     "Usage",
+    "affinity",
     "backends",
     "local_model_problem",
     "parse_retry_after",
