@@ -189,3 +189,13 @@ def test_each_episode_and_role_gets_its_own_key(tmp_path: Path) -> None:
     for key, start in SEEN:
         assert key is not None
         assert key.endswith("/target") == start.startswith("You are the assistant")
+
+
+def test_a_run_resumed_with_other_slots_is_the_same_run() -> None:
+    from simulacra.runs._runner import _defining
+
+    def saved(slots: int, n_ctx: int = 2048) -> dict[str, Any]:
+        return {"models": {"local": {"backend": "local", "slots": slots, "n_ctx": n_ctx}}}
+
+    assert _defining(saved(1)) == _defining(saved(8))
+    assert _defining(saved(4)) != _defining(saved(4, n_ctx=4096))

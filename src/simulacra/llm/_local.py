@@ -212,6 +212,7 @@ def _another_context(base: Any) -> Any:
 
     other = object.__new__(type(base))
     other.__dict__.update(base.__dict__)
+    other._model_owner = base  # the model outlives this context, even when collected
     other._stack = contextlib.ExitStack()
     other._ctx = other._stack.enter_context(
         contextlib.closing(
