@@ -49,7 +49,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 
-def workload_config(name: str, episodes: int, output_dir: str) -> dict[str, Any]:
+def workload_config(
+    name: str, episodes: int, output_dir: str, turns: int | None = None
+) -> dict[str, Any]:
     from simulacra.demo import DEMO_PERSONAS, DEMO_TASKS, demo_config
 
     if name == "demo":
@@ -60,6 +62,7 @@ def workload_config(name: str, episodes: int, output_dir: str) -> dict[str, Any]
         config["personas"] = {"builtin": DEMO_PERSONAS[:personas]}
         config["tasks"] = {"suite": "everyday", "ids": list(DEMO_TASKS)}
         config["models"]["local"]["n_ctx"] = 2048
+        config["max_turns"] = turns or config["max_turns"]
         return config
     if name == "retail":
         return {
@@ -71,7 +74,7 @@ def workload_config(name: str, episodes: int, output_dir: str) -> dict[str, Any]
             "target": {"model": "local", "max_tokens": 96, "temperature": 0.0},
             "personas": {"builtin": ["polite-professional"]},
             "tasks": {"suite": "shop", "ids": [f"shop-{i:03d}" for i in range(1, episodes + 1)]},
-            "max_turns": 3,
+            "max_turns": turns or 3,
             "concurrency": 2,
         }
     raise SystemExit(f"unknown workload {name!r}")
@@ -148,7 +151,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
             samples.append((time.perf_counter(), rss_mb()))
 
     with tempfile.TemporaryDirectory() as tmp:
-        config = workload_config(spec["workload"], spec["episodes"], tmp)
+        config = workload_config(spec["workload"], spec["episodes"], tmp, spec.get("turns"))
         config["cache"] = False
         local = config["models"]["local"]
         server = None
@@ -234,6 +237,7 @@ def main() -> None:
     parser.add_argument("--workloads", default="demo,retail")
     parser.add_argument("--demo-episodes", type=int, default=4)
     parser.add_argument("--retail-episodes", type=int, default=2)
+    parser.add_argument("--turns", type=int, help="max turns (default: the demo's 4, retail 3)")
     parser.add_argument("--server", help="a llama-server binary: also run it with --parallel")
     parser.add_argument("--parallel", type=int, default=4, help="the server's slots")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -258,6 +262,7 @@ def main() -> None:
                     "config": config,
                     "server": args.server,
                     "parallel": args.parallel,
+                    "turns": args.turns,
                 }
                 before = os.getloadavg()[0]
                 r = run_child(spec)
@@ -290,8 +295,9 @@ def main() -> None:
                 )
     print("\nmean episodes/hour of wall time, and per CPU-hour (speed-up over slots=1):")
     for workload in workloads:
-        single = sum(rates[(workload, "1")]) / len(rates[(workload, "1")])
-        single_cpu = sum(cpu_rates[(workload, "1")]) / len(cpu_rates[(workload, "1")])
+        first = (workload, "1") if (workload, "1") in rates else (workload, configs[0])
+        single = sum(rates[first]) / len(rates[first])
+        single_cpu = sum(cpu_rates[first]) / len(cpu_rates[first])
         for config in configs:
             mean = sum(rates[(workload, config)]) / len(rates[(workload, config)])
             cpu = sum(cpu_rates[(workload, config)]) / len(cpu_rates[(workload, config)])
