@@ -2,10 +2,13 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-# llama-cpp-python compiles llama.cpp on install. A build tuned to the host CPU can crash
-# on processors with AMX/AVX-512 extensions, so on x86-64 build the portable AVX2 kernels.
+# llama-cpp-python compiles llama.cpp on install. A build tuned to the host CPU
+# (GGML_NATIVE) can crash on processors with AMX, so the kernels are named explicitly,
+# detected from the CPU at install time: AVX2 on every x86-64 machine, AVX-512 where the
+# CPU has it, never AMX (SIMULACRA_PORTABLE_KERNELS=1 keeps AVX2 only; an explicit
+# CMAKE_ARGS wins).
 ifeq ($(shell uname -m),x86_64)
-CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+CMAKE_ARGS ?= $(shell bash scripts/llama-cmake-args.sh)
 export CMAKE_ARGS
 endif
 

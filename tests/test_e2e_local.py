@@ -79,3 +79,51 @@ def test_tool_episode_on_the_embedded_model(tmp_path: Path, model_cache_dir: Pat
     assert isinstance(episode["success"], bool)
     assert episode["usage"]["target"]["prompt_tokens"] > 500  # policy and tool schemas were sent
     assert "tool_calls" in episode["extra"]
+
+
+@pytest.mark.timeout(1800)  # a few short calls; generous for a loaded machine
+async def test_a_slot_reads_only_the_new_tokens_of_its_conversation(
+    model_cache_dir: Path,
+) -> None:
+    """Calls of another conversation in between do not cost a conversation its cached
+    prefix: after the first turn, a slot reads only what was added since."""
+    import asyncio
+
+    from simulacra.llm import ChatParams, Message
+    from simulacra.llm._local import LlamaEngine, LocalModel
+
+    weights = default_weights(directory=model_cache_dir / "models")
+    system = Message(role="system", content="You are a terse assistant for a bakery. " * 8)
+    other = [
+        Message(role="system", content="Summarise in three words."),
+        Message(role="user", content="Bread, butter and jam."),
+    ]
+    evaluated: dict[int, list[int]] = {}
+    sizes: dict[int, list[int]] = {}
+    for slots in (2, 1):
+        engine = LlamaEngine(weights, n_ctx=1024, slots=slots)
+        model = LocalModel(engine)
+        history = [system]
+        sent: list[int] = []
+        try:
+            for turn in range(2):
+                history.append(Message(role="user", content=f"Turn {turn}: one word, please."))
+                params = ChatParams(max_tokens=4, temperature=0.0, seed=1)
+                reply = await model.chat(history, params.merged(ChatParams(affinity="a/target")))
+                slot = engine._owners["a/target"]
+                sent.append(reply.usage.prompt_tokens)
+                evaluated.setdefault(slots, []).append(engine.stats[slot].last_evaluated)
+                history.append(reply.message())
+                # another conversation's call on the same engine
+                await model.chat(other, params.merged(ChatParams(affinity="b/user")))
+        finally:
+            await asyncio.to_thread(engine.close)
+        sizes[slots] = sent
+    pooled, single = evaluated[2], evaluated[1]
+    sent = sizes[2]
+    assert sent[0] > 80
+    assert pooled[0] >= sent[0] - 2, pooled  # the first turn reads the whole prompt
+    added = sent[1] - sent[0]  # the reply and the new user message
+    assert pooled[1] <= added + 4, (pooled, sent)  # then only what was added is read
+    # one context for both conversations: all of it again
+    assert single[1] >= 0.8 * sizes[1][1], (single, sizes[1])

@@ -59,6 +59,7 @@ from simulacra.llm._types import (
     TokenLogprob,
     ToolCall,
     Usage,
+    affinity,
 )
 from simulacra.llm._weights import local_model_problem
 
@@ -93,6 +94,7 @@ __all__ = [
     "TokenLogprob",
     "ToolCall",
     "Usage",
+    "affinity",
     "backends",
     "creation_failed",
     "import_ray",

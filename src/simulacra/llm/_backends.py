@@ -82,13 +82,20 @@ backends: Registry[BackendBuild] = Registry("model backend", options=BackendOpti
 
 
 class LocalOptions(BackendOptions):
-    """``backend: local``: llama.cpp in-process."""
+    """``backend: local``: llama.cpp in-process, with ``slots`` KV caches on one model."""
 
     default_concurrency: ClassVar[int] = 1
     in_process: ClassVar[bool] = True
 
     path: str | None = Field(default=None, description="a GGUF file; default: the embedded model")
-    n_ctx: int = Field(default=4096, ge=256)
+    n_ctx: int = Field(default=4096, ge=256, description="context length of each slot, in tokens")
+    slots: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="engine slots (KV caches): a conversation's role keeps to one, so its "
+        "history is not read again on every turn",
+    )
     n_threads: int | None = Field(default=None, ge=1)
     logprobs: bool = False
 
@@ -104,18 +111,32 @@ class LocalOptions(BackendOptions):
 
 @backends.register("local", options=LocalOptions)
 def _local(options: LocalOptions, context: BackendContext) -> ChatModel:
-    from simulacra.llm._local import LlamaEngine, LocalModel
+    from simulacra.llm._local import LlamaEngine, LocalModel, check_memory
     from simulacra.llm._weights import default_weights
 
     path = Path(options.path).expanduser() if options.path else default_weights()
     if options.path and not path.is_file():
         raise ConfigError(f"GGUF file {path} not found", field="path")
-    engine = context.resources.shared(
-        ("llama", str(path.resolve()), options.n_ctx, options.n_threads, options.logprobs),
-        lambda: LlamaEngine(
-            path, n_ctx=options.n_ctx, n_threads=options.n_threads, logits_all=options.logprobs
-        ),
+    key = (
+        "llama",
+        str(path.resolve()),
+        options.n_ctx,
+        options.n_threads,
+        options.logprobs,
+        options.slots,
     )
+
+    def make() -> LlamaEngine:
+        check_memory(path, options.n_ctx, options.slots)
+        return LlamaEngine(
+            path,
+            n_ctx=options.n_ctx,
+            n_threads=options.n_threads,
+            logits_all=options.logprobs,
+            slots=options.slots,
+        )
+
+    engine = context.resources.shared(key, make)
     return LocalModel(engine, default_params=context.params, owns_engine=False)
 
 

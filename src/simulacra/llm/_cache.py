@@ -21,7 +21,8 @@ def request_key(model: str, messages: list[Message], params: ChatParams) -> str:
     payload = {
         "model": model,
         "messages": [m.to_dict() for m in messages],
-        "params": params.to_dict(),
+        # where a call runs (its affinity) does not change what it answers
+        "params": {k: v for k, v in params.to_dict().items() if k != "affinity"},
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     # a lone surrogate (a reply can hold one) has no UTF-8 form: hash its code unit

@@ -8,12 +8,16 @@ worker thread: calls queue there in order, and the event loop never blocks on in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +32,26 @@ from simulacra.llm._types import (
     Usage,
 )
 
+log = logging.getLogger("simulacra.llm")
+
 _TOOL_CALL = re.compile(r"<tool_call>\s*(\{.*?\})\s*</tool_call>", re.DOTALL)
 _JSON_FENCE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 
 
 class LlamaEngine:
-    """One loaded GGUF and the single thread allowed to use it."""
+    """One loaded GGUF, its engine slots, and the single thread allowed to use them.
+
+    A slot is a llama.cpp context of its own (its own KV cache) on the one loaded model:
+    the weights are in memory once, each slot adds only its KV cache and work buffers.
+    Calls carry an affinity key (``ChatParams.affinity``: a conversation and role); all
+    calls with one key go to one slot, so the history that call N+1 shares with call N
+    is already in that slot's cache and only the new tokens are read. When every slot is
+    taken, the key heard from least recently gives up its slot (a finished conversation
+    is never heard from again). Calls without a key share one slot.
+
+    Slots run one at a time on the worker thread: on a small CPU, contexts decoding side
+    by side only split the same cores (see docs/design.md for the figures).
+    """
 
     def __init__(
         self,
@@ -42,18 +60,28 @@ class LlamaEngine:
         n_ctx: int = 4096,
         n_threads: int | None = None,
         logits_all: bool = False,
+        slots: int = 1,
     ) -> None:
+        if slots < 1:
+            raise ValueError("an engine needs at least one slot")
         self.path = path
         self.n_ctx = n_ctx
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
         self.logits_all = logits_all
+        self.slots = slots
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulacra-llama")
-        self._llama: Any = None
+        self._llamas: list[Any] = []
         self._load_lock = threading.Lock()
+        self._route_lock = threading.Lock()
+        self._owners: OrderedDict[str, int] = OrderedDict()
+        """affinity key → slot, the least recently heard key first (at most ``slots``)"""
+        self._last_used = [0] * slots
+        self._clock = 0
+        self.stats = [SlotStats() for _ in range(slots)]
 
-    def _load(self) -> Any:
+    def _load(self) -> list[Any]:
         with self._load_lock:
-            if self._llama is None:
+            if not self._llamas:
                 try:
                     import llama_cpp
                 except ImportError:
@@ -63,7 +91,7 @@ class LlamaEngine:
                 if not self.path.is_file():
                     raise WeightsError(f"{self.path}: GGUF file not found")
                 try:
-                    self._llama = llama_cpp.Llama(
+                    base = llama_cpp.Llama(
                         model_path=str(self.path),
                         n_ctx=self.n_ctx,
                         n_threads=self.n_threads,
@@ -74,24 +102,141 @@ class LlamaEngine:
                     raise WeightsError(
                         f"{self.path}: llama.cpp could not load it ({exc})"
                     ) from None
-            return self._llama
+                self._llamas.append(base)
+                try:
+                    for _ in range(1, self.slots):
+                        self._llamas.append(_another_context(base))
+                except BaseException:
+                    self._free()
+                    raise
+            return self._llamas
 
-    def _complete(self, request: dict[str, Any]) -> dict[str, Any]:
-        llama = self._load()
+    def slot_for(self, key: str | None) -> int:
+        """The slot that serves ``key``: its own, else a free one (the one idle longest),
+        else the one of the key heard from least recently."""
+        key = key or ""
+        with self._route_lock:
+            self._clock += 1
+            slot = self._owners.get(key)
+            if slot is None:
+                taken = set(self._owners.values())
+                free = [i for i in range(self.slots) if i not in taken]
+                if free:
+                    slot = min(free, key=lambda i: self._last_used[i])
+                else:
+                    _, slot = self._owners.popitem(last=False)
+                    self.stats[slot].reassigned += 1
+                self._owners[key] = slot
+            else:
+                self._owners.move_to_end(key)
+            self._last_used[slot] = self._clock
+            return slot
+
+    def _complete(self, request: dict[str, Any], key: str | None) -> dict[str, Any]:
+        llamas = self._load()
+        slot = self.slot_for(key)
+        llama = llamas[slot]
+        before = _prompt_evaluated(llama)
         result: dict[str, Any] = llama.create_chat_completion(**request)
+        stats = self.stats[slot]
+        stats.calls += 1
+        stats.prompt_tokens += int((result.get("usage") or {}).get("prompt_tokens", 0))
+        stats.evaluated += _prompt_evaluated(llama) - before
+        stats.last_evaluated = _prompt_evaluated(llama) - before
         return result
 
-    async def complete(self, request: dict[str, Any]) -> dict[str, Any]:
+    async def complete(
+        self, request: dict[str, Any], *, affinity: str | None = None
+    ) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._complete, request)
+        return await loop.run_in_executor(self._executor, self._complete, request, affinity)
+
+    def _free(self) -> None:
+        # the first context owns the model: the others go first
+        for llama in reversed(self._llamas):
+            close = getattr(llama, "close", None)
+            if close is not None:
+                close()
+        self._llamas = []
+
+    def summary(self) -> dict[str, int]:
+        """Totals over the slots: calls, prompt tokens sent and read, reassignments."""
+        return {
+            "slots": self.slots,
+            "calls": sum(s.calls for s in self.stats),
+            "prompt_tokens": sum(s.prompt_tokens for s in self.stats),
+            "evaluated": sum(s.evaluated for s in self.stats),
+            "reassigned": sum(s.reassigned for s in self.stats),
+        }
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
-        if self._llama is not None:
-            close = getattr(self._llama, "close", None)
-            if close is not None:
-                close()
-            self._llama = None
+        with self._load_lock:
+            if self._llamas:
+                log.info("llama.cpp engine %s: %s", self.path.name, json.dumps(self.summary()))
+            self._free()
+
+
+@dataclass(kw_only=True)
+class SlotStats:
+    """What one slot did: calls, prompt tokens sent, and prompt tokens it had to read
+    (the rest came from its KV cache)."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    evaluated: int = 0
+    last_evaluated: int = 0
+    reassigned: int = 0
+
+
+def _prompt_evaluated(llama: Any) -> int:
+    """Prompt tokens the context has decoded since it was made (llama.cpp's counter)."""
+    import llama_cpp
+
+    return int(llama_cpp.llama_perf_context(llama.ctx).n_p_eval)
+
+
+def _another_context(base: Any) -> Any:
+    """A ``Llama`` with a context of its own on ``base``'s loaded model.
+
+    ``Llama`` loads a model for every instance, and llama.cpp repacks the weights into
+    private memory for its fast kernels, so two instances hold the weights twice. This
+    one shares ``base``'s model, tokenizer and chat handlers and owns only its context,
+    batch and sampling state; it must be closed before ``base``.
+    """
+    import ctypes
+
+    import numpy as np
+    from llama_cpp import _internals as internals
+    from llama_cpp.llama_tokenizer import LlamaTokenizer
+
+    other = object.__new__(type(base))
+    other.__dict__.update(base.__dict__)
+    other._model_owner = base  # the model outlives this context, even when collected
+    other._stack = contextlib.ExitStack()
+    other._ctx = other._stack.enter_context(
+        contextlib.closing(
+            internals.LlamaContext(model=base._model, params=base.context_params, verbose=False)
+        )
+    )
+    other._batch = other._stack.enter_context(
+        contextlib.closing(
+            internals.LlamaBatch(
+                n_tokens=base.n_batch, embd=0, n_seq_max=base.context_params.n_ctx, verbose=False
+            )
+        )
+    )
+    other._candidates = internals.LlamaTokenDataArray(n_vocab=base._n_vocab)
+    other._sampler = None
+    other.cache = None
+    other.n_tokens = 0
+    other._requires_eval = True
+    other._mirostat_mu = ctypes.c_float(2.0 * 5.0)
+    other.input_ids = np.ndarray((base._n_ctx,), dtype=np.intc)
+    rows = base._n_ctx if base._logits_all else base.n_batch
+    other.scores = np.ndarray((rows, base._n_vocab), dtype=np.single)
+    other.tokenizer_ = LlamaTokenizer(other)
+    return other
 
 
 class LocalModel:
@@ -135,7 +280,9 @@ class LocalModel:
         params = self._default.merged(params)
         started = time.perf_counter()
         try:
-            data = await self.engine.complete(self.request(messages, params))
+            data = await self.engine.complete(
+                self.request(messages, params), affinity=params.affinity
+            )
         except WeightsError:
             raise
         except (ValueError, RuntimeError) as exc:
@@ -283,3 +430,117 @@ def _logprobs(data: Any) -> tuple[TokenLogprob, ...] | None:
         )
         for item in data["content"]
     )
+
+
+# -- memory ---------------------------------------------------------------------------------
+
+_GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?"}
+_GGUF_SCALARS.update({10: "<Q", 11: "<q", 12: "<d"})
+_GGUF_STRING, _GGUF_ARRAY = 8, 9
+SLOT_WORK_BYTES = 8 * 2**20
+"""Per slot, beyond its KV cache: batch, sampler and output buffers (measured: a few MiB
+for the embedded model)."""
+
+
+def gguf_hparams(path: Path) -> dict[str, Any]:
+    """The scalar metadata of a GGUF file that precede its tokenizer (the architecture's
+    hyperparameters), read from the header without loading the model."""
+    import struct
+
+    def read(handle: Any, fmt: str) -> Any:
+        size = struct.calcsize(fmt)
+        data = handle.read(size)
+        if len(data) != size:
+            raise WeightsError(f"{path}: the GGUF header is cut short")
+        return struct.unpack(fmt, data)[0]
+
+    def text(handle: Any) -> str:
+        length = read(handle, "<Q")
+        return str(handle.read(length).decode("utf-8", "replace"))
+
+    def skip(handle: Any, kind: int) -> None:
+        if kind == _GGUF_STRING:
+            handle.seek(read(handle, "<Q"), os.SEEK_CUR)
+        elif kind == _GGUF_ARRAY:
+            item, count = read(handle, "<I"), read(handle, "<Q")
+            for _ in range(count):
+                skip(handle, item)
+        elif kind in _GGUF_SCALARS:
+            handle.seek(struct.calcsize(_GGUF_SCALARS[kind]), os.SEEK_CUR)
+        else:
+            raise WeightsError(f"{path}: unknown GGUF value type {kind}")
+
+    values: dict[str, Any] = {}
+    with path.open("rb") as handle:
+        if handle.read(4) != b"GGUF":
+            raise WeightsError(f"{path}: not a GGUF file")
+        read(handle, "<I")  # version
+        read(handle, "<Q")  # tensors
+        for _ in range(read(handle, "<Q")):
+            key = text(handle)
+            if key.startswith("tokenizer."):
+                break
+            kind = read(handle, "<I")
+            if kind in _GGUF_SCALARS:
+                values[key] = read(handle, _GGUF_SCALARS[kind])
+            elif kind == _GGUF_STRING:
+                values[key] = text(handle)
+            else:
+                skip(handle, kind)
+    return values
+
+
+def kv_cache_bytes(path: Path, n_ctx: int, *, dtype_bytes: int = 2) -> int:
+    """Bytes of one slot's KV cache: ``n_ctx`` tokens × layers × (K + V width), in f16."""
+    hparams = gguf_hparams(path)
+    arch = hparams.get("general.architecture", "llama")
+    try:
+        layers = int(hparams[f"{arch}.block_count"])
+        width = int(hparams[f"{arch}.embedding_length"])
+        heads = int(hparams[f"{arch}.attention.head_count"])
+    except KeyError as exc:
+        raise WeightsError(f"{path}: the GGUF header has no {exc.args[0]}") from None
+    kv_heads = int(hparams.get(f"{arch}.attention.head_count_kv", heads))
+    k_dim = int(hparams.get(f"{arch}.attention.key_length", width // heads))
+    v_dim = int(hparams.get(f"{arch}.attention.value_length", width // heads))
+    return n_ctx * layers * kv_heads * (k_dim + v_dim) * dtype_bytes
+
+
+def available_memory() -> int | None:
+    """Bytes of RAM available to a new allocation (Linux ``MemAvailable``), if known."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def slots_memory(path: Path, n_ctx: int, slots: int) -> int:
+    """Bytes the engine needs: the weights once, and per slot its KV cache and buffers."""
+    return path.stat().st_size + slots * (kv_cache_bytes(path, n_ctx) + SLOT_WORK_BYTES)
+
+
+def check_memory(path: Path, n_ctx: int, slots: int, available: int | None = None) -> int:
+    """Raise ``ConfigError`` (field ``slots``) when ``slots`` contexts of ``n_ctx`` tokens
+    would not fit in the available RAM; return the bytes needed."""
+    from simulacra.errors import ConfigError
+
+    need = slots_memory(path, n_ctx, slots)
+    available = available_memory() if available is None else available
+    if available is not None and need > available:
+        per_slot = kv_cache_bytes(path, n_ctx) + SLOT_WORK_BYTES
+        fits = max(0, (available - path.stat().st_size) // per_slot)
+        raise ConfigError(
+            f"{slots} slots of {n_ctx} tokens need {need / 2**20:,.0f} MiB "
+            f"({per_slot / 2**20:,.1f} MiB per slot and the weights), but only "
+            f"{available / 2**20:,.0f} MiB of RAM is available; use at most {fits} slots "
+            "or a smaller n_ctx",
+            field="slots",
+        )
+    return need

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from simulacra import _secrets
 from simulacra.errors import ModelError
-from simulacra.llm._types import ChatModel, ChatParams, Completion, Message
+from simulacra.llm._types import ChatModel, ChatParams, Completion, Message, with_affinity
 
 log = logging.getLogger("simulacra.llm")
 
@@ -232,6 +232,8 @@ class ResilientModel:
         return self.inner.name
 
     async def chat(self, messages: list[Message], params: ChatParams | None = None) -> Completion:
+        params = with_affinity(params)
+
         def counted() -> None:
             self.retries += 1
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -192,6 +195,10 @@ class ChatParams:
     logprobs: bool = False
     top_logprobs: int | None = None
     response_format: dict[str, Any] | None = None
+    affinity: str | None = None
+    """Which conversation (and role in it) the call belongs to. A backend that keeps
+    per-conversation state (the ``local`` backend's KV slots) sends calls with one key to
+    the same place; others ignore it. Not part of the response cache key."""
 
     def merged(self, other: ChatParams | None) -> ChatParams:
         """``other``'s set fields win over this one's."""
@@ -228,3 +235,27 @@ class ChatModel(Protocol):
     async def aclose(self) -> None:
         """Release connections, threads and weights."""
         ...
+
+
+_AFFINITY: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "simulacra_affinity", default=None
+)
+
+
+@contextmanager
+def affinity(key: str | None) -> Iterator[None]:
+    """Within the block, calls that set no ``ChatParams.affinity`` carry ``key`` (the
+    episode loop sets one per conversation and role). Scoped to the current task."""
+    token = _AFFINITY.set(key)
+    try:
+        yield
+    finally:
+        _AFFINITY.reset(token)
+
+
+def with_affinity(params: ChatParams | None) -> ChatParams | None:
+    """``params`` with the scoped affinity key filled in, when it has none."""
+    key = _AFFINITY.get()
+    if key is None or (params is not None and params.affinity is not None):
+        return params
+    return replace(params or ChatParams(), affinity=key)

@@ -164,7 +164,7 @@ _NOT_DEFINING = frozenset(
 )
 # the same within one model or the target: how calls are made, not what they answer
 _CALL_SETTINGS = frozenset(
-    {"timeout_s", "max_attempts", "max_concurrency", "cache", "api_key_env", "n_threads"}
+    {"timeout_s", "max_attempts", "max_concurrency", "cache", "api_key_env", "n_threads", "slots"}
     | {"max_response_bytes", "deadline_s", "price"}
 )
 

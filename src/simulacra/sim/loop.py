@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from simulacra.errors import describe_error, stops_run
-from simulacra.llm import Message
+from simulacra.llm import Message, affinity
 from simulacra.people import Persona
 from simulacra.rundir import GuardEventRecord, MessageRecord
 from simulacra.sim.episode import Episode
@@ -62,7 +62,9 @@ async def run_episode(
     started = time.perf_counter()
     try:
         for _ in range(limit):
-            turn = await user.next_turn(transcript)
+            # each role of a conversation keeps to one engine slot where the backend has them
+            with affinity(f"{episode.id}/user"):
+                turn = await user.next_turn(transcript)
             episode.add_usage("user", turn.usage)
             episode.guard_events.extend(
                 GuardEventRecord.model_validate(event.to_dict()) for event in turn.guard_events
@@ -76,13 +78,14 @@ async def run_episode(
             if turn.stop:
                 episode.stop_reason = turn.stop_reason or "stopped"
                 break
-            reply = await ask(
-                target,
-                transcript,
-                seed=episode.seed + len(transcript),
-                tools=tools,
-                conversation=conversation,
-            )
+            with affinity(f"{episode.id}/target"):
+                reply = await ask(
+                    target,
+                    transcript,
+                    seed=episode.seed + len(transcript),
+                    tools=tools,
+                    conversation=conversation,
+                )
             conversation.turn += 1
             episode.add_usage("target", reply.usage)
             for role, spent in reply.other_usage.items():
