@@ -4,9 +4,8 @@ PIP := $(PYTHON) -m pip
 
 # llama-cpp-python compiles llama.cpp on install. A build tuned to the host CPU
 # (GGML_NATIVE) can crash on processors with AMX, so the kernels are named explicitly,
-# detected from the CPU at install time: AVX2 on every x86-64 machine, AVX-512 where the
-# CPU has it, never AMX (SIMULACRA_PORTABLE_KERNELS=1 keeps AVX2 only; an explicit
-# CMAKE_ARGS wins).
+# by scripts/llama-cmake-args.sh: AVX2 on every x86-64 machine, never AMX (with
+# SIMULACRA_AVX512=1, AVX-512 where the CPU has it; an explicit CMAKE_ARGS wins).
 ifeq ($(shell uname -m),x86_64)
 CMAKE_ARGS ?= $(shell bash scripts/llama-cmake-args.sh)
 export CMAKE_ARGS
