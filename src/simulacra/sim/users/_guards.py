@@ -96,6 +96,27 @@ def clean_turn(text: str) -> str:
     return " ".join(text.split())
 
 
+def rejected(
+    failed: list[tuple[str, str]],
+    events: list[GuardEvent],
+    problem: tuple[str, str],
+    text: str,
+    *,
+    turn: int,
+    last_attempt: bool,
+) -> bool:
+    """Record a candidate turn a guard rejected (in ``failed`` and as a guard event);
+    True when it is the last try: the attempts ran out, or the model failed the same
+    way twice running with nearly the same text, so another sample won't help."""
+    guard, detail = problem
+    stuck = bool(failed) and failed[-1][0] == guard and similar(failed[-1][1], text, 0.8)
+    failed.append((guard, text))
+    last_try = last_attempt or stuck
+    action = "fallback" if last_try else "regenerate"
+    events.append(GuardEvent(turn=turn, guard=guard, action=action, detail=detail))
+    return last_try
+
+
 def similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a.lower(), b.lower(), autojunk=False).ratio()
 

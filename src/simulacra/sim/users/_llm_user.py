@@ -39,6 +39,7 @@ from simulacra.sim.users._guards import (
     GuardEvent,
     check_turn,
     clean_turn,
+    rejected,
     similar,
 )
 from simulacra.sim.users._modes import SingleTurnUser, opening_text, sharded_view
@@ -520,20 +521,9 @@ class LLMUser:
                     break
             if problem is None:
                 break
-            guard, detail = problem
-            # the same failure twice running: the model is stuck, another sample won't help
-            stuck = bool(failed) and failed[-1][0] == guard and similar(failed[-1][1], whole, 0.8)
-            failed.append((guard, whole))
-            last_try = attempt == regenerations or stuck
-            events.append(
-                GuardEvent(
-                    turn=turn,
-                    guard=guard,
-                    action="fallback" if last_try else "regenerate",
-                    detail=detail,
-                )
-            )
-            if last_try:
+            if rejected(
+                failed, events, problem, whole, turn=turn, last_attempt=attempt == regenerations
+            ):
                 break
         drifted = not text and bool(failed) and all(g == "role_drift" for g, _ in failed)
         self.budget.drift_streak = self.budget.drift_streak + 1 if drifted else 0

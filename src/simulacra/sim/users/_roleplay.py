@@ -47,9 +47,9 @@ from simulacra.sim.users._guards import (
     check_turn,
     clean_turn,
     mentions,
+    rejected,
     repeated,
     role_drift,
-    similar,
 )
 from simulacra.sim.users._llm_user import (
     _FOLLOW_UP,
@@ -332,19 +332,9 @@ class RoleplayUser(LLMUser):
             if problem is None:
                 self.budget.drift_streak = 0
                 return said, events, usage, calls
-            guard, detail = problem
-            stuck = bool(failed) and failed[-1][0] == guard and similar(failed[-1][1], whole, 0.8)
-            failed.append((guard, whole))
-            last_try = attempt == regenerations or stuck
-            events.append(
-                GuardEvent(
-                    turn=turn,
-                    guard=guard,
-                    action="fallback" if last_try else "regenerate",
-                    detail=detail,
-                )
-            )
-            if last_try:
+            if rejected(
+                failed, events, problem, whole, turn=turn, last_attempt=attempt == regenerations
+            ):
                 break
         drifted = bool(failed) and all(g == "role_drift" for g, _ in failed)
         self.budget.drift_streak = self.budget.drift_streak + 1 if drifted else 0
