@@ -52,6 +52,32 @@ def test_sft_rows_are_the_assistants_view_with_tools_and_sources(make_run: MakeR
     assert row["episode_id"] == "e1" and row["persona"] == "busy-nurse"
 
 
+def test_the_simulated_users_own_tool_calls_are_not_training_data(make_run: MakeRun) -> None:
+    # a user who operates their own phone (as in the telecom domain): the calls and their
+    # results are in the episode, but the assistant never saw them
+    own = {"by": "user"}
+    call = {"id": "u1", "type": "function", "function": {"name": "toggle_airplane_mode"}}
+    turns = [
+        message("user", "my phone has no signal"),
+        message("assistant", "Please turn airplane mode off."),
+        message("user", "", tool_calls=[call], meta=own),
+        message("tool", "Airplane mode: off", tool_call_id="u1", meta=own),
+        message("user", "done, it works now"),
+        message("assistant", "Glad it works."),
+    ]
+    run = make_run([episode("e1", turns)])
+    (row,) = build_dataset(run, ExportConfig(format="sft")).rows
+    assert [m["role"] for m in row["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+    ]
+    assert row["messages"][3]["content"] == "done, it works now"
+    assert all("tool_calls" not in m for m in row["messages"])
+
+
 def test_the_system_prompt_can_be_dropped_and_an_http_target_has_none(make_run: MakeRun) -> None:
     run = make_run([episode("e1", tool_turns())])
     (row,) = build_dataset(run, ExportConfig(system_prompt=False)).rows

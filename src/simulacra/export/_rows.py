@@ -86,14 +86,14 @@ def chat_message(message: MessageRecord) -> dict[str, Any]:
 
 def episode_conversation(episode: Episode, *, system_prompt: str | None = None) -> Conversation:
     """The episode as the assistant saw it: the system prompt (when given), then every
-    message; turns after the assistant's last message (a user's closing "thanks", said
+    message it was shown (a simulated user's calls of their own tools are not); turns after the assistant's last message (a user's closing "thanks", said
     as the user stopped) are left out, since nothing answers them."""
     messages: list[dict[str, Any]] = []
     sources: list[Source] = []
     if system_prompt:
         messages.append({"role": "system", "content": system_prompt})
         sources.append("system")
-    for message in episode.messages:
+    for message in episode.seen_by_target():  # not the simulated user's own tool calls
         messages.append(chat_message(message))
         sources.append(SOURCES.get(message.role, "tool"))
     last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1)
@@ -418,11 +418,12 @@ def best_of_n_pairs(
     ``conversation`` is the episode's (``episode_conversation``) and ``offset`` the
     number of messages it has before the episode's first (its system prompt).
     """
-    for index, message in enumerate(episode.messages):
+    seen = episode.seen_by_target()  # indexed as the conversation is
+    for index, message in enumerate(seen):
         record = message.meta.get("best_of_n") if message.role == "assistant" else None
         if not isinstance(record, dict):
             continue
-        users = [i for i in range(index) if episode.messages[i].role == "user"]
+        users = [i for i in range(index) if seen[i].role == "user"]
         try:
             candidates = [
                 Conversation([chat_message(MessageRecord.model_validate(c))], ["target"])
