@@ -85,12 +85,18 @@ class CachedModel:
     async def chat(self, messages: list[Message], params: ChatParams | None = None) -> Completion:
         params = params or ChatParams()
         key = request_key(self.inner.name, messages, params)
-        hit = self.cache.get(key)
+        hit = await self._get(key)
         if hit is not None:
             return hit.with_(cached=True, usage=Usage(cached_calls=1), latency_s=0.0)
         completion = await self.inner.chat(messages, params)
-        self.cache.put(key, completion)
+        await self._put(key, completion)
         return completion
+
+    async def _get(self, key: str) -> Completion | None:
+        return self.cache.get(key)
+
+    async def _put(self, key: str, completion: Completion) -> None:
+        self.cache.put(key, completion)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

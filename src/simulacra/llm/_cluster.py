@@ -26,15 +26,15 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field
 
 from simulacra.errors import ConfigError, ModelError, RunError, describe_error
-from simulacra.llm._cache import ResponseCache, request_key
+from simulacra.llm._cache import CachedModel, ResponseCache
 from simulacra.llm._config import ModelConfig, ModelPool
 from simulacra.llm._resilience import AdaptiveLimiter
-from simulacra.llm._types import ChatModel, ChatParams, Completion, Message, Usage
+from simulacra.llm._types import ChatModel, ChatParams, Completion, Message
 from simulacra.registry import Options, Registry
 
 
@@ -254,33 +254,20 @@ class RemoteLimiter(AdaptiveLimiter):
         await self._actor.release.remote(self.name, self._token, throttled, timed_out, succeeded)
 
 
-class RemoteCachedModel:
+class RemoteCachedModel(CachedModel):
     """``CachedModel`` with the cache actor as its store."""
 
     def __init__(self, inner: ChatModel, services: Services) -> None:
-        self.inner = inner
-        self._services = services
+        # the cache actor answers ``get``/``put`` as remote calls: see ``_get``/``_put``
+        self._actor: Any = services.cache
+        super().__init__(inner, cast(ResponseCache, self._actor))
 
-    @property
-    def cache(self) -> Any:
-        return self._services.cache
+    async def _get(self, key: str) -> Completion | None:
+        hit: Completion | None = await self._actor.get.remote(key)
+        return hit
 
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    async def chat(self, messages: list[Message], params: ChatParams | None = None) -> Completion:
-        params = params or ChatParams()
-        key = request_key(self.inner.name, messages, params)
-        hit: Completion | None = await self.cache.get.remote(key)
-        if hit is not None:
-            return hit.with_(cached=True, usage=Usage(cached_calls=1), latency_s=0.0)
-        completion = await self.inner.chat(messages, params)
-        await self.cache.put.remote(key, completion)
-        return completion
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    async def _put(self, key: str, completion: Completion) -> None:
+        await self._actor.put.remote(key, completion)
 
 
 class RayModelPool(ModelPool):
