@@ -5,28 +5,11 @@ correction. Scripted models only."""
 
 from __future__ import annotations
 
-import re
-
-from simulacra.llm import ChatParams, Message, ScriptedModel
-from simulacra.people import Persona, WritingStyle
+from simulacra.llm import Message, ScriptedModel
 from simulacra.sim.users import SATISFIED, LLMUser
 from simulacra.tasks import suite_tasks
-
-LEARNER = Persona(
-    name="plain",
-    background="test person",
-    typo_rate=0.0,
-    patience=2,
-    cooperativeness=1.0,
-    big_five={"openness": 0.0},
-    style=WritingStyle(lowercase_rate=0.0, end_punctuation_rate=1.0, greeting_rate=0.0),
-)
-
-
-def echo_plan(messages: list[Message], params: ChatParams) -> str:
-    match = re.search(r"^(?:Say|Answer) \(\d+ words\)[^:]*: (.*)$", messages[-1].content, re.M)
-    assert match, messages[-1].content
-    return match.group(1)
+from user_helpers import PLAIN as LEARNER
+from user_helpers import echo_plan
 
 
 def task(suite: str, task_id: str):  # type: ignore[no-untyped-def]

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import math
 import random
-import re
 import statistics
 
 import pytest
 
-from simulacra.llm import ChatParams, Message, ScriptedModel
+from simulacra.llm import Message, ScriptedModel
 from simulacra.people import Persona, WritingStyle, builtin_personas
 from simulacra.sim.users import (
     CANNED_OPENERS,
@@ -28,23 +27,9 @@ from simulacra.tasks import Fact, Task, suite_tasks
 from simulacra.tasks._env_tasks import as_task
 from simulacra.tasks.envs import EnvTask
 from simulacra.trust import opener_shares
+from user_helpers import PLAIN, echo_plan
 
 PANCAKES = next(t for t in suite_tasks("everyday") if t.id == "pancakes-scale")
-PLAIN = Persona(
-    name="plain",
-    background="test person",
-    typo_rate=0.0,
-    patience=2,
-    cooperativeness=1.0,
-    big_five={"openness": 0.0},
-    style=WritingStyle(lowercase_rate=0.0, end_punctuation_rate=1.0, greeting_rate=0.0),
-)
-
-
-def echo_plan(messages: list[Message], params: ChatParams) -> str:
-    match = re.search(r"^(?:Say|Answer) \(\d+ words\)[^:]*: (.*)$", messages[-1].content, re.M)
-    assert match, messages[-1].content
-    return match.group(1)
 
 
 def assistant(text: str) -> Message:
