@@ -46,7 +46,8 @@ def test_an_old_run_directory_opens_and_round_trips_exactly() -> None:
     feedback = run.feedback_summary()
     old = json.loads((OLD_RUN / "feedback_summary.json").read_text())
     assert isinstance(feedback, FeedbackSummary) and run.warnings == []
-    assert feedback.to_dict() == old
+    written = feedback.to_dict()  # written again, it says which version it now is
+    assert written.pop("schema_version") == SCHEMA_VERSION and written == old
     assert feedback.implicit is not None and feedback.implicit.user_turns > 0
 
 
@@ -171,3 +172,34 @@ async def test_a_new_run_writes_records_the_schema_accepts(tmp_path: Path) -> No
         jsonschema.validate({"id": "x", "status": "exploded"}, schemas["episode"])
     typed = result.episodes()
     assert all(isinstance(e, Episode) for e in typed) and len(typed) == 8
+
+
+def test_episodes_read_the_same_by_either_path(tmp_path: Path) -> None:
+    """Current lines are validated straight from JSON, the rest through ``json.loads`` and
+    ``upgrade``: a mixed file reads as ``episode_records`` says, in order, each id once."""
+    old = (OLD_RUN / EPISODES).read_text().splitlines()
+    current = json.dumps(Episode(id="now", score=0.5).to_dict())
+    nan_score = json.dumps({**json.loads(current), "id": "nan", "score": float("nan")})
+    not_episode = json.dumps({"id": "bad", "status": "exploded"})
+    lines = [current, old[0], nan_score, current, "not json", not_episode, old[1]]
+    run_dir = tmp_path / "mixed"
+    run_dir.mkdir()
+    (run_dir / EPISODES).write_text("\n".join(lines) + "\n" + old[2])  # torn last line
+    run = RunDir.open(run_dir)
+    episodes = run.episodes()
+    records = run.episode_records()
+    assert [e.id for e in episodes] == [r["id"] for r in records if r["id"] != "bad"]
+    assert [e.id for e in episodes][:3] == ["now", json.loads(old[0])["id"], "nan"]
+    assert len(episodes) == 4 and episodes[2].score is None  # NaN read as no score
+    for episode, record in zip(episodes, [r for r in records if r["id"] != "bad"], strict=True):
+        assert episode == Episode.from_dict(record)
+    assert len(run.warnings) == 1 and "episode 4 (bad)" in run.warnings[0]
+
+
+def test_documents_written_now_say_their_version() -> None:
+    """A reader tells an older file by the missing ``schema_version``, so every versioned
+    record written now carries it, even when it was left at its default."""
+    assert FeedbackSummary().to_dict()["schema_version"] == SCHEMA_VERSION
+    assert Summary.model_validate({"run": "r"}).to_dict()["schema_version"] == SCHEMA_VERSION
+    older = FeedbackSummary.model_validate({"run": "r"})
+    assert "schema_version" not in older.model_fields_set

@@ -76,9 +76,9 @@ def effective_summary(
 def _fill_older(summary: FeedbackSummary, records: list[FeedbackRecord]) -> None:
     """What a summary written by an older version lacks (each rater's win rate),
     computed from the judgements by the same function."""
-    from simulacra.feedback import summarize_judgements
-
     if not any(rates.by_rater for rates in summary.pairwise.values()):
+        from simulacra.feedback import summarize_judgements
+
         computed = summarize_judgements(records).pairwise
         for name, rates in summary.pairwise.items():
             if name in computed and computed[name].by_rater:

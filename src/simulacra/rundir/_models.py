@@ -40,8 +40,11 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="allow", validate_assignment=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """As JSON: the fields that were given, each as it was given."""
+        """As JSON: the fields that were given, each as it was given, and the version of
+        a versioned record always (a reader tells an older file by its absence)."""
         data: dict[str, Any] = self.model_dump(mode="json", exclude_unset=True)
+        if "schema_version" in type(self).model_fields and "schema_version" not in data:
+            data = {"schema_version": self.schema_version, **data}  # type: ignore[attr-defined]
         return data
 
 
