@@ -409,8 +409,8 @@ def _print_plan(plan: Any) -> None:
     console.print(table)
     priced = any(r.cost is not None for r in plan.roles)
     console.print(
-        "at most: every episode runs to its turn limit with every regeneration; prompts "
-        "counted at about 4 characters a token"
+        "at most: every episode runs to its turn limit with every regeneration and retry; "
+        "prompts counted at about 4 characters a token"
         + ("" if priced else "; for a cost, give a model price: {input: ..., output: ...}"),
         markup=False,
     )

@@ -40,6 +40,7 @@ from simulacra.llm import ChatModel, ChatParams, Completion, Message, Usage
 from simulacra.rundir import Comparison, Estimate
 from simulacra.sim.targets import (
     ModelTarget,
+    ReplyCalls,
     TargetContext,
     TargetOptions,
     TargetReply,
@@ -115,6 +116,34 @@ class BestOfNOptions(TargetOptions):
         if isinstance(chosen, str) and chosen not in used:
             used.append(chosen)
         return used
+
+    def reply_calls(self) -> list[ReplyCalls]:
+        """``n`` candidates of the target's model, and the chooser's calls when it is a
+        prompted model: ``n - 1`` comparisons of the knockout, each in both orders with
+        ``both_orders``, each retried once at most for a reply without a verdict, each
+        reading the conversation and two candidates (as the rater cuts them)."""
+        calls = [ReplyCalls(role="target", model=self.model, calls=self.n)]
+        chosen = self.chooser.get("model")
+        if not isinstance(chosen, str):
+            return calls  # a rule or a learned rater calls no model
+        from simulacra.feedback import RatersConfig, templates
+
+        template = templates.get(str(self.chooser.get("template") or "default"))
+        fields = RatersConfig.model_fields  # the chooser's pool takes their defaults
+        writes = self.chooser.get("max_tokens")
+        calls.append(
+            ReplyCalls(
+                role="chooser",
+                model=chosen,
+                calls=(self.n - 1) * (2 if self.both_orders else 1),
+                attempts=1 + int(fields["max_retries"].default),
+                instructions=template.system + template.user,
+                reads_replies=2,
+                max_read_chars=int(fields["max_chars"].default),
+                writes=writes if isinstance(writes, int) else None,
+            )
+        )
+        return calls
 
 
 class BestOfNTarget(ModelTarget):
