@@ -409,8 +409,8 @@ def _print_plan(plan: Any) -> None:
     console.print(table)
     priced = any(r.cost is not None for r in plan.roles)
     console.print(
-        "at most: every episode runs to its turn limit with every regeneration; prompts "
-        "counted at about 4 characters a token"
+        "at most: every episode runs to its turn limit with every regeneration and retry; "
+        "prompts counted at about 4 characters a token"
         + ("" if priced else "; for a cost, give a model price: {input: ..., output: ...}"),
         markup=False,
     )
@@ -502,20 +502,30 @@ def show(
 
 
 def _print_best_of_n(run_dir: Path) -> None:
-    """A best-of-n run's win rate over plain samples, length-controlled beside it."""
+    """A best-of-n run's win rate over plain samples, length-controlled beside it (or
+    the command that compares it with plain samples, when nothing was compared)."""
     from simulacra._format import format_estimate
     from simulacra.sim.best_of_n import comparisons_with_single_samples
 
-    for found in comparisons_with_single_samples(run_dir):
+    found = comparisons_with_single_samples(run_dir)
+    if found is None:
+        return
+    for each in found.comparisons:
         console.print(
             escape(
-                f"best-of-{found['n']} over n=1 ({found['run']}, {found['items']} pairs): "
-                f"win rate {format_estimate(found['win_rate'])}; length-controlled "
-                f"{format_estimate(found['length_controlled'])}"
+                f"best-of-{found.n} over n=1 ({each.run}, {each.comparison.items} pairs): "
+                f"win rate {format_estimate(each.win_rate)}; length-controlled "
+                f"{format_estimate(each.length_controlled)}"
             )
         )
-        if found.get("warning"):
-            console.print(escape(f"  warning: {found['warning']}"))
+        if each.warning:
+            console.print(escape(f"  warning: {each.warning}"))
+    if not found.comparisons:
+        console.print(
+            escape(
+                f"best-of-{found.n}: not compared with plain samples (n=1) yet: {found.command()}"
+            )
+        )
 
 
 def _find_episode(run: Any, wanted: str) -> Any:

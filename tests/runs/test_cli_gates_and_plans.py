@@ -16,6 +16,8 @@ from cli_run import simulacra_cli
 from simulacra.errors import ConfigError
 from simulacra.runs import (
     EpisodeFilter,
+    RoleEstimate,
+    RunConfig,
     gate_failures,
     parse_config,
     parse_fail_under,
@@ -336,3 +338,61 @@ def test_show_lists_ids_and_prints_one_transcript(tmp_path: Path) -> None:
     assert as_json["id"] == first["id"] and as_json["messages"] == record["messages"]
     missing = cli("show", "runs/gates", "nothing-like-it", cwd=tmp_path)
     assert missing.returncode == 2 and "no episode 'nothing-like-it'" in missing.stderr
+
+
+def test_a_best_of_n_estimate_counts_the_candidates_and_the_choosers_calls(
+    tmp_path: Path,
+) -> None:
+    from simulacra.runs import plan, run, schedule
+
+    def config(target: dict[str, object]) -> RunConfig:
+        return parse_config(
+            {
+                "name": "bon",
+                "output_dir": str(tmp_path / "runs"),
+                "models": {
+                    "bot": {"backend": "scripted", "replies": ["750 g.", "You need 750 g."]},
+                    "judge": {"backend": "scripted", "replies": ["Verdict: B"]},
+                },
+                "user": {"simulator": "scripted", "options": {"turns": ["Flour for 10?"]}},
+                "target": {"max_tokens": 100, **target},
+                "personas": {"builtin": ["busy-nurse", "teen-gamer"]},
+                "tasks": {"suite": "everyday", "ids": ["pancakes-scale"]},
+                "modes": ["sharded"],
+                "max_turns": 2,
+            }
+        )
+
+    def planned(target: dict[str, object]) -> dict[str, RoleEstimate]:
+        chosen = config(target)
+        personas, tasks = chosen.validate_references()
+        slots = list(schedule(chosen, personas, tasks))
+        found = plan(chosen, slots, scheduled=len(slots), personas=2, tasks=1)
+        return {r.role: r for r in found.roles}
+
+    best_of = {"type": "best_of_n", "model": "bot", "n": 3}
+    single = planned({"type": "model", "model": "bot"})["target"]
+    best = planned({**best_of, "chooser": {"model": "judge", "template": "brief"}})
+    replies = 2 * 2  # two episodes of two turns at most
+    assert single.calls == replies
+    # three candidates a reply, each as dear as the one reply of n = 1
+    assert best["target"].model == "bot"
+    assert best["target"].calls == 3 * single.calls
+    assert best["target"].prompt_tokens == 3 * single.prompt_tokens
+    assert best["target"].completion_tokens == 3 * single.completion_tokens == 3 * replies * 100
+    # and the chooser: n - 1 = 2 comparisons a reply, both orders, each tried twice at most
+    chooser = best["chooser"]
+    assert chooser.model == "judge"
+    assert chooser.calls == replies * 2 * 2 * 2
+    assert chooser.completion_tokens == chooser.calls * 256  # the rater's max_tokens
+    # each reads the conversation and two candidates beside its instructions
+    assert chooser.prompt_tokens > chooser.calls * (2 * 100 + single.prompt_tokens // replies)
+    one_way = planned({**best_of, "chooser": {"model": "judge"}, "both_orders": False})
+    assert one_way["chooser"].calls == chooser.calls // 2
+    ruled = planned({**best_of, "chooser": {"fixed": "longer"}})
+    assert set(ruled) == {"target"}  # a rule calls no model
+    # what a run spends stays within it: one comparison call per order, no retries here
+    done = run(config({**best_of, "chooser": {"model": "judge", "template": "brief"}}))
+    spent = sum(e.usage["chooser"].calls for e in done.episodes())
+    turns = sum(e.user_turns for e in done.episodes())
+    assert spent == turns * 2 * 2 <= chooser.calls

@@ -167,13 +167,25 @@ def test_show_puts_the_length_controlled_win_rate_beside_best_of_ns(tmp_path: Pa
     )
     single = played("single", {"model": "bot"})
     raters = parse_raters_config({"pool": [{"id": "longer", "fixed": "longer"}]})
+    waiting = simulacra_cli("show", str(best), cwd=tmp_path)
+    assert waiting.returncode == 0, waiting.stderr
+    # not compared yet: the command that compares it with the plain run beside it (the
+    # paths as typed in the working directory)
+    line = waiting.stdout.strip().splitlines()[-1]
+    assert line == (
+        "best-of-3: not compared with plain samples (n=1) yet: simulacra compare best single"
+    )
     compare_runs(best, single, raters, use_cache=False)
-    (found,) = comparisons_with_single_samples(best)
-    assert found["run"] == "single" and found["n"] == 3 and found["items"] == 6
-    assert found["win_rate"]["value"] > 0.5  # the chooser and the rater both like length
-    assert found["length_controlled"] is not None
-    assert comparisons_with_single_samples(single) == []  # not a best-of-n run
+    found = comparisons_with_single_samples(best)
+    assert found is not None and found.n == 3
+    (each,) = found.comparisons
+    assert each.run == "single" and each.comparison.items == 6 and each.same_model
+    assert each.win_rate is not None and each.win_rate.value is not None
+    assert each.win_rate.value > 0.5  # the chooser and the rater both like length
+    assert each.length_controlled is not None
+    assert comparisons_with_single_samples(single) is None  # not a best-of-n run
     shown = simulacra_cli("show", str(best), cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     line = next(x for x in shown.stdout.splitlines() if x.startswith("best-of-3 over n=1"))
     assert "win rate" in line and "length-controlled" in line
+    assert "not compared" not in shown.stdout

@@ -205,6 +205,7 @@ def _run_part(
             {e.id: e.target for e in run.episodes if e.target},
         ),
         "fidelity": fidelity_section(run.fidelity),
+        "best_of_n": _best_of_n(run),
         "sections": section_payload(run),
     }
     return part, details
@@ -302,9 +303,43 @@ def _message(message: MessageRecord, max_chars: int) -> dict[str, Any]:
     ]
     if calls:
         result["tool_calls"] = calls
-    if message.meta:
-        result["meta"] = clean(message.meta, max_chars=2000)
+    meta = dict(message.meta)
+    choice = meta.pop("best_of_n", None)
+    if isinstance(choice, dict):
+        result["best_of_n"] = _choice(choice, max_chars)
+    if meta:
+        result["meta"] = clean(meta, max_chars=2000)
     return result
+
+
+def _choice(record: dict[str, Any], max_chars: int) -> dict[str, Any]:
+    """A best-of-n reply's record (``meta.best_of_n``) as the page shows it: every
+    candidate as a message, which one was chosen, by which rater, and the knockout."""
+    candidates = []
+    for item in _sequence(record.get("candidates")):
+        try:
+            candidates.append(_message(MessageRecord.model_validate(item), max_chars))
+        except ValueError:  # not a message: shown as its text
+            candidates.append({"role": "assistant", "content": shorten(_str(item), max_chars)})
+    comparisons = [
+        {
+            key: clean(c.get(key), max_chars=200)
+            for key in ("champion", "challenger", "verdict")
+            if key in c
+        }
+        for c in _sequence(record.get("comparisons"))
+        if isinstance(c, dict)
+    ]
+    chosen = record.get("chosen")
+    view: dict[str, Any] = {
+        "n": number(record.get("n")),
+        "rater": clean(record.get("rater"), max_chars=200),
+        "chosen": chosen if isinstance(chosen, int) and not isinstance(chosen, bool) else None,
+        "candidates": candidates,
+        "comparisons": comparisons,
+        "error": clean(record.get("error"), max_chars=2000),
+    }
+    return view
 
 
 def _preview(episode: Episode, messages: list[dict[str, Any]], limit: int) -> str:
@@ -526,6 +561,43 @@ def _rater_comparison(first: RunData, second: RunData) -> dict[str, Any] | None:
         else None,
         "raters": sorted(c.raters),
         "flipped": found.flipped,
+    }
+    shown: dict[str, Any] = clean(view, max_chars=1000)
+    return shown
+
+
+def _best_of_n(run: RunData) -> dict[str, Any] | None:
+    """A best-of-n run's win rate over plain samples (n = 1) with the length-controlled
+    rate beside it, as ``simulacra show`` reads them from the ``simulacra compare``
+    files; with none, the command that writes one. None for any other run."""
+    from simulacra.sim.best_of_n import comparisons_with_single_samples
+
+    found = comparisons_with_single_samples(run.path)
+    if found is None:
+        return None
+    view = {
+        "n": found.n,
+        "model": found.model,
+        "comparisons": [
+            {
+                "run": c.run,
+                "same_model": c.same_model,
+                "items": c.comparison.items,
+                "wins": c.comparison.wins_a,
+                "losses": c.comparison.wins_b,
+                "ties": c.comparison.ties,
+                "win_rate": estimate(c.win_rate.to_dict()) if c.win_rate else None,
+                "length_controlled": (
+                    estimate(c.length_controlled.to_dict()) if c.length_controlled else None
+                ),
+                "warning": c.warning,
+                "raters": sorted(c.comparison.raters),
+                "file": f"{c.path.parent.name}/{c.path.name}",
+            }
+            for c in found.comparisons
+        ],
+        "plain": [p.name for p in found.plain],
+        "command": found.command(),
     }
     shown: dict[str, Any] = clean(view, max_chars=1000)
     return shown

@@ -20,6 +20,7 @@ from simulacra.errors import ConfigError
 if TYPE_CHECKING:
     from simulacra.runs._config import RunConfig
     from simulacra.runs._runner import Slot
+    from simulacra.sim.targets import ReplyCalls
 
 # --- selecting episodes -------------------------------------------------------------------
 
@@ -230,15 +231,6 @@ def plan(
     return result
 
 
-def _role_models(config: RunConfig) -> dict[str, str | None]:
-    user = config.user
-    used = config.target.options.models_used()
-    return {
-        "user": user.model if user.simulator_spec().needs_model else None,
-        "target": used[0] if used else None,
-    }
-
-
 def _tokens(text: str) -> int:
     return max(1, len(text) // CHARS_PER_TOKEN)
 
@@ -246,16 +238,21 @@ def _tokens(text: str) -> int:
 def _estimate(
     config: RunConfig, slots: Sequence[Slot], earlier: list[dict[str, Any]]
 ) -> list[RoleEstimate]:
-    models = _role_models(config)
+    user_model = config.user.model if config.user.simulator_spec().needs_model else None
+    # what each reply of the target costs, by role: the target kind says (one call of its
+    # model; a best-of-n target's candidates and its chooser's comparisons)
+    replies = config.target.options.reply_calls()
+    target_model = config.models.get(replies[0].model if replies else "")
     user_reply = config.user.max_tokens
-    target_model = config.models.get(models["target"] or "")
     target_reply = (
         config.target.max_tokens
         or (target_model.max_tokens if target_model is not None else None)
         or DEFAULT_TARGET_TOKENS
     )
-    user = RoleEstimate(role="user", model=models["user"])
-    target = RoleEstimate(role="target", model=models["target"])
+    user = RoleEstimate(role="user", model=user_model)
+    estimates = {"user": user}
+    for each in replies:
+        estimates.setdefault(each.role, RoleEstimate(role=each.role, model=each.model))
     attempts = 1 + config.user.max_regenerations
     for slot in slots:
         turns = config.max_turns or slot.task.max_turns
@@ -264,16 +261,16 @@ def _estimate(
         )
         for turn in range(turns):
             history = turn * (user_reply + target_reply)
-            if models["user"] is not None:
+            if user_model is not None:
                 user.calls += attempts
                 user.prompt_tokens += attempts * (base + history)
                 user.completion_tokens += attempts * user_reply
-            target.calls += 1  # one reply a turn (a tool-using target may call more)
-            target.prompt_tokens += _TARGET_INSTRUCTIONS + history + user_reply
-            target.completion_tokens += target_reply
+            for each in replies:  # a tool-using target may call more
+                _count_reply(estimates[each.role], each, history + user_reply, target_reply)
+    roles = list(estimates.values())
     # a target that calls no configured model (a callable, an HTTP service) makes no
     # model calls this run can count
-    roles = [r for r in (user, target) if r.calls and r.model is not None]
+    roles = [r for r in roles if r.calls and r.model is not None]
     if earlier:
         scale = len(slots) / len(earlier)
         for role in roles:
@@ -294,6 +291,24 @@ def _estimate(
                 int(role.measured["prompt_tokens"]), int(role.measured["completion_tokens"])
             )
     return roles
+
+
+def _count_reply(role: RoleEstimate, calls: ReplyCalls, context: int, reply: int) -> None:
+    """Add one reply's calls of ``role`` at most: each reads the instructions, the
+    conversation so far (``context`` tokens) and the replies it judges, and writes its
+    own; a retry reads the prompt again with the reply it retries."""
+    cut = calls.max_read_chars // CHARS_PER_TOKEN if calls.max_read_chars else None
+    read = min(context, cut) if cut else context
+    each_reply = min(reply, cut) if cut else reply
+    instructions = (
+        _TARGET_INSTRUCTIONS if calls.instructions is None else _tokens(calls.instructions)
+    )
+    writes = calls.writes or reply
+    prompt = instructions + read + calls.reads_replies * each_reply
+    for attempt in range(calls.attempts):
+        role.calls += calls.calls
+        role.prompt_tokens += calls.calls * (prompt + attempt * writes)
+        role.completion_tokens += calls.calls * writes
 
 
 # --- gates ----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -36,8 +37,10 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from simulacra._records import format_validation
 from simulacra.errors import ConfigError, ModelError, describe_error, stops_run
 from simulacra.llm import ChatModel, ChatParams, Completion, Message, Usage
+from simulacra.rundir import Comparison, Estimate
 from simulacra.sim.targets import (
     ModelTarget,
+    ReplyCalls,
     TargetContext,
     TargetOptions,
     TargetReply,
@@ -113,6 +116,34 @@ class BestOfNOptions(TargetOptions):
         if isinstance(chosen, str) and chosen not in used:
             used.append(chosen)
         return used
+
+    def reply_calls(self) -> list[ReplyCalls]:
+        """``n`` candidates of the target's model, and the chooser's calls when it is a
+        prompted model: ``n - 1`` comparisons of the knockout, each in both orders with
+        ``both_orders``, each retried once at most for a reply without a verdict, each
+        reading the conversation and two candidates (as the rater cuts them)."""
+        calls = [ReplyCalls(role="target", model=self.model, calls=self.n)]
+        chosen = self.chooser.get("model")
+        if not isinstance(chosen, str):
+            return calls  # a rule or a learned rater calls no model
+        from simulacra.feedback import RatersConfig, templates
+
+        template = templates.get(str(self.chooser.get("template") or "default"))
+        fields = RatersConfig.model_fields  # the chooser's pool takes their defaults
+        writes = self.chooser.get("max_tokens")
+        calls.append(
+            ReplyCalls(
+                role="chooser",
+                model=chosen,
+                calls=(self.n - 1) * (2 if self.both_orders else 1),
+                attempts=1 + int(fields["max_retries"].default),
+                instructions=template.system + template.user,
+                reads_replies=2,
+                max_read_chars=int(fields["max_chars"].default),
+                writes=writes if isinstance(writes, int) else None,
+            )
+        )
+        return calls
 
 
 class BestOfNTarget(ModelTarget):
@@ -285,51 +316,133 @@ def _best_of_n_target(options: BestOfNOptions, context: TargetContext) -> BestOf
     )
 
 
-def comparisons_with_single_samples(run_dir: str | Path) -> list[dict[str, Any]]:
+@dataclass(frozen=True, kw_only=True)
+class SingleSampleComparison:
+    """One ``simulacra compare`` of a best-of-n run with a run of plain samples (n = 1),
+    seen from the best-of-n run."""
+
+    run: str
+    """The run of plain samples (its directory's name)."""
+    same_model: bool
+    """Whether both runs sample the same model (else the rate mixes two effects)."""
+    comparison: Comparison
+    path: Path
+    """The comparison file it was read from (in either run)."""
+
+    @property
+    def win_rate(self) -> Estimate | None:
+        """The raters' win rate of best-of-n, ties half."""
+        return self.comparison.win_rate
+
+    @property
+    def length_controlled(self) -> Estimate | None:
+        """The win rate at equal length: what is left once the raters' taste for longer
+        replies (and the chooser's) is taken out."""
+        lc = self.comparison.length_controlled
+        return lc.win_rate if lc is not None else None
+
+    @property
+    def warning(self) -> str | None:
+        lc = self.comparison.length_controlled
+        return lc.warning if lc is not None else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SingleSampleComparisons:
+    """What the ``simulacra compare`` files in and beside a best-of-n run say of it
+    against plain samples, and, for runs not compared yet, the command that compares."""
+
+    run_dir: Path
+    n: int | None
+    model: str | None
+    comparisons: list[SingleSampleComparison]
+    plain: list[Path]
+    """Runs of plain samples beside it, not compared with it yet (those of the same
+    model first)."""
+
+    def command(self) -> str:
+        """``simulacra compare`` of this run with the first plain run beside it (or a
+        placeholder for one): what writes the comparison the win rate is read from."""
+        other = _shown(self.plain[0]) if self.plain else "RUN_OF_PLAIN_SAMPLES"
+        return f"simulacra compare {_shown(self.run_dir)} {other}"
+
+
+def comparisons_with_single_samples(run_dir: str | Path) -> SingleSampleComparisons | None:
     """How a best-of-n run fared against runs of plain samples (n = 1), from the
     ``simulacra compare`` files in either run: for each, the other run, the raters' win
     rate of best-of-n and the length-controlled win rate beside it (each an estimate
     with its interval; a rater that prefers longer replies inflates the first, not the
-    second). Empty when the run is not best-of-n or nothing was compared."""
+    second). None when the run is not best-of-n; ``comparisons`` empty when nothing was
+    compared yet. What ``simulacra show`` prints and the report lays out."""
     from simulacra.feedback import read_comparison
 
     run = Path(run_dir)
-
-    def target(path: Path) -> dict[str, Any]:
-        try:
-            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        found = config.get("target") if isinstance(config, dict) else None
-        return found if isinstance(found, dict) else {}
-
-    mine = target(run)
+    mine = _target_of(run)
     if mine.get("type") != "best_of_n":
-        return []
+        return None
+    here = run.resolve()
     others: set[Path] = set()
-    for path in run.glob("compare_*.json"):
-        others.add(run.parent / path.name[len("compare_") : -len(".json")])
-    for path in run.parent.glob(f"*/compare_{run.name}.json"):
+    for path in here.glob("compare_*.json"):
+        others.add(here.parent / path.name[len("compare_") : -len(".json")])
+    for path in here.parent.glob(f"*/compare_{here.name}.json"):
         others.add(path.parent)
-    found: list[dict[str, Any]] = []
+    found: list[SingleSampleComparison] = []
     for other in sorted(others):
-        theirs = target(other)
-        if theirs.get("type", "model") != "model" or not (other / "episodes.jsonl").exists():
+        theirs = _target_of(other)
+        if not _plain(theirs, other):
             continue
-        read = read_comparison(run, other)
+        read = read_comparison(here, other)
         if read is None:
             continue
-        comparison, lc = read.comparison, read.comparison.length_controlled
         found.append(
-            {
-                "run": other.name,
-                "n": mine.get("n"),
-                "same_model": theirs.get("model") == mine.get("model"),
-                "win_rate": comparison.win_rate.to_dict() if comparison.win_rate else None,
-                "length_controlled": lc.win_rate.to_dict() if lc and lc.win_rate else None,
-                "warning": lc.warning if lc else None,
-                "items": comparison.items,
-                "path": str(read.path),
-            }
+            SingleSampleComparison(
+                run=other.name,
+                same_model=theirs.get("model") == mine.get("model"),
+                comparison=read.comparison,
+                path=read.path,
+            )
         )
-    return found
+    compared = {c.run for c in found}
+    plain = [
+        here.parent / other.name
+        for other in sorted(here.parent.iterdir() if here.parent.is_dir() else [])
+        if other != here and other.name not in compared and _plain(_target_of(other), other)
+    ]
+    plain.sort(key=lambda p: _target_of(p).get("model") != mine.get("model"))
+    n, model = mine.get("n"), mine.get("model")
+    return SingleSampleComparisons(
+        run_dir=run,
+        n=n if isinstance(n, int) else None,
+        model=model if isinstance(model, str) else None,
+        comparisons=found,
+        plain=plain,
+    )
+
+
+def _target_of(path: Path) -> dict[str, Any]:
+    """The ``target`` section of a run's ``config.json`` ({} when there is none)."""
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = config.get("target") if isinstance(config, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _plain(target: dict[str, Any], path: Path) -> bool:
+    """A run directory of plain samples: a ``model`` target, and episodes."""
+    return (
+        bool(target)
+        and target.get("type", "model") == "model"
+        and (path / "episodes.jsonl").exists()
+    )
+
+
+def _shown(path: Path) -> str:
+    """A path as a person would type it here: relative to the working directory when
+    it is under it, else absolute."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved)

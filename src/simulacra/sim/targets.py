@@ -297,6 +297,30 @@ def _as_messages(result: Any, name: str) -> list[Message]:
 # --- target kinds ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReplyCalls:
+    """The calls one role makes to a model of the run for each reply of a target, as
+    ``simulacra run --dry-run`` estimates them (at most)."""
+
+    role: str
+    """The role the episode counts them under: ``target``, or another (``chooser``)."""
+    model: str
+    """A key of the run's ``models``."""
+    calls: int = 1
+    attempts: int = 1
+    """Tries of each call at most (a retry reads the prompt again with the reply it
+    retries)."""
+    instructions: str | None = None
+    """The call's own instructions (None: a target's system prompt)."""
+    reads_replies: int = 0
+    """Replies of the target each call reads besides the conversation (a chooser of two
+    candidates reads two)."""
+    max_read_chars: int | None = None
+    """Characters each part it reads (the conversation, each reply) is cut to, if it is."""
+    writes: int | None = None
+    """Tokens each call writes at most (None: the target's reply length)."""
+
+
 class TargetOptions(Options):
     """The settings of one kind of target; subclass it for each kind."""
 
@@ -307,6 +331,12 @@ class TargetOptions(Options):
     def models_used(self) -> list[str]:
         """Keys of the run's ``models`` the target needs (checked at load)."""
         return []
+
+    def reply_calls(self) -> list[ReplyCalls]:
+        """The model calls of one reply, by role, for a run's estimate: one call of the
+        first model it uses (none for a target that uses no model of the run)."""
+        used = self.models_used()
+        return [ReplyCalls(role="target", model=used[0])] if used else []
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -711,10 +711,52 @@
     if (s.guard_events) Object.keys(s.guard_events).forEach(function (k) { if (k !== "total" && k !== "fallbacks") guards[k] = s.guard_events[k]; });
     var guardBars = countBars(guards, "failure");
     if (guardBars) grid.appendChild(panel("Guard events", "simulated-user turns caught by a guard (regenerated or replaced)", guardBars, { id: "guards" }));
+    var bon = bestOfNPanel(run.best_of_n);
+    if (bon) grid.appendChild(bon);
     if (run.config) grid.appendChild(configPanel(run.config));
     out.push(grid);
     if (!run.rows.length) out.push(h("p", { class: "muted", text: "No episodes yet." }));
     return out;
+  }
+
+  /* A best-of-n run against plain samples (n = 1): the raters' win rate and the
+     length-controlled one beside it, each with its interval, as `simulacra compare`
+     wrote them (read by the run layer); with no comparison, the command that makes one. */
+  function bestOfNPanel(b) {
+    if (!b) return null;
+    var title = "Best of " + (isNum(b.n) ? fmtInt(b.n) : "n") + " over n = 1";
+    var list = b.comparisons || [];
+    if (!list.length) {
+      return panel(title, null, [
+        h("p", { class: "muted", data: { note: "no-best-of-n-compare" } },
+          "Not compared with plain samples yet. Run the same config with a plain target (type: model" +
+          (b.model ? ", model: " + b.model : "") + ", one reply a turn) under another name, then:"),
+        h("pre", { class: "command", data: { command: "compare" }, text: b.command }),
+        h("p", { class: "muted", text: "and build this report again: the raters' win rate of best-of-n and the length-controlled rate appear here." }),
+      ], { id: "best-of-n" });
+    }
+    var body = list.map(function (c) {
+      var rows = [];
+      if (c.win_rate) rows.push(estimateRow("win rate", c.win_rate));
+      if (c.length_controlled) rows.push(estimateRow("length-controlled", c.length_controlled, { cls: "b" }));
+      var lines = [["win-rate", "Win rate over n = 1", c.win_rate], ["lc-win-rate", "Length-controlled", c.length_controlled]];
+      return h("div", { class: "bon-compare", data: { against: str(c.run) } },
+        h("div", { class: "hint", text: "against " + str(c.run) + " · " + plural(c.items || 0, "pair") +
+          " (best-of-n won " + fmtInt(c.wins) + ", lost " + fmtInt(c.losses) + ", tied " + fmtInt(c.ties) + ")" +
+          (c.raters && c.raters.length ? " · raters: " + c.raters.join(", ") : "") + " · " + str(c.file) }),
+        rows.length ? barChart(rows, { ref: 0.5, format: function (x) { return fmtPct(x, 1); } }) : null,
+        h("dl", { class: "kv" }, lines.map(function (x) {
+          var e = x[2];
+          var ci = e ? fmtCI(e, null, "item") : "";
+          return [h("dt", { text: x[1] }), h("dd", { data: { rate: x[0] } },
+            h("b", { text: e && isNum(e.value) ? fmtPct(e.value, 1) : "—" }),
+            ci ? h("span", { class: degenerate(e) ? "degenerate" : "muted", data: { ci: degenerate(e) ? "degenerate" : "interval" }, text: " (" + ci + ")" }) : null)];
+        })),
+        c.same_model === false ? h("div", { class: "note", text: "the two runs sample different models: the rate mixes the model with the choosing" }) : null,
+        c.warning ? h("div", { class: "note", data: { note: "lc-extrapolates" }, text: c.warning }) : null);
+    });
+    return panel(title, "share of matched pairs the raters prefer best-of-n, ties half; dashed line: 50%; a rater (or chooser) that likes longer replies raises the first rate, not the second",
+      body, { id: "best-of-n" });
   }
 
   function configPanel(config) {
@@ -1091,6 +1133,45 @@
     return { byMessage: byMessage, rest: rest };
   }
 
+  function addMessageBody(box, m) {
+    var hasCalls = Array.isArray(m.tool_calls) && m.tool_calls.length;
+    if (m.content || !hasCalls) {
+      box.appendChild(h("div", { class: "bubble" + (m.content ? "" : " empty-text"), text: m.content || "(empty)" }));
+    }
+    if (hasCalls) {
+      m.tool_calls.forEach(function (c) {
+        box.appendChild(h("div", { class: "call" }, "→ ", h("b", { text: str(c.name) || "tool" }), "(" + str(c.arguments) + ")"));
+      });
+    }
+  }
+
+  /* The candidates a best-of-n target wrote for this turn, the one chosen marked, and
+     the knockout that chose it (candidates are numbered from 1). */
+  function candidatesBlock(b) {
+    var list = Array.isArray(b.candidates) ? b.candidates : [];
+    var chosen = isNum(b.chosen) ? b.chosen : null;
+    var head = "best of " + fmtInt(isNum(b.n) ? b.n : list.length) +
+      (chosen !== null ? ": candidate " + (chosen + 1) + " chosen" : "") +
+      (b.rater ? " by " + fmtValue(b.rater) : "");
+    var items = list.map(function (c, i) {
+      var box = h("li", { class: "candidate" + (i === chosen ? " chosen" : ""), data: { candidate: i, chosen: i === chosen ? "yes" : "no" } },
+        h("div", { class: "who-line" }, h("b", { text: "candidate " + (i + 1) }), i === chosen ? h("span", { class: "pill success", text: "chosen" }) : null));
+      addMessageBody(box, c);
+      return box;
+    });
+    var rounds = (b.comparisons || []).map(function (c) {
+      var a = isNum(c.champion) ? c.champion + 1 : "?", z = isNum(c.challenger) ? c.challenger + 1 : "?";
+      var verdict = c.verdict === "A" ? a + " wins" : c.verdict === "B" ? z + " wins" : c.verdict === "tie" ? "tie (" + a + " stays)" : "no verdict";
+      return h("li", { text: a + " vs " + z + ": " + verdict });
+    });
+    return h("details", { class: "candidates", data: { candidates: list.length } },
+      h("summary", { text: head }),
+      h("ol", { class: "candidate-list" }, items),
+      rounds.length ? h("div", { class: "muted", text: "knockout" }) : null,
+      rounds.length ? h("ul", { class: "knockout" }, rounds) : null,
+      b.error ? h("div", { class: "note", text: "the rater failed, so the first candidate stands: " + fmtValue(b.error) }) : null);
+  }
+
   function chatView(run, index, detail, opts) {
     opts = opts || {};
     var persona = personaOf(run, index);
@@ -1117,15 +1198,8 @@
       var meta = m.meta && typeof m.meta === "object" ? m.meta : {};
       var turnBox = h("div", { class: "turn " + role, data: { role: str(m.role), message: i } });
       turnBox.appendChild(h("div", { class: "who-line" }, h("b", { text: who }), role === "user" ? h("span", { text: "turn " + (userTurn + 1) }) : null));
-      var hasCalls = Array.isArray(m.tool_calls) && m.tool_calls.length;
-      if (m.content || !hasCalls) {
-        turnBox.appendChild(h("div", { class: "bubble" + (m.content ? "" : " empty-text"), text: m.content || "(empty)" }));
-      }
-      if (hasCalls) {
-        m.tool_calls.forEach(function (c) {
-          turnBox.appendChild(h("div", { class: "call" }, "→ ", h("b", { text: str(c.name) || "tool" }), "(" + str(c.arguments) + ")"));
-        });
-      }
+      addMessageBody(turnBox, m);
+      if (m.best_of_n) turnBox.appendChild(candidatesBlock(m.best_of_n));
       var notesLine = [];
       if (role === "user") {
         if (meta.act) notesLine.push(String(meta.act));
