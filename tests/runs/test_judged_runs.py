@@ -127,3 +127,24 @@ def test_an_unknown_judge_model_is_a_config_error_naming_the_field(tmp_path: Pat
     with pytest.raises(ConfigError, match=r"judged tasks need a judge model: 'gone'"):
         simulacra.run(config(tmp_path, judge=None, user={"simulator": "scripted", "model": "gone"}))
     assert not (tmp_path / "runs" / "judged").exists()  # nothing half-written
+
+
+def test_the_summary_keeps_the_judges_position_and_length_figures(tmp_path: Path) -> None:
+    from simulacra.feedback import checklist_report
+
+    models = config_data(tmp_path)["models"]
+    models["judge"] = {"backend": "scripted", "function": "judges_for_tests:first_yes_judge"}
+    result = simulacra.run(config(tmp_path, models=models, judge={"model": "judge", "orders": 2}))
+    run = RunDir(result.run_dir)
+    records = [e.judgement.model_dump(mode="json") for e in run.episodes() if e.judgement]
+    expected = checklist_report(records)
+    summary = run.summary()
+    assert summary is not None and summary.judged is not None
+    judged = summary.judged.to_dict()
+    assert judged["position"] == expected["position"] and judged["length"] == expected["length"]
+    # the judge that says yes only to what it sees first: its bias is in the summary
+    position = summary.judged.position
+    assert position is not None and position.first_shown_met == 1.0
+    assert position.last_shown_met == 0.0 and position.items_judged_in_both_orders > 0
+    assert summary.judged.length is not None and summary.judged.length.decided == 2
+    assert result.summary.judged == summary.judged

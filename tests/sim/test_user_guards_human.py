@@ -47,3 +47,26 @@ def test_role_drift_catches_the_labelled_drifting_turns() -> None:
         assert len(hits) >= 10 and sum(hits) / len(hits) >= 0.9, label
     people = by_label["user"]
     assert len(people) >= 30 and sum(people) / len(people) <= 0.05
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "300g / 10 people = 30g",
+        "so 300 g / 10 people = 30 g each",
+        "12 * 3 = 36",
+        "$300 / 10 = $30 per person",
+        "1.5 kg x 4 = 6 kg",
+    ],
+)
+def test_worked_arithmetic_is_caught_with_units_and_nouns_beside_the_figures(text: str) -> None:
+    found = role_drift(text, "I need to split the flour for my party")
+    assert found is not None and "=" in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["300 g of flour for 10 people", "2 x large latte please", "a table for 4 at 7:30, 2/3 full"],
+)
+def test_a_persons_own_figures_without_a_result_are_not_worked_arithmetic(text: str) -> None:
+    assert role_drift(text, text) is None

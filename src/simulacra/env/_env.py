@@ -6,7 +6,9 @@ turn; ``step(reply)`` gives the user the assistant's reply and returns the user'
 turn, a reward, and whether the user stopped (``terminated``) or the turn limit ended the
 conversation (``truncated``). The reward is the task's success check on the final
 answer when the conversation ends, 0 before; with a ``judge``, a weighted mix of the
-check and the judge's score in [0, 1].
+check and the judge's score in [0, 1]. A judged task is checked by ``check_judge``, the
+run's judge of judged tasks (``from_config`` builds the config's, as a run does); without
+one its check is an abstention (``success`` None, reward 0 from the check).
 
 :class:`AsyncConversationEnv` is the same environment with ``async`` methods, for
 trainers that run many conversations at once on one event loop;
@@ -27,9 +29,9 @@ import hashlib
 import string
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, SupportsFloat
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import gymnasium
 import numpy as np
@@ -40,10 +42,14 @@ from simulacra.errors import ConfigError, RunError, describe_error, stops_run
 from simulacra.llm import ChatModel, Message, ModelPool
 from simulacra.people import Persona
 from simulacra.rundir import Episode, GuardEventRecord, MessageRecord
-from simulacra.runs import RunConfig, load_config
+from simulacra.runs import RunConfig, build_judge, load_config
 from simulacra.sim.loop import MAX_TURNS, final_answer
+from simulacra.sim.scoring import score_answer
 from simulacra.sim.users import Simulator, UserContext, UserSimulator, simulator_entry
 from simulacra.tasks import Task
+
+if TYPE_CHECKING:
+    from simulacra.feedback import ChecklistJudge
 
 Judge = Callable[[list[Message], Task, Persona], Awaitable[float | None]]
 """An optional judge of a finished conversation: a score in [0, 1], or None for no
@@ -108,6 +114,7 @@ class AsyncConversationEnv:
         multiturn: MultiturnSettings | None = None,
         name: str = "env",
         pool: ModelPool | None = None,
+        check_judge: ChecklistJudge | None = None,
     ) -> None:
         if not personas:
             raise ConfigError("an environment needs at least one persona", field="personas")
@@ -134,6 +141,9 @@ class AsyncConversationEnv:
         self.system_prompt = system_prompt
         self.judge = judge
         self.judge_weight = judge_weight
+        self.check_judge = check_judge
+        if multiturn is not None and multiturn.check_judge is None and check_judge is not None:
+            multiturn = replace(multiturn, check_judge=check_judge)
         self.multiturn = multiturn
         self.name = name
         self._pool = pool
@@ -168,7 +178,11 @@ class AsyncConversationEnv:
             max_tokens=config.user.max_tokens,
             max_regenerations=config.user.max_regenerations,
         )
-        settings: dict[str, Any] = {"max_turns": config.max_turns, "name": config.name}
+        settings: dict[str, Any] = {
+            "max_turns": config.max_turns,
+            "name": config.name,
+            "check_judge": build_judge(config, pool, tasks, required=False),
+        }
         settings.update(kwargs)
         return cls(
             personas=personas,
@@ -205,6 +219,7 @@ class AsyncConversationEnv:
             temperature=self.user.temperature,
             max_tokens=self.user.max_tokens,
             max_regenerations=self.user.max_regenerations,
+            judge=self.check_judge,
         )
         simulator = self.user.simulator.build(context)
         state = _Conversation(
@@ -309,9 +324,17 @@ class AsyncConversationEnv:
 
     async def _reward(self, state: _Conversation) -> float:
         episode = state.episode
-        result = await state.task.aevaluate(final_answer(state.transcript, state.task))
+        result = await score_answer(
+            state.task,
+            final_answer(state.transcript, state.task),
+            transcript=state.transcript,
+            judge=self.check_judge,
+            seed=state.seed,
+        )
+        if result.usage.calls:
+            episode.add_usage("judge", result.usage)
         episode.success = result.passed
-        episode.check = result.to_dict()
+        episode.check = result.check
         reward = 1.0 if result.passed else 0.0
         if self.judge is not None:
             judged = await self.judge(list(state.transcript), state.task, state.persona)
@@ -351,6 +374,7 @@ class AsyncConversationEnv:
             judge_weight=self.judge_weight,
             multiturn=self.multiturn,
             name=self.name,
+            check_judge=self.check_judge,
         )
 
     async def aclose(self) -> None:
@@ -411,6 +435,8 @@ class _Conversation:
         """The user's next turn (None when the user stops without a word)."""
         turn = await self.user.next_turn(self.transcript)
         self.episode.add_usage("user", turn.usage)
+        for role, spent in turn.other_usage.items():
+            self.episode.add_usage(role, spent)
         self.episode.guard_events.extend(
             GuardEventRecord.model_validate(event.to_dict()) for event in turn.guard_events
         )

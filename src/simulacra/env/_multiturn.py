@@ -6,7 +6,9 @@ conversation that follows it. :func:`multiturn_reward` forward-simulates ``k`` s
 futures after the reply: each a fork of the simulated user (its state as it is now, its
 model shared) answering, and the assistant (``policy``) replying, for at most
 ``horizon`` more assistant turns or until the user stops. Each future is scored by the
-task's success check on its final answer, mixed with a ``judge`` when one is given,
+task's success check on its final answer (a judged task's by ``check_judge``, the run's
+judge of judged tasks; without one, an abstention that scores as not a success), mixed
+with a ``judge`` when one is given,
 less an efficiency cost per assistant turn and per assistant token (CollabLLM's cost
 on the length of the conversation); the reward is the mean over the futures, and every
 future is kept in the result.
@@ -25,9 +27,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from simulacra.errors import describe_error, stops_run
+from simulacra.feedback import ChecklistJudge
 from simulacra.llm import ChatModel, ChatParams, Message
 from simulacra.people import Persona
 from simulacra.sim.loop import final_answer
+from simulacra.sim.scoring import score_answer
 from simulacra.sim.users import UserSimulator
 from simulacra.tasks import Task
 
@@ -53,6 +57,8 @@ class MultiturnSettings:
     the policy reports no usage), the candidate's included."""
     judge: FutureJudge | None = None
     judge_weight: float = 0.5
+    check_judge: ChecklistJudge | None = None
+    """The judge of judged tasks (the environment gives its own when this is None)."""
     system_prompt: str | None = None
     params: ChatParams = field(default_factory=ChatParams)
 
@@ -114,8 +120,8 @@ class MultiturnReward:
 
 def fork_user(user: UserSimulator, salt: int = 0) -> UserSimulator:
     """A copy of a simulated user that can go on without changing the original: its
-    state (counters, random generators, lists) copied, its model, persona and task
-    shared. With ``salt`` the copy's randomness differs (its ``seed`` moved by the salt,
+    state (counters, random generators, lists) copied, its model, judge, persona and
+    task shared. With ``salt`` the copy's randomness differs (its ``seed`` moved by the salt,
     its ``random.Random`` generators re-seeded), so forks write different futures."""
     forked = copy.copy(user)
     state = getattr(user, "__dict__", None)
@@ -124,7 +130,7 @@ def fork_user(user: UserSimulator, salt: int = 0) -> UserSimulator:
     shared = {
         id(value): value
         for value in state.values()
-        if hasattr(value, "chat") or isinstance(value, BaseModel)
+        if hasattr(value, "chat") or isinstance(value, BaseModel | ChecklistJudge)
     }
     for name, value in state.items():
         if id(value) in shared:
@@ -198,7 +204,13 @@ async def _future(
     success: bool | None = None
     judged: float | None = None
     if error is None:
-        result = await task.aevaluate(final_answer(messages, task))
+        result = await score_answer(
+            task,
+            final_answer(messages, task),
+            transcript=messages,
+            judge=settings.check_judge,
+            seed=seed,
+        )
         success = result.passed
         if settings.judge is not None:
             judged = await settings.judge(messages, task, persona)

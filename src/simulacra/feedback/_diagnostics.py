@@ -402,10 +402,6 @@ def implicit_report(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 # --- judged tasks -------------------------------------------------------------------------
 
 
-def _share(values: Sequence[bool]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
 def _criterion_labels(judgement: Mapping[str, Any]) -> list[bool | None]:
     return [c.get("met") for c in judgement.get("criteria") or []]
 
@@ -417,85 +413,28 @@ def checklist_report(
     """Diagnostics of a judge of judged tasks, from its judgement records (as dicts).
 
     - verdicts: pass, fail and abstain counts,
-    - position: the share of must-haves called met by where they were shown (first,
-      last, and every position), over each order's own answers: a judge without
-      position bias calls an item met as often wherever it sits, as the order is random;
-      and, where two orders were judged, the share of items both orders agreed on,
-    - length: the pass rate of the longer half of the judged texts against the shorter
-      half (pass/fail verdicts only), and the correlation of length with the share met,
+    - position and length: :func:`simulacra.rundir.judge_figures`, the figures a run's
+      summary keeps under ``judged`` (the share of must-haves called met by where they
+      were shown, the agreement of two orders; the pass rate of the longer half of the
+      judged texts against the shorter half),
     - agreement (with ``second``, the same episodes judged by another configuration, in
       the same order; None where it did not judge): on episode verdicts (pass/fail,
       both decided) and on each must-have (both answered), percentage and Cohen's kappa.
     """
+    from simulacra.rundir import judge_figures
     from simulacra.stats import cohen_kappa
 
     verdicts = [str(j.get("verdict")) for j in judgements]
-    by_position: dict[int, list[bool]] = defaultdict(list)
-    last: list[bool] = []
-    agree: list[bool] = []
-    for judgement in judgements:
-        count = len(judgement.get("criteria") or [])
-        for criterion in judgement.get("criteria") or []:
-            said = criterion.get("verdicts") or []
-            for shown, verdict in zip(criterion.get("shown_at") or [], said, strict=False):
-                if isinstance(verdict, bool):
-                    by_position[int(shown)].append(verdict)
-                    if int(shown) == count and count > 1:
-                        last.append(verdict)
-            known = [v for v in said if isinstance(v, bool)]
-            if len(said) == 2 and len(known) == 2:
-                agree.append(known[0] == known[1])
-    decided = [
-        (int(j.get("answer_chars") or 0), j.get("verdict") == "pass", j)
-        for j in judgements
-        if j.get("verdict") in ("pass", "fail")
-    ]
-    length: dict[str, Any] = {"decided": len(decided)}
-    if len(decided) >= 2:
-        ranked = sorted(decided, key=lambda row: row[0])
-        half = len(ranked) // 2
-        shorter, longer = ranked[:half], ranked[len(ranked) - half :]
-        length["longer_half_pass_rate"] = _share([p for _, p, _ in longer])
-        length["shorter_half_pass_rate"] = _share([p for _, p, _ in shorter])
-        length["difference"] = _clean(
-            (length["longer_half_pass_rate"] or 0.0) - (length["shorter_half_pass_rate"] or 0.0)
-        )
-        shares = [
-            (math.log1p(chars), j.get("met", 0) / max(1, len(j.get("criteria") or [])))
-            for chars, _, j in decided
-        ]
-        length["length_met_correlation"] = _clean(_pearson(shares))
     report: dict[str, Any] = {
         "episodes": len(judgements),
         "passed": verdicts.count("pass"),
         "failed": verdicts.count("fail"),
         "abstained": verdicts.count("abstain"),
-        "position": {
-            "met_by_position": {
-                str(k): {"n": len(v), "met": _share(v)} for k, v in sorted(by_position.items())
-            },
-            "first_shown_met": _share(by_position.get(1, [])),
-            "last_shown_met": _share(last),
-            "order_agreement": _share(agree),
-            "items_judged_in_both_orders": len(agree),
-        },
-        "length": length,
+        **judge_figures(judgements),
     }
     if second is not None:
         report["agreement"] = _checklist_agreement(judgements, second, cohen_kappa)
     return report
-
-
-def _pearson(pairs: Sequence[tuple[float, float]]) -> float | None:
-    if len(pairs) < 3:
-        return None
-    xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    sxx = sum((x - mx) ** 2 for x in xs)
-    syy = sum((y - my) ** 2 for y in ys)
-    if sxx == 0 or syy == 0:
-        return None
-    return sum((x - mx) * (y - my) for x, y in pairs) / math.sqrt(sxx * syy)
 
 
 def _checklist_agreement(

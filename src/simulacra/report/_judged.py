@@ -4,10 +4,10 @@ length). Drawn as text like every section: the judge's words are never markup.""
 
 from __future__ import annotations
 
-from simulacra.feedback import checklist_report
 from simulacra.report._load import RunData
 from simulacra.report._safe import shorten
 from simulacra.report._sections import Cell, Section, SectionTable, report_sections
+from simulacra.rundir import JudgedSummary, JudgeLength, JudgePosition
 
 _MARK = {True: "met", False: "not met", None: "no answer"}
 
@@ -22,21 +22,21 @@ def judged_section(run: RunData) -> Section | None:
     judged = [(e, e.judgement) for e in run.episodes if e.judgement is not None]
     if not judged:
         return None
-    records = [j.model_dump(mode="json") for _, j in judged if j is not None]
-    report = checklist_report(records)
-    position, length = report["position"], report["length"]
+    summary = run.summary.judged or JudgedSummary()
+    position = summary.position or JudgePosition()
+    length = summary.length or JudgeLength()
     notes = [
-        f"{report['episodes']:,} judged episodes: {report['passed']:,} passed, "
-        f"{report['failed']:,} failed, {report['abstained']:,} abstained (an abstention is "
+        f"{summary.episodes:,} judged episodes: {summary.passed:,} passed, "
+        f"{summary.failed:,} failed, {summary.abstained:,} abstained (an abstention is "
         "neither a success nor a failure and is left out of the success rate)",
-        f"position: must-haves shown first were called met {_share(position['first_shown_met'])}"
-        f" of the time, shown last {_share(position['last_shown_met'])} (the order is random "
+        f"position: must-haves shown first were called met {_share(position.first_shown_met)}"
+        f" of the time, shown last {_share(position.last_shown_met)} (the order is random "
         "per episode); both orders agreed on "
-        f"{_share(position['order_agreement'])} of {position['items_judged_in_both_orders']:,} "
+        f"{_share(position.order_agreement)} of {position.items_judged_in_both_orders:,} "
         "items judged twice",
         f"length: the longer half of the judged texts passed "
-        f"{_share(length.get('longer_half_pass_rate'))}, the shorter half "
-        f"{_share(length.get('shorter_half_pass_rate'))}",
+        f"{_share(length.longer_half_pass_rate)}, the shorter half "
+        f"{_share(length.shorter_half_pass_rate)}",
     ]
     episodes: list[list[Cell]] = []
     criteria: list[list[Cell]] = []

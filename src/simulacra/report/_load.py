@@ -126,11 +126,11 @@ def _effective_summary(
     if file_summary is not None and file_summary.episodes == len(episodes):
         given = file_summary.model_fields_set
         if "schema_version" in given and file_summary.schema_version >= SCHEMA_VERSION:
-            return file_summary, "file", []
+            return file_summary, "file", _complete_judged(file_summary, episodes)
         computed = _summarize(episodes, config, warnings)
         filled = [k for k in computed.model_fields_set if k not in given]
         merged = Summary.from_dict({**computed.to_dict(), **file_summary.to_dict()})
-        return merged, "file", filled
+        return merged, "file", filled + _complete_judged(merged, episodes)
     source = "computed" if file_summary is None else "stale"
     computed = _summarize(episodes, config, warnings)
     if file_summary is None:
@@ -141,6 +141,26 @@ def _effective_summary(
             data[key] = getattr(file_summary, key)
     data["complete"] = False
     return Summary.from_dict(data), source, []
+
+
+def _complete_judged(summary: Summary, episodes: list[Episode]) -> list[str]:
+    """Give a summary's ``judged`` section the judge's position and length figures when
+    it was written before they were kept, computed from the episodes by the function
+    ``summarize`` uses; the names of what was filled."""
+    from simulacra.rundir import judged_summary
+
+    given = summary.judged
+    if given is None or (given.position is not None and given.length is not None):
+        return []
+    computed = judged_summary(e for e in episodes if e.status != "error")
+    if computed is None:
+        return []
+    filled = []
+    for name in ("position", "length"):
+        if getattr(given, name) is None:
+            setattr(given, name, getattr(computed, name))
+            filled.append(f"judged.{name}")
+    return filled
 
 
 def _summarize(

@@ -61,6 +61,7 @@ from simulacra.rundir._files import (
     SUMMARY,
     WATCHED,
 )
+from simulacra.rundir._judged import judge_figures
 from simulacra.rundir._models import (
     DEFAULT_MODE,
     FEEDBACK_KINDS,
@@ -77,13 +78,16 @@ from simulacra.rundir._models import (
     GuardEventRecord,
     ImplicitRecord,
     JudgedSummary,
+    JudgeLength,
     JudgementRecord,
+    JudgePosition,
     MessageRecord,
     Mode,
     OrderRecord,
     PairwiseRecord,
     PersonaRef,
     PolicySummary,
+    PositionShare,
     Rate,
     RubricRecord,
     Status,
@@ -97,7 +101,7 @@ from simulacra.rundir._models import (
     upgrade,
 )
 from simulacra.rundir._rundir import EpisodeStore, RunDir, match_key, read_episodes
-from simulacra.rundir._summary import summarize
+from simulacra.rundir._summary import judged_summary, summarize
 
 __all__ = [
     "BREAKDOWN_LIMIT",
@@ -143,7 +147,9 @@ __all__ = [
     "ImplicitRecord",
     "ImplicitSummary",
     "Interval",
+    "JudgeLength",
     "JudgeOptionsUsed",
+    "JudgePosition",
     "JudgedSummary",
     "JudgementRecord",
     "LengthControlled",
@@ -156,6 +162,7 @@ __all__ = [
     "PersonaRef",
     "PolicySummary",
     "PositionBias",
+    "PositionShare",
     "Rate",
     "RaterWinRate",
     "RubricDimensionSummary",
@@ -177,6 +184,8 @@ __all__ = [
     "WinRates",
     "breakdowns",
     "json_schemas",
+    "judge_figures",
+    "judged_summary",
     "match_key",
     "read_episodes",
     "scored_records",

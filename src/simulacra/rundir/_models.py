@@ -466,9 +466,44 @@ class SuiteReliability(_Record):
     unreliability: Estimate | None = None
 
 
+class PositionShare(_Record):
+    """Must-haves shown at one position of the checklist: how many answers, the share met."""
+
+    n: int = 0
+    met: float | None = None
+
+
+class JudgePosition(_Record):
+    """Where a must-have was shown against how often the judge called it met: with the
+    order random per episode, a judge without position bias calls items met as often
+    first as last."""
+
+    met_by_position: dict[str, PositionShare] = Field(default_factory=dict)
+    """By position shown (``"1"`` = first), over each order's own answers."""
+    first_shown_met: float | None = None
+    last_shown_met: float | None = None
+    order_agreement: float | None = None
+    """Of the items judged in both orders, the share both orders agreed on."""
+    items_judged_in_both_orders: int = 0
+
+
+class JudgeLength(_Record):
+    """Whether longer work passes more often: the pass rate of the longer half of the
+    judged texts against the shorter half (decided verdicts only), and the correlation
+    of log length with the share of must-haves met (None below three)."""
+
+    decided: int = 0
+    longer_half_pass_rate: float | None = None
+    shorter_half_pass_rate: float | None = None
+    difference: float | None = None
+    length_met_correlation: float | None = None
+
+
 class JudgedSummary(_Record):
     """The judged episodes of a run: abstentions are counted apart (neither success nor
-    failure, and not in ``success``)."""
+    failure, and not in ``success``); ``position`` and ``length`` are the judge's own
+    diagnostics (``simulacra.rundir.judge_figures``), None in a summary written before
+    they were kept (the report completes them from the episodes)."""
 
     episodes: int = 0
     passed: int = 0
@@ -479,6 +514,8 @@ class JudgedSummary(_Record):
     criteria_met: int = 0
     inconsistent: int = 0
     """Episodes whose two orders of the checklist disagreed on some criterion."""
+    position: JudgePosition | None = None
+    length: JudgeLength | None = None
 
 
 class Summary(_Record):

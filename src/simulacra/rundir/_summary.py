@@ -8,7 +8,8 @@ from typing import Any
 
 from simulacra.llm import Usage
 from simulacra.rundir._breakdowns import breakdowns
-from simulacra.rundir._models import SCHEMA_VERSION, Episode, Summary
+from simulacra.rundir._judged import judge_figures
+from simulacra.rundir._models import SCHEMA_VERSION, Episode, JudgedSummary, Summary
 
 
 def summarize(episodes: Iterable[Episode], *, seed: int = 0) -> Summary:
@@ -18,7 +19,8 @@ def summarize(episodes: Iterable[Episode], *, seed: int = 0) -> Summary:
     has the data, pass^k and aptitude/unreliability over repeats (overall and, for a run
     of several suites, per suite under ``reliability_by_suite``), the multi-turn drop
     (sharded vs full), success by turn of feedback episodes, and the policy violations
-    of episodes scored on a tool environment (with success counting only clean ones);
+    of episodes scored on a tool environment (with success counting only clean ones),
+    the verdicts of judged tasks with the judge's position and length figures;
     and success broken down by persona and task attributes (``breakdowns``). This is the
     one computation of what a run amounts to: the report and the live view lay it out."""
     from simulacra.stats import few_tasks_warning, success_rate
@@ -33,7 +35,7 @@ def summarize(episodes: Iterable[Episode], *, seed: int = 0) -> Summary:
     first_success: list[int | None] = []
     rules: Counter[str] = Counter()
     seen: list[Episode] = []
-    judged: Counter[str] = Counter()
+    played: list[Episode] = []
     for episode in episodes:
         seen.append(episode)
         stops[episode.stop_reason or "unknown"] += 1
@@ -46,7 +48,7 @@ def summarize(episodes: Iterable[Episode], *, seed: int = 0) -> Summary:
             errors[(episode.error or "unknown error").split(":")[0]] += 1
             continue
         turns.append(episode.user_turns)
-        _count_judgement(episode, judged)
+        played.append(episode)
         if "first_success_turn" in episode.extra:
             first_success.append(episode.extra["first_success_turn"])
         if episode.score is not None:
@@ -96,8 +98,9 @@ def summarize(episodes: Iterable[Episode], *, seed: int = 0) -> Summary:
             "violations": dict(rules.most_common()),
             "success_without_violation": success_rate(strict, seed=seed).to_dict(),
         }
-    if judged:
-        summary["judged"] = {key: judged[key] for key in _JUDGED_COUNTS}
+    judged = judged_summary(played)
+    if judged is not None:
+        summary["judged"] = judged.to_dict()
     if first_success:
         from simulacra.stats import success_by_turn
 
@@ -111,17 +114,28 @@ _JUDGED_COUNTS = (
 )
 
 
-def _count_judgement(episode: Episode, counts: Counter[str]) -> None:
-    """Add a judged episode's verdict to ``counts`` (an abstention apart)."""
-    judgement = episode.judgement
-    if judgement is None:
-        return
-    counts["episodes"] += 1
-    counts[{"pass": "passed", "fail": "failed"}.get(judgement.verdict, "abstained")] += 1
-    counts["judge_errors"] += judgement.error is not None and judgement.verdict == "abstain"
-    counts["criteria"] += len(judgement.criteria)
-    counts["criteria_met"] += judgement.met
-    counts["inconsistent"] += judgement.consistent is False
+def judged_summary(episodes: Iterable[Episode]) -> JudgedSummary | None:
+    """The judged episodes among ``episodes`` (played ones: ``summarize`` leaves out
+    those that errored): verdicts counted, an abstention apart, and the judge's position
+    and length figures (:func:`judge_figures`). None when none was judged."""
+    counts: Counter[str] = Counter()
+    judgements: list[dict[str, Any]] = []
+    for episode in episodes:
+        judgement = episode.judgement
+        if judgement is None:
+            continue
+        counts["episodes"] += 1
+        counts[{"pass": "passed", "fail": "failed"}.get(judgement.verdict, "abstained")] += 1
+        counts["judge_errors"] += judgement.error is not None and judgement.verdict == "abstain"
+        counts["criteria"] += len(judgement.criteria)
+        counts["criteria_met"] += judgement.met
+        counts["inconsistent"] += judgement.consistent is False
+        judgements.append(judgement.model_dump(mode="json"))
+    if not judgements:
+        return None
+    return JudgedSummary.model_validate(
+        {**{key: counts[key] for key in _JUDGED_COUNTS}, **judge_figures(judgements)}
+    )
 
 
 def _violations(episode: Episode) -> list[Any] | None:

@@ -33,6 +33,7 @@ from simulacra.runs._runner import (
     Progress,
     RunResult,
     arun,
+    build_judge,
     run,
     schedule,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "TasksConfig",
     "UserConfig",
     "arun",
+    "build_judge",
     "choose_executor",
     "executors",
     "gate_failures",

@@ -75,7 +75,7 @@ class EpisodeWorker:
         pin: bool,
         use_cache: bool,
     ) -> None:
-        from simulacra.runs._runner import _build_judge, _build_parts
+        from simulacra.runs._runner import _build_parts, build_judge
 
         inside = runs_model_inside(config.models)
         if inside:
@@ -85,7 +85,7 @@ class EpisodeWorker:
         self.config = config
         self.pool = RayModelPool(services, rank=rank, use_cache=use_cache)
         self.parts = _build_parts(config, self.pool, None)
-        self.parts.judge = _build_judge(config, self.pool, config.validate_references()[1])
+        self.parts.judge = build_judge(config, self.pool, config.validate_references()[1])
 
     def ready(self) -> int:
         """This worker's process id (its parts are built)."""

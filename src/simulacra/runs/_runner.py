@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,11 +296,18 @@ class _Parts:
     judge: ChecklistJudge | None = None
 
 
-def _build_judge(config: RunConfig, pool: ModelPool, tasks: list[Task]) -> ChecklistJudge | None:
-    """The judge of the run's judged tasks (None when it has none)."""
+def build_judge(
+    config: RunConfig, pool: ModelPool, tasks: Sequence[Task], *, required: bool = True
+) -> ChecklistJudge | None:
+    """The judge of the run's judged tasks, its model built from ``pool`` (None when
+    ``tasks`` has no judged task). A judge model that is not a key of ``models`` is a
+    ``ConfigError``; with ``required=False`` it is no judge, unless the config's
+    ``judge:`` section names it (for callers that abstain on judged tasks without one)."""
     if not any(isinstance(task.check, JudgedCheck) for task in tasks):
         return None
     key, settings = config.judge_settings()
+    if key not in config.models and not required and config.judge is None:
+        return None
     if key not in config.models:
         raise ConfigError(
             f"judged tasks need a judge model: {key!r} is not a key of models",
@@ -340,7 +347,12 @@ def _build_parts(config: RunConfig, pool: ModelPool, first: Slot | None) -> _Par
     return _Parts(target=target, user_model=user_model, simulator=simulator)
 
 
-def _context(config: RunConfig, slot: Slot, model: ChatModel | None) -> UserContext[Any]:
+def _context(
+    config: RunConfig,
+    slot: Slot,
+    model: ChatModel | None,
+    judge: ChecklistJudge | None = None,
+) -> UserContext[Any]:
     user = config.user
     return UserContext(
         persona=slot.persona,
@@ -352,6 +364,7 @@ def _context(config: RunConfig, slot: Slot, model: ChatModel | None) -> UserCont
         temperature=user.temperature,
         max_tokens=user.max_tokens,
         max_regenerations=user.max_regenerations,
+        judge=judge,
     )
 
 
@@ -401,7 +414,7 @@ async def arun(
         every = list(schedule(config, personas, tasks))
         slots = select(every, only=only, limit=limit)
         parts = _build_parts(config, pool, slots[0] if slots else None)
-        parts.judge = _build_judge(config, pool, [slot.task for slot in slots])
+        parts.judge = build_judge(config, pool, [slot.task for slot in slots])
         try:
             executor = config.executor.build()
         except ConfigError as exc:
@@ -508,7 +521,7 @@ async def _episode(config: RunConfig, parts: _Parts, slot: Slot) -> Episode:
     of the credentials, which would fail every other episode too."""
     episode = new_episode(config, parts.target.name, slot)
     try:
-        user = parts.simulator.build(_context(config, slot, parts.user_model))
+        user = parts.simulator.build(_context(config, slot, parts.user_model, parts.judge))
         await run_episode(
             episode,
             persona=slot.persona,

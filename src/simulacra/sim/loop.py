@@ -10,6 +10,7 @@ from simulacra.llm import Message, affinity
 from simulacra.people import Persona
 from simulacra.rundir import GuardEventRecord, MessageRecord
 from simulacra.sim.episode import Episode
+from simulacra.sim.scoring import score_answer
 from simulacra.sim.targets import Conversation, Target, ToolBox, ask, takes_conversation
 from simulacra.sim.users import UserSimulator, episode_extra, give_tools
 from simulacra.tasks import EnvSession, JudgedCheck, Task
@@ -66,6 +67,8 @@ async def run_episode(
             with affinity(f"{episode.id}/user"):
                 turn = await user.next_turn(transcript)
             episode.add_usage("user", turn.usage)
+            for role, spent in turn.other_usage.items():
+                episode.add_usage(role, spent)
             episode.guard_events.extend(
                 GuardEventRecord.model_validate(event.to_dict()) for event in turn.guard_events
             )
@@ -136,15 +139,17 @@ async def _judge(
     episode: Episode, task: Task, transcript: list[Message], judge: ChecklistJudge | None
 ) -> None:
     """Score a judged task into ``episode`` (raises only what stops the run)."""
-    from simulacra.feedback import check_result
-
     if judge is None:
         episode.status = "error"
         episode.error = "success check failed: a judged task needs a judge (the run's judge:)"
         return
     try:
-        judged = await judge.judge(
-            task, transcript, answer=final_answer(transcript, task), seed=episode.seed
+        scored = await score_answer(
+            task,
+            final_answer(transcript, task),
+            transcript=transcript,
+            judge=judge,
+            seed=episode.seed,
         )
     except Exception as exc:
         if stops_run(exc):
@@ -152,9 +157,8 @@ async def _judge(
         episode.status = "error"
         episode.error = f"success check failed: {describe_error(exc)}"
         return
-    episode.add_usage("judge", judged.usage)
-    result = check_result(judged.record)
-    episode.check = dict(result)
-    passed = result["passed"]
+    episode.add_usage("judge", scored.usage)
+    episode.check = scored.check
+    passed = scored.passed
     episode.success = passed
     episode.score = None if passed is None else 1.0 if passed else 0.0

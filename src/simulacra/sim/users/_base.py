@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from simulacra.llm import ChatModel, Message, Usage
 from simulacra.people import Persona
 from simulacra.registry import Entry, Options, Registry
 from simulacra.sim.users._guards import GuardEvent
 from simulacra.tasks import Task
+
+if TYPE_CHECKING:
+    from simulacra.feedback import ChecklistJudge
 
 SATISFIED = "satisfied"
 GAVE_UP = "gave_up"
@@ -37,6 +40,9 @@ class UserTurn:
     act: str = ""
     guard_events: list[GuardEvent] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+    other_usage: dict[str, Usage] = field(default_factory=dict)
+    """Model usage of other roles this turn, by role: the judge's, when the user had a
+    judged task's reply scored."""
     meta: dict[str, Any] = field(default_factory=dict)
     tool_messages: list[Message] = field(default_factory=list)
     """The user's own tool calls this turn (a ``user`` message with ``tool_calls``, then
@@ -72,7 +78,9 @@ class UserContext(Generic[OptionsT]):
 
     ``mode`` says how the task reaches the assistant (``full``, ``concat``, ``sharded``);
     ``temperature``, ``max_tokens`` and ``max_regenerations`` are the run's settings for
-    the user's model calls; ``options`` are the simulator's own, validated.
+    the user's model calls; ``options`` are the simulator's own, validated. ``judge``
+    is the run's judge of judged tasks, for a simulator that checks replies (None: the
+    run has none, and a judged task's reply cannot be checked).
     """
 
     persona: Persona
@@ -84,6 +92,7 @@ class UserContext(Generic[OptionsT]):
     temperature: float = 0.8
     max_tokens: int = 96
     max_regenerations: int = 2
+    judge: ChecklistJudge | None = None
 
 
 UserFactory = Callable[[UserContext[Any]], UserSimulator]

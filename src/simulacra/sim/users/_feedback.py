@@ -6,22 +6,32 @@ persona's voice. The feedback may be informed by the reference, but a leakage ch
 compares it with the reference answer and regenerates it when it gives the answer away,
 falling back to a plain "that's not right". The turn of the first success is recorded,
 so a run can report success by turn and the gain per feedback turn (as in MINT).
+
+A judged task's replies are checked by the run's judge (``UserContext.judge``), its
+must-haves not met being what the feedback is about. A reply the judge cannot tell
+right or wrong, or any reply when the run has no judge, ends the conversation
+(``unchecked``, the abstention recorded in the turn's ``check``): the user has no way to
+say what is wrong, and calling it wrong would make a failure of an abstention.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulacra.llm import ChatModel, ChatParams, Message, Usage
 from simulacra.people import Persona
 from simulacra.registry import Options
+from simulacra.sim.scoring import score_answer
 from simulacra.sim.users._base import SATISFIED, Simulator, UserContext, UserTurn, simulators
 from simulacra.sim.users._guards import GuardEvent, clean_turn, role_drift
 from simulacra.sim.users._modes import opening_text
 from simulacra.sim.users._style import apply_style, truncate_words
 from simulacra.tasks import Task, extract_numbers
+
+if TYPE_CHECKING:
+    from simulacra.feedback import ChecklistJudge
 
 _PLAIN = [
     "That's not right, can you check it again?",
@@ -29,6 +39,7 @@ _PLAIN = [
     "That doesn't look right to me, try again?",
 ]
 OUT_OF_TURNS = "out_of_turns"
+UNCHECKED = "unchecked"
 
 
 def answer_tokens(task: Task) -> list[str]:
@@ -45,6 +56,11 @@ def answer_tokens(task: Task) -> list[str]:
     reference_numbers = extract_numbers(task.reference) if task.reference else []
     tokens += [f"{n:g}" for n in reference_numbers if abs(n) >= 10 or n != int(n)]
     return [t for t in dict.fromkeys(tokens) if t]
+
+
+def _brief(check: dict[str, Any]) -> dict[str, Any]:
+    """A turn's check without the judge's whole record (the episode's own check has it)."""
+    return {key: value for key, value in check.items() if key != "judgement"}
 
 
 def leaks_answer(text: str, tokens: list[str]) -> str | None:
@@ -68,6 +84,7 @@ class FeedbackUser:
         max_regenerations: int = 2,
         temperature: float = 0.7,
         max_tokens: int = 96,
+        judge: ChecklistJudge | None = None,
     ) -> None:
         self.persona = persona
         self.task = task
@@ -81,6 +98,7 @@ class FeedbackUser:
         self.max_regenerations = max_regenerations
         self.temperature = temperature
         self.max_tokens = max_tokens
+        self.judge = judge
         self.tokens = answer_tokens(task)
         self.feedback_turns = 0
         self.first_success_turn: int | None = None
@@ -101,8 +119,24 @@ class FeedbackUser:
             return UserTurn(text=text, act=act, meta={"act": act})
         replies = [m.content for m in transcript if m.role == "assistant" and m.content.strip()]
         last = replies[-1] if replies else ""
-        result = await self.task.aevaluate(last)
+        result = await score_answer(
+            self.task,
+            last,
+            transcript=transcript,
+            judge=self.judge,
+            seed=self.seed + 7919 * self.answers_checked,
+        )
         self.answers_checked += 1
+        spent = {"judge": result.usage} if result.usage.calls else {}
+        if result.passed is None:
+            return UserTurn(
+                text="",
+                stop=True,
+                stop_reason=UNCHECKED,
+                act=UNCHECKED,
+                other_usage=spent,
+                meta={"act": UNCHECKED, "check": _brief(result.check)},
+            )
         if result.passed:
             self.first_success_turn = self.answers_checked
             return UserTurn(
@@ -114,6 +148,7 @@ class FeedbackUser:
                 stop=True,
                 stop_reason=SATISFIED,
                 act=SATISFIED,
+                other_usage=spent,
                 meta={"act": SATISFIED, "first_success_turn": self.answers_checked},
             )
         self.feedback_turns += 1
@@ -123,7 +158,8 @@ class FeedbackUser:
             act="feedback",
             guard_events=events,
             usage=usage,
-            meta={"act": "feedback", "check": result.to_dict()},
+            other_usage=spent,
+            meta={"act": "feedback", "check": _brief(result.check)},
         )
 
     async def _feedback(self, answer: str, detail: str) -> tuple[str, list[GuardEvent], Usage]:
@@ -194,6 +230,7 @@ def _feedback_user(context: UserContext[Options]) -> FeedbackUser:
         max_regenerations=context.max_regenerations,
         temperature=context.temperature,
         max_tokens=context.max_tokens,
+        judge=context.judge,
     )
 
 

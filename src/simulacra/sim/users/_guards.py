@@ -55,7 +55,9 @@ _ASSISTANT_PHRASES = re.compile(
             r"\blet'?s (?:break (?:it|this|that) down|calculate|solve|compute)\b",
             r"\bstep \d+\s*[:.]",
             r"\bwe (?:need to|can|will|have to) (?:calculate|find|determine|compute|multiply|divide)\b",
-            r"\b\d+(?:\.\d+)?\s*[x×*/]\s*\d+(?:\.\d+)?\s*=",  # worked arithmetic
+            # worked arithmetic, the figures with their units or nouns ("300g / 10 people =")
+            r"\b\d+(?:[.,]\d+)?\s*(?:[a-z%]+\.?\s*){0,2}[x×*/÷+−-]\s*[$£€]?\d+(?:[.,]\d+)?"
+            r"\s*(?:[a-z%]+\.?\s*){0,2}=",
             r"\*\*|^#+ |\n\s*\d+\.\s|```",  # markdown structure: assistants format, people rarely do
         ]
     ),
