@@ -42,7 +42,7 @@ from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
 from simulacra.sim.targets import Target, TargetContext, target_kinds
 from simulacra.sim.users import Simulator, UserContext
-from simulacra.tasks import JudgedCheck, Task
+from simulacra.tasks import JudgedCheck, Task, judged_assertions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,8 +297,11 @@ class _Parts:
 
 
 def _build_judge(config: RunConfig, pool: ModelPool, tasks: list[Task]) -> ChecklistJudge | None:
-    """The judge of the run's judged tasks (None when it has none)."""
-    if not any(isinstance(task.check, JudgedCheck) for task in tasks):
+    """The judge of the run's judged tasks, and of its tasks' assertions about the
+    conversation when the config has a ``judge:`` section (None when neither needs one)."""
+    judged = any(isinstance(task.check, JudgedCheck) for task in tasks)
+    asserted = config.judge is not None and any(judged_assertions(task) for task in tasks)
+    if not (judged or asserted):
         return None
     key, settings = config.judge_settings()
     if key not in config.models:
