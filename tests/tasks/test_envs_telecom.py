@@ -498,6 +498,21 @@ def test_an_overdue_bill_is_paid_through_the_phone(factory: EnvFactory) -> None:
     assert env.phone.assert_service_status("connected") and env.check_policy() == []
 
 
+def test_a_phone_number_as_its_digits_alone_finds_the_customer(factory: EnvFactory) -> None:
+    env = started(factory)
+    written = json.loads(env.call("get_customer_by_phone", {"phone_number": "555-123-2002"}))
+    digits = json.loads(env.call("get_customer_by_phone", {"phone_number": "5551232002"}))
+    assert digits == written and digits["customer_id"] == "C1001"
+    # a line's number, not only the contact number
+    line = json.loads(env.call("get_customer_by_phone", {"phone_number": "5551232005"}))
+    assert line["customer_id"] == "C1002"
+    # other spellings and partial numbers are still not a match
+    for other in ("555 123 2002", "(555) 123-2002", "555123200", "55512320021", ""):
+        result = env.call("get_customer_by_phone", {"phone_number": other})
+        assert result == f"Error: Customer with phone number {other} not found", other
+    assert env.check_policy() == []  # a lookup by the digits identifies the customer
+
+
 def test_coded_policy_rules_catch_a_careless_agent(factory: EnvFactory) -> None:
     env = started(factory)
     env.call("refuel_data", {"customer_id": "C1002", "line_id": "L1004", "gb_amount": 3.0})

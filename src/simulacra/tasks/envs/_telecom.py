@@ -839,13 +839,21 @@ def sync(state: dict[str, Any]) -> None:
                     break
 
 
+def same_number(stored: str, given: str) -> bool:
+    """Whether ``given`` is the phone number ``stored``: written the same, or as its
+    digits alone (``5551232002`` for ``555-123-2002``)."""
+    if given == stored:
+        return True
+    return re.fullmatch(r"[0-9]+", given) is not None and given == re.sub(r"[^0-9]", "", stored)
+
+
 def _customer_of_number(state: Mapping[str, Any], number: str) -> Any:
     for customer in state["customers"].values():
-        if customer["phone_number"] == number:
+        if same_number(customer["phone_number"], number):
             return customer
         for line_id in customer["line_ids"]:
             line = state["lines"].get(line_id)
-            if line is not None and line["phone_number"] == number:
+            if line is not None and same_number(line["phone_number"], number):
                 return customer
     return None
 
@@ -938,6 +946,7 @@ class TelecomEnv(_Shared):
         Args:
             phone_number: The phone number, such as '555-123-2002'.
         """
+        # the digits alone ('5551232002') find the same customer (see same_number)
         customer = _customer_of_number(self.state, phone_number)
         if customer is None:
             raise ToolError(f"Customer with phone number {phone_number} not found")
