@@ -69,3 +69,21 @@ def hostile_judge(messages: list[Any], params: Any) -> str:
         f"{n}: {'yes' if n % 2 else 'no'} - {HOSTILE} reason {n}" for n, _ in checklist(messages)
     ]
     return "<b>verdicts</b>\n" + "\n".join(lines)
+
+
+def sim_doubter(messages: list[Any], params: Any) -> str:
+    """Finds every must-have met but those about the SIM card."""
+    return "Checked.\n" + "\n".join(
+        f"{n}: no - the agent never asked for it" if "SIM" in text else f"{n}: yes - it asked"
+        for n, text in checklist(messages)
+    )
+
+
+def unavailable_judge(messages: list[Any], params: Any) -> Any:
+    from simulacra.errors import ModelError
+
+    return ModelError("HTTP 503: judge overloaded", status=503)
+
+
+def broken_judge(messages: list[Any], params: Any) -> Any:
+    return RuntimeError("the judge's backend broke <b>")

@@ -19,6 +19,8 @@ The tree, drawn once::
                              the tool's result message, so the agent can react to it
     TaskWarning              (a UserWarning) task data that loads but deserves a look,
                              such as a ground-truth action that fails on replay
+    ConfigWarning            (a UserWarning) a config that loads but will not do all it
+                             could, such as tasks whose score needs a judge it lacks
 
 ``ToolError`` deliberately does not derive from ``SimulacraError``: it is part of a
 conversation, not a failure of the framework.
@@ -122,6 +124,11 @@ class TaskWarning(UserWarning):
     records the error and goes on, as theirs does). The message names the task."""
 
 
+class ConfigWarning(UserWarning):
+    """A config that loads but will not do all it could: e.g. selected tasks whose score
+    needs a judge the config does not name. The message names the tasks."""
+
+
 def stops_run(error: BaseException) -> bool:
     """Whether an error raised inside one episode or judgement must stop the whole run
     rather than be recorded there: the endpoint refused the credentials (every call
@@ -145,6 +152,7 @@ def describe_error(error: BaseException, *, limit: int = 2000) -> str:
 
 __all__ = [
     "ConfigError",
+    "ConfigWarning",
     "ModelError",
     "RunError",
     "SandboxError",

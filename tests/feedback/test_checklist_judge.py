@@ -212,3 +212,41 @@ async def test_the_brief_template_is_a_second_judge_of_its_own() -> None:
     messages, params = model.calls[0]
     assert [m.role for m in messages] == ["user"] and params.temperature == 0.7
     assert "Checklist:\n1. " in messages[0].content and ANSWER in messages[0].content
+
+
+async def test_assertions_are_judged_on_the_whole_conversation_each_with_its_reply() -> None:
+    from simulacra.feedback import abstention, assertion_verdicts
+
+    conversation = [
+        Message(role="user", content="My phone shows No Service."),
+        Message(role="assistant", content="Please turn airplane mode off."),
+        Message(role="user", content="Done, still nothing."),
+        Message(role="assistant", content="Now reseat your SIM card."),
+    ]
+    statements = ["The agent asks to turn airplane mode off.", "The agent asks to reseat the SIM."]
+    model = ScriptedModel(["1: yes - it asked first", "2: no - <i>never</i>"])
+    judged = await ChecklistJudge(model=model, orders=1).judge_assertions(
+        TASK, statements, conversation, seed=0
+    )
+    prompt = model.calls[0][0][-1].content
+    assert "Assistant: Please turn airplane mode off." in prompt
+    assert "Assistant: Now reseat your SIM card." in prompt
+    assert "what it told the user" in prompt  # the guidance for assertions
+    record = judged.record
+    assert record.scope == "conversation" and record.needed == 2 and record.verdict in ("fail",)
+    verdicts = {v.assertion: v for v in assertion_verdicts(record).verdicts}
+    shown_first = checklist(model.calls[0][0])[0][1]
+    first, second = verdicts[shown_first], verdicts[next(s for s in statements if s != shown_first)]
+    assert (first.outcome, first.reason, first.reply) == (
+        "met",
+        "it asked first",
+        "1: yes - it asked first",
+    )
+    assert (second.outcome, second.reply) == ("not met", "2: no - <i>never</i>")
+    assert assertion_verdicts(record).passed is False
+    # a judgement that could not be made: every assertion abstains with the error
+    failed = assertion_verdicts(abstention(statements, "judge failed: boom"))
+    assert failed.passed is None and failed.error == "judge failed: boom"
+    assert [(v.outcome, v.reason) for v in failed.verdicts] == [
+        ("abstained", "judge failed: boom")
+    ] * 2

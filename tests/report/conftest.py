@@ -232,6 +232,26 @@ class Runs:
                 "content": '{"status": "shipped"}',
             },
             {"role": "assistant", "content": "Order 17 has shipped."},
+            # the simulated user checks their own device: kept, never shown to the agent
+            {
+                "role": "user",
+                "content": "",
+                "tool_calls": [
+                    {
+                        "id": "u1",
+                        "type": "function",
+                        "function": {"name": "check_mailbox", "arguments": "{}"},
+                    }
+                ],
+                "meta": {"by": "user"},
+            },
+            {
+                "role": "tool",
+                "tool_call_id": "u1",
+                "name": "check_mailbox",
+                "content": "<b>Parcel 17</b> <script>alert(1)</script>",
+                "meta": {"by": "user"},
+            },
             {
                 "role": "user",
                 "content": "First fact of flour.",

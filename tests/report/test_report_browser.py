@@ -150,12 +150,29 @@ def test_open_an_episode(runs: Runs, page: Any, watch: Watch, artifacts: Path) -
     assert bubbles[0] == "Where is order 17?"
     assert '{"status": "shipped"}' in bubbles
     assert "Order 17 has shipped." in bubbles
-    call = chat.locator(".call").inner_text()
+    call = chat.locator(".turn.assistant .call").inner_text()
     assert "find_order" in call and '{"id": 17}' in call
     roles = [t.get_attribute("data-role") for t in chat.locator(".turn").all()]
-    assert roles == ["user", "assistant", "tool", "assistant", "user", "assistant"]
+    assert roles == ["user", "assistant", "tool", "assistant", "user", "tool", "user", "assistant"]
+    # the user's own tool call and its result are marked as unseen by the agent; the
+    # agent's call and its result are not, and the user's turns are counted without them
+    label = "on the user's device — not seen by the agent"
+    unseen = [
+        int(str(t.get_attribute("data-message"))) for t in chat.locator(".turn.by-user").all()
+    ]
+    assert unseen == [4, 5]
+    for index in range(8):
+        chips = chat.locator(f".turn[data-message='{index}'] .who-line .chip.unseen")
+        assert chips.all_inner_texts() == ([label] if index in unseen else []), index
+    own_call = chat.locator(".turn[data-message='4'] .call").inner_text()
+    assert "check_mailbox" in own_call
+    result = chat.locator(".turn[data-message='5'] .bubble").inner_text()
+    assert result == "<b>Parcel 17</b> <script>alert(1)</script>"  # shown as text
+    assert chat.locator(".turn[data-message='5'] b").all_inner_texts() == ["tool · check_mailbox"]
+    turns = chat.locator(".turn.user .who-line span:not(.chip)").all_inner_texts()
+    assert turns == ["turn 1", "turn 2"]
     # the implicit signals sit on the second user turn, rater feedback below the chat
-    second_user = chat.locator(".turn[data-message='4']")
+    second_user = chat.locator(".turn[data-message='6']")
     assert second_user.locator(".chip.signal").all_inner_texts() == ["rephrase", "frustration"]
     feedback = chat.locator(".fb-inline").all_inner_texts()
     assert any("Should have confirmed the order number." in text for text in feedback)

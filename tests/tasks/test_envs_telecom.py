@@ -16,10 +16,13 @@ import pytest
 
 from simulacra.errors import ConfigError, TaskWarning
 from simulacra.runs import load_config
+from simulacra.tasks import as_task, judged_assertions
 from simulacra.tasks.envs import (
     Action,
+    AssertionVerdict,
     EnvFactory,
     EnvTask,
+    JudgedAssertions,
     PhoneEnv,
     TelecomEnv,
     environments,
@@ -91,6 +94,7 @@ USER_TOOLS = {
     "make_payment",
 }
 SIM_TASK = "service_issue.airplane_mode_on.unseat_sim_card.PERSONA:None"
+NL_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tau2" / "tasks_nl.json"
 
 
 @pytest.fixture(scope="module")
@@ -277,6 +281,101 @@ def test_a_set_up_function_that_is_not_one_is_a_config_error(tmp_path: Path) -> 
         load_tau2_telecom(tmp_path, tasks_file="tasks_bad.json")
 
 
+# --------------------------------------------------------------------------- NL assertions
+
+
+def data_with(tmp_path: Path, tasks: list[dict[str, Any]]) -> Path:
+    """The train data's databases and policies, with ``tasks`` as ``tasks_mine.json``."""
+    for name in ("db.toml", "user_db.toml", "main_policy.md", "tech_support_manual.md"):
+        (tmp_path / name).symlink_to(DATA / name)
+    (tmp_path / "tasks_mine.json").write_text(json.dumps(tasks), encoding="utf-8")
+    return tmp_path
+
+
+def judged(*outcomes: str, error: str | None = None) -> JudgedAssertions:
+    texts = NL_TASK["evaluation_criteria"]["nl_assertions"]
+    return JudgedAssertions(
+        verdicts=tuple(
+            AssertionVerdict(assertion=t, outcome=o, reason=f"said {o}", reply="1: ...")  # type: ignore[arg-type]
+            for t, o in zip(texts, outcomes, strict=True)
+        ),
+        error=error,
+    )
+
+
+NL_TASK: dict[str, Any] = json.loads(NL_FIXTURE.read_text(encoding="utf-8"))[0]
+
+
+def test_nl_assertions_in_the_basis_take_the_judges_verdicts(tmp_path: Path) -> None:
+    factory, (task,) = load_tau2_telecom(
+        data_with(tmp_path, [NL_TASK]), tasks_file="tasks_mine.json"
+    )
+    texts = tuple(NL_TASK["evaluation_criteria"]["nl_assertions"])
+    options = environments.entry("tau2-telecom").validate({"data_dir": str(tmp_path)})
+    assert task.assertions == texts
+    assert judged_assertions(as_task(task, options=options)) == texts
+    fixed = replay(factory, task.actions, task=task)  # the phone fixed as the reference does
+    # no judge: recorded as not judged, and the criterion fails as before
+    verdict = score_episode(factory, task, fixed, [])
+    nl = verdict.criteria["NL_ASSERTION"]
+    assert verdict.reward == 0.0 and nl["passed"] is False and nl["judged"] is False
+    assert "no judge was configured" in nl["reason"]
+    assert [a["outcome"] for a in nl["assertions"]] == ["not judged"] * 2
+    # every assertion met: 1; one not met: 0
+    verdict = score_episode(factory, task, fixed, [], judged=judged("met", "met"))
+    assert verdict.reward == 1.0 and verdict.criteria["NL_ASSERTION"]["passed"] is True
+    item = verdict.criteria["NL_ASSERTION"]["assertions"][0]
+    assert item == {
+        "assertion": texts[0],
+        "outcome": "met",
+        "met": True,
+        "reason": "said met",
+        "reply": "1: ...",
+    }
+    verdict = score_episode(factory, task, fixed, [], judged=judged("met", "not met"))
+    assert verdict.reward == 0.0 and verdict.criteria["NL_ASSERTION"]["passed"] is False
+    # an abstention leaves the reward unknown, unless another criterion already failed
+    verdict = score_episode(factory, task, fixed, [], judged=judged("met", "abstained", error="x"))
+    assert verdict.reward is None and verdict.abstained and not verdict.success
+    assert verdict.criteria["NL_ASSERTION"]["passed"] is None
+    assert verdict.criteria["NL_ASSERTION"]["error"] == "x"
+    untouched = started(factory, task)
+    verdict = score_episode(factory, task, untouched, [], judged=judged("met", "abstained"))
+    assert verdict.reward == 0.0 and not verdict.criteria["ENV_ASSERTION"]["passed"]
+    assert verdict.criteria["NL_ASSERTION"]["passed"] is None
+
+
+def test_nl_assertions_outside_the_basis_are_not_judged(tmp_path: Path) -> None:
+    task = json.loads(json.dumps(NL_TASK))
+    task["evaluation_criteria"]["reward_basis"] = ["ENV_ASSERTION"]
+    factory, (loaded,) = load_tau2_telecom(
+        data_with(tmp_path, [task]), tasks_file="tasks_mine.json"
+    )
+    assert loaded.assertions == ()
+    verdict = score_episode(factory, loaded, replay(factory, loaded.actions, task=loaded), [])
+    assert verdict.reward == 1.0
+    assert "not in the reward basis" in verdict.criteria["NL_ASSERTION"]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("assertions", "message"),
+    [
+        (["The agent is polite.", "  "], "an assertion is empty"),
+        (["The agent is polite.", "The agent  is polite."], "an assertion is repeated"),
+        ([f"The agent says {i}." for i in range(21)], "at most 20 can be judged"),
+    ],
+)
+def test_nl_assertions_that_cannot_be_judged_are_a_config_error(
+    tmp_path: Path, assertions: list[str], message: str
+) -> None:
+    task = json.loads(json.dumps(NL_TASK))
+    task["evaluation_criteria"]["nl_assertions"] = assertions
+    with pytest.raises(
+        ConfigError, match=rf"tasks_mine\.json: \[0\]: bad task \(nl_assertions: {message}"
+    ):
+        load_tau2_telecom(data_with(tmp_path, [task]), tasks_file="tasks_mine.json")
+
+
 # --------------------------------------------------------------------------- the phone
 
 
@@ -397,6 +496,21 @@ def test_an_overdue_bill_is_paid_through_the_phone(factory: EnvFactory) -> None:
     assert env.phone.device["network_connection_status"] == "no_service"  # until a reboot
     env.phone.call("reboot_device")
     assert env.phone.assert_service_status("connected") and env.check_policy() == []
+
+
+def test_a_phone_number_as_its_digits_alone_finds_the_customer(factory: EnvFactory) -> None:
+    env = started(factory)
+    written = json.loads(env.call("get_customer_by_phone", {"phone_number": "555-123-2002"}))
+    digits = json.loads(env.call("get_customer_by_phone", {"phone_number": "5551232002"}))
+    assert digits == written and digits["customer_id"] == "C1001"
+    # a line's number, not only the contact number
+    line = json.loads(env.call("get_customer_by_phone", {"phone_number": "5551232005"}))
+    assert line["customer_id"] == "C1002"
+    # other spellings and partial numbers are still not a match
+    for other in ("555 123 2002", "(555) 123-2002", "555123200", "55512320021", ""):
+        result = env.call("get_customer_by_phone", {"phone_number": other})
+        assert result == f"Error: Customer with phone number {other} not found", other
+    assert env.check_policy() == []  # a lookup by the digits identifies the customer
 
 
 def test_coded_policy_rules_catch_a_careless_agent(factory: EnvFactory) -> None:

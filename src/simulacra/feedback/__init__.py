@@ -8,7 +8,9 @@
   :class:`CritiqueRater`,
 - the judge of judged tasks: :class:`ChecklistJudge` (must-haves, yes or no with reasons,
   order-controlled), set by the run config's ``judge:`` (:class:`CheckJudgeConfig`),
-  diagnosed by :func:`checklist_report`,
+  diagnosed by :func:`checklist_report`; it also rules on an environment task's
+  assertions about the conversation (``judge_assertions``, :func:`assertion_verdicts`),
+
 - implicit signals in user turns: :func:`label_turns`, :func:`classify_turns`,
 - run directories: :func:`judge_run` writes ``feedback.jsonl`` and
   ``feedback_summary.json``; :func:`compare_runs` judges one run against another.
@@ -45,6 +47,8 @@ _EXPORTS = {
     "CheckJudgeConfig": "simulacra.feedback._checklist",
     "ChecklistJudge": "simulacra.feedback._checklist",
     "Judged": "simulacra.feedback._checklist",
+    "abstention": "simulacra.feedback._checklist",
+    "assertion_verdicts": "simulacra.feedback._checklist",
     "check_result": "simulacra.feedback._checklist",
     "parse_checklist": "simulacra.feedback._checklist",
     "checklist_report": "simulacra.feedback._diagnostics",
@@ -159,10 +163,12 @@ __all__ = [
     "SatisfactionRater",
     "Template",
     "TurnSignals",
+    "abstention",
     "acompare_runs",
     "aggregate_signals",
     "agreement_report",
     "ajudge_run",
+    "assertion_verdicts",
     "check_result",
     "checklist_report",
     "classify_turns",
@@ -198,6 +204,8 @@ if TYPE_CHECKING:
         CheckJudgeConfig,
         ChecklistJudge,
         Judged,
+        abstention,
+        assertion_verdicts,
         check_result,
         parse_checklist,
     )

@@ -37,6 +37,7 @@ from simulacra.feedback._templates import Template, get_template
 from simulacra.llm import ChatModel, ChatParams, Message, Usage
 from simulacra.rundir import CriterionRecord, JudgementRecord, Verdict
 from simulacra.tasks import JudgedCheck, Task
+from simulacra.tasks.envs import AssertionOutcome, AssertionVerdict, JudgedAssertions
 
 _ANSWERS = {
     "yes": True,
@@ -72,7 +73,9 @@ def parse_checklist(text: str, items: int) -> dict[int, tuple[bool, str]]:
 class CheckJudgeConfig(BaseModel):
     """The run config's ``judge:`` section: who scores judged tasks, and how.
 
-    ``model`` is a key of ``models`` (default: the user's model)."""
+    ``model`` is a key of ``models`` (default: the user's model). The same judge rules
+    on environment tasks' assertions about the conversation (a τ² task's NL assertions),
+    but only when the section is given: without it they are not judged."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -112,6 +115,8 @@ class _Order:
     positions: list[int]
     """positions[i]: where criterion i was shown (1 = first)."""
     answers: dict[int, tuple[bool, str]] = field(default_factory=dict)
+    replies: dict[int, str] = field(default_factory=dict)
+    """The reply that answered each position."""
     text: str = ""
     attempts: int = 0
     error: str | None = None
@@ -229,7 +234,9 @@ class ChecklistJudge:
             usage.append(completion.usage)
             order.text = order.text or completion.text
             for position, answer in parse_checklist(completion.text, items).items():
-                order.answers.setdefault(position, answer)
+                if position not in order.answers:
+                    order.answers[position] = answer
+                    order.replies[position] = completion.text.strip()[:2000]
             missing = [p for p in range(1, items + 1) if p not in order.answers]
             if not missing:
                 return
@@ -244,6 +251,18 @@ class ChecklistJudge:
                 ),
             ]
         order.error = order.error or "no answer for some items in the reply"
+
+    async def judge_assertions(
+        self, task: Task, assertions: Sequence[str], transcript: Sequence[Message], *, seed: int = 0
+    ) -> Judged:
+        """The verdict on statements about ``transcript`` (an environment task's
+        ``assertions``), each one must-have of a checklist judged against the whole
+        conversation; all must be met."""
+        check = JudgedCheck(
+            criteria=list(assertions), scope="conversation", guidance=ASSERTION_GUIDANCE
+        )
+        judged = task.model_copy(update={"check": check})
+        return await self.judge(judged, transcript, answer="", seed=seed)
 
     async def judge(
         self, task: Task, transcript: Sequence[Message], *, answer: str, seed: int = 0
@@ -279,6 +298,7 @@ class ChecklistJudge:
             known = [v for v in verdicts if v is not None]
             consistent = consistent and len(set(known)) <= 1
             reason = next((a[1] for a in said if a and a[1]), "")
+            reply = next((r for o in orders if (r := o.replies.get(o.positions[index]))), "")
             criteria.append(
                 CriterionRecord(
                     criterion=text,
@@ -286,6 +306,7 @@ class ChecklistJudge:
                     reason=reason,
                     shown_at=[o.positions[index] for o in orders],
                     verdicts=verdicts,
+                    reply=reply,
                 )
             )
         met = sum(c.met is True for c in criteria)
@@ -313,6 +334,52 @@ class ChecklistJudge:
         for part in usage:
             total = total + part
         return Judged(record=record, usage=total)
+
+
+ASSERTION_GUIDANCE = (
+    "Each must-have is a statement about this conversation: what the assistant did "
+    "(its tool calls and what they returned) and what it told the user. Say whether the "
+    "conversation shows it; what the user wanted does not make it true."
+)
+
+
+def abstention(
+    assertions: Sequence[str], error: str, *, judge: str = "judge", model: str | None = None
+) -> JudgementRecord:
+    """The record of a judgement that could not be made at all (every item unknown)."""
+    return JudgementRecord(
+        judge=judge,
+        model=model,
+        verdict="abstain",
+        needed=max(1, len(assertions)),
+        criteria=[CriterionRecord(criterion=text) for text in assertions],
+        scope="conversation",
+        error=error,
+    )
+
+
+def assertion_verdicts(record: JudgementRecord) -> JudgedAssertions:
+    """A judgement of a task's assertions (``ChecklistJudge.judge_assertions``) as the
+    tasks layer scores it: met, not met or abstained, with the judge's reason and reply."""
+    verdicts = []
+    for criterion in record.criteria:
+        outcome: AssertionOutcome = (
+            "abstained" if criterion.met is None else "met" if criterion.met else "not met"
+        )
+        reason = criterion.reason
+        if criterion.met is None:
+            reason = record.error or "the judge's reply did not answer it"
+        verdicts.append(
+            AssertionVerdict(
+                assertion=criterion.criterion,
+                outcome=outcome,
+                reason=reason,
+                reply=criterion.reply,
+            )
+        )
+    return JudgedAssertions(
+        verdicts=tuple(verdicts), judge=record.judge, model=record.model, error=record.error
+    )
 
 
 def judgement_detail(record: JudgementRecord) -> str:

@@ -167,6 +167,8 @@ class CriterionRecord(_Record):
     shown_at: list[int] = Field(default_factory=list)
     verdicts: list[bool | None] = Field(default_factory=list)
     """What the judge said in each order (the position-bias control)."""
+    reply: str = ""
+    """The judge's reply that answered it (the first order that did; empty if none)."""
 
 
 class JudgementRecord(_Record):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -25,7 +26,7 @@ from pydantic import (
 )
 
 from simulacra._records import read_records, validate_config
-from simulacra.errors import ConfigError
+from simulacra.errors import ConfigError, ConfigWarning
 from simulacra.feedback import CheckJudgeConfig
 from simulacra.llm import ModelConfig
 from simulacra.people import Persona, Population, builtin_personas, load_personas, parse_personas
@@ -34,7 +35,15 @@ from simulacra.rundir import DEFAULT_MODE, Mode
 from simulacra.runs._executors import ExecutorConfig
 from simulacra.sim.targets import CallableTargetOptions, TargetOptions, target_kinds
 from simulacra.sim.users import Simulator, simulator_entry, simulators
-from simulacra.tasks import Task, load_tasks, parse_tasks, suite_entry, suite_tasks, suites
+from simulacra.tasks import (
+    Task,
+    judged_assertions,
+    load_tasks,
+    parse_tasks,
+    suite_entry,
+    suite_tasks,
+    suites,
+)
 
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 
@@ -205,7 +214,8 @@ class RunConfig(_Strict):
     max_turns: int | None = Field(default=None, ge=1, le=100)
     judge: CheckJudgeConfig | None = Field(
         default=None,
-        description="who scores judged tasks (default: the user's model, checklist template)",
+        description="who scores judged tasks (default: the user's model, checklist template) "
+        "and, only when given, the NL assertions of τ² tasks",
     )
     concurrency: int = Field(default=4, ge=1, le=4096)
     output_dir: str = "runs"
@@ -436,7 +446,29 @@ class RunConfig(_Strict):
             raise ConfigError(
                 f"duplicate task ids: {', '.join(duplicates)}", source=self.source, field="tasks"
             )
-        return tasks[: source.limit] if source.limit else tasks
+        tasks = tasks[: source.limit] if source.limit else tasks
+        self._warn_unjudged(tasks)
+        return tasks
+
+    def _warn_unjudged(self, tasks: list[Task]) -> None:
+        """Warn when tasks whose score needs a judge's verdict on their assertions (a τ²
+        task with NL_ASSERTION in its reward basis) meet a config without ``judge:``:
+        they are recorded as not judged and cannot succeed."""
+        if self.judge is not None:
+            return
+        needing = [task.id for task in tasks if judged_assertions(task)]
+        if not needing:
+            return
+        shown = ", ".join(needing[:10]) + (
+            f" and {len(needing) - 10} more" if len(needing) > 10 else ""
+        )
+        warnings.warn(
+            f"{self.source}: {len(needing)} selected task(s) have NL_ASSERTION in their reward "
+            f"basis but the config has no judge: section, so their assertions are not judged "
+            f"and they cannot succeed: {shown}",
+            ConfigWarning,
+            stacklevel=2,
+        )
 
     def check_run_dir(self) -> Path:
         """The run directory, checked: neither it nor ``output_dir`` is a file."""

@@ -42,7 +42,7 @@ from simulacra.sim.episode import Episode, derive_seed, episode_id
 from simulacra.sim.loop import run_episode
 from simulacra.sim.targets import Target, TargetContext, target_kinds
 from simulacra.sim.users import Simulator, UserContext
-from simulacra.tasks import JudgedCheck, Task
+from simulacra.tasks import JudgedCheck, Task, judged_assertions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -299,11 +299,14 @@ class _Parts:
 def build_judge(
     config: RunConfig, pool: ModelPool, tasks: Sequence[Task], *, required: bool = True
 ) -> ChecklistJudge | None:
-    """The judge of the run's judged tasks, its model built from ``pool`` (None when
-    ``tasks`` has no judged task). A judge model that is not a key of ``models`` is a
+    """The judge of the run's judged tasks, and of its tasks' assertions about the
+    conversation when the config has a ``judge:`` section, its model built from ``pool``
+    (None when neither needs one). A judge model that is not a key of ``models`` is a
     ``ConfigError``; with ``required=False`` it is no judge, unless the config's
     ``judge:`` section names it (for callers that abstain on judged tasks without one)."""
-    if not any(isinstance(task.check, JudgedCheck) for task in tasks):
+    judged = any(isinstance(task.check, JudgedCheck) for task in tasks)
+    asserted = config.judge is not None and any(judged_assertions(task) for task in tasks)
+    if not (judged or asserted):
         return None
     key, settings = config.judge_settings()
     if key not in config.models and not required and config.judge is None:

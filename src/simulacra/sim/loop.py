@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from simulacra.errors import describe_error, stops_run
 from simulacra.llm import Message, affinity
 from simulacra.people import Persona
-from simulacra.rundir import GuardEventRecord, MessageRecord
+from simulacra.rundir import GuardEventRecord, JudgementRecord, MessageRecord
 from simulacra.sim.episode import Episode
 from simulacra.sim.scoring import score_answer
 from simulacra.sim.targets import Conversation, Target, ToolBox, ask, takes_conversation
@@ -44,7 +44,10 @@ async def run_episode(
     """Play one conversation into ``episode`` and score it; failures are recorded, not
     raised (but for an endpoint refusing the credentials, see ``ModelError.fatal``).
     A judged task is scored by ``judge``: its verdict and reasons go into the episode's
-    ``check`` (an abstention leaves ``success`` unset)."""
+    ``check`` (an abstention leaves ``success`` unset). So are an environment task's
+    assertions about the conversation (a τ² task's NL assertions), when there is a
+    ``judge``: the environment's score takes the verdicts, and the judgement is kept in
+    ``check["judgement"]`` as a judged task's is."""
     limit = max_turns or task.max_turns
     session = None
     if task.environment and tools is None:
@@ -113,10 +116,19 @@ async def run_episode(
         episode.duration_s = time.perf_counter() - started
         episode.extra.update(episode_extra(user))
     if episode.status == "ok":
+        judgement: JudgementRecord | None = None
         try:
             if session is not None:
                 said = [m.content for m in transcript if m.role == "assistant" and m.content]
-                result = session.score(said)
+                judged = None
+                if session.assertions and judge is not None:
+                    from simulacra.feedback import assertion_verdicts
+
+                    judgement = await _judge_assertions(
+                        episode, task, transcript, judge, session.assertions
+                    )
+                    judged = assertion_verdicts(judgement)
+                result = session.score(said, judged=judged)
                 episode.extra["tool_calls"] = len(session.env.calls)
                 if session.user_tools is not None:
                     episode.extra["user_tool_calls"] = len(session.user_tools.calls)
@@ -126,13 +138,40 @@ async def run_episode(
             else:
                 result = await task.aevaluate(final_answer(transcript, task))
         except Exception as exc:  # a user-supplied check may fail in any way
+            if stops_run(exc):
+                raise  # a judge's refused credentials or a failing disk: the run stops
             episode.status = "error"
             episode.error = f"success check failed: {describe_error(exc)}"
         else:
             episode.success = result.passed
-            episode.score = 1.0 if result.passed else 0.0
+            episode.score = None if result.passed is None else 1.0 if result.passed else 0.0
             episode.check = result.to_dict()
+            if judgement is not None:  # where the judged tasks' verdicts are counted
+                episode.check["judgement"] = judgement.model_dump(mode="json")
     return episode
+
+
+async def _judge_assertions(
+    episode: Episode,
+    task: Task,
+    transcript: list[Message],
+    judge: ChecklistJudge,
+    assertions: tuple[str, ...],
+) -> JudgementRecord:
+    """The judge's verdict on an environment task's assertions; whatever goes wrong in
+    judging (but what stops the run) is an abstention with the error recorded."""
+    from simulacra.feedback import abstention
+
+    try:
+        judged = await judge.judge_assertions(task, assertions, transcript, seed=episode.seed)
+    except Exception as exc:
+        if stops_run(exc):
+            raise
+        return abstention(
+            assertions, f"judge failed: {describe_error(exc)}", judge=judge.id, model=judge.identity
+        )
+    episode.add_usage("judge", judged.usage)
+    return judged.record
 
 
 async def _judge(

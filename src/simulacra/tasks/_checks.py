@@ -127,7 +127,8 @@ def _append_date(
 
 @dataclass(frozen=True, kw_only=True)
 class CheckResult:
-    passed: bool
+    passed: bool | None
+    """None: neither a success nor a failure (a judge abstained on what decides it)."""
     extracted: Any = None
     detail: str = ""
 

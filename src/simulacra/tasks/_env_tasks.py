@@ -26,6 +26,7 @@ from simulacra.tasks.envs import (
     Environment,
     EnvOptions,
     EnvTask,
+    JudgedAssertions,
     environments,
     score_episode,
 )
@@ -121,6 +122,15 @@ def _opening(instruction: str) -> str:
 def _keys(text: str, details: dict[str, str]) -> list[str]:
     found = [value for value in details.values() if value and value.lower() in text.lower()]
     return found or [n for n in re.findall(r"\d+(?:\.\d+)?", text)]
+
+
+def judged_assertions(task: Task) -> tuple[str, ...]:
+    """What a judge must rule on for ``task``'s score: an environment task's
+    ``assertions`` (a τ² task's NL assertions in its reward basis); empty for the rest."""
+    env_task = task.metadata.get("env_task")
+    if not isinstance(env_task, dict):
+        return ()
+    return tuple(str(a) for a in env_task.get("assertions") or ())
 
 
 def as_task(
@@ -265,18 +275,34 @@ class EnvSession:
     def call(self, name: str, arguments: str | dict[str, Any]) -> str:
         return self.env.call(name, arguments)
 
-    def score(self, assistant_messages: list[str]) -> CheckResult:
-        verdict = score_episode(self.factory, self.env_task, self.env, assistant_messages)
+    @property
+    def assertions(self) -> tuple[str, ...]:
+        """What a judge must rule on for the score (``EnvTask.assertions``; mostly none)."""
+        return self.env_task.assertions
+
+    def score(
+        self, assistant_messages: list[str], *, judged: JudgedAssertions | None = None
+    ) -> CheckResult:
+        """The verdict on the environment as the agent left it (``passed`` None: a judge
+        of the task's ``assertions``, ``judged``, abstained on what decides it)."""
+        verdict = score_episode(
+            self.factory, self.env_task, self.env, assistant_messages, judged=judged
+        )
         detail = ""
         if verdict.criteria:  # a domain's own criteria: name those of its basis that failed
-            failed = [
-                name
-                for name in verdict.criteria.get("reward_basis", [])
-                if not verdict.criteria.get(name, {}).get("passed", True)
-            ]
-            detail = "failed: " + ", ".join(failed) if failed else ""
+            basis = verdict.criteria.get("reward_basis", [])
+            outcome = {name: verdict.criteria.get(name, {}).get("passed", True) for name in basis}
+            failed = [name for name, passed in outcome.items() if passed is False]
+            unknown = [name for name, passed in outcome.items() if passed is None]
+            parts = ["failed: " + ", ".join(failed)] if failed else []
+            parts += ["abstained: " + ", ".join(unknown)] if unknown else []
+            detail = "; ".join(parts)
         elif not verdict.hash_match:
             detail = f"final state differs in {len(verdict.diff)} field(s)"
         elif verdict.missing_outputs:
             detail = "missing outputs: " + ", ".join(verdict.missing_outputs)
-        return CheckResult(passed=verdict.success, extracted=verdict.to_dict(), detail=detail)
+        return CheckResult(
+            passed=None if verdict.abstained else verdict.success,
+            extracted=verdict.to_dict(),
+            detail=detail,
+        )

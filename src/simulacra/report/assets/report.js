@@ -1119,10 +1119,14 @@
   }
 
   /* Attach feedback to a message: `message` (index into messages) or `turn` (user turn). */
+  function byUserTools(m) {
+    return !!(m && m.meta && typeof m.meta === "object" && m.meta.by === "user");
+  }
+
   function feedbackPlacement(detail) {
     var byMessage = {}, rest = [];
     var userAt = [];
-    (detail.messages || []).forEach(function (m, i) { if (m.role === "user") userAt.push(i); });
+    (detail.messages || []).forEach(function (m, i) { if (m.role === "user" && !byUserTools(m)) userAt.push(i); });
     (detail.feedback || []).forEach(function (item) {
       var at = null;
       if (isNum(item.message) && item.message >= 0 && item.message < (detail.messages || []).length) at = item.message;
@@ -1190,18 +1194,22 @@
     var userTurn = -1;
     messages.forEach(function (m, i) {
       var role = m.role === "user" || m.role === "assistant" || m.role === "tool" ? m.role : "other";
-      if (role === "user") userTurn++;
+      // the simulated user's call of their own tools, or its result: never shown to the agent
+      var ownTools = byUserTools(m);
+      if (role === "user" && !ownTools) userTurn++;
       var who = role === "user" ? personaLabel(persona)
         : role === "assistant" ? (str(row[F.target]) || "assistant")
         : role === "tool" ? "tool" + (m.name ? " · " + m.name : "")
         : str(m.role);
       var meta = m.meta && typeof m.meta === "object" ? m.meta : {};
-      var turnBox = h("div", { class: "turn " + role, data: { role: str(m.role), message: i } });
-      turnBox.appendChild(h("div", { class: "who-line" }, h("b", { text: who }), role === "user" ? h("span", { text: "turn " + (userTurn + 1) }) : null));
+      var turnBox = h("div", { class: "turn " + role + (ownTools ? " by-user" : ""), data: { role: str(m.role), message: i } });
+      turnBox.appendChild(h("div", { class: "who-line" }, h("b", { text: who }),
+        ownTools ? h("span", { class: "chip unseen", title: "the simulated user's own tool: kept in the record, not part of the agent's conversation", text: "on the user's device — not seen by the agent" })
+          : role === "user" ? h("span", { text: "turn " + (userTurn + 1) }) : null));
       addMessageBody(turnBox, m);
       if (m.best_of_n) turnBox.appendChild(candidatesBlock(m.best_of_n));
       var notesLine = [];
-      if (role === "user") {
+      if (role === "user" && !ownTools) {
         if (meta.act) notesLine.push(String(meta.act));
         if (meta.fact) notesLine.push("tells a hidden fact");
         if (isNum(meta.frustration) && meta.frustration > 0) notesLine.push("frustration " + fmtNum(meta.frustration, 2));
@@ -1210,7 +1218,7 @@
       }
       if (m.tool_call_id) notesLine.push("call " + str(m.tool_call_id));
       var chips = [];
-      if (role === "user" && guards[userTurn]) {
+      if (role === "user" && !ownTools && guards[userTurn]) {
         guards[userTurn].forEach(function (e) {
           chips.push(h("span", { class: "chip " + (e.action === "fallback" ? "fallback" : "guard"), data: { guard: str(e.guard) }, title: fmtValue(e.detail), text: "⚠ " + str(e.guard) + " · " + str(e.action) }));
         });

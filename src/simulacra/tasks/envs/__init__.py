@@ -8,7 +8,8 @@ The pieces:
 - coded policy rules: ``RequirePriorCall``, ``OwnRecordsOnly``, ``OneSubjectOnly``,
   ``FunctionRule`` → ``PolicyViolation``;
 - tasks and scoring: ``EnvTask``, ``Action``, ``validate_tasks``, ``score_episode`` →
-  ``EnvScore``;
+  ``EnvScore`` (with ``JudgedAssertions`` of ``AssertionVerdict``: a judge's verdicts on
+  a task's assertions about the conversation);
 - the ``environments`` registry (name → a loader of the environment and its tasks, with
   an options model); built-ins: the ``shop`` environment with its tasks (``load_shop``)
   and the τ-bench retail and airline customer-service environments over user-supplied
@@ -59,8 +60,11 @@ from simulacra.tasks.envs._schema import function_schema, typeddict_schema
 from simulacra.tasks.envs._shop import SHOP_POLICY, ShopEnv, load_shop, shop_state
 from simulacra.tasks.envs._task import (
     Action,
+    AssertionOutcome,
+    AssertionVerdict,
     EnvScore,
     EnvTask,
+    JudgedAssertions,
     failed_actions,
     load_env_tasks,
     missing_outputs,
@@ -81,6 +85,8 @@ __all__ = [
     "Action",
     "AirlineEnv",
     "AirlineOptions",
+    "AssertionOutcome",
+    "AssertionVerdict",
     "DiffRow",
     "EnvFactory",
     "EnvLoader",
@@ -90,6 +96,7 @@ __all__ = [
     "Environment",
     "FlightLeg",
     "FunctionRule",
+    "JudgedAssertions",
     "OneSubjectOnly",
     "OwnRecordsOnly",
     "Passenger",

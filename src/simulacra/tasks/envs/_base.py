@@ -31,7 +31,7 @@ from simulacra.tasks.envs._schema import check_value, compare_schemas, function_
 
 if TYPE_CHECKING:
     from simulacra.tasks.envs._policy import PolicyRule, PolicyViolation
-    from simulacra.tasks.envs._task import EnvScore, EnvTask
+    from simulacra.tasks.envs._task import EnvScore, EnvTask, JudgedAssertions
 
 __all__ = [
     "DiffRow",
@@ -448,11 +448,17 @@ class Environment:
         """Set up the state ``task`` starts from (nothing to do for most domains)."""
 
     def score_task(
-        self, task: EnvTask, expected: Environment, assistant_messages: Sequence[str]
+        self,
+        task: EnvTask,
+        expected: Environment,
+        assistant_messages: Sequence[str],
+        *,
+        judged: JudgedAssertions | None = None,
     ) -> EnvScore | None:
         """This domain's own verdict on an episode that ended in this environment, given
-        the replayed ground truth ``expected``; ``None`` (the default) scores it by state
-        hash and required outputs (see ``score_episode``)."""
+        the replayed ground truth ``expected`` and, for a task with ``assertions``, a
+        judge's verdicts on them (``judged``; None: no judge was asked); ``None`` (the
+        default) scores it by state hash and required outputs (see ``score_episode``)."""
         return None
 
     # -- introspection -----------------------------------------------------------------

@@ -24,8 +24,11 @@ from simulacra.tasks.envs._policy import PolicyViolation
 
 __all__ = [
     "Action",
+    "AssertionOutcome",
+    "AssertionVerdict",
     "EnvScore",
     "EnvTask",
+    "JudgedAssertions",
     "failed_actions",
     "load_env_tasks",
     "missing_outputs",
@@ -64,6 +67,9 @@ class EnvTask(BaseModel):
       (empty when the task was not written in pieces);
     - ``actions``: the ground-truth tool calls whose replay defines the expected state;
     - ``outputs``: strings the agent must say;
+    - ``assertions``: statements about the conversation that a judge model must find
+      true for the task to succeed (a τ² task's natural-language assertions when they
+      are in its reward basis); empty for most tasks;
     - ``env``: the environment's registry name; ``suite``: the suite the task belongs to.
     """
 
@@ -77,12 +83,63 @@ class EnvTask(BaseModel):
     shards: tuple[str, ...] = ()
     actions: tuple[Action, ...] = ()
     outputs: tuple[str, ...] = ()
+    assertions: tuple[str, ...] = ()
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def writes(self) -> bool:
         """Whether the task has ground-truth actions (it may still change nothing)."""
         return bool(self.actions)
+
+
+AssertionOutcome = Literal["met", "not met", "abstained", "not judged"]
+"""What became of one assertion: the judge found it true or false, could not say
+(an error, or a reply that did not answer it), or no judge was asked."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssertionVerdict:
+    """One assertion of a task (``EnvTask.assertions``) as a judge ruled on it."""
+
+    assertion: str
+    outcome: AssertionOutcome
+    reason: str = ""
+    """Why, in the judge's words (or why it was not judged)."""
+    reply: str = ""
+    """The judge's reply that answered it (empty when none did)."""
+
+    @property
+    def met(self) -> bool | None:
+        """True or False as judged; None when the judge abstained or was not asked."""
+        return {"met": True, "not met": False}.get(self.outcome)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "assertion": self.assertion,
+            "outcome": self.outcome,
+            "met": self.met,
+            "reason": self.reason,
+            "reply": self.reply,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class JudgedAssertions:
+    """A judge's verdicts on a task's assertions, one per assertion in order, with the
+    judge's name and model and the error that made it abstain (if any)."""
+
+    verdicts: tuple[AssertionVerdict, ...]
+    judge: str = "judge"
+    model: str | None = None
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool | None:
+        """True when every assertion is met, False when one is not, else None."""
+        met = [v.met for v in self.verdicts]
+        if any(m is False for m in met):
+            return False
+        return True if all(m is True for m in met) else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,11 +149,13 @@ class EnvScore:
     ``reward`` is 1.0 when ``hash_match`` and nothing is in ``missing_outputs``, else
     0.0. ``diff`` lists state rows where the agent's state (actual) differs from the
     replayed ground truth (expected). ``violations`` are breaches of the environment's
-    coded policy rules; they are reported but do not change the reward.
+    coded policy rules; they are reported but do not change the reward. A domain that
+    scores in its own way may leave ``reward`` None: the verdict rests on a judge that
+    abstained (neither a success nor a failure).
     """
 
     task_id: str
-    reward: float
+    reward: float | None
     hash_match: bool
     expected_hash: str
     actual_hash: str
@@ -107,12 +166,18 @@ class EnvScore:
     """Errors of ground-truth actions that failed when replayed (kept, not fatal)."""
     criteria: dict[str, Any] = field(default_factory=dict)
     """A domain's own criteria, by name, when it scores in its own way (the τ² format:
-    ``ENV_ASSERTION``, ``ACTION``, ``DB``, ``COMMUNICATE``), each with ``passed`` and
-    what was checked; empty for a verdict by state hash and outputs alone."""
+    ``ENV_ASSERTION``, ``ACTION``, ``DB``, ``COMMUNICATE``, ``NL_ASSERTION``), each with
+    ``passed`` (None: a judge abstained) and what was checked; empty for a verdict by
+    state hash and outputs alone."""
 
     @property
     def success(self) -> bool:
         return self.reward == 1.0
+
+    @property
+    def abstained(self) -> bool:
+        """Whether the verdict could not be told (a judge abstained on what decides it)."""
+        return self.reward is None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -240,11 +305,14 @@ def score_episode(
     task: EnvTask,
     final_env: Environment,
     assistant_messages: Sequence[str],
+    *,
+    judged: JudgedAssertions | None = None,
 ) -> EnvScore:
     """Score one finished episode: replay the ground truth, compare states and outputs
-    (or, for a domain that scores in its own way, ask it: ``Environment.score_task``)."""
+    (or, for a domain that scores in its own way, ask it: ``Environment.score_task``,
+    with ``judged``, a judge's verdicts on the task's ``assertions`` when it has any)."""
     expected = replay(env_factory, task.actions, task_id=task.id, task=task)
-    own = final_env.score_task(task, expected, assistant_messages)
+    own = final_env.score_task(task, expected, assistant_messages, judged=judged)
     if own is not None:
         return own
     expected_hash = expected.state_hash()

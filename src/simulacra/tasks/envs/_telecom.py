@@ -42,7 +42,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simulacra._records import read_json
 from simulacra.errors import ConfigError, ToolError
@@ -50,8 +50,10 @@ from simulacra.tasks.envs._base import EnvFactory, Environment, ToolCallRecord, 
 from simulacra.tasks.envs._policy import FunctionRule, PolicyViolation, RequirePriorCall
 from simulacra.tasks.envs._task import (
     Action,
+    AssertionVerdict,
     EnvScore,
     EnvTask,
+    JudgedAssertions,
     failed_actions,
     missing_outputs,
     validate_tasks,
@@ -837,13 +839,21 @@ def sync(state: dict[str, Any]) -> None:
                     break
 
 
+def same_number(stored: str, given: str) -> bool:
+    """Whether ``given`` is the phone number ``stored``: written the same, or as its
+    digits alone (``5551232002`` for ``555-123-2002``)."""
+    if given == stored:
+        return True
+    return re.fullmatch(r"[0-9]+", given) is not None and given == re.sub(r"[^0-9]", "", stored)
+
+
 def _customer_of_number(state: Mapping[str, Any], number: str) -> Any:
     for customer in state["customers"].values():
-        if customer["phone_number"] == number:
+        if same_number(customer["phone_number"], number):
             return customer
         for line_id in customer["line_ids"]:
             line = state["lines"].get(line_id)
-            if line is not None and line["phone_number"] == number:
+            if line is not None and same_number(line["phone_number"], number):
                 return customer
     return None
 
@@ -936,6 +946,7 @@ class TelecomEnv(_Shared):
         Args:
             phone_number: The phone number, such as '555-123-2002'.
         """
+        # the digits alone ('5551232002') find the same customer (see same_number)
         customer = _customer_of_number(self.state, phone_number)
         if customer is None:
             raise ToolError(f"Customer with phone number {phone_number} not found")
@@ -1250,9 +1261,14 @@ class TelecomEnv(_Shared):
             sync(self.state)
 
     def score_task(
-        self, task: EnvTask, expected: Environment, assistant_messages: Sequence[str]
+        self,
+        task: EnvTask,
+        expected: Environment,
+        assistant_messages: Sequence[str],
+        *,
+        judged: JudgedAssertions | None = None,
     ) -> EnvScore:
-        return score_tau2(task, self, expected, assistant_messages)
+        return score_tau2(task, self, expected, assistant_messages, judged=judged)
 
 
 # -- set-up and assertion functions by name ---------------------------------------------
@@ -1333,14 +1349,68 @@ class Tau2Criteria(_Model):
     env_assertions: tuple[EnvAssertion, ...] = ()
     communicate_info: tuple[str, ...] = ()
     nl_assertions: tuple[str, ...] = ()
+    """Statements about the conversation a judge model rules on (``NL_ASSERTION``)."""
     reward_basis: tuple[Basis, ...] = ("DB", "COMMUNICATE")
     goal: str = "service"
     """What the user called about (``service``, ``mobile_data``, ``mms``): when it works
     again, they are done."""
 
+    @field_validator("nl_assertions")
+    @classmethod
+    def _judgeable(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # each becomes one must-have of a judge's checklist: non-empty, distinct, ≤ 20
+        cleaned = tuple(" ".join(text.split()) for text in value)
+        if any(not text for text in cleaned):
+            raise ValueError("an assertion is empty")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("an assertion is repeated")
+        if len(cleaned) > 20:
+            raise ValueError(f"at most 20 can be judged (got {len(cleaned)})")
+        return cleaned
+
+    @property
+    def judged_assertions(self) -> tuple[str, ...]:
+        """The NL assertions a judge must rule on: those of a reward basis with
+        ``NL_ASSERTION`` (none otherwise: they would not change the reward)."""
+        return self.nl_assertions if "NL_ASSERTION" in self.reward_basis else ()
+
     @classmethod
     def of(cls, task: EnvTask) -> Tau2Criteria:
         return cls.model_validate(task.metadata.get("tau2") or {})
+
+
+def _nl_criterion(criteria: Tau2Criteria, judged: JudgedAssertions | None) -> dict[str, Any]:
+    """The ``NL_ASSERTION`` entry of a score: each assertion with its outcome (met, not
+    met, abstained, not judged), the judge's reason and reply."""
+    wanted = criteria.judged_assertions
+    if judged is None or not wanted:
+        why = (
+            "not judged: NL_ASSERTION is not in the reward basis"
+            if not wanted
+            else "not judged: no judge was configured (the run config's judge: section)"
+        )
+        verdicts = [
+            AssertionVerdict(assertion=text, outcome="not judged", reason=why)
+            for text in criteria.nl_assertions
+        ]
+        return {
+            "passed": False,
+            "judged": False,
+            "reason": why,
+            "assertions": [v.to_dict() for v in verdicts],
+        }
+    if [v.assertion for v in judged.verdicts] != list(wanted):
+        raise ValueError("the judged assertions are not the task's NL assertions")
+    entry: dict[str, Any] = {
+        "passed": judged.passed,
+        "judged": True,
+        "judge": judged.judge,
+        "model": judged.model,
+        "assertions": [v.to_dict() for v in judged.verdicts],
+    }
+    if judged.error is not None:
+        entry["error"] = judged.error
+    return entry
 
 
 def _matches(action: Action, call: ToolCallRecord) -> bool:
@@ -1351,9 +1421,22 @@ def _matches(action: Action, call: ToolCallRecord) -> bool:
 
 
 def score_tau2(
-    task: EnvTask, final: TelecomEnv, expected: Environment, assistant_messages: Sequence[str]
+    task: EnvTask,
+    final: TelecomEnv,
+    expected: Environment,
+    assistant_messages: Sequence[str],
+    *,
+    judged: JudgedAssertions | None = None,
 ) -> EnvScore:
-    """The τ² verdict: the product of the criteria in the task's reward basis."""
+    """The τ² verdict: the product of the criteria in the task's reward basis.
+
+    ``NL_ASSERTION`` takes its verdicts from ``judged`` (a judge's, over the whole
+    conversation): it passes when every assertion is met, fails when one is not, and is
+    unknown (``passed`` None) when the judge abstained on one and none was found unmet.
+    An unknown criterion leaves the reward None (an abstention) unless another
+    criterion of the basis already failed, which makes it 0. Without ``judged`` the
+    assertions are recorded as not judged and the criterion fails.
+    """
     criteria = Tau2Criteria.of(task)
     results: dict[str, Any] = {}
     expected_hash, actual_hash = expected.state_hash(), final.state_hash()
@@ -1392,15 +1475,18 @@ def score_tau2(
     missing = missing_outputs(criteria.communicate_info, assistant_messages)
     results["COMMUNICATE"] = {"passed": not missing, "missing": missing}
     if criteria.nl_assertions:
-        results["NL_ASSERTION"] = {
-            "passed": False,
-            "judged": False,
-            "assertions": list(criteria.nl_assertions),
-        }
-    reward = 1.0
+        results["NL_ASSERTION"] = _nl_criterion(criteria, judged)
+    reward: float | None = 1.0
+    unknown = False
     for basis in criteria.reward_basis:
         entry = results.get(basis)
-        reward *= 1.0 if entry is None or entry["passed"] else 0.0
+        passed = True if entry is None else entry["passed"]
+        if passed is None:
+            unknown = True
+        elif not passed:
+            reward = 0.0
+    if unknown and reward:
+        reward = None  # what decides the reward is a judgement that could not be told
     results["reward_basis"] = list(criteria.reward_basis)
     return EnvScore(
         task_id=task.id,
@@ -1778,7 +1864,13 @@ def _task(item: Mapping[str, Any], index: int, suite: str, source: str) -> EnvTa
                 "goal": next((g for p, g in _GOALS.items() if item["id"].startswith(p)), "service"),
             }
         )
-    except (KeyError, TypeError, ValidationError) as exc:
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"bad task ({problems})", source=source, field=where) from None
+    except (KeyError, TypeError) as exc:
         raise ConfigError(f"bad task ({exc})", source=source, field=where) from exc
     details: dict[str, str] = {}
     for step in criteria.initialization_actions:
@@ -1801,6 +1893,7 @@ def _task(item: Mapping[str, Any], index: int, suite: str, source: str) -> EnvTa
         private_details={k: v for k, v in details.items() if v},
         shards=tuple(shards),
         actions=actions,
+        assertions=criteria.judged_assertions,
         metadata={
             "index": index,
             "tau2_id": item["id"],
