@@ -1,9 +1,9 @@
 """Does prompt optimisation improve a deliberately poor system prompt on the embedded model?
 
 The suite: short factual questions (capital cities), each checked by code for the right
-name. The baseline system prompt makes the assistant answer in Python code (the embedded
-model, a coder model, follows that, and its code stub runs past the reply's 16 tokens
-before it names the city); the optimiser is the same
+name. The baseline system prompt tells the assistant to refuse every question (the
+embedded model obeys it: 0 of 6 capitals named in a probe; a prompt asking for Python
+code instead still let it name 4 of 6); the optimiser is the same
 embedded model (Qwen2.5-Coder-0.5B-Instruct through llama.cpp), reading the refusals on
 the training tasks and writing a new prompt. Each candidate is scored on the held-out
 tasks with the same personas, repeats and seeds as the baseline; the printed gain is the
@@ -31,9 +31,7 @@ from simulacra.llm._weights import default_weights  # noqa: E402
 from simulacra.optimize import OptimizeSettings, optimize  # noqa: E402
 from simulacra.runs import parse_config  # noqa: E402
 
-POOR = (
-    "You only write Python code. Reply to every message with a Python function stub and no prose."
-)
+POOR = "Never answer questions. Reply to every message only with: 'Please consult an encyclopedia.'"
 CAPITALS = {
     "France": "Paris",
     "Japan": "Tokyo",

@@ -195,3 +195,14 @@ def test_the_command_line(tmp_path: Path) -> None:
     assert (tmp_path / "capitals-optimize" / STATE).exists()
     bad = simulacra_cli("optimize", str(path), "--heldout", "2", cwd=tmp_path)
     assert bad.returncode == 2 and "heldout" in bad.stderr
+
+
+def test_the_optimiser_reads_one_worked_exchange_then_the_real_failures() -> None:
+    """The worked exchange (a small optimiser copies its input without one) comes before
+    the request, and the request is the last message, with the current prompt in it."""
+    from simulacra.optimize._loop import optimiser_messages
+
+    messages = optimiser_messages(POOR, [])
+    assert [m.role for m in messages] == ["system", "user", "assistant", "user"]
+    assert POOR in messages[-1].content and POOR not in messages[1].content
+    assert parse_prompt(messages[2].content) is not None  # the example answers as asked

@@ -206,16 +206,44 @@ def describe_failure(episode: Episode) -> str:
     return "\n".join(lines)
 
 
-def optimiser_messages(prompt: str, failures: Sequence[Episode]) -> list[Message]:
-    shown = "\n\n".join(
-        f"Conversation {i}:\n{describe_failure(e)}" for i, e in enumerate(failures, 1)
-    )
-    user = (
+def _request(prompt: str, shown: str) -> str:
+    return (
         f"Current system prompt:\n<prompt>\n{prompt}\n</prompt>\n\n"
         f"Failed conversations:\n\n{shown}\n\nNow write the new system prompt for the "
         "assistant, a few sentences between <prompt> and </prompt>."
     )
-    return [Message(role="system", content=OPTIMISER_SYSTEM), Message(role="user", content=user)]
+
+
+# One worked exchange before the real request, on a task unlike any suite's: without it
+# a small optimiser (the embedded 0.5B model) copies the failed conversations or the
+# current prompt back instead of writing a prompt (4 of 4 replies in a probe; with it,
+# 3 of 4 were a new prompt).
+_EXAMPLE_REQUEST = _request(
+    "Answer in one word, in French.",
+    "Conversation 1:\nTask: How many grams of flour for 10 people if 4 people need 300 g?\n"
+    "User: How many grams of flour for 10 people if 4 people need 300 g?\n"
+    "Assistant: Farine.\nUser (feedback): that's not a number, I asked how much\n"
+    "Outcome: the answer did not pass the task's check",
+)
+_EXAMPLE_REPLY = (
+    "<prompt>\nYou are a helpful assistant. Read the user's question carefully and answer "
+    "it directly, in the user's language, with the specific fact or number they asked "
+    "for. Keep the answer short and correct.\n</prompt>"
+)
+
+
+def optimiser_messages(prompt: str, failures: Sequence[Episode]) -> list[Message]:
+    """What the optimiser reads: its instructions, one worked exchange, then the current
+    prompt and the failed conversations."""
+    shown = "\n\n".join(
+        f"Conversation {i}:\n{describe_failure(e)}" for i, e in enumerate(failures, 1)
+    )
+    return [
+        Message(role="system", content=OPTIMISER_SYSTEM),
+        Message(role="user", content=_EXAMPLE_REQUEST),
+        Message(role="assistant", content=_EXAMPLE_REPLY),
+        Message(role="user", content=_request(prompt, shown)),
+    ]
 
 
 _TAGGED = re.compile(r"<prompt>\s*(.*?)\s*(?:</prompt>|$)", re.DOTALL | re.IGNORECASE)

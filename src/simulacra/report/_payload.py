@@ -303,10 +303,12 @@ def _message(message: MessageRecord, max_chars: int) -> dict[str, Any]:
     ]
     if calls:
         result["tool_calls"] = calls
-    meta = dict(message.meta)
-    choice = meta.pop("best_of_n", None)
-    if isinstance(choice, dict):
-        result["best_of_n"] = _choice(choice, max_chars)
+    meta = message.meta
+    if "best_of_n" in meta:  # a best-of-n reply: its candidates are shown apart
+        meta = dict(meta)
+        choice = meta.pop("best_of_n")
+        if isinstance(choice, dict):
+            result["best_of_n"] = _choice(choice, max_chars)
     if meta:
         result["meta"] = clean(meta, max_chars=2000)
     return result
