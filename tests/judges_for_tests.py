@@ -87,3 +87,22 @@ def unavailable_judge(messages: list[Any], params: Any) -> Any:
 
 def broken_judge(messages: list[Any], params: Any) -> Any:
     return RuntimeError("the judge's backend broke <b>")
+
+
+def writing_run_config(output_dir: str, name: str, judge: str) -> dict[str, Any]:
+    """A one-episode run of a writing task: the letter writer as assistant, ``judge`` (a
+    function of this module) judging in both orders."""
+    return {
+        "name": name,
+        "output_dir": output_dir,
+        "models": {
+            "echo": {"backend": "scripted", "function": "targets_for_tests:echo_plan"},
+            "judge": {"backend": "scripted", "function": f"judges_for_tests:{judge}"},
+        },
+        "user": {"model": "echo"},
+        "judge": {"model": "judge", "orders": 2},
+        "target": {"type": "callable", "callable": "judges_for_tests:letter_writer"},
+        "personas": {"builtin": ["busy-nurse"]},
+        "tasks": {"suite": "writing", "ids": ["writing.overdue-invoice"]},
+        "modes": ["full"],
+    }

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import simulacra
+from judges_for_tests import writing_run_config
 from simulacra.report import build_payload, load_run
 from simulacra.rundir import RunDir
 from simulacra.runs import RunConfig
@@ -15,20 +16,7 @@ from simulacra.runs import RunConfig
 
 def judged_run(tmp_path: Path) -> Path:
     config = RunConfig.model_validate(
-        {
-            "name": "judged-tab",
-            "output_dir": str(tmp_path / "runs"),
-            "models": {
-                "echo": {"backend": "scripted", "function": "targets_for_tests:echo_plan"},
-                "judge": {"backend": "scripted", "function": "judges_for_tests:first_yes_judge"},
-            },
-            "user": {"model": "echo"},
-            "judge": {"model": "judge", "orders": 2},
-            "target": {"type": "callable", "callable": "judges_for_tests:letter_writer"},
-            "personas": {"builtin": ["busy-nurse"]},
-            "tasks": {"suite": "writing", "ids": ["writing.overdue-invoice"]},
-            "modes": ["full"],
-        }
+        writing_run_config(str(tmp_path / "runs"), "judged-tab", "first_yes_judge")
     )
     return simulacra.run(config).run_dir
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import simulacra
-from judges_for_tests import HOSTILE
+from judges_for_tests import HOSTILE, writing_run_config
 from simulacra.report import build_report
 from simulacra.rundir import RunDir
 from simulacra.runs import RunConfig
@@ -21,20 +21,7 @@ pytestmark = pytest.mark.browser
 
 def judged_run(tmp_path: Path) -> Path:
     config = RunConfig.model_validate(
-        {
-            "name": "judged-report",
-            "output_dir": str(tmp_path / "runs"),
-            "models": {
-                "echo": {"backend": "scripted", "function": "targets_for_tests:echo_plan"},
-                "judge": {"backend": "scripted", "function": "judges_for_tests:hostile_judge"},
-            },
-            "user": {"model": "echo"},
-            "judge": {"model": "judge", "orders": 2},
-            "target": {"type": "callable", "callable": "judges_for_tests:letter_writer"},
-            "personas": {"builtin": ["busy-nurse"]},
-            "tasks": {"suite": "writing", "ids": ["writing.overdue-invoice"]},
-            "modes": ["full"],
-        }
+        writing_run_config(str(tmp_path / "runs"), "judged-report", "hostile_judge")
     )
     # (the browser's driver holds this thread's event loop: the run plays on another)
     with ThreadPoolExecutor(1) as pool:
