@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from simulacra._records import gc_paused
 from simulacra.report._load import RunData, load_run
 from simulacra.report._payload import Payload, ReportOptions, build_payload
 from simulacra.report._safe import script_json, utf8
@@ -119,11 +120,12 @@ def build_report(
     ``output`` defaults to ``report.html`` in the run directory (``compare-<B>.html``
     when comparing). Returns the path written.
     """
-    runs: Sequence[RunData] = [load_run(run_dir)] + (
-        [load_run(compare_dir)] if compare_dir is not None else []
-    )
-    payload = build_payload(runs, options=options)
-    html = render_html(payload, title=title)
+    with gc_paused():  # the report builds a few objects per message and no cycles
+        runs: Sequence[RunData] = [load_run(run_dir)] + (
+            [load_run(compare_dir)] if compare_dir is not None else []
+        )
+        payload = build_payload(runs, options=options)
+        html = render_html(payload, title=title)
     if output is None:
         name = "report.html" if len(runs) == 1 else f"compare-{runs[1].path.resolve().name}.html"
         output = runs[0].path / name
