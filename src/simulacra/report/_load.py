@@ -22,6 +22,7 @@ from simulacra.rundir import (
     Fidelity,
     RunDir,
     Summary,
+    judged_summary,
 )
 
 
@@ -147,8 +148,6 @@ def _complete_judged(summary: Summary, episodes: list[Episode]) -> list[str]:
     """Give a summary's ``judged`` section the judge's position and length figures when
     it was written before they were kept, computed from the episodes by the function
     ``summarize`` uses; the names of what was filled."""
-    from simulacra.rundir import judged_summary
-
     given = summary.judged
     if given is None or (given.position is not None and given.length is not None):
         return []

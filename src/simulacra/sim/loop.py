@@ -178,11 +178,7 @@ async def _judge(
     episode: Episode, task: Task, transcript: list[Message], judge: ChecklistJudge | None
 ) -> None:
     """Score a judged task into ``episode`` (raises only what stops the run)."""
-    if judge is None:
-        episode.status = "error"
-        episode.error = "success check failed: a judged task needs a judge (the run's judge:)"
-        return
-    try:
+    try:  # with no judge, an abstention (``score_answer``), as everywhere else
         scored = await score_answer(
             task,
             final_answer(transcript, task),
