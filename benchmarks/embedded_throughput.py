@@ -153,6 +153,8 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         config = workload_config(spec["workload"], spec["episodes"], tmp, spec.get("turns"))
         config["cache"] = False
+        if spec.get("concurrency"):
+            config["concurrency"] = spec["concurrency"]
         local = config["models"]["local"]
         server = None
         if spec["config"] == "server":
@@ -240,6 +242,9 @@ def main() -> None:
     parser.add_argument("--turns", type=int, help="max turns (default: the demo's 4, retail 3)")
     parser.add_argument("--server", help="a llama-server binary: also run it with --parallel")
     parser.add_argument("--parallel", type=int, default=4, help="the server's slots")
+    parser.add_argument(
+        "--concurrency", type=int, help="episodes played at once (default: the workload's)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -263,6 +268,7 @@ def main() -> None:
                     "server": args.server,
                     "parallel": args.parallel,
                     "turns": args.turns,
+                    "concurrency": args.concurrency,
                 }
                 before = os.getloadavg()[0]
                 r = run_child(spec)

@@ -127,3 +127,34 @@ async def test_a_slot_reads_only_the_new_tokens_of_its_conversation(
     assert pooled[1] <= added + 4, (pooled, sent)  # then only what was added is read
     # one context for both conversations: all of it again
     assert single[1] >= 0.8 * sizes[1][1], (single, sizes[1])
+
+
+@pytest.mark.timeout(1800)
+async def test_a_new_conversation_starts_from_another_slots_cache(model_cache_dir: Path) -> None:
+    """Conversations of one run share a long start (the policy): the second one, given an
+    empty slot, copies the first one's cache and reads only its own tokens."""
+    import asyncio
+
+    from simulacra.llm import ChatParams, Message
+    from simulacra.llm._local import LlamaEngine, LocalModel
+
+    weights = default_weights(directory=model_cache_dir / "models")
+    rules = " ".join(f"Rule {i}: be kind about item {i}." for i in range(40))
+    system = Message(role="system", content=f"You are a terse assistant for a bakery. {rules}")
+    engine = LlamaEngine(weights, n_ctx=1024, slots=2)
+    model = LocalModel(engine)
+    read: dict[str, int] = {}
+    try:
+        for who in ("a", "b"):
+            ask = Message(role="user", content=f"Customer {who}: do you sell rye?")
+            params = ChatParams(max_tokens=4, temperature=0.0, seed=1, affinity=f"{who}/target")
+            reply = await model.chat([system, ask], params)
+            assert reply.text.strip()
+            read[who] = engine.stats[engine._owners[f"{who}/target"]].last_evaluated
+        sent = reply.usage.prompt_tokens
+    finally:
+        await asyncio.to_thread(engine.close)
+    assert engine._owners["a/target"] != engine._owners["b/target"]
+    assert read["a"] >= sent - 2  # the first conversation reads its whole prompt
+    assert read["b"] <= 20, read  # the second one only what follows the shared policy
+    assert engine.summary()["copied"] >= sent - 20

@@ -29,6 +29,8 @@ from simulacra.llm._local import (
     check_memory,
     gguf_hparams,
     kv_cache_bytes,
+    request_text,
+    shared_prefix,
 )
 from simulacra.llm._resilience import AdaptiveLimiter
 from simulacra.runs import parse_config
@@ -199,3 +201,31 @@ def test_a_run_resumed_with_other_slots_is_the_same_run() -> None:
 
     assert _defining(saved(1)) == _defining(saved(8))
     assert _defining(saved(4)) != _defining(saved(4, n_ctx=4096))
+
+
+def test_a_new_conversation_copies_the_cache_that_shares_most_of_its_prompt() -> None:
+    pool = engine(3)
+    policy = "You are the shop's agent. " + "Rule: check the order first. " * 20
+    first = request_text({"messages": [{"role": "system", "content": policy}]})
+    pool._held[0] = first + "\x1euser\x1fwhere is my order?"
+    pool._held[1] = request_text({"messages": [{"role": "system", "content": "Be terse."}]})
+    new = request_text(
+        {"messages": [{"role": "system", "content": policy}, {"role": "user", "content": "hi"}]}
+    )
+    assert pool.donor_for(2, new) == 0  # slot 2 is empty: slot 0 holds the policy
+    assert pool.donor_for(0, new) is None  # a slot that holds it already reads only the rest
+    # a short shared start is not worth a copy
+    short = request_text({"messages": [{"role": "system", "content": "Be terse, please."}]})
+    assert pool.donor_for(2, short) is None
+    # tools come first, as the chat template puts them with the system prompt
+    tools = [{"type": "function", "function": {"name": "find_order"}}]
+    assert pool.donor_for(2, request_text({"tools": tools, "messages": []})) is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "shared"),
+    [("", "abc", 0), ("abc", "abc", 3), ("abcd", "abxd", 2), ("ab", "abcdef", 2), ("x", "y", 0)],
+)
+def test_shared_prefix(a: str, b: str, shared: int) -> None:
+    assert shared_prefix(a, b) == shared
+    assert shared_prefix(b, a) == shared

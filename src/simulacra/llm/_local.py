@@ -49,6 +49,12 @@ class LlamaEngine:
     taken, the key heard from least recently gives up its slot (a finished conversation
     is never heard from again). Calls without a key share one slot.
 
+    A conversation's first call on a slot may start from another slot's cache: when the
+    slot it was given holds less of the new prompt than another slot does (conversations
+    of one run share the system prompt, the policy and the tool schemas), that slot's
+    cached tokens are copied over first (``llama_state_seq_get_data``, a copy of its KV
+    cache, milliseconds) and only the rest of the prompt is read.
+
     Slots run one at a time on the worker thread: on a small CPU, contexts decoding side
     by side only split the same cores (see docs/design.md for the figures).
     """
@@ -77,6 +83,8 @@ class LlamaEngine:
         """affinity key → slot, the least recently heard key first (at most ``slots``)"""
         self._last_used = [0] * slots
         self._clock = 0
+        self._held = [""] * slots
+        """per slot, the text of the request its cache was last filled from"""
         self.stats = [SlotStats() for _ in range(slots)]
 
     def _load(self) -> list[Any]:
@@ -132,10 +140,30 @@ class LlamaEngine:
             self._last_used[slot] = self._clock
             return slot
 
+    def donor_for(self, slot: int, text: str) -> int | None:
+        """The slot whose cache is worth copying into ``slot`` before serving ``text``
+        (``request_text``), if any: the one that shares the longest start with it, when
+        that is at least ``SHARE_MIN_CHARS`` longer than what ``slot`` shares."""
+        own = shared_prefix(self._held[slot], text)
+        best, best_shared = None, own + SHARE_MIN_CHARS - 1
+        for other, held in enumerate(self._held):
+            if other != slot and held:
+                shared = shared_prefix(held, text)
+                if shared > best_shared:
+                    best, best_shared = other, shared
+        return best
+
     def _complete(self, request: dict[str, Any], key: str | None) -> dict[str, Any]:
         llamas = self._load()
+        fresh = (key or "") not in self._owners
         slot = self.slot_for(key)
         llama = llamas[slot]
+        text = request_text(request)
+        if fresh and self.slots > 1:
+            donor = self.donor_for(slot, text)
+            if donor is not None and _copy_cache(llamas[donor], llama):
+                self.stats[slot].copied += llama.n_tokens
+        self._held[slot] = text
         before = _prompt_evaluated(llama)
         result: dict[str, Any] = llama.create_chat_completion(**request)
         stats = self.stats[slot]
@@ -167,6 +195,7 @@ class LlamaEngine:
             "prompt_tokens": sum(s.prompt_tokens for s in self.stats),
             "evaluated": sum(s.evaluated for s in self.stats),
             "reassigned": sum(s.reassigned for s in self.stats),
+            "copied": sum(s.copied for s in self.stats),
         }
 
     def close(self) -> None:
@@ -180,13 +209,70 @@ class LlamaEngine:
 @dataclass(kw_only=True)
 class SlotStats:
     """What one slot did: calls, prompt tokens sent, and prompt tokens it had to read
-    (the rest came from its KV cache)."""
+    (the rest came from its KV cache); tokens copied in from other slots' caches."""
 
     calls: int = 0
     prompt_tokens: int = 0
     evaluated: int = 0
     last_evaluated: int = 0
     reassigned: int = 0
+    copied: int = 0
+
+
+SHARE_MIN_CHARS = 200
+"""The least start a request must share with another slot's cache, beyond what its own
+slot holds, for that cache to be copied (a few dozen tokens: below that, reading them
+costs about as much as the copy)."""
+
+
+def request_text(request: dict[str, Any]) -> str:
+    """A request's prompt as text in the order a chat template lays it out (tools with the
+    system prompt, then the messages), for comparing what two prompts share."""
+    parts = [json.dumps(request.get("tools") or [], sort_keys=True)]
+    for message in request.get("messages") or ():
+        parts.append(f"{message.get('role')}\x1f{message.get('content') or ''}")
+        if message.get("tool_calls"):
+            parts.append(json.dumps(message["tool_calls"], sort_keys=True, default=str))
+    return "\x1e".join(parts)
+
+
+def shared_prefix(a: str, b: str) -> int:
+    """The length of the longest common start of ``a`` and ``b``."""
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    low, high = 0, n  # a[:low] == b[:low], a[:high] != b[:high]
+    while high - low > 1:
+        mid = (low + high) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+def _copy_cache(source: Any, target: Any) -> bool:
+    """Make ``target``'s cache a copy of ``source``'s (both ``Llama`` objects on one model):
+    its KV cache through llama.cpp's sequence state, and the tokens it holds. The next
+    call on ``target`` then reads only what its prompt does not share with them. False
+    (and ``target`` emptied, so it reads everything) when llama.cpp refuses."""
+    import ctypes
+
+    import llama_cpp
+
+    if source.n_tokens == 0:
+        return False
+    size = int(llama_cpp.llama_state_seq_get_size(source.ctx, 0))
+    buffer = (ctypes.c_uint8 * size)()
+    written = int(llama_cpp.llama_state_seq_get_data(source.ctx, buffer, size, 0))
+    llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(target.ctx), -1, -1, -1)
+    if written == 0 or int(llama_cpp.llama_state_seq_set_data(target.ctx, buffer, written, 0)) == 0:
+        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(target.ctx), -1, -1, -1)
+        target.n_tokens = 0
+        return False
+    target.input_ids[: source.n_tokens] = source.input_ids[: source.n_tokens]
+    target.n_tokens = source.n_tokens
+    return True
 
 
 def _prompt_evaluated(llama: Any) -> int:
