@@ -239,17 +239,8 @@ def request_text(request: dict[str, Any]) -> str:
 
 def shared_prefix(a: str, b: str) -> int:
     """The length of the longest common start of ``a`` and ``b``."""
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:
-        return n
-    low, high = 0, n  # a[:low] == b[:low], a[:high] != b[:high]
-    while high - low > 1:
-        mid = (low + high) // 2
-        if a[:mid] == b[:mid]:
-            low = mid
-        else:
-            high = mid
-    return low
+    # character by character is what is wanted here (these are prompts, not paths)
+    return len(os.path.commonprefix((a, b)))  # noqa: RUF071
 
 
 def _copy_cache(source: Any, target: Any) -> bool:
