@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simulacra.sim.users._guards import guard_rates, role_drift
+from simulacra.sim.users._guards import check_turn, echoed, guard_rates, role_drift
 from simulacra.sim.users._llm_user import _SHOT_MARKERS
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -27,7 +27,7 @@ def _conversations(name: str) -> list[list[tuple[str, str]]]:
 @pytest.mark.parametrize("corpus", CORPORA)
 def test_each_guard_flags_at_most_1_percent_of_real_user_turns(corpus: str) -> None:
     rates = guard_rates(_conversations(corpus), examples=_SHOT_MARKERS)
-    assert set(rates) == {"role_drift", "example_leak", "repetition", "any"}
+    assert set(rates) == {"role_drift", "example_leak", "echo", "repetition", "any"}
     assert all(rate <= 0.01 for rate in rates.values()), rates
 
 
@@ -70,3 +70,41 @@ def test_worked_arithmetic_is_caught_with_units_and_nouns_beside_the_figures(tex
 )
 def test_a_persons_own_figures_without_a_result_are_not_worked_arithmetic(text: str) -> None:
     assert role_drift(text, text) is None
+
+
+def test_echo_catches_a_user_copying_the_reply_but_not_the_users_own_words_quoted_back() -> None:
+    reply = (
+        "You can call the hotel to inquire about their parking services. The hotel may "
+        "have a website."
+    )
+    copied = echoed("by calling the hotel to inquire about their parking services", reply)
+    assert copied == "the hotel to inquire about"
+    # the assistant quoting the user ("2 people, 3 nights starting Friday") is theirs to say
+    quoted = "Booked: a room for 2 people, 3 nights starting Friday."
+    own = "It's for 2 people, 3 nights starting Friday."
+    assert echoed("yes 2 people, 3 nights starting friday", quoted, own) is None
+    assert echoed("yes 2 people, 3 nights starting friday", quoted) is not None
+    # short shared phrases are how people refer to what was said
+    assert echoed("is the hotel near the station?", "The hotel is near the station.") is None
+
+
+def test_check_turn_names_the_echo_and_lets_a_fresh_turn_through() -> None:
+    reply = "Sure! In the north of town you can find a variety of hotel options."
+    problem = check_turn(
+        "in the north of town you can find a hotel?",
+        planned="I'm looking for a cheap hotel in the north.",
+        fact=None,
+        hidden=[],
+        previous=[],
+        reply=reply,
+    )
+    assert problem is not None and problem[0] == "echo" and "north of town" in problem[1]
+    fine = check_turn(
+        "any cheap ones up north?",
+        planned="I'm looking for a cheap hotel in the north.",
+        fact=None,
+        hidden=[],
+        previous=[],
+        reply=reply,
+    )
+    assert fine is None

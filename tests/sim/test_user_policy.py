@@ -304,12 +304,22 @@ async def test_regenerations_are_bounded_by_options() -> None:
     assert len(turn.guard_events) == 5 and turn.meta["user_calls"] == 5
 
 
-async def test_a_give_up_must_say_it_gives_up() -> None:
-    """Agreeing words will do for an answer, not for giving up ("good idea" is no give-up)."""
-    model = ScriptedModel(["good idea", "forget it, this is going nowhere"])
+async def test_stock_acts_are_said_in_the_policys_words_without_a_model_call() -> None:
+    """A give-up, a push, an acceptance: no model voices them (a small model says "good
+    idea" for a give-up and "I'm glad you found it helpful" for thanks)."""
+    from simulacra.sim.users._llm_user import _ACCEPT, _GIVE_UP
+
+    model = ScriptedModel(["good idea"])
     impatient = PLAIN.model_copy(update={"patience": 0})
     u = LLMUser(persona=impatient, task=PANCAKES, model=model, seed=1)
     u.my_turns.append("how much flour do i need?")
     turn = await u.next_turn([assistant("Pancakes are a lovely breakfast.")])
-    assert turn.act == "gave_up" and turn.guard_events[0].guard == "off_plan"
-    assert "good idea" not in turn.text.lower()
+    assert turn.act == "gave_up" and turn.meta["user_calls"] == 0 and not model.calls
+    assert turn.text.rstrip(".!") in {g.rstrip(".!") for g in _GIVE_UP}
+    satisfied = LLMUser(persona=PLAIN, task=PANCAKES, model=model, seed=2)
+    satisfied.revealed = {0, 1}
+    satisfied.followed_up = True
+    satisfied.my_turns.append("how much flour do i need?")
+    done = await satisfied.next_turn([assistant("For 10 people you need 750 g of flour.")])
+    assert done.act == "satisfied" and done.meta["user_calls"] == 0 and not model.calls
+    assert done.text.rstrip(".!") in {a.rstrip(".!") for a in _ACCEPT}

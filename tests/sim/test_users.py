@@ -14,7 +14,7 @@ from simulacra.sim.users import (
     clean_turn,
     length_target,
 )
-from simulacra.sim.users._guards import check_turn
+from simulacra.sim.users._guards import check_turn, mentions
 from simulacra.tasks import Fact, suite_tasks
 
 TASK = next(t for t in suite_tasks("everyday") if t.id == "pancakes-scale")
@@ -137,11 +137,14 @@ async def test_an_endpoint_that_always_answers_as_an_assistant_costs_few_calls()
     assert [e.action for e in first.guard_events] == ["regenerate", "fallback"]
     assert len(sure.calls) == 2
     transcript = [Message(role="user", content=first.text), assistant("How many people?")]
-    for _ in range(3):
+    for _ in range(2):
         turn = await user.next_turn(transcript)
         assert [e.action for e in turn.guard_events] == ["fallback"]
         transcript += [Message(role="user", content=turn.text), assistant("And then?")]
-    assert len(sure.calls) == 5  # 2 + 1 + 1 + 1, where it was 3 a turn
+    assert len(sure.calls) == 4  # 2 + 1 + 1, where it was 3 a turn
+    # nothing left to tell: "That's all I know." is the policy's own, no model call
+    last = await user.next_turn(transcript)
+    assert last.act == "answer" and not last.guard_events and len(sure.calls) == 4
     recovered = LLMUser(persona=PLAIN, task=TASK, model=ScriptedModel(echo_plan), seed=1)
     recovered.budget.drift_streak = 1
     await recovered.next_turn([])
@@ -305,3 +308,77 @@ def test_the_quick_similarity_check_agrees_with_the_full_ratio() -> None:
         b = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
         threshold = rng.choice([0.5, 0.8, 0.9])
         assert similar(a, b, threshold) == (similarity(a, b) >= threshold), (a, b, threshold)
+
+
+async def test_a_curious_user_of_a_service_asks_what_comes_next_not_how_it_was_worked_out() -> None:
+    """Once a booking is made, a follow-up is about the booking ("Do I need to do anything
+    else?"), never a figure's rounding; on a numeric task it is still about the figure."""
+    from simulacra.sim.users._llm_user import _FOLLOW_UP, _FOLLOW_UP_SERVICE
+
+    curious = PLAIN.model_copy(
+        update={"big_five": PLAIN.big_five.model_copy(update={"openness": 1.0})}
+    )
+    booking = next(t for t in suite_tasks("bookings") if t.id == "bookings.taxi-station")
+    assert booking.metadata["kind"] == "service"
+    done = assistant(
+        "I have booked a taxi from the Grafton Hotel to the station for 08:15 tomorrow: "
+        "a grey Skoda, driver's number 07700 900123."
+    )
+    asked = {"service": set(), "figure": set()}
+    for seed in range(40):
+        user = LLMUser(persona=curious, task=booking, model=ScriptedModel(echo_plan), seed=seed)
+        user.revealed = set(range(len(booking.facts)))
+        user.my_turns = ["Can you book me a taxi to the train station?"]
+        turn = await user.next_turn([assistant("Where from?"), done])
+        if turn.act == "follow_up":
+            asked["service"].add(turn.text)
+        numeric = LLMUser(persona=curious, task=TASK, model=ScriptedModel(echo_plan), seed=seed)
+        numeric.revealed = {0, 1}
+        numeric.my_turns = ["How much flour for 10?"]
+        turn = await numeric.next_turn([assistant("You need 750 g of flour for 10 people.")])
+        if turn.act == "follow_up":
+            asked["figure"].add(turn.text)
+
+    def words(text: str) -> str:
+        return " ".join(re.findall(r"[a-z']+", text.lower()))
+
+    assert asked["service"] and asked["figure"]
+    assert {words(t) for t in asked["service"]} <= {words(q) for q in _FOLLOW_UP_SERVICE}
+    assert {words(t) for t in asked["figure"]} <= {words(q) for q in _FOLLOW_UP}
+
+
+BOOKING = next(t for t in suite_tasks("bookings") if t.id == "bookings.italian-centre")
+
+
+async def test_a_service_user_adds_details_in_order_and_says_goodbye_when_asked() -> None:
+    """A short confirmation is the service done (not "So what's the answer?"); the next
+    detail comes in the order the user has them; "Anything else?" ends it when nothing is
+    left to ask."""
+    user = LLMUser(persona=PLAIN, task=BOOKING, model=ScriptedModel(echo_plan), seed=4)
+    opening = await user.next_turn([])
+    transcript = [Message(role="user", content=opening.text)]
+    acts = []
+    for reply in [
+        "Bella Italia is a nice Italian place in the centre.",
+        "Okay.",
+        "Booked.",
+        "Is there anything else I can help you with?",
+    ]:
+        transcript.append(assistant(reply))
+        turn = await user.next_turn(transcript)
+        acts.append(turn.act)
+        transcript.append(Message(role="user", content=turn.text))
+        if turn.stop:
+            break
+    told = [m.content for m in transcript if m.role == "user"][1:4]
+    for fact, text in zip(BOOKING.facts, told, strict=True):
+        assert mentions(fact, text), (fact, text)
+    assert acts[:3] == ["add", "add", "add"] and "push" not in acts
+    assert acts[-1] == "satisfied" and turn.stop and turn.meta["user_calls"] == 0
+
+
+async def test_anything_else_brings_out_the_next_detail_of_any_task() -> None:
+    user = LLMUser(persona=PLAIN, task=TASK, model=ScriptedModel(echo_plan), seed=1)
+    await user.next_turn([])
+    turn = await user.next_turn([assistant("Anything else I should know?")])
+    assert turn.act == "reveal" and TASK.facts[0].mentioned_in(turn.text)

@@ -218,3 +218,23 @@ def writing(options: Options) -> list[Task]:
 def tutoring(options: Options) -> list[Task]:
     """A learner with a misconception the assistant must find, judged on the conversation."""
     return _packaged("tutoring")
+
+
+def _services(name: str) -> list[Task]:
+    """A packaged suite of service conversations (``metadata.kind: service``)."""
+    return [
+        task.model_copy(update={"metadata": {"kind": "service", **task.metadata}})
+        for task in _packaged(name)
+    ]
+
+
+@suites.register("bookings")
+def bookings(options: Options) -> list[Task]:
+    """Town services by conversation: hotels, tables, trains, taxis, things to do."""
+    return _services("bookings")
+
+
+@suites.register("coffee")
+def coffee(options: Options) -> list[Task]:
+    """Ordering a drink at a coffee bar: short service conversations."""
+    return _services("coffee")

@@ -41,7 +41,11 @@ _ASSISTANT_PHRASES = re.compile(
             r"i will help|the answer\b|to (?:calculate|find|solve|determine)\b)",
             r"\bto (?:calculate|find|determine) (?:the|how|this)\b",
             r"\byour (?:message|request|question)\b",
-            r"\bwould you like me to\b",
+            r"\bwould you like\b",  # offering: 16% of MultiWOZ's assistant turns, no user's
+            r"^\W*(?:certainly|surely)!",
+            r"\bglad (?:you|that you) (?:found|liked|enjoyed)\b|\bglad (?:i could|to hear)\b",
+            r"\bapologi[sz]e for (?:the|any) (?:inconvenience|confusion)\b",
+            r"\bsorry to hear\b",
             # refusals
             r"\bi'?m sorry,? but i (?:can(?:not|'t)|am unable|'m unable|won't)\b",
             r"\bi(?: can(?:not|'t)| am unable to|'m unable to| won't) (?:assist|help) with (?:that|this|your)",
@@ -310,6 +314,30 @@ def off_plan(text: str, planned: str) -> bool:
     return bool(wanted) and not (wanted & _content_words(text))
 
 
+ECHO_WORDS = 5
+"""A run of this many words copied from the assistant's last reply is an echo: real users
+do it in 0.2% (MultiWOZ) and 0% (Taskmaster) of their replies (docs/trust.md)."""
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def _runs(text: str, n: int) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def echoed(text: str, reply: str, own: str = "", n: int = ECHO_WORDS) -> str | None:
+    """A run of ``n`` words the turn copies from the assistant's ``reply`` that the user
+    had not said themselves (``own``: their plan and earlier words, which the assistant
+    may quote back), or ``None``. Small models voicing a user copy the reply they are
+    answering ("by calling the hotel to inquire about their parking services")."""
+    copied = (_runs(text, n) & _runs(reply, n)) - _runs(own, n)
+    words = _WORD.findall(text.lower())
+    for i in range(len(words) - n + 1):
+        if tuple(words[i : i + n]) in copied:
+            return " ".join(words[i : i + n])
+    return None
+
+
 def repeated(text: str, previous: list[str], threshold: float = 0.9) -> bool:
     return any(similar(text, before, threshold) for before in previous)
 
@@ -324,19 +352,26 @@ def check_turn(
     context: str = "",
     examples: re.Pattern[str] | None = None,
     on_plan: bool = True,
+    reply: str = "",
+    own: str = "",
 ) -> tuple[str, str] | None:
     """The first problem with a candidate turn as ``(guard, detail)``, or ``None``.
 
     ``context`` is the text the turn may draw on (the task, the plan, the assistant's
     last reply): a word of the prompt's ``examples`` that is not in it is a leak.
     ``on_plan=False`` skips the off-plan check (a stock reply such as "Yes, please." may
-    be said in any words).
+    be said in any words). ``reply`` is the assistant's last reply and ``own`` what the
+    user said or means to say: a run of words copied from the reply and not the user's
+    own is an echo.
     """
     if not text.strip():
         return "empty", "the model wrote nothing usable"
     drift = role_drift(text, planned)
     if drift:
         return "role_drift", drift
+    copied = echoed(text, reply, f"{own} {planned}") if reply else None
+    if copied:
+        return "echo", f"copies the assistant's words {copied!r}"
     borrowed = example_leak(text, f"{context} {planned}", examples)
     if borrowed:
         return "example_leak", f"repeats {borrowed!r} from the prompt's examples"
@@ -364,10 +399,12 @@ def guard_rates(
 
     ``conversations`` are ``(role, text)`` pairs. A turn is its own plan (people mean
     what they write); the context of the example-leak guard is everything said before
-    it; the repetition guard compares it with the same person's earlier turns. Returns
+    it; the echo guard compares it with the assistant turn it answers, excusing only the
+    person's own earlier words; the repetition guard compares it with the same person's
+    earlier turns. Returns
     the share of user turns each guard flags, and of those any flags (``any``).
     """
-    counts = {"role_drift": 0, "example_leak": 0, "repetition": 0, "any": 0}
+    counts = {"role_drift": 0, "example_leak": 0, "echo": 0, "repetition": 0, "any": 0}
     total = 0
     for conversation in conversations:
         said: list[str] = []
@@ -375,9 +412,13 @@ def guard_rates(
         for role, text in conversation:
             if role == "user":
                 total += 1
+                reply = said[-1] if said else ""
                 hits = {
                     "role_drift": role_drift(text, text) is not None,
                     "example_leak": example_leak(text, " ".join(said), examples) is not None,
+                    # the turn is not its own plan here (that would excuse every copy):
+                    # only the person's earlier turns are theirs to have the assistant quote
+                    "echo": echoed(text, reply, " ".join(mine)) is not None,
                     "repetition": repeated(text, mine),
                 }
                 for name, hit in hits.items():

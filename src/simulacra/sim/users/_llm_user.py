@@ -100,6 +100,13 @@ _FOLLOW_UP = [
     "Are you sure about that?",
     "Can you show me how you worked it out?",
 ]
+# after a service is done (a booking, an order): what people ask next
+_FOLLOW_UP_SERVICE = [
+    "Anything I should know before I go?",
+    "Do I need to do anything else?",
+    "How long will that take?",
+    "Are you sure that's all booked?",
+]
 # openers of a turn that adds a missed fact, or asks to change a draft: each is used at
 # most once an episode, and only now and then, so that no opener dominates a run
 _CORRECT = [
@@ -112,6 +119,16 @@ _CORRECT = [
     "One more thing:",
     "But",
 ]
+# openers of a turn that adds a detail to a service request (a booking, an order)
+_ADD = ["Oh, and", "Also,", "One more thing:", "Oh, I forgot:", "And"]
+# closing a service when the assistant asks whether there is anything else
+_CLOSE = [
+    "No, that's all. Thanks!",
+    "That's everything, thank you.",
+    "No thanks, that's it.",
+    "Nope, that's all I needed.",
+    "No, I'm all set. Thank you.",
+]
 _EDIT = ["Can you change it:", "Almost.", "Close, but", "Could you fix one thing?", "Nearly."]
 _WRONG = [
     "That doesn't work.",
@@ -123,16 +140,32 @@ _ANNOYED = ["Ugh.", "Come on.", "Seriously?", "Again?", "Look,", "Honestly,"]
 _REPEATED = ["You already said that.", "That's the same as before.", "Same answer again?"]
 CANNED_OPENERS: tuple[str, ...] = tuple(
     dict.fromkeys(
-        _CORRECT + _EDIT + _WRONG + _ANNOYED + _REPEATED + _PUSH + _DEFLECT + _FOLLOW_UP + _YES
+        _CORRECT
+        + _ADD
+        + _EDIT
+        + _WRONG
+        + _ANNOYED
+        + _REPEATED
+        + _PUSH
+        + _DEFLECT
+        + _FOLLOW_UP
+        + _FOLLOW_UP_SERVICE
+        + _YES
     )
 )
 """Every stock phrase the policy may open a turn with (a run's share of each is measured)."""
 PREFIX_RATE = 0.3
 """How often a turn that adds a missed fact or asks for an edit opens with a stock phrase."""
-_ASKS_CHANGE = frozenset({"correct", "edit", "object", "push", "follow_up"})
+_ASKS_CHANGE = frozenset({"correct", "add", "edit", "object", "push", "follow_up"})
 _STOCK_ACTS = frozenset({"answer", "approve", SATISFIED})
 """Acts whose plan any agreeing words will do ("Yes, please.", "Perfect, thanks."): no
 off-plan check. A give-up or a push must still say what it means."""
+_UNVOICED_ACTS = frozenset(
+    {"answer", "approve", SATISFIED, GAVE_UP, "push", "deflect", "follow_up"}
+)
+"""Acts said in the policy's own words, styled to the persona, with no model call: a small
+model voicing "Thanks, that's what I needed." writes "I'm glad you found the information
+helpful", and these short turns are where people sound most alike anyway."""
 _YES_NO_QUESTION = re.compile(
     r"^\W*(?:so |ok(?:ay)?,? |and )?(?:do|does|did|is|are|was|were|can|could|would|will|"
     r"shall|should|may|have|has|am)\b",
@@ -144,6 +177,10 @@ _ASKS_FOR_INFORMATION = re.compile(
     re.I,
 )
 _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
+_ANYTHING_ELSE = re.compile(
+    r"\b(?:anything|something) else\b|\belse (?:i|we) can\b|\bany other (?:questions?|way)\b",
+    re.I,
+)
 
 
 def is_yes_no(question: str) -> bool:
@@ -323,6 +360,11 @@ class LLMUser:
             return True  # a letter, a summary, an edit: work to have redone
         return kind in ("unit_tests", "python", "regex") or "```" in reply
 
+    def _follow_ups(self) -> list[str]:
+        """What a curious user asks once answered: how the answer was reached, or, for a
+        service (``metadata.kind: service``: a booking, an order), what comes next."""
+        return _FOLLOW_UP_SERVICE if self.task.metadata.get("kind") == "service" else _FOLLOW_UP
+
     async def _react_to_draft(self, reply: str, prefix: str) -> Plan:
         if isinstance(self.task.check, JudgedCheck):
             # the user has nothing to test the work with: made with everything they asked
@@ -357,8 +399,12 @@ class LLMUser:
             return Plan(act="use_tool", text=used.text)
         previous = replies[-2] if len(replies) > 1 else None
         unrevealed = self._unrevealed()
-        answered = bool(last) and self.task.gives_answer(last, said=self._said())
         questions = question_sentences(last)
+        service = self.task.metadata.get("kind") == "service"
+        answered = bool(last) and self.task.gives_answer(last, said=self._said())
+        if service:
+            # a booking or an order: a reply that asks nothing has done (or offered) it
+            answered = answered or (bool(last.strip()) and not questions)
         # a reply changed after the user asked for a change is a revision, not a repeat
         revised = (
             previous is not None
@@ -384,6 +430,17 @@ class LLMUser:
             return Plan(act=GAVE_UP, text=self.rng.choice(_GIVE_UP), stop=True)
         if self.frustration >= 0.5 and not prefix:
             prefix = self._prefix(_ANNOYED, rate=0.5 * self.frustration)
+        if questions and _ANYTHING_ELSE.search(questions[-1]):
+            # "Is there anything else I can help with?": the next thing, or goodbye
+            if unrevealed:
+                fact = self.task.facts[unrevealed[0]]
+                opener = prefix or self._prefix(_ADD if service else _CORRECT)
+                return Plan(act="reveal", text=opener + fact.text, fact=fact)
+            return Plan(act=SATISFIED, text=self.rng.choice(_CLOSE), stop=True)
+        if answered and unrevealed and service:
+            # the service done or offered: on to the next detail, in the order one has it
+            fact = self.task.facts[unrevealed[0]]
+            return Plan(act="add", text=(prefix or self._prefix(_ADD)) + fact.text, fact=fact)
         if answered and unrevealed:
             # an answer before the assistant had all the facts: correct it with the next
             # one (for a draft: ask for the edit that fact calls for)
@@ -399,7 +456,7 @@ class LLMUser:
             curiosity = 0.1 + 0.3 * self.persona.big_five.openness
             if not self.followed_up and self.rng.random() < curiosity:
                 self.followed_up = True
-                return Plan(act="follow_up", text=prefix + self.rng.choice(_FOLLOW_UP))
+                return Plan(act="follow_up", text=prefix + self.rng.choice(self._follow_ups()))
             return Plan(act=SATISFIED, text=self.rng.choice(_ACCEPT), stop=True)
         if questions and unrevealed:
             index = self._most_relevant(last)
@@ -485,11 +542,13 @@ class LLMUser:
         last = replies[-1] if replies else ""
         hidden = [self.task.facts[i] for i in self._unrevealed()]
         context = " ".join([self.task.goal, last, self.instruction or ""])
+        own = " ".join([self._said(), self.instruction or ""])
         events: list[GuardEvent] = []
         usage = Usage()
         text = ""
         prompt = self._prompt(plan, words, last)
-        regenerations = self._budget()
+        unvoiced = plan.act in _UNVOICED_ACTS and not (plan.reply and self.instruction)
+        regenerations = -1 if unvoiced else self._budget()
         failed: list[tuple[str, str]] = []
         calls = 0
         for attempt in range(regenerations + 1):
@@ -515,6 +574,8 @@ class LLMUser:
                     context=context,
                     examples=_SHOT_MARKERS,
                     on_plan=plan.act not in _STOCK_ACTS,
+                    reply=last,
+                    own=own,
                 )
                 if problem is None:
                     text = candidate
@@ -526,7 +587,8 @@ class LLMUser:
             ):
                 break
         drifted = not text and bool(failed) and all(g == "role_drift" for g, _ in failed)
-        self.budget.drift_streak = self.budget.drift_streak + 1 if drifted else 0
+        if not unvoiced:
+            self.budget.drift_streak = self.budget.drift_streak + 1 if drifted else 0
         self.budget.calls.append(calls)
         if not text:
             text = plan.text

@@ -46,6 +46,7 @@ from simulacra.sim.users._guards import (
     GuardEvent,
     check_turn,
     clean_turn,
+    echoed,
     mentions,
     rejected,
     repeated,
@@ -283,7 +284,12 @@ class RoleplayUser(LLMUser):
         at, reason = min(found)
         return text[:at].strip(), reason
 
-    def _free_problem(self, text: str, opening: bool) -> tuple[str, str] | None:
+    def _own(self) -> str:
+        """What the person has said or holds: the assistant may quote it back."""
+        told = [self.task.facts[i].text for i in sorted(self.revealed)]
+        return " ".join([self.task.goal, *told, *self.my_turns, self.instruction or ""])
+
+    def _free_problem(self, text: str, opening: bool, last: str) -> tuple[str, str] | None:
         """The guards of a free turn: it plans itself, so only what it may tell is bound."""
         if not text.strip():
             # a bare stop token: the person leaves without a word (but opens with one)
@@ -291,6 +297,9 @@ class RoleplayUser(LLMUser):
         drift = role_drift(text, text)
         if drift:
             return "role_drift", drift
+        copied = echoed(text, last, self._own())
+        if copied:
+            return "echo", f"copies the assistant's words {copied!r}"
         new = [i for i in self._unrevealed() if mentions(self.task.facts[i], text)]
         allowed = 1
         if opening:
@@ -369,7 +378,7 @@ class RoleplayUser(LLMUser):
             def free_check(whole: str) -> tuple[tuple[str, str | None], tuple[str, str] | None]:
                 body, reason = self._stop_marker(whole)
                 body = clean_turn(body)
-                return (body, reason), self._free_problem(body, opening)
+                return (body, reason), self._free_problem(body, opening, last)
 
             said, events, usage, calls = await self._generate(
                 self._free_prompt(transcript), turn, free_check, max(self.options.max_tokens, 64)
@@ -387,6 +396,7 @@ class RoleplayUser(LLMUser):
         else:
             hidden = [self.task.facts[i] for i in self._unrevealed()]
             context = " ".join([self.task.goal, last, self.instruction or ""])
+            own = self._own()
 
             def code_check(whole: str) -> tuple[tuple[str, str | None], tuple[str, str] | None]:
                 problem: tuple[str, str] | None = None
@@ -400,6 +410,8 @@ class RoleplayUser(LLMUser):
                         context=context,
                         examples=_SHOT_MARKERS,
                         on_plan=plan.act not in _PLAIN_ACTS,
+                        reply=last,
+                        own=own,
                     )
                     dropped = [f for f in self.must_say if not mentions(f, candidate)]
                     if problem is None and dropped:

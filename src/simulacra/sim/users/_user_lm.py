@@ -34,6 +34,7 @@ from simulacra.sim.users._base import Simulator, UserContext, UserTurn, simulato
 from simulacra.sim.users._guards import (
     GuardEvent,
     clean_turn,
+    echoed,
     leaked_facts,
     mentions,
     repeated,
@@ -141,12 +142,16 @@ class UserLMUser:
     def _hidden(self) -> list[int]:
         return [i for i in range(len(self.task.facts)) if i not in self.told]
 
-    def _problem(self, text: str) -> tuple[str, str] | None:
+    def _problem(self, text: str, last: str = "") -> tuple[str, str] | None:
         if not text.strip():
             return "empty", "the model wrote nothing usable"
         drift = role_drift(text, self.task.goal)
         if drift:
             return "role_drift", drift
+        told = [self.task.facts[i].text for i in sorted(self.told)]
+        copied = echoed(text, last, " ".join([self.task.goal, *told, *self.my_turns]))
+        if copied:
+            return "echo", f"copies the assistant's words {copied!r}"
         hidden = [self.task.facts[i] for i in self._hidden()]
         leaks = leaked_facts(text, "", hidden)
         if len(leaks) > self.options.max_reveal:
@@ -174,6 +179,8 @@ class UserLMUser:
         turn = self.turn_index
         self.turn_index += 1
         messages = self.flipped(transcript)
+        replies = [m.content for m in transcript if m.role == "assistant" and m.content.strip()]
+        last = replies[-1] if replies else ""
         usage = Usage()
         events: list[GuardEvent] = []
         text, ended, calls = "", False, 0
@@ -193,7 +200,7 @@ class UserLMUser:
             if ended and not candidate.strip():
                 text = ""
                 break  # a turn of its own that only ends the conversation
-            problem = self._problem(candidate)
+            problem = self._problem(candidate, last)
             if problem is None:
                 text = candidate
                 break
