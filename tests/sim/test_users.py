@@ -354,7 +354,8 @@ async def test_a_service_user_adds_details_in_order_and_says_goodbye_when_asked(
     """A short confirmation is the service done (not "So what's the answer?"); the next
     detail comes in the order the user has them; "Anything else?" ends it when nothing is
     left to ask."""
-    user = LLMUser(persona=PLAIN, task=BOOKING, model=ScriptedModel(echo_plan), seed=4)
+    terse = PLAIN.model_copy(update={"verbosity": 0.0})  # one detail a turn
+    user = LLMUser(persona=terse, task=BOOKING, model=ScriptedModel(echo_plan), seed=4)
     opening = await user.next_turn([])
     transcript = [Message(role="user", content=opening.text)]
     acts = []
@@ -382,3 +383,46 @@ async def test_anything_else_brings_out_the_next_detail_of_any_task() -> None:
     await user.next_turn([])
     turn = await user.next_turn([assistant("Anything else I should know?")])
     assert turn.act == "reveal" and TASK.facts[0].mentioned_in(turn.text)
+
+
+def test_a_fact_after_a_stock_opener_continues_its_sentence() -> None:
+    from simulacra.sim.users._llm_user import _after
+
+    assert _after("Oh, and ", "A table for 4, please.") == "Oh, and a table for 4, please."
+    assert _after("Also, ", "I'm driving.") == "Also, I'm driving."
+    assert _after("Hold on, you're missing something. ", "It's 4.") == (
+        "Hold on, you're missing something. It's 4."
+    )
+    assert _after("One more thing: ", "It's 4.") == "One more thing: It's 4."
+    assert _after("", "It's 4.") == "It's 4."
+
+
+async def test_a_talkative_service_user_gives_two_details_at_once_and_must_say_both() -> None:
+    talkative = PLAIN.model_copy(update={"verbosity": 1.0})
+    user = LLMUser(persona=talkative, task=BOOKING, model=ScriptedModel(echo_plan), seed=4)
+    opening = await user.next_turn([])
+    assert mentions(BOOKING.facts[0], opening.text) and opening.meta["also"]
+    turn = await user.next_turn([assistant("Bella Italia is a nice Italian place in the centre.")])
+    assert turn.act == "add"
+    assert mentions(BOOKING.facts[1], turn.text) and mentions(BOOKING.facts[2], turn.text)
+    # a voice that drops the second detail is regenerated, then the plan is said plainly
+    dropping = ScriptedModel(["A table for 4 at 19:30, please."], cycle=True)
+    again = LLMUser(persona=talkative, task=BOOKING, model=dropping, seed=4)
+    again.my_turns = ["italian in the centre tonight?"]
+    again.revealed = {0}
+    second = await again.next_turn([assistant("Bella Italia is a nice Italian place.")])
+    assert any(e.guard == "dropped_fact" for e in second.guard_events)
+    assert mentions(BOOKING.facts[2], second.text)
+
+
+async def test_a_service_question_the_user_has_no_view_on_gets_no_preference_and_the_next_detail() -> (
+    None
+):
+    from simulacra.sim.users._llm_user import _NO_PREFERENCE
+
+    terse = PLAIN.model_copy(update={"verbosity": 0.0})
+    user = LLMUser(persona=terse, task=BOOKING, model=ScriptedModel(echo_plan), seed=5)
+    await user.next_turn([])
+    turn = await user.next_turn([assistant("Which part of the centre would you like?")])
+    assert turn.act == "reveal" and mentions(BOOKING.facts[0], turn.text)
+    assert any(turn.text.lower().startswith(p.lower().rstrip(".")) for p in _NO_PREFERENCE)

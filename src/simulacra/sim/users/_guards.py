@@ -46,6 +46,9 @@ _ASSISTANT_PHRASES = re.compile(
             r"\bglad (?:you|that you) (?:found|liked|enjoyed)\b|\bglad (?:i could|to hear)\b",
             r"\bapologi[sz]e for (?:the|any) (?:inconvenience|confusion)\b",
             r"\bsorry to hear\b",
+            # talking about the message being written rather than writing it
+            r"\b(?:the|your|my) (?:original|rewritten|revised) (?:sentence|message|text|request)\b",
+            r"\bto make it more accurate\b",
             # refusals
             r"\bi'?m sorry,? but i (?:can(?:not|'t)|am unable|'m unable|won't)\b",
             r"\bi(?: can(?:not|'t)| am unable to|'m unable to| won't) (?:assist|help) with (?:that|this|your)",

@@ -39,6 +39,7 @@ from simulacra.sim.users._guards import (
     GuardEvent,
     check_turn,
     clean_turn,
+    mentions,
     rejected,
     similar,
 )
@@ -129,6 +130,8 @@ _CLOSE = [
     "Nope, that's all I needed.",
     "No, I'm all set. Thank you.",
 ]
+# answering a service's question the user has no view on ("Which area?")
+_NO_PREFERENCE = ["I don't mind.", "Any is fine.", "No preference.", "Doesn't matter to me."]
 _EDIT = ["Can you change it:", "Almost.", "Close, but", "Could you fix one thing?", "Nearly."]
 _WRONG = [
     "That doesn't work.",
@@ -150,6 +153,7 @@ CANNED_OPENERS: tuple[str, ...] = tuple(
         + _DEFLECT
         + _FOLLOW_UP
         + _FOLLOW_UP_SERVICE
+        + _NO_PREFERENCE
         + _YES
     )
 )
@@ -181,6 +185,72 @@ _ANYTHING_ELSE = re.compile(
     r"\b(?:anything|something) else\b|\belse (?:i|we) can\b|\bany other (?:questions?|way)\b",
     re.I,
 )
+
+
+_FUNCTION_WORDS = frozenset(
+    [
+        "the",
+        "and",
+        "you",
+        "for",
+        "are",
+        "can",
+        "how",
+        "any",
+        "was",
+        "has",
+        "had",
+        "its",
+        "our",
+        "out",
+        "who",
+        "why",
+        "what",
+        "when",
+        "your",
+        "with",
+        "that",
+        "this",
+        "have",
+        "from",
+        "they",
+        "them",
+        "there",
+        "their",
+        "would",
+        "could",
+        "should",
+        "will",
+        "just",
+        "some",
+        "which",
+        "like",
+        "want",
+        "need",
+        "does",
+        "did",
+        "not",
+        "but",
+        "all",
+        "get",
+        "got",
+        "one",
+    ]
+)
+
+
+def _topic_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _FUNCTION_WORDS}
+
+
+def _after(opener: str, text: str) -> str:
+    """``text`` after a stock opener: "Oh, and a table for 4", not "Oh, and A table for 4"
+    (after an opener that ends a sentence, "Hold on.", the text keeps its capital)."""
+    if not opener or not text or opener.rstrip()[-1:] in ".!?:":
+        return opener + text
+    if re.match(r"I\b", text) or (len(text) > 1 and text[1].isupper()):
+        return opener + text  # "I" and names stay as they are
+    return opener + text[0].lower() + text[1:]
 
 
 def is_yes_no(question: str) -> bool:
@@ -263,6 +333,8 @@ class Plan:
     reply: bool = False
     """The voice answers the assistant from the instruction rather than rephrasing ``text``."""
     stop: bool = False
+    also: Fact | None = None
+    """A second detail said along with this one (a service user who says a lot at once)."""
 
 
 @dataclass
@@ -326,8 +398,8 @@ class LLMUser:
         return [i for i in range(len(self.task.facts)) if i not in self.revealed]
 
     def _relevance(self, question: str, index: int) -> int:
-        words = set(re.findall(r"[a-z]{3,}", question.lower()))
-        return len(words & set(re.findall(r"[a-z]{3,}", self.task.facts[index].text.lower())))
+        """Content words the question and the fact share ("the" and "you" are not a match)."""
+        return len(_topic_words(question) & _topic_words(self.task.facts[index].text))
 
     def _most_relevant(self, question: str) -> int:
         """The unrevealed fact sharing most words with the assistant's question."""
@@ -380,7 +452,7 @@ class LLMUser:
         detail = " ".join(result.detail.split()[:14]) if result.detail else ""
         wrong = self.rng.choice(_WRONG)
         text = f"{wrong} {detail}".strip() if detail and "assert" not in detail else wrong
-        return Plan(act="object", text=prefix + text)
+        return Plan(act="object", text=_after(prefix, text))
 
     async def plan_turn(self, transcript: list[Message]) -> Plan:
         """Decide this turn's act from the conversation so far."""
@@ -435,12 +507,12 @@ class LLMUser:
             if unrevealed:
                 fact = self.task.facts[unrevealed[0]]
                 opener = prefix or self._prefix(_ADD if service else _CORRECT)
-                return Plan(act="reveal", text=opener + fact.text, fact=fact)
+                return Plan(act="reveal", text=_after(opener, fact.text), fact=fact)
             return Plan(act=SATISFIED, text=self.rng.choice(_CLOSE), stop=True)
         if answered and unrevealed and service:
             # the service done or offered: on to the next detail, in the order one has it
             fact = self.task.facts[unrevealed[0]]
-            return Plan(act="add", text=(prefix or self._prefix(_ADD)) + fact.text, fact=fact)
+            return Plan(act="add", text=_after(prefix or self._prefix(_ADD), fact.text), fact=fact)
         if answered and unrevealed:
             # an answer before the assistant had all the facts: correct it with the next
             # one (for a draft: ask for the edit that fact calls for)
@@ -449,34 +521,43 @@ class LLMUser:
             draft = self._is_draft(last)
             opener = prefix or self._prefix(_EDIT if draft else _CORRECT)
             fact = self.task.facts[index]
-            return Plan(act="edit" if draft else "correct", text=opener + fact.text, fact=fact)
+            return Plan(
+                act="edit" if draft else "correct", text=_after(opener, fact.text), fact=fact
+            )
         if answered and self._is_draft(last):
             return await self._react_to_draft(last, prefix)
         if answered:
             curiosity = 0.1 + 0.3 * self.persona.big_five.openness
             if not self.followed_up and self.rng.random() < curiosity:
                 self.followed_up = True
-                return Plan(act="follow_up", text=prefix + self.rng.choice(self._follow_ups()))
+                return Plan(
+                    act="follow_up", text=_after(prefix, self.rng.choice(self._follow_ups()))
+                )
             return Plan(act=SATISFIED, text=self.rng.choice(_ACCEPT), stop=True)
         if questions and unrevealed:
             index = self._most_relevant(last)
             relevant = self._relevance(last, index) > 0
             if is_yes_no(questions[-1]) and not relevant:
-                return Plan(act="answer", text=prefix + self.rng.choice(_YES), reply=True)
+                return Plan(act="answer", text=_after(prefix, self.rng.choice(_YES)), reply=True)
             if not self.deflected and self.rng.random() > self.persona.cooperativeness:
                 self.deflected = True
-                return Plan(act="deflect", text=prefix + self.rng.choice(_DEFLECT))
+                return Plan(act="deflect", text=_after(prefix, self.rng.choice(_DEFLECT)))
             self.deflected = False
+            if service and not relevant:
+                # asked something they have no view on: say so, and go on with their list
+                fact = self.task.facts[unrevealed[0]]
+                text = f"{self.rng.choice(_NO_PREFERENCE)} {fact.text}"
+                return Plan(act="reveal", text=_after(prefix, text), fact=fact)
             fact = self.task.facts[index]
-            return Plan(act="reveal", text=prefix + fact.text, fact=fact)
+            return Plan(act="reveal", text=_after(prefix, fact.text), fact=fact)
         if questions:
             # nothing left to reveal: answer from what the user knows
             plain = self.rng.choice(_YES if is_yes_no(questions[-1]) else _NOTHING_MORE)
-            return Plan(act="answer", text=prefix + plain, reply=True)
+            return Plan(act="answer", text=_after(prefix, plain), reply=True)
         if unrevealed:
             fact = self.task.facts[unrevealed[0]]
-            return Plan(act="reveal", text=prefix + fact.text, fact=fact)
-        return Plan(act="push", text=prefix + self.rng.choice(_PUSH))
+            return Plan(act="reveal", text=_after(prefix, fact.text), fact=fact)
+        return Plan(act="push", text=_after(prefix, self.rng.choice(_PUSH)))
 
     # -- voice ----------------------------------------------------------------------------
 
@@ -524,16 +605,31 @@ class LLMUser:
         """Regenerations allowed this turn."""
         return 0 if self.budget.drift_streak else self.options.max_regenerations
 
+    def _bundle(self, plan: Plan) -> Plan:
+        """A service user gives the next detail along with this one, as often as their
+        verbosity says ("A table for 4 at 19:30. And I'll need the reference number.");
+        people booking or ordering seldom say one thing a turn."""
+        if self.task.metadata.get("kind") != "service" or plan.act not in ("open", "add", "reveal"):
+            return plan
+        rest = [i for i in self._unrevealed() if self.task.facts[i] is not plan.fact]
+        if not rest or self.rng.random() >= self.persona.verbosity:
+            return plan
+        plan.also = self.task.facts[rest[0]]
+        plan.text = f"{plan.text} {plan.also.text}"
+        return plan
+
     async def next_turn(self, transcript: list[Message]) -> UserTurn:
-        plan = await self.plan_turn(transcript)
+        plan = self._bundle(await self.plan_turn(transcript))
         self.acts.append(plan.act)
         turn = self.turn_index
         self.turn_index += 1
         fact = plan.fact
         if fact is not None:
             self.revealed.add(self.task.facts.index(fact))
+        if plan.also is not None:
+            self.revealed.add(self.task.facts.index(plan.also))
         words = length_target(self.persona, self.rng, frustration=self.frustration)
-        if fact is not None:
+        if fact is not None or plan.also is not None:
             # the fact's own words set a floor: a reveal must be able to carry it
             words = max(words, len(plan.text.split()) // 2)
         if self.tool_acts is not None and self.tool_acts.pending:
@@ -577,6 +673,8 @@ class LLMUser:
                     reply=last,
                     own=own,
                 )
+                if problem is None and plan.also is not None and not mentions(plan.also, candidate):
+                    problem = ("dropped_fact", f"the turn should say: {plan.also.text}")
                 if problem is None:
                     text = candidate
                     break
@@ -609,6 +707,7 @@ class LLMUser:
             meta={
                 "act": plan.act,
                 "fact": fact.text if fact else None,
+                "also": plan.also.text if plan.also else None,
                 "length_target": words,
                 "frustration": round(self.frustration, 3),
                 "unhelpful": self.unhelpful,

@@ -53,7 +53,6 @@ from simulacra.sim.users._guards import (
     role_drift,
 )
 from simulacra.sim.users._llm_user import (
-    _FOLLOW_UP,
     _SHOT_MARKERS,
     _YES,
     LLMUser,
@@ -172,7 +171,7 @@ class RoleplayUser(LLMUser):
                 and self.rng.random() < rate
             ):
                 self.my_follow_up = True
-                return Plan(act="follow_up", text=self.rng.choice(_FOLLOW_UP))
+                return Plan(act="follow_up", text=self.rng.choice(self._follow_ups()))
             if not self.closing:
                 return Plan(act=SATISFIED, text="", stop=True)
         # an answer is said in the person's words only when it agrees ("Yes, please."),
