@@ -223,7 +223,7 @@ def fact_keys(fact: Fact) -> tuple[list[str], int]:
     if keys:
         return keys, len(keys)
     words = [w for w in _KEY_WORD.findall(fact.text.lower()) if w not in _GENERIC]
-    words = [w for w in dict.fromkeys(words) if w not in _STOPWORDS]
+    words = [w for w in dict.fromkeys(words) if w not in STOPWORDS]
     return words, max(1, math.ceil(0.6 * len(words))) if words else 0
 
 
@@ -263,7 +263,7 @@ def example_leak(text: str, context: str, markers: re.Pattern[str] | None) -> st
     return None
 
 
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     [
         "that",
         "this",
@@ -308,7 +308,7 @@ _STOPWORDS = frozenset(
 
 
 def _content_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOPWORDS}
+    return {w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in STOPWORDS}
 
 
 def off_plan(text: str, planned: str) -> bool:

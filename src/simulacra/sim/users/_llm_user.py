@@ -36,6 +36,7 @@ from simulacra.sim.users._base import (
     simulators,
 )
 from simulacra.sim.users._guards import (
+    STOPWORDS,
     GuardEvent,
     check_turn,
     clean_turn,
@@ -187,60 +188,16 @@ _ANYTHING_ELSE = re.compile(
 )
 
 
-_FUNCTION_WORDS = frozenset(
-    [
-        "the",
-        "and",
-        "you",
-        "for",
-        "are",
-        "can",
-        "how",
-        "any",
-        "was",
-        "has",
-        "had",
-        "its",
-        "our",
-        "out",
-        "who",
-        "why",
-        "what",
-        "when",
-        "your",
-        "with",
-        "that",
-        "this",
-        "have",
-        "from",
-        "they",
-        "them",
-        "there",
-        "their",
-        "would",
-        "could",
-        "should",
-        "will",
-        "just",
-        "some",
-        "which",
-        "like",
-        "want",
-        "need",
-        "does",
-        "did",
-        "not",
-        "but",
-        "all",
-        "get",
-        "got",
-        "one",
-    ]
+# with the guards' stopwords, the short words a question and a fact share by chance
+_SHORT_FUNCTION_WORDS = frozenset(
+    {"the", "and", "you", "for", "are", "can", "how", "any", "was", "has", "had", "its"}
+    | {"our", "out", "who", "why", "not", "but", "all", "get", "got", "one", "did", "like"}
 )
 
 
 def _topic_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _FUNCTION_WORDS}
+    words = set(re.findall(r"[a-z]{3,}", text.lower()))
+    return words - _SHORT_FUNCTION_WORDS - STOPWORDS
 
 
 def _after(opener: str, text: str) -> str:
