@@ -452,3 +452,15 @@ def test_an_empty_reply_cleans_to_nothing() -> None:
     from simulacra.sim.users import clean_turn
 
     assert clean_turn("") == "" and clean_turn("  \n ") == ""
+
+
+async def test_code_policy_says_a_give_up_in_the_policys_words_without_a_model_call() -> None:
+    """As for the default user: a small model voicing "I give up" writes something else."""
+    impatient = profile(patience=0)
+    model = ScriptedModel(["good idea"], cycle=True)
+    user = RoleplayUser(profile=impatient, task=TASK, model=model, seed=1)
+    user.my_turns.append("how much flour do i need?")
+    calls = len(model.calls)
+    turn = await user.next_turn([assistant("Pancakes are a lovely breakfast.")])
+    assert turn.act == GAVE_UP and turn.stop
+    assert len(model.calls) == calls and "good idea" not in turn.text.lower()

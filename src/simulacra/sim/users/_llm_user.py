@@ -107,7 +107,7 @@ _FOLLOW_UP_SERVICE = [
     "Anything I should know before I go?",
     "Do I need to do anything else?",
     "How long will that take?",
-    "Are you sure that's all booked?",
+    "Is that all sorted, then?",
 ]
 # openers of a turn that adds a missed fact, or asks to change a draft: each is used at
 # most once an episode, and only now and then, so that no opener dominates a run

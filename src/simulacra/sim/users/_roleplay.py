@@ -54,6 +54,7 @@ from simulacra.sim.users._guards import (
 )
 from simulacra.sim.users._llm_user import (
     _SHOT_MARKERS,
+    _UNVOICED_ACTS,
     _YES,
     LLMUser,
     LLMUserOptions,
@@ -390,8 +391,12 @@ class RoleplayUser(LLMUser):
                 self.revealed.update(told)
             else:
                 self.revealed = planned_revealed
-        elif self.plain or not plan.text:
-            text = plan.text  # the profile's own words: no model call
+        elif (
+            self.plain
+            or not plan.text
+            or (plan.act in _UNVOICED_ACTS and not (plan.reply and self.instruction))
+        ):
+            text = plan.text  # the profile's or the policy's own words: no model call
         else:
             hidden = [self.task.facts[i] for i in self._unrevealed()]
             context = " ".join([self.task.goal, last, self.instruction or ""])
