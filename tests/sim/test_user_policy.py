@@ -323,3 +323,15 @@ async def test_stock_acts_are_said_in_the_policys_words_without_a_model_call() -
     done = await satisfied.next_turn([assistant("For 10 people you need 750 g of flour.")])
     assert done.act == "satisfied" and done.meta["user_calls"] == 0 and not model.calls
     assert done.text.rstrip(".!") in {a.rstrip(".!") for a in _ACCEPT}
+
+
+def test_a_stock_opener_is_counted_on_whole_words_only() -> None:
+    turns = [
+        "Looks good to me",
+        "Look, I need it by 10.",
+        "Yesterday it worked",
+        "Yes.",
+        "yes please",
+    ]
+    shares = opener_shares(turns, canned=["Look,", "Yes."])
+    assert shares["canned"] == {"Look,": 0.2, "Yes.": 0.4}

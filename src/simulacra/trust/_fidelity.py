@@ -52,9 +52,9 @@ def opener_shares(
     if not turns:
         return {"top": [], "canned": {}}
     counts = Counter(" ".join(tokens(turn)[:words]) for turn in turns if tokens(turn))
-    lowered = [" ".join(tokens(turn)) for turn in turns]
-    shares = {
-        phrase: sum(t.startswith(" ".join(tokens(phrase))) for t in lowered) / len(turns)
+    lowered = [" ".join(tokens(turn)) + " " for turn in turns]
+    shares = {  # whole words: "Look," does not open "Looks good"
+        phrase: sum(t.startswith(" ".join(tokens(phrase)) + " ") for t in lowered) / len(turns)
         for phrase in canned
     }
     return {
