@@ -68,6 +68,12 @@ _ACCEPT = [
     "Brilliant, cheers.",
     "That's all I needed.",
     "Thank you!",
+    "Cool, thanks.",
+    "Lovely, thank you.",
+    "Awesome, that's it.",
+    "Sounds good, thanks.",
+    "Ok great, cheers.",
+    "Nice one, thanks!",
 ]
 _APPROVE = [
     "That works, thanks.",
