@@ -357,6 +357,7 @@ def check_turn(
     on_plan: bool = True,
     reply: str = "",
     own: str = "",
+    must_say: Sequence[Fact] = (),
 ) -> tuple[str, str] | None:
     """The first problem with a candidate turn as ``(guard, detail)``, or ``None``.
 
@@ -365,7 +366,7 @@ def check_turn(
     ``on_plan=False`` skips the off-plan check (a stock reply such as "Yes, please." may
     be said in any words). ``reply`` is the assistant's last reply and ``own`` what the
     user said or means to say: a run of words copied from the reply and not the user's
-    own is an echo.
+    own is an echo. ``must_say`` are further facts the turn must carry besides ``fact``.
     """
     if not text.strip():
         return "empty", "the model wrote nothing usable"
@@ -383,9 +384,10 @@ def check_turn(
         return "leak", f"{len(leaks)} hidden fact(s) revealed early: " + "; ".join(
             f.text for f in leaks
         )
-    if dropped_fact(text, fact):
-        assert fact is not None
-        return "dropped_fact", f"the turn should say: {fact.text}"
+    for needed in (fact, *must_say):
+        if dropped_fact(text, needed):
+            assert needed is not None
+            return "dropped_fact", f"the turn should say: {needed.text}"
     if on_plan and fact is None and off_plan(text, planned):
         return "off_plan", "the turn does not say what the user meant to say"
     if repeated(text, previous):

@@ -40,7 +40,6 @@ from simulacra.sim.users._guards import (
     GuardEvent,
     check_turn,
     clean_turn,
-    mentions,
     rejected,
     similar,
 )
@@ -344,6 +343,8 @@ class LLMUser:
         self.turn_index = 0
         self.budget = _Budget()
         self.tool_acts: ToolActs | None = None
+        self.service = task.metadata.get("kind") == "service"
+        """A booking or an order (``metadata.kind: service``): see docs/tasks.md."""
         instruction = task.metadata.get("instruction") if task.metadata else None
         self.instruction = (
             str(instruction)
@@ -379,6 +380,11 @@ class LLMUser:
         revealed = [self.task.facts[i].text for i in sorted(self.revealed)]
         return " ".join([self.task.goal, *revealed, *self.my_turns])
 
+    def _own(self) -> str:
+        """What the user has said or holds (their instruction too): the assistant may
+        quote it back without that being an echo."""
+        return " ".join([self._said(), self.instruction or ""])
+
     def _prefix(self, pool: list[str], rate: float = PREFIX_RATE) -> str:
         """A stock opener from ``pool`` (each at most once an episode), or none."""
         fresh = [p for p in pool if p not in self.used_prefixes]
@@ -398,7 +404,7 @@ class LLMUser:
     def _follow_ups(self) -> list[str]:
         """What a curious user asks once answered: how the answer was reached, or, for a
         service (``metadata.kind: service``: a booking, an order), what comes next."""
-        return _FOLLOW_UP_SERVICE if self.task.metadata.get("kind") == "service" else _FOLLOW_UP
+        return _FOLLOW_UP_SERVICE if self.service else _FOLLOW_UP
 
     async def _react_to_draft(self, reply: str, prefix: str) -> Plan:
         if isinstance(self.task.check, JudgedCheck):
@@ -435,9 +441,8 @@ class LLMUser:
         previous = replies[-2] if len(replies) > 1 else None
         unrevealed = self._unrevealed()
         questions = question_sentences(last)
-        service = self.task.metadata.get("kind") == "service"
         answered = bool(last) and self.task.gives_answer(last, said=self._said())
-        if service:
+        if self.service:
             # a booking or an order: a reply that asks nothing has done (or offered) it
             answered = answered or (bool(last.strip()) and not questions)
         # a reply changed after the user asked for a change is a revision, not a repeat
@@ -469,10 +474,10 @@ class LLMUser:
             # "Is there anything else I can help with?": the next thing, or goodbye
             if unrevealed:
                 fact = self.task.facts[unrevealed[0]]
-                opener = prefix or self._prefix(_ADD if service else _CORRECT)
+                opener = prefix or self._prefix(_ADD if self.service else _CORRECT)
                 return Plan(act="reveal", text=_after(opener, fact.text), fact=fact)
             return Plan(act=SATISFIED, text=self.rng.choice(_CLOSE), stop=True)
-        if answered and unrevealed and service:
+        if answered and unrevealed and self.service:
             # the service done or offered: on to the next detail, in the order one has it
             fact = self.task.facts[unrevealed[0]]
             return Plan(act="add", text=_after(prefix or self._prefix(_ADD), fact.text), fact=fact)
@@ -506,7 +511,7 @@ class LLMUser:
                 self.deflected = True
                 return Plan(act="deflect", text=_after(prefix, self.rng.choice(_DEFLECT)))
             self.deflected = False
-            if service and not relevant:
+            if self.service and not relevant:
                 # asked something they have no view on: say so, and go on with their list
                 fact = self.task.facts[unrevealed[0]]
                 text = f"{self.rng.choice(_NO_PREFERENCE)} {fact.text}"
@@ -572,7 +577,7 @@ class LLMUser:
         """A service user gives the next detail along with this one, as often as their
         verbosity says ("A table for 4 at 19:30. And I'll need the reference number.");
         people booking or ordering seldom say one thing a turn."""
-        if self.task.metadata.get("kind") != "service" or plan.act not in ("open", "add", "reveal"):
+        if not self.service or plan.act not in ("open", "add", "reveal"):
             return plan
         rest = [i for i in self._unrevealed() if self.task.facts[i] is not plan.fact]
         if not rest or self.rng.random() >= self.persona.verbosity:
@@ -601,16 +606,17 @@ class LLMUser:
         last = replies[-1] if replies else ""
         hidden = [self.task.facts[i] for i in self._unrevealed()]
         context = " ".join([self.task.goal, last, self.instruction or ""])
-        own = " ".join([self._said(), self.instruction or ""])
+        own = self._own()
+        must_say = [plan.also] if plan.also is not None else []
         events: list[GuardEvent] = []
         usage = Usage()
         text = ""
-        prompt = self._prompt(plan, words, last)
         unvoiced = plan.act in _UNVOICED_ACTS and not (plan.reply and self.instruction)
-        regenerations = -1 if unvoiced else self._budget()
+        attempts = 0 if unvoiced else self._budget() + 1
+        prompt = self._prompt(plan, words, last) if attempts else []
         failed: list[tuple[str, str]] = []
         calls = 0
-        for attempt in range(regenerations + 1):
+        for attempt in range(attempts):
             completion = await self.model.chat(
                 prompt,
                 ChatParams(
@@ -635,16 +641,15 @@ class LLMUser:
                     on_plan=plan.act not in _STOCK_ACTS,
                     reply=last,
                     own=own,
+                    must_say=must_say,
                 )
-                if problem is None and plan.also is not None and not mentions(plan.also, candidate):
-                    problem = ("dropped_fact", f"the turn should say: {plan.also.text}")
                 if problem is None:
                     text = candidate
                     break
             if problem is None:
                 break
             if rejected(
-                failed, events, problem, whole, turn=turn, last_attempt=attempt == regenerations
+                failed, events, problem, whole, turn=turn, last_attempt=attempt == attempts - 1
             ):
                 break
         drifted = not text and bool(failed) and all(g == "role_drift" for g, _ in failed)

@@ -284,11 +284,6 @@ class RoleplayUser(LLMUser):
         at, reason = min(found)
         return text[:at].strip(), reason
 
-    def _own(self) -> str:
-        """What the person has said or holds: the assistant may quote it back."""
-        told = [self.task.facts[i].text for i in sorted(self.revealed)]
-        return " ".join([self.task.goal, *told, *self.my_turns, self.instruction or ""])
-
     def _free_problem(self, text: str, opening: bool, last: str) -> tuple[str, str] | None:
         """The guards of a free turn: it plans itself, so only what it may tell is bound."""
         if not text.strip():
@@ -416,10 +411,8 @@ class RoleplayUser(LLMUser):
                         on_plan=plan.act not in _PLAIN_ACTS,
                         reply=last,
                         own=own,
+                        must_say=self.must_say,
                     )
-                    dropped = [f for f in self.must_say if not mentions(f, candidate)]
-                    if problem is None and dropped:
-                        problem = ("dropped_fact", f"the turn should say: {dropped[0].text}")
                     if problem is None:
                         return (candidate, None), None
                 return (whole, None), problem
