@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,13 @@ from fake_openai import FakeOpenAIServer, ServerState
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+# A test run started in the background by a shell without job control inherits SIGINT
+# ignored, and so would every `simulacra` process the tests start and then interrupt:
+# give SIGINT its usual meaning here, so that children start with the default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
