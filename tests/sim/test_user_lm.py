@@ -116,7 +116,11 @@ def test_an_empty_reply_ends_the_conversation_when_the_server_drops_the_token(
     with ScriptedServer(UserModel(script)) as server:
         result = simulacra.run(config(tmp_path / "b", server, max_turns=2))
     (episode,) = RunDir(result.run_dir).episodes()
-    assert [e.guard for e in episode.guard_events] == ["empty"] * 3  # without it: a fault
+    # without it: a fault; the same empty reply twice running is not drawn a third time
+    assert [(e.guard, e.action) for e in episode.guard_events] == [
+        ("empty", "regenerate"),
+        ("empty", "fallback"),
+    ]
 
 
 def test_guards_redraw_a_drifting_or_blurting_turn_then_fall_back(tmp_path: Path) -> None:
@@ -124,8 +128,7 @@ def test_guards_redraw_a_drifting_or_blurting_turn_then_fall_back(tmp_path: Path
         "I'd be happy to help! How can I assist you today?",  # the assistant's role
         "scale pancakes: 4 people, 300 g of flour, and I am cooking for 10 people",  # both facts
         "I need to scale a pancake recipe",
-        "I need to scale a pancake recipe",  # a repeat, three draws running
-        "I need to scale a pancake recipe",
+        "I need to scale a pancake recipe",  # a repeat, twice running: no third draw
         "I need to scale a pancake recipe",
     ]
     with ScriptedServer(UserModel(script)) as server:
@@ -135,7 +138,6 @@ def test_guards_redraw_a_drifting_or_blurting_turn_then_fall_back(tmp_path: Path
     assert events == [
         (0, "role_drift", "regenerate"),
         (0, "leak", "regenerate"),
-        (1, "repetition", "regenerate"),
         (1, "repetition", "regenerate"),
         (1, "repetition", "fallback"),
     ]

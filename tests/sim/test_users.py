@@ -151,6 +151,80 @@ async def test_an_endpoint_that_always_answers_as_an_assistant_costs_few_calls()
     assert recovered.budget.drift_streak == 0 and recovered._budget() == 2
 
 
+async def test_a_run_stops_drawing_again_for_a_model_whose_redraws_never_help() -> None:
+    """Every episode's user shares the model's record: once REDRAW_PROBES redraws after a
+    drift have all drifted too, later episodes' drifting turns cost one call, not two."""
+    from simulacra.sim.users._guards import REDRAW_PROBES, redraw_record
+
+    sure = ScriptedModel(["Sure, here is the answer you asked for."], cycle=True)
+    calls = []
+    for episode in range(REDRAW_PROBES + 4):
+        user = LLMUser(persona=PLAIN, task=TASK, model=sure, seed=episode)
+        before = len(sure.calls)
+        opening = await user.next_turn([])
+        calls.append(len(sure.calls) - before)
+        assert opening.text == TASK.goal  # the plain planned text, either way
+    assert calls == [2] * REDRAW_PROBES + [1] * 4
+    record = redraw_record(sure, "role_drift", 1)
+    assert (record.tried, record.helped, record.pending) == (REDRAW_PROBES, 0, 0)
+
+
+async def test_a_model_whose_redraws_often_help_keeps_being_drawn_again() -> None:
+    """Drift on the first draw of a turn, a good turn on the second: redrawing pays, so
+    it goes on past the probes."""
+    from simulacra.sim.users._guards import REDRAW_PROBES, redraw_record
+
+    def drift_then_plan(messages: list[Message], params: ChatParams) -> str:
+        first = params.seed is not None and (params.seed - 1) % 7919 == 0
+        return "Sure, here is the answer you asked for." if first else echo_plan(messages, params)
+
+    model = ScriptedModel(drift_then_plan)
+    for episode in range(REDRAW_PROBES + 4):
+        user = LLMUser(persona=PLAIN, task=TASK, model=model, seed=episode * 7919 + 1)
+        opening = await user.next_turn([])
+        assert [e.action for e in opening.guard_events] == ["regenerate"], episode
+        assert opening.meta["user_calls"] == 2
+    record = redraw_record(model, "role_drift", 1)
+    assert record.tried == REDRAW_PROBES + 4 and record.helped == record.tried
+
+
+async def test_a_second_redraw_that_never_helps_stops_while_the_first_goes_on() -> None:
+    """A voice that leaks every hidden detail: its first redraw passes in every other
+    episode, its second never does. After REDRAW_PROBES second redraws the run stops
+    making them (the turn falls back to the plan after two calls), but goes on with the
+    first redraws, which pay."""
+    from simulacra.sim.users._guards import REDRAW_PROBES, redraw_record
+
+    leaky = [  # short (nothing to cut), and different enough not to count as stuck
+        "300 g for 4, we're 10.",
+        "We are 10; 300 g serves 4.",
+        "Ten of us? 4 servings, 300 g.",
+    ]
+
+    def voice(messages: list[Message], params: ChatParams) -> str:
+        attempt = (params.seed or 0) % 7919
+        episode = (params.seed or 0) // 7919
+        if attempt == 1 and episode % 2:
+            return echo_plan(messages, params)
+        return leaky[attempt]
+
+    model = ScriptedModel(voice)
+    calls = []
+    for episode in range(2 * REDRAW_PROBES + 8):
+        user = LLMUser(persona=PLAIN, task=TASK, model=model, seed=episode * 7919)
+        opening = await user.next_turn([])
+        assert "300 g" not in opening.text  # passed or fell back, never leaked
+        calls.append(opening.meta["user_calls"])
+    # the even episodes failed their first redraw: the first REDRAW_PROBES of them drew a
+    # second time, the later ones did not
+    even = calls[::2]
+    assert even == [3] * REDRAW_PROBES + [2] * 4
+    assert set(calls[1::2]) == {2}  # the first redraw kept being drawn, and passed
+    first, second = redraw_record(model, "leak", 1), redraw_record(model, "leak", 2)
+    assert (first.tried, first.helped) == (2 * REDRAW_PROBES + 8, REDRAW_PROBES + 4)
+    assert (second.tried, second.helped) == (REDRAW_PROBES, 0)
+
+
 async def test_leak_guard_catches_all_facts_at_once() -> None:
     leaky = ScriptedModel(
         [
@@ -352,8 +426,8 @@ BOOKING = next(t for t in suite_tasks("bookings") if t.id == "bookings.italian-c
 
 async def test_a_service_user_adds_details_in_order_and_says_goodbye_when_asked() -> None:
     """A short confirmation is the service done (not "So what's the answer?"); the next
-    detail comes in the order the user has them; "Anything else?" ends it when nothing is
-    left to ask."""
+    detail comes in the order the user has them; "Anything else?" opens the second request
+    (a switch) once the first is done, and ends it when nothing is left to ask."""
     terse = PLAIN.model_copy(update={"verbosity": 0.0})  # one detail a turn
     user = LLMUser(persona=terse, task=BOOKING, model=ScriptedModel(echo_plan), seed=4)
     opening = await user.next_turn([])
@@ -364,6 +438,8 @@ async def test_a_service_user_adds_details_in_order_and_says_goodbye_when_asked(
         "Okay.",
         "Booked.",
         "Is there anything else I can help you with?",
+        "Okay.",
+        "Done. Is there anything else I can help you with?",
     ]:
         transcript.append(assistant(reply))
         turn = await user.next_turn(transcript)
@@ -371,10 +447,10 @@ async def test_a_service_user_adds_details_in_order_and_says_goodbye_when_asked(
         transcript.append(Message(role="user", content=turn.text))
         if turn.stop:
             break
-    told = [m.content for m in transcript if m.role == "user"][1:4]
+    told = [m.content for m in transcript if m.role == "user"][1:6]
     for fact, text in zip(BOOKING.facts, told, strict=True):
         assert mentions(fact, text), (fact, text)
-    assert acts[:3] == ["add", "add", "add"] and "push" not in acts
+    assert acts[:5] == ["add", "add", "add", "switch", "add"] and "push" not in acts
     assert acts[-1] == "satisfied" and turn.stop and turn.meta["user_calls"] == 0
 
 
@@ -426,3 +502,81 @@ async def test_a_service_question_the_user_has_no_view_on_gets_no_preference_and
     turn = await user.next_turn([assistant("Which part of the centre would you like?")])
     assert turn.act == "reveal" and mentions(BOOKING.facts[0], turn.text)
     assert any(turn.text.lower().startswith(p.lower().rstrip(".")) for p in _NO_PREFERENCE)
+
+
+TWO_SERVICES = next(t for t in suite_tasks("bookings") if t.id == "bookings.italian-centre")
+
+
+async def test_a_second_request_waits_until_the_first_is_done_then_the_user_turns_to_it() -> None:
+    """The taxi is asked for once the table's details are said, as a switch, not before
+    (not bundled with the table, not given to a question about the table), and its own
+    detail follows it."""
+    talkative = PLAIN.model_copy(update={"verbosity": 1.0})
+    user = LLMUser(persona=talkative, task=TWO_SERVICES, model=ScriptedModel(echo_plan), seed=4)
+    request = next(i for i, f in enumerate(TWO_SERVICES.facts) if f.request)
+    assert user._open() == list(range(request))
+    opening = await user.next_turn([])
+    transcript = [Message(role="user", content=opening.text)]
+    acts = []
+    for reply in [
+        "Bella Italia is a nice Italian place in the centre.",
+        "Booked, your reference is X1.",
+        "What time should the taxi come?",
+        "Done, a taxi will be there.",
+    ]:
+        transcript.append(assistant(reply))
+        turn = await user.next_turn(transcript)
+        acts.append(turn.act)
+        transcript.append(Message(role="user", content=turn.text))
+        if turn.act == "switch":
+            assert mentions(TWO_SERVICES.facts[request], turn.text)
+            assert all(i in user.revealed for i in range(request))
+        if turn.stop:
+            break
+    assert "switch" in acts
+    before = acts.index("switch")
+    assert not any(
+        mentions(TWO_SERVICES.facts[request], t.content) for t in transcript[: 2 * before + 1]
+    )
+    assert mentions(TWO_SERVICES.facts[request + 1], " ".join(m.content for m in transcript))
+    assert acts[-1] == "satisfied" and user.request == request
+
+
+async def test_a_request_the_assistant_cannot_do_is_dropped_and_the_rest_kept() -> None:
+    """ "Unfortunately I can't book taxis." lets the taxi go (its detail is never said) and
+    ends the conversation: no push, no give-up, the table stands."""
+    terse = PLAIN.model_copy(update={"verbosity": 0.0})
+    user = LLMUser(persona=terse, task=TWO_SERVICES, model=ScriptedModel(echo_plan), seed=4)
+    request = next(i for i, f in enumerate(TWO_SERVICES.facts) if f.request)
+    user.my_turns = ["italian food in the centre tonight?"]
+    user.revealed = set(range(request))
+    switch = await user.next_turn([assistant("Your table is booked, reference X1.")])
+    assert switch.act == "switch" and user.request == request
+    turn = await user.next_turn(
+        [assistant("Unfortunately I can't book taxis. You could call a local firm.")]
+    )
+    assert turn.act == "drop" and turn.stop and turn.stop_reason == "satisfied"
+    assert turn.meta["user_calls"] == 0  # nothing new to say: no model call
+    assert request + 1 in user.dropped and not mentions(TWO_SERVICES.facts[request + 1], turn.text)
+    # an offer of something else is answered, not dropped
+    again = LLMUser(persona=terse, task=TWO_SERVICES, model=ScriptedModel(echo_plan), seed=4)
+    again.my_turns, again.revealed, again.request = ["hi"], set(range(request + 1)), request
+    answer = await again.next_turn(
+        [assistant("Unfortunately none are free at 19:00. Would 19:15 work?")]
+    )
+    assert answer.act != "drop"
+
+
+async def test_a_further_request_the_assistant_keeps_failing_is_dropped_not_given_up() -> None:
+    from simulacra.sim.users._llm_user import _DROP
+
+    terse = PLAIN.model_copy(update={"verbosity": 0.0, "patience": 0})
+    request = next(i for i, f in enumerate(TWO_SERVICES.facts) if f.request)
+    user = LLMUser(persona=terse, task=TWO_SERVICES, model=ScriptedModel(echo_plan), seed=4)
+    user.my_turns, user.revealed, user.request = ["hi"], set(range(request + 1)), request
+    turn = await user.next_turn([assistant("")])
+    assert turn.act == "drop" and any(turn.text.startswith(d) for d in _DROP)
+    # on the goal itself, the same run of failures is a give-up
+    plain = LLMUser(persona=terse, task=TWO_SERVICES, model=ScriptedModel(echo_plan), seed=4)
+    plain.my_turns = ["hi"]
+    assert (await plain.next_turn([assistant("")])).act == "gave_up"

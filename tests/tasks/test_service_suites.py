@@ -20,7 +20,20 @@ def test_each_service_suite_has_twenty_distinct_judged_tasks(name: str, max_turn
         assert isinstance(check, JudgedCheck) and check.scope == "conversation", task.id
         assert 2 <= len(check.criteria) <= 4, task.id
         assert task.facts, task.id
-        assert task.max_turns == max_turns, task.id
+        requests = sum(f.request for f in task.facts)
+        assert task.max_turns == (12 if requests else max_turns), task.id
+
+
+def test_half_the_bookings_hold_a_second_request_with_details_the_judge_checks() -> None:
+    """People planning a visit ask for two services in one conversation (a hotel, then a
+    taxi): a request comes after the first service's details and has one of its own."""
+    two = [t for t in suite_tasks("bookings") if any(f.request for f in t.facts)]
+    assert len(two) >= 10
+    for task in two:
+        first = next(i for i, f in enumerate(task.facts) if f.request)
+        assert 0 < first < len(task.facts) - 1, task.id
+        assert sum(f.request for f in task.facts) == 1, task.id
+    assert not any(f.request for t in suite_tasks("coffee") for f in t.facts)
 
 
 def test_every_figure_a_booking_user_gives_is_one_the_judge_checks() -> None:

@@ -8,11 +8,20 @@ from __future__ import annotations
 import ast
 import re
 from functools import cache
+from pathlib import Path
 
 import pytest
 
 from simulacra.errors import ConfigError
-from simulacra.tasks import NumericCheck, Task, UnitTestCheck, checkable_items, parse_tasks
+from simulacra.tasks import (
+    JudgedCheck,
+    NumericCheck,
+    Task,
+    UnitTestCheck,
+    checkable_items,
+    load_tasks,
+    parse_tasks,
+)
 from simulacra.tasks import suite_tasks as load_suite
 
 MIN_TASKS = 25
@@ -169,3 +178,16 @@ def test_an_answer_cut_off_inside_its_code_block_is_still_tested() -> None:
     assert "failed to load" in result.detail and f"line {last})" in result.detail, result.detail
     whole = check.evaluate("Here you go.\n```python\n" + reference + "\n# Tests\n")
     assert whole.passed, whole.detail
+
+
+def test_the_task_file_in_docs_tasks_loads_as_the_page_describes_it(tmp_path: Path) -> None:
+    """The YAML example of docs/tasks.md is a task file a user can copy."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "tasks.md").read_text()
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", page, re.S) if "suite: mine" in b]
+    path = tmp_path / "mine.yaml"
+    path.write_text(block)
+    tip, dinner = load_tasks(path)
+    assert tip.id == "tip" and [f.text for f in tip.facts][-1] == "I want to tip 20%."
+    assert tip.shards[0] == "How much should I tip?"
+    assert [f.request for f in dinner.facts] == [False, True, False]
+    assert dinner.max_turns == 12 and isinstance(dinner.check, JudgedCheck)

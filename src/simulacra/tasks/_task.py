@@ -25,12 +25,16 @@ _KEY_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 class Fact(BaseModel):
     """A piece of hidden information. ``keys`` reveal it when they appear in a turn
-    (default: the numbers in its text)."""
+    (default: the numbers in its text). A ``request`` opens a sub-goal: the facts after
+    it, up to the next request, are its details ("I also need a taxi to the station.",
+    then "It should be there by 10:00."); the user turns to it once what came before is
+    done, and may drop it when the assistant cannot do it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     text: str = Field(min_length=1)
     keys: list[str] = Field(default_factory=list)
+    request: bool = False
 
     def mention_keys(self) -> list[str]:
         if self.keys:

@@ -25,7 +25,7 @@ from simulacra.people import Persona
 from simulacra.registry import Options
 from simulacra.sim.scoring import score_answer
 from simulacra.sim.users._base import SATISFIED, Simulator, UserContext, UserTurn, simulators
-from simulacra.sim.users._guards import GuardEvent, clean_turn, role_drift
+from simulacra.sim.users._guards import GuardEvent, clean_turn, draw_turn, role_drift
 from simulacra.sim.users._modes import opening_text
 from simulacra.sim.users._style import apply_style, truncate_words
 from simulacra.tasks import Task, extract_numbers
@@ -187,37 +187,31 @@ class FeedbackUser:
                 ),
             ),
         ]
-        for attempt in range(self.max_regenerations + 1):
-            completion = await self.model.chat(
-                prompt,
-                ChatParams(
-                    temperature=self.temperature,
-                    max_tokens=self.max_tokens,
-                    seed=self.seed + 104729 * self.turn + attempt,
-                ),
-            )
-            usage = usage + completion.usage
-            text = truncate_words(clean_turn(completion.text), 40)
-            problem: tuple[str, str] | None = None
-            leaked = leaks_answer(text, self.tokens)
+
+        def check(raw: str) -> tuple[str, tuple[str, str] | None]:
+            text = truncate_words(clean_turn(raw), 40)
             if not text:
-                problem = ("empty", "the model wrote nothing usable")
-            elif leaked:
-                problem = ("answer_leak", f"feedback contains the answer ({leaked})")
-            elif drift := role_drift(text, ""):
-                problem = ("role_drift", drift)
-            if problem is None:
-                return text, events, usage
-            last_try = attempt == self.max_regenerations
-            events.append(
-                GuardEvent(
-                    turn=self.turn - 1,
-                    guard=problem[0],
-                    action="fallback" if last_try else "regenerate",
-                    detail=problem[1],
-                )
-            )
-        return self.rng.choice(_PLAIN), events, usage
+                return text, ("empty", "the model wrote nothing usable")
+            if leaked := leaks_answer(text, self.tokens):
+                return text, ("answer_leak", f"feedback contains the answer ({leaked})")
+            if drift := role_drift(text, ""):
+                return text, ("role_drift", drift)
+            return text, None
+
+        drawn = await draw_turn(
+            self.model,
+            prompt,
+            lambda attempt: ChatParams(
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                seed=self.seed + 104729 * self.turn + attempt,
+            ),
+            check,
+            attempts=self.max_regenerations + 1,
+            turn=self.turn - 1,
+        )
+        text = drawn.said if drawn.said is not None else self.rng.choice(_PLAIN)
+        return text, drawn.events, drawn.usage
 
 
 def _feedback_user(context: UserContext[Options]) -> FeedbackUser:

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Any
+from typing import Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
 
+from simulacra.llm import ChatModel, ChatParams, Message, Usage
 from simulacra.tasks import Fact
+
+T = TypeVar("T")
 
 _ASSISTANT_PHRASES = re.compile(
     r"|".join(
@@ -124,6 +128,116 @@ def rejected(
     action = "fallback" if last_try else "regenerate"
     events.append(GuardEvent(turn=turn, guard=guard, action=action, detail=detail))
     return last_try
+
+
+REDRAW_PROBES = 16
+"""Redraws of one kind a run tries with a user model before it judges whether they help."""
+
+
+@dataclass
+class RedrawRecord:
+    """How drawing a turn again has gone, so far, for one user model and one kind of
+    redraw: the first or the second, after a role drift or after another guard.
+
+    A model that answers as the assistant mostly does so again when asked again, and a
+    small model that failed a guard twice seldom passes on the third try. The first
+    ``REDRAW_PROBES`` redraws of a kind are tried; from then on they are tried only while
+    at least one in eight of them gave a turn that passed the guards, and otherwise the
+    turn goes straight to the plain planned text (its guard event says so). Redraws still
+    in flight count towards the first ``REDRAW_PROBES``, so a run of many episodes at once
+    does not start them all blind. Each process keeps its own records (on Ray, each
+    worker learns for itself). With many episodes at once, which turns are redrawn
+    around the moment a record closes depends on the order calls come back.
+    """
+
+    tried: int = 0
+    helped: int = 0
+    pending: int = 0
+
+    def worth_trying(self) -> bool:
+        if self.tried + self.pending < REDRAW_PROBES:
+            return True
+        return self.tried >= REDRAW_PROBES and 8 * self.helped >= self.tried
+
+    def start(self) -> None:
+        self.pending += 1
+
+    def finish(self, *, helped: bool | None) -> None:
+        """A redraw came back (``helped``: its turn passed), or failed (None)."""
+        self.pending -= 1
+        if helped is not None:
+            self.tried += 1
+            self.helped += helped
+
+
+_RECORDS: WeakKeyDictionary[object, dict[tuple[bool, int], RedrawRecord]] = WeakKeyDictionary()
+
+
+def redraw_record(model: object, guard: str, redraw: int) -> RedrawRecord:
+    """The record of ``model``'s ``redraw``-th redraw (1, 2, …) after ``guard`` fired: a
+    run builds its models, so this is the run's. Redraws after a role drift are counted
+    apart from those after the other guards."""
+    records = _RECORDS.get(model)
+    if records is None:
+        records = _RECORDS[model] = {}
+    return records.setdefault((guard == "role_drift", redraw), RedrawRecord())
+
+
+@dataclass
+class Drawn(Generic[T]):
+    """What ``draw_turn`` got: the first candidate that passed (None: none did)."""
+
+    said: T | None
+    events: list[GuardEvent]
+    usage: Usage
+    calls: int
+    drifted: bool  # every candidate was rejected as role drift
+
+
+async def draw_turn(
+    model: ChatModel,
+    prompt: list[Message],
+    params: Callable[[int], ChatParams],
+    check: Callable[[str], tuple[T, tuple[str, str] | None]],
+    *,
+    attempts: int,
+    turn: int,
+) -> Drawn[T]:
+    """Up to ``attempts`` candidates from ``model`` (``params(attempt)`` for each), each
+    checked by ``check`` (what it says, and the guard's problem with it or None), until
+    one passes; every rejection is a guard event. A redraw is skipped when the run's
+    record says redraws of its kind do not help this model (see ``RedrawRecord``), or
+    when the model failed the same way twice with nearly the same text."""
+    events: list[GuardEvent] = []
+    failed: list[tuple[str, str]] = []
+    usage = Usage()
+    record: RedrawRecord | None = None  # the record of the draw in hand, when a redraw
+    for attempt in range(attempts):
+        if record is not None:
+            record.start()
+        try:
+            completion = await model.chat(prompt, params(attempt))
+        except BaseException:
+            if record is not None:
+                record.finish(helped=None)
+            raise
+        usage = usage + completion.usage
+        said, problem = check(completion.text)
+        if record is not None:
+            record.finish(helped=problem is None)
+        if problem is None:
+            return Drawn(said, events, usage, attempt + 1, drifted=False)
+        record = None
+        if attempt < attempts - 1:
+            record = redraw_record(model, problem[0], attempt + 1)
+            if not record.worth_trying():
+                record = None
+        if rejected(
+            failed, events, problem, completion.text, turn=turn, last_attempt=record is None
+        ):
+            break
+    drifted = bool(failed) and all(guard == "role_drift" for guard, _ in failed)
+    return Drawn(None, events, usage, len(failed), drifted=drifted)
 
 
 def similarity(a: str, b: str) -> float:

@@ -24,7 +24,7 @@ from typing import Literal
 from pydantic import Field
 
 from simulacra.errors import ModelError
-from simulacra.llm import ChatModel, ChatParams, Message, Usage
+from simulacra.llm import ChatModel, ChatParams, Message
 from simulacra.people import Persona
 from simulacra.registry import Options
 from simulacra.sim.users._base import (
@@ -37,10 +37,9 @@ from simulacra.sim.users._base import (
 )
 from simulacra.sim.users._guards import (
     STOPWORDS,
-    GuardEvent,
     check_turn,
     clean_turn,
-    rejected,
+    draw_turn,
     similar,
 )
 from simulacra.sim.users._modes import SingleTurnUser, opening_text, sharded_view
@@ -145,6 +144,16 @@ _WRONG = [
     "I tried it and it fails.",
     "Still wrong.",
 ]
+# turning to the next request once one is done ("Thanks. I also need a taxi.")
+_SWITCH = ["Great, thanks.", "Perfect, thank you.", "Thanks.", "OK, great.", "Lovely, thanks."]
+# letting a request go when the assistant cannot do it
+_DROP = [
+    "Never mind then.",
+    "Oh well, forget that then.",
+    "OK, let's skip that.",
+    "Fine, I'll sort that out myself.",
+]
+_DROPPED_ALL = ["That's all then, thanks.", "OK, that'll do then. Thanks.", "Alright, bye then."]
 _ANNOYED = ["Ugh.", "Come on.", "Seriously?", "Again?", "Look,", "Honestly,"]
 _REPEATED = ["You already said that.", "That's the same as before.", "Same answer again?"]
 CANNED_OPENERS: tuple[str, ...] = tuple(
@@ -155,6 +164,9 @@ CANNED_OPENERS: tuple[str, ...] = tuple(
         + _WRONG
         + _ANNOYED
         + _REPEATED
+        + _SWITCH
+        + _DROP
+        + _DROPPED_ALL
         + _PUSH
         + _DEFLECT
         + _FOLLOW_UP
@@ -166,7 +178,9 @@ CANNED_OPENERS: tuple[str, ...] = tuple(
 """Every stock phrase the policy may open a turn with (a run's share of each is measured)."""
 PREFIX_RATE = 0.3
 """How often a turn that adds a missed fact or asks for an edit opens with a stock phrase."""
-_ASKS_CHANGE = frozenset({"correct", "add", "edit", "object", "push", "follow_up"})
+_ASKS_CHANGE = frozenset(
+    {"correct", "add", "edit", "object", "push", "follow_up", "switch", "drop"}
+)
 _STOCK_ACTS = frozenset({"answer", "approve", SATISFIED})
 """Acts whose plan any agreeing words will do ("Yes, please.", "Perfect, thanks."): no
 off-plan check. A give-up or a push must still say what it means."""
@@ -184,6 +198,13 @@ _YES_NO_QUESTION = re.compile(
 _ASKS_FOR_INFORMATION = re.compile(
     r"\b(?:what|which|how|when|where|who|whose|why)\b|\b(?:tell|give|share|provide|send|"
     r"specify|clarify|describe|explain|let me know)\b",
+    re.I,
+)
+# the assistant saying it cannot do what was asked (and offering nothing instead)
+_CANNOT = re.compile(
+    r"\b(?:unfortunately|fully booked|no availability|(?:isn't|aren't|is not|are not|not) "
+    r"available|(?:can't|cannot|can not|couldn't|could not|unable to|am not able to|"
+    r"won't be able to) (?:find|book|arrange|reserve|get|make|order|do that))\b",
     re.I,
 )
 _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
@@ -332,6 +353,10 @@ class LLMUser:
         self.rng = random.Random(seed)
         self.seed = seed
         self.revealed: set[int] = set()
+        self.dropped: set[int] = set()
+        """Facts of requests the user let go (the assistant could not do them)."""
+        self.request: int | None = None
+        """The request the user is on (a fact's index), or None: the task's own goal."""
         self.unhelpful = 0
         self.frustration = 0.0
         self.deflected = False
@@ -359,7 +384,53 @@ class LLMUser:
     # -- policy ---------------------------------------------------------------------------
 
     def _unrevealed(self) -> list[int]:
-        return [i for i in range(len(self.task.facts)) if i not in self.revealed]
+        """Facts not said yet (and not let go)."""
+        return [
+            i
+            for i in range(len(self.task.facts))
+            if i not in self.revealed and i not in self.dropped
+        ]
+
+    def _request_of(self, index: int) -> int | None:
+        """The request whose detail fact ``index`` is (itself, for a request), or None:
+        a detail of the task's own goal."""
+        for i in range(index, -1, -1):
+            if self.task.facts[i].request:
+                return i
+        return None
+
+    def _open(self) -> list[int]:
+        """The facts the user would say now: the unsaid details of the goal and of the
+        requests made so far; the next request only once none of those is left."""
+        unsaid = self._unrevealed()
+        now = [
+            i
+            for i in unsaid
+            if not self.task.facts[i].request
+            and (self._request_of(i) is None or self._request_of(i) in self.revealed)
+        ]
+        return now or [i for i in unsaid if self.task.facts[i].request][:1]
+
+    def _drop(self, prefix: str) -> Plan:
+        """Let the current request go, and turn to the next one or end the conversation."""
+        self.dropped.update(i for i in self._unrevealed() if self._request_of(i) == self.request)
+        self.request = None
+        drop = self.rng.choice(_DROP)
+        nxt = self._open()
+        if nxt:
+            fact = self.task.facts[nxt[0]]
+            return Plan(act="drop", text=_after(prefix, f"{drop} {fact.text}"), fact=fact)
+        text = f"{drop} {self.rng.choice(_DROPPED_ALL)}"
+        return Plan(act="drop", text=_after(prefix, text), stop=True)
+
+    def _next(self, act: str, opener: str) -> Plan:
+        """Say the next fact the user has: a detail as ``act`` after ``opener``, or, when
+        it is a request, turn to it after thanks now and then ("Thanks. I also need …")."""
+        fact = self.task.facts[self._open()[0]]
+        if fact.request:
+            thanks = opener or self._prefix(_SWITCH, rate=0.6)
+            return Plan(act="switch", text=_after(thanks, fact.text), fact=fact)
+        return Plan(act=act, text=_after(opener, fact.text), fact=fact)
 
     def _relevance(self, question: str, index: int) -> int:
         """Content words the question and the fact share ("the" and "you" are not a match)."""
@@ -367,7 +438,7 @@ class LLMUser:
 
     def _most_relevant(self, question: str) -> int:
         """The unrevealed fact sharing most words with the assistant's question."""
-        candidates = self._unrevealed()
+        candidates = self._open()
         best = max(candidates, key=lambda i: (self._relevance(question, i), -i))
         return best if self._relevance(question, best) > 0 else candidates[0]
 
@@ -439,7 +510,7 @@ class LLMUser:
                 )
             return Plan(act="use_tool", text=used.text)
         previous = replies[-2] if len(replies) > 1 else None
-        unrevealed = self._unrevealed()
+        unrevealed = self._open()
         questions = question_sentences(last)
         answered = bool(last) and self.task.gives_answer(last, said=self._said())
         if self.service:
@@ -466,6 +537,12 @@ class LLMUser:
             # (an agent acting on an environment may reply without an answer or question)
             self.unhelpful += 1
             self._frustrate(0.2)
+        if self.request is not None and (
+            self.unhelpful > self.persona.patience or (_CANNOT.search(last) and not questions)
+        ):
+            # a further request the assistant cannot or will not do: let it go, keep the rest
+            self.unhelpful = 0
+            return self._drop(prefix)
         if self.unhelpful > self.persona.patience:
             return Plan(act=GAVE_UP, text=self.rng.choice(_GIVE_UP), stop=True)
         if self.frustration >= 0.5 and not prefix:
@@ -473,14 +550,14 @@ class LLMUser:
         if questions and _ANYTHING_ELSE.search(questions[-1]):
             # "Is there anything else I can help with?": the next thing, or goodbye
             if unrevealed:
-                fact = self.task.facts[unrevealed[0]]
-                opener = prefix or self._prefix(_ADD if self.service else _CORRECT)
-                return Plan(act="reveal", text=_after(opener, fact.text), fact=fact)
+                return self._next(
+                    "reveal", prefix or self._prefix(_ADD if self.service else _CORRECT)
+                )
             return Plan(act=SATISFIED, text=self.rng.choice(_CLOSE), stop=True)
-        if answered and unrevealed and self.service:
-            # the service done or offered: on to the next detail, in the order one has it
-            fact = self.task.facts[unrevealed[0]]
-            return Plan(act="add", text=_after(prefix or self._prefix(_ADD), fact.text), fact=fact)
+        if answered and unrevealed and (self.service or self.task.facts[unrevealed[0]].request):
+            # done or offered: on to the next detail, in the order one has it, or the next
+            # request (an answer to a further request is no mistake to correct)
+            return self._next("add", prefix or self._prefix(_ADD))
         if answered and unrevealed:
             # an answer before the assistant had all the facts: correct it with the next
             # one (for a draft: ask for the edit that fact calls for)
@@ -513,18 +590,16 @@ class LLMUser:
             self.deflected = False
             if self.service and not relevant:
                 # asked something they have no view on: say so, and go on with their list
-                fact = self.task.facts[unrevealed[0]]
-                text = f"{self.rng.choice(_NO_PREFERENCE)} {fact.text}"
-                return Plan(act="reveal", text=_after(prefix, text), fact=fact)
+                return self._next("reveal", _after(prefix, self.rng.choice(_NO_PREFERENCE)) + " ")
             fact = self.task.facts[index]
-            return Plan(act="reveal", text=_after(prefix, fact.text), fact=fact)
+            act = "switch" if fact.request else "reveal"
+            return Plan(act=act, text=_after(prefix, fact.text), fact=fact)
         if questions:
             # nothing left to reveal: answer from what the user knows
             plain = self.rng.choice(_YES if is_yes_no(questions[-1]) else _NOTHING_MORE)
             return Plan(act="answer", text=_after(prefix, plain), reply=True)
         if unrevealed:
-            fact = self.task.facts[unrevealed[0]]
-            return Plan(act="reveal", text=_after(prefix, fact.text), fact=fact)
+            return self._next("reveal", prefix)
         return Plan(act="push", text=_after(prefix, self.rng.choice(_PUSH)))
 
     # -- voice ----------------------------------------------------------------------------
@@ -579,7 +654,7 @@ class LLMUser:
         people booking or ordering seldom say one thing a turn."""
         if not self.service or plan.act not in ("open", "add", "reveal"):
             return plan
-        rest = [i for i in self._unrevealed() if self.task.facts[i] is not plan.fact]
+        rest = [i for i in self._open() if self.task.facts[i] is not plan.fact]
         if not rest or self.rng.random() >= self.persona.verbosity:
             return plan
         plan.also = self.task.facts[rest[0]]
@@ -594,6 +669,8 @@ class LLMUser:
         fact = plan.fact
         if fact is not None:
             self.revealed.add(self.task.facts.index(fact))
+            if fact.request:
+                self.request = self.task.facts.index(fact)
         if plan.also is not None:
             self.revealed.add(self.task.facts.index(plan.also))
         words = length_target(self.persona, self.rng, frustration=self.frustration)
@@ -608,26 +685,14 @@ class LLMUser:
         context = " ".join([self.task.goal, last, self.instruction or ""])
         own = self._own()
         must_say = [plan.also] if plan.also is not None else []
-        events: list[GuardEvent] = []
-        usage = Usage()
-        text = ""
-        unvoiced = plan.act in _UNVOICED_ACTS and not (plan.reply and self.instruction)
+        unvoiced = (plan.act in _UNVOICED_ACTS or (plan.act == "drop" and fact is None)) and not (
+            plan.reply and self.instruction
+        )
         attempts = 0 if unvoiced else self._budget() + 1
         prompt = self._prompt(plan, words, last) if attempts else []
-        failed: list[tuple[str, str]] = []
-        calls = 0
-        for attempt in range(attempts):
-            completion = await self.model.chat(
-                prompt,
-                ChatParams(
-                    temperature=self.options.temperature,
-                    max_tokens=self.options.max_tokens,
-                    seed=self.seed + 7919 * turn + attempt,
-                ),
-            )
-            calls += 1
-            usage = usage + completion.usage
-            whole = clean_turn(completion.text)
+
+        def check(text: str) -> tuple[str, tuple[str, str] | None]:
+            whole = clean_turn(text)
             problem: tuple[str, str] | None = None
             for candidate in dict.fromkeys([cut_at_sentence(whole, words), whole]):
                 problem = check_turn(
@@ -644,18 +709,25 @@ class LLMUser:
                     must_say=must_say,
                 )
                 if problem is None:
-                    text = candidate
-                    break
-            if problem is None:
-                break
-            if rejected(
-                failed, events, problem, whole, turn=turn, last_attempt=attempt == attempts - 1
-            ):
-                break
-        drifted = not text and bool(failed) and all(g == "role_drift" for g, _ in failed)
+                    return candidate, None
+            return whole, problem
+
+        drawn = await draw_turn(
+            self.model,
+            prompt,
+            lambda attempt: ChatParams(
+                temperature=self.options.temperature,
+                max_tokens=self.options.max_tokens,
+                seed=self.seed + 7919 * turn + attempt,
+            ),
+            check,
+            attempts=attempts,
+            turn=turn,
+        )
         if not unvoiced:
-            self.budget.drift_streak = self.budget.drift_streak + 1 if drifted else 0
-        self.budget.calls.append(calls)
+            self.budget.drift_streak = self.budget.drift_streak + 1 if drawn.drifted else 0
+        self.budget.calls.append(drawn.calls)
+        text = drawn.said or ""
         if not text:
             text = plan.text
         text = apply_style(
@@ -669,8 +741,8 @@ class LLMUser:
             if plan.act in (SATISFIED, GAVE_UP)
             else (SATISFIED if plan.stop else None),
             act=plan.act,
-            guard_events=events,
-            usage=usage,
+            guard_events=drawn.events,
+            usage=drawn.usage,
             tool_messages=self.tool_acts.take() if self.tool_acts is not None else [],
             meta={
                 "act": plan.act,
@@ -679,7 +751,7 @@ class LLMUser:
                 "length_target": words,
                 "frustration": round(self.frustration, 3),
                 "unhelpful": self.unhelpful,
-                "user_calls": calls,
+                "user_calls": drawn.calls,
             },
         )
 

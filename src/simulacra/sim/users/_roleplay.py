@@ -43,12 +43,13 @@ from simulacra.sim.users._base import (
     simulators,
 )
 from simulacra.sim.users._guards import (
+    Drawn,
     GuardEvent,
     check_turn,
     clean_turn,
+    draw_turn,
     echoed,
     mentions,
-    rejected,
     repeated,
     role_drift,
 )
@@ -184,7 +185,7 @@ class RoleplayUser(LLMUser):
             self.plain = True
         if plan.act == "reveal" and interaction.reveal == "unprompted":
             # offered without waiting: the next detail comes along with this one
-            extra = [i for i in self._unrevealed() if self.task.facts[i] is not plan.fact]
+            extra = [i for i in self._open() if self.task.facts[i] is not plan.fact]
             if extra and self.rng.random() < 0.5:
                 self.revealed.add(extra[0])
                 self.must_say = [self.task.facts[extra[0]]]
@@ -313,36 +314,22 @@ class RoleplayUser(LLMUser):
         turn: int,
         check: Callable[[str], tuple[tuple[str, str | None], tuple[str, str] | None]],
         max_tokens: int,
-    ) -> tuple[tuple[str, str | None] | None, list[GuardEvent], Usage, int]:
+    ) -> Drawn[tuple[str, str | None]]:
         """Up to ``1 + regenerations`` candidates; the first that passes ``check``."""
-        events: list[GuardEvent] = []
-        usage = Usage()
-        failed: list[tuple[str, str]] = []
-        regenerations = self._budget()
-        calls = 0
-        for attempt in range(regenerations + 1):
-            completion = await self.model.chat(
-                prompt,
-                ChatParams(
-                    temperature=self.options.temperature,
-                    max_tokens=max_tokens,
-                    seed=self.seed + 7919 * turn + attempt,
-                ),
-            )
-            calls += 1
-            usage = usage + completion.usage
-            whole = clean_turn(completion.text) if self.policy == "code" else completion.text
-            said, problem = check(whole)
-            if problem is None:
-                self.budget.drift_streak = 0
-                return said, events, usage, calls
-            if rejected(
-                failed, events, problem, whole, turn=turn, last_attempt=attempt == regenerations
-            ):
-                break
-        drifted = bool(failed) and all(g == "role_drift" for g, _ in failed)
-        self.budget.drift_streak = self.budget.drift_streak + 1 if drifted else 0
-        return None, events, usage, calls
+        drawn = await draw_turn(
+            self.model,
+            prompt,
+            lambda attempt: ChatParams(
+                temperature=self.options.temperature,
+                max_tokens=max_tokens,
+                seed=self.seed + 7919 * turn + attempt,
+            ),
+            check,
+            attempts=self._budget() + 1,
+            turn=turn,
+        )
+        self.budget.drift_streak = self.budget.drift_streak + 1 if drawn.drifted else 0
+        return drawn
 
     async def next_turn(self, transcript: list[Message]) -> UserTurn:
         if self.stopped:
@@ -375,9 +362,10 @@ class RoleplayUser(LLMUser):
                 body = clean_turn(body)
                 return (body, reason), self._free_problem(body, opening, last)
 
-            said, events, usage, calls = await self._generate(
+            drawn = await self._generate(
                 self._free_prompt(transcript), turn, free_check, max(self.options.max_tokens, 64)
             )
+            events, usage, calls, said = drawn.events, drawn.usage, drawn.calls, drawn.said
             if said is not None:
                 text, reason = said
                 act, stop, stop_reason = "free", reason is not None, reason
@@ -397,7 +385,8 @@ class RoleplayUser(LLMUser):
             context = " ".join([self.task.goal, last, self.instruction or ""])
             own = self._own()
 
-            def code_check(whole: str) -> tuple[tuple[str, str | None], tuple[str, str] | None]:
+            def code_check(text: str) -> tuple[tuple[str, str | None], tuple[str, str] | None]:
+                whole = clean_turn(text)
                 problem: tuple[str, str] | None = None
                 for candidate in dict.fromkeys([cut_at_sentence(whole, words), whole]):
                     problem = check_turn(
@@ -417,9 +406,10 @@ class RoleplayUser(LLMUser):
                         return (candidate, None), None
                 return (whole, None), problem
 
-            voiced, events, usage, calls = await self._generate(
+            drawn = await self._generate(
                 self._code_prompt(plan, words, last), turn, code_check, self.options.max_tokens
             )
+            events, usage, calls, voiced = drawn.events, drawn.usage, drawn.calls, drawn.said
             if voiced is not None:
                 text = voiced[0]
         if text is None:

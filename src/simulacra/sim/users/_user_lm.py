@@ -11,9 +11,11 @@ last message, which is then kept but not answered.
 The shared guards (:mod:`simulacra.sim.users._guards`) check every turn: the model
 slipping into the assistant's role, telling more than ``max_reveal`` hidden facts the
 user has not yet given in one turn, an empty turn, and repeating an earlier turn. A
-failed turn is drawn again up to the run's ``max_regenerations`` times; then the user
-falls back to the plain text of the next hidden fact (the goal, on the first turn), or
-ends the conversation when nothing is left to say. Every hit is recorded.
+failed turn is drawn again up to the run's ``max_regenerations`` times (fewer after the
+same failure twice running, or when the run has seen that such redraws seldom pass with
+this model: ``_guards.RedrawRecord``); then the user falls back to the plain text of the
+next hidden fact (the goal, on the first turn), or ends the conversation when nothing is
+left to say. Every hit is recorded.
 
 The endpoint must send the end token back as text: a server that drops special tokens
 from the output (vLLM does by default) needs ``extra_body: {skip_special_tokens:
@@ -27,13 +29,13 @@ from typing import Literal
 from pydantic import Field
 
 from simulacra.errors import ModelError
-from simulacra.llm import ChatModel, ChatParams, Message, Usage
+from simulacra.llm import ChatModel, ChatParams, Message
 from simulacra.people import Persona
 from simulacra.registry import Options
 from simulacra.sim.users._base import Simulator, UserContext, UserTurn, simulators
 from simulacra.sim.users._guards import (
-    GuardEvent,
     clean_turn,
+    draw_turn,
     echoed,
     leaked_facts,
     mentions,
@@ -181,41 +183,29 @@ class UserLMUser:
         messages = self.flipped(transcript)
         replies = [m.content for m in transcript if m.role == "assistant" and m.content.strip()]
         last = replies[-1] if replies else ""
-        usage = Usage()
-        events: list[GuardEvent] = []
-        text, ended, calls = "", False, 0
-        for attempt in range(self.max_regenerations + 1):
-            completion = await self.model.chat(
-                messages,
-                ChatParams(
-                    temperature=self.temperature,
-                    max_tokens=self.max_tokens,
-                    seed=self.seed + 7919 * turn + attempt,
-                ),
-            )
-            calls += 1
-            usage = usage + completion.usage
-            candidate, ended = self._split(completion.text)
-            ended = ended or (self.options.empty_ends and not completion.text.strip())
+
+        def check(raw: str) -> tuple[tuple[str, bool], tuple[str, str] | None]:
+            candidate, ended = self._split(raw)
+            ended = ended or (self.options.empty_ends and not raw.strip())
             if ended and not candidate.strip():
-                text = ""
-                break  # a turn of its own that only ends the conversation
-            problem = self._problem(candidate, last)
-            if problem is None:
-                text = candidate
-                break
-            guard, detail = problem
-            last_try = attempt == self.max_regenerations
-            events.append(
-                GuardEvent(
-                    turn=turn,
-                    guard=guard,
-                    action="fallback" if last_try else "regenerate",
-                    detail=detail,
-                )
-            )
-            ended = False
-        else:
+                return ("", True), None  # a turn of its own that only ends the conversation
+            return (candidate, ended), self._problem(candidate, last)
+
+        drawn = await draw_turn(
+            self.model,
+            messages,
+            lambda attempt: ChatParams(
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                seed=self.seed + 7919 * turn + attempt,
+            ),
+            check,
+            attempts=self.max_regenerations + 1,
+            turn=turn,
+        )
+        events, usage, calls = drawn.events, drawn.usage, drawn.calls
+        text, ended = drawn.said or ("", False)
+        if drawn.said is None:
             fallback = self._fallback()
             if fallback is None:
                 return UserTurn(
