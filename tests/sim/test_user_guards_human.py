@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from simulacra.sim.users._guards import check_turn, echoed, guard_rates, role_drift
+from simulacra.sim.users._guards import (
+    answers_request,
+    check_turn,
+    echoed,
+    guard_rates,
+    role_drift,
+)
 from simulacra.sim.users._llm_user import _SHOT_MARKERS
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -29,6 +35,49 @@ def test_each_guard_flags_at_most_1_percent_of_real_user_turns(corpus: str) -> N
     rates = guard_rates(_conversations(corpus), examples=_SHOT_MARKERS)
     assert set(rates) == {"role_drift", "example_leak", "echo", "repetition", "any"}
     assert all(rate <= 0.01 for rate in rates.values()), rates
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_no_real_opening_reads_as_the_answer_to_its_own_request(corpus: str) -> None:
+    """Real people open with "Yes, I'm looking for a guesthouse" (3% of MultiWOZ's
+    openings) but never with the answer to what they came to ask."""
+    openings = [next(t for r, t in c if r == "user") for c in _conversations(corpus)]
+    assert len(openings) >= 300
+    assert [t for t in openings if answers_request(t)] == []
+    assert sum(t.lower().startswith("yes") for t in openings) >= 1  # what it must not flag
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yes there is a good vegetarian restaurant around.",  # the embedded model's openings
+        "yrs there is a good vegetarian restaurant nearby",
+        "you should call the train at 10:00 to London.",
+        "are you looking for a good vegetarian restaurant",
+        "Sure, I can find you a guesthouse with wifi.",
+    ],
+)
+def test_an_opening_that_answers_its_own_request_is_role_drift(text: str) -> None:
+    problem = check_turn(
+        text,
+        planned="Is there a good vegetarian restaurant?",
+        fact=None,
+        hidden=[],
+        previous=[],
+        opening=True,
+    )
+    assert problem is not None and problem[0] == "role_drift", problem
+    assert (
+        check_turn(
+            "Is there a good vegetarian restaurant around?",
+            planned="Is there a good vegetarian restaurant?",
+            fact=None,
+            hidden=[],
+            previous=[],
+            opening=True,
+        )
+        is None
+    )
 
 
 def test_real_people_open_with_sure_and_are_not_flagged() -> None:

@@ -9,7 +9,7 @@ import statistics
 
 import pytest
 
-from simulacra.llm import Message, ScriptedModel
+from simulacra.llm import ChatParams, Message, ScriptedModel
 from simulacra.people import Persona, WritingStyle, builtin_personas
 from simulacra.sim.users import (
     CANNED_OPENERS,
@@ -335,3 +335,34 @@ def test_a_stock_opener_is_counted_on_whole_words_only() -> None:
     ]
     shares = opener_shares(turns, canned=["Look,", "Yes."])
     assert shares["canned"] == {"Look,": 0.2, "Yes.": 0.4}
+
+
+async def test_a_service_user_is_shown_an_offer_answered_not_a_draft_edited() -> None:
+    """The voice's third example is a draft edit for most tasks; a booking user copied its
+    manner ("can you make it more concise?"), so a service user sees an offer answered,
+    and the words of either example are guarded."""
+    from simulacra.sim.users._llm_user import _SHOT_MARKERS
+
+    booking = next(t for t in suite_tasks("bookings") if t.id == "bookings.italian-centre")
+    seen: list[list[Message]] = []
+
+    def voice(messages: list[Message], params: ChatParams) -> str:
+        seen.append(messages)
+        return echo_plan(messages, params)
+
+    for task in (booking, PANCAKES):
+        await LLMUser(persona=PLAIN, task=task, model=ScriptedModel(voice), seed=1).next_turn([])
+    service, other = (" ".join(m.content for m in prompt) for prompt in seen)
+    assert "less formal" not in service and "bike back by" in service
+    assert "less formal" in other and "bike" not in other
+    for leaked in ["can you make it sound more formal?", "need the bike back by fri"]:
+        problem = check_turn(
+            leaked,
+            planned="I'll need the reference number.",
+            fact=None,
+            hidden=[],
+            previous=[],
+            context=booking.goal,
+            examples=_SHOT_MARKERS,
+        )
+        assert problem is not None and problem[0] == "example_leak", leaked

@@ -28,6 +28,7 @@ _ASSISTANT_PHRASES = re.compile(
             r"\bi(?:'d| would) be (?:happy|glad) to (?:help|assist)",
             r"\b(?:happy|glad) (?:i could|to) help\b",
             r"\bi can help you\b",
+            r"\bi can (?:find|book|get|recommend|suggest|reserve) (?:you|that for you|one for you)\b",
             r"\blet me know if (?:you|there)",
             r"\bfeel free to\b",
             r"\bas an ai\b",
@@ -263,6 +264,25 @@ _SITUATION_OF_YOU = re.compile(
 )
 
 
+_ANSWERS_REQUEST = re.compile(
+    r"^\W*(?:(?:yes|yeah|yep|yrs|sure|ok|okay)\W+)?(?:there (?:is|are|'s)\b|"
+    r"you (?:should|can|could|will|need to|might)\b|(?:are|were) you looking for\b|"
+    r"do you (?:need|want)\b)|^\W*(?:yes|yeah|yep|yrs)\W+(?:there|it|they|that)\b",
+    re.I,
+)
+"""An opening that answers the request it was meant to make ("Yes, there is a good
+vegetarian restaurant nearby.", "You should call the train at 10:00."): no opening of
+the 600 real conversations of the shared MultiWOZ and Taskmaster samples does this."""
+
+
+def answers_request(text: str) -> str | None:
+    """An opening turn written as the answer to its own request, or None."""
+    match = _ANSWERS_REQUEST.search(text)
+    if match:
+        return f"the opening answers its own request ({match.group(0).strip()!r})"
+    return None
+
+
 def role_drift(text: str, planned: str) -> str | None:
     """Assistant-like phrasing, or the user talking about "your" problem."""
     match = _ASSISTANT_PHRASES.search(text)
@@ -472,6 +492,7 @@ def check_turn(
     reply: str = "",
     own: str = "",
     must_say: Sequence[Fact] = (),
+    opening: bool = False,
 ) -> tuple[str, str] | None:
     """The first problem with a candidate turn as ``(guard, detail)``, or ``None``.
 
@@ -481,10 +502,12 @@ def check_turn(
     be said in any words). ``reply`` is the assistant's last reply and ``own`` what the
     user said or means to say: a run of words copied from the reply and not the user's
     own is an echo. ``must_say`` are further facts the turn must carry besides ``fact``.
+    ``opening``: the turn opens the conversation, so answering the request it should make
+    is role drift too.
     """
     if not text.strip():
         return "empty", "the model wrote nothing usable"
-    drift = role_drift(text, planned)
+    drift = role_drift(text, planned) or (answers_request(text) if opening else None)
     if drift:
         return "role_drift", drift
     copied = echoed(text, reply, f"{own} {planned}") if reply else None
@@ -518,8 +541,9 @@ def guard_rates(
 
     ``conversations`` are ``(role, text)`` pairs. A turn is its own plan (people mean
     what they write); the context of the example-leak guard is everything said before
-    it; the echo guard compares it with the assistant turn it answers, excusing only the
-    person's own earlier words; the repetition guard compares it with the same person's
+    it; the role-drift guard also checks the person's first turn as an opening; the echo
+    guard compares it with the assistant turn it answers, excusing only the person's own
+    earlier words; the repetition guard compares it with the same person's
     earlier turns. Returns
     the share of user turns each guard flags, and of those any flags (``any``).
     """
@@ -532,8 +556,9 @@ def guard_rates(
             if role == "user":
                 total += 1
                 reply = said[-1] if said else ""
+                drift = role_drift(text, text) or (None if mine else answers_request(text))
                 hits = {
-                    "role_drift": role_drift(text, text) is not None,
+                    "role_drift": drift is not None,
                     "example_leak": example_leak(text, " ".join(said), examples) is not None,
                     # the turn is not its own plan here (that would excuse every copy):
                     # only the person's earlier turns are theirs to have the assistant quote

@@ -245,7 +245,9 @@ def is_yes_no(question: str) -> bool:
 # worked examples of the voice prompt, and the words of theirs that must not turn up in a
 # real turn (a soft-boiled egg in a bill split)
 _SHOT_MARKERS = re.compile(
-    r"\b(?:eggs?|yolks?|boil(?:ed|ing)?|pasta|packet|neighbou?rs?|barbecue)\b", re.I
+    r"\b(?:eggs?|yolks?|boil(?:ed|ing)?|pasta|packet|neighbou?rs?|barbecue|formal|stiff|"
+    r"bikes?|bicycles?|punctures?)\b",
+    re.I,
 )
 _CASUAL_SHOTS = [
     (
@@ -287,6 +289,23 @@ _FORMAL_SHOTS = [
         "Ask for an edit: it should sound less formal.",
         12,
         "Thank you. Could you make it sound a little less formal, please?",
+    ),
+]
+# a service user's third example answers an offer (a draft's edit request leaked into
+# bookings as "can you make it more concise?")
+_SERVICE_SHOT_SAID = "I can fix the puncture on Thursday at 10. Shall I book that?"
+_SERVICE_SHOT_PLAN = "Yes, please. I need the bike back by Friday."
+_CASUAL_SERVICE_SHOTS = [
+    *_CASUAL_SHOTS[:2],
+    (_SERVICE_SHOT_SAID, _SERVICE_SHOT_PLAN, 7, "yes pls, need the bike back by fri"),
+]
+_FORMAL_SERVICE_SHOTS = [
+    *_FORMAL_SHOTS[:2],
+    (
+        _SERVICE_SHOT_SAID,
+        _SERVICE_SHOT_PLAN,
+        10,
+        "Yes, please. I would need the bike back by Friday.",
     ),
 ]
 FULL_INSTRUCTION_ENVIRONMENTS = frozenset({"tau-retail", "tau2-telecom"})
@@ -628,7 +647,11 @@ class LLMUser:
         return f'The assistant said: "{cut_at_sentence(" ".join(said.split()), CONTEXT_WORDS)}"\n'
 
     def _prompt(self, plan: Plan, words: int, last: str) -> list[Message]:
-        shots = _FORMAL_SHOTS if self.persona.style.formality > 0.6 else _CASUAL_SHOTS
+        formal = self.persona.style.formality > 0.6
+        if self.service:
+            shots = _FORMAL_SERVICE_SHOTS if formal else _CASUAL_SERVICE_SHOTS
+        else:
+            shots = _FORMAL_SHOTS if formal else _CASUAL_SHOTS
         messages = [Message(role="system", content=self._system())]
         for shot_said, shot_plan, shot_words, shot_out in shots:
             content = f"{self._context(shot_said)}Say ({shot_words} words): {shot_plan}"
@@ -707,6 +730,7 @@ class LLMUser:
                     reply=last,
                     own=own,
                     must_say=must_say,
+                    opening=plan.act == "open",
                 )
                 if problem is None:
                     return candidate, None

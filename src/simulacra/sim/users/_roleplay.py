@@ -45,6 +45,7 @@ from simulacra.sim.users._base import (
 from simulacra.sim.users._guards import (
     Drawn,
     GuardEvent,
+    answers_request,
     check_turn,
     clean_turn,
     draw_turn,
@@ -290,7 +291,7 @@ class RoleplayUser(LLMUser):
         if not text.strip():
             # a bare stop token: the person leaves without a word (but opens with one)
             return ("empty", "the first message is empty") if opening else None
-        drift = role_drift(text, text)
+        drift = role_drift(text, text) or (answers_request(text) if opening else None)
         if drift:
             return "role_drift", drift
         copied = echoed(text, last, self._own())
@@ -401,6 +402,7 @@ class RoleplayUser(LLMUser):
                         reply=last,
                         own=own,
                         must_say=self.must_say,
+                        opening=plan.act == "open",
                     )
                     if problem is None:
                         return (candidate, None), None

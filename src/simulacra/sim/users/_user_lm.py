@@ -34,6 +34,7 @@ from simulacra.people import Persona
 from simulacra.registry import Options
 from simulacra.sim.users._base import Simulator, UserContext, UserTurn, simulators
 from simulacra.sim.users._guards import (
+    answers_request,
     clean_turn,
     draw_turn,
     echoed,
@@ -147,7 +148,9 @@ class UserLMUser:
     def _problem(self, text: str, last: str = "") -> tuple[str, str] | None:
         if not text.strip():
             return "empty", "the model wrote nothing usable"
-        drift = role_drift(text, self.task.goal)
+        drift = role_drift(text, self.task.goal) or (
+            None if self.my_turns else answers_request(text)
+        )
         if drift:
             return "role_drift", drift
         told = [self.task.facts[i].text for i in sorted(self.told)]
