@@ -353,9 +353,9 @@ async def test_a_service_user_is_shown_an_offer_answered_not_a_draft_edited() ->
     for task in (booking, PANCAKES):
         await LLMUser(persona=PLAIN, task=task, model=ScriptedModel(voice), seed=1).next_turn([])
     service, other = (" ".join(m.content for m in prompt) for prompt in seen)
-    assert "less formal" not in service and "bike back by" in service
+    assert "less formal" not in service and "bike be ready by" in service
     assert "less formal" in other and "bike" not in other
-    for leaked in ["can you make it sound more formal?", "need the bike back by fri"]:
+    for leaked in ["can you make it sound more formal?", "will the bike be ready by fri?"]:
         problem = check_turn(
             leaked,
             planned="I'll need the reference number.",

@@ -504,6 +504,18 @@ async def test_a_service_question_the_user_has_no_view_on_gets_no_preference_and
     assert any(turn.text.lower().startswith(p.lower().rstrip(".")) for p in _NO_PREFERENCE)
 
 
+async def test_with_nothing_left_a_customer_has_no_preference_and_a_learner_knows_no_more() -> None:
+    from simulacra.sim.users._llm_user import _NO_PREFERENCE, _NOTHING_MORE
+
+    coffee = next(t for t in suite_tasks("coffee"))
+    for task, phrases in ((coffee, _NO_PREFERENCE), (TASK, _NOTHING_MORE)):
+        user = LLMUser(persona=PLAIN, task=task, model=ScriptedModel(echo_plan), seed=3)
+        user.revealed = set(range(len(task.facts)))
+        user.my_turns = [task.goal]
+        turn = await user.next_turn([assistant("Which size would you like?")])
+        assert turn.act == "answer" and turn.text in phrases, (task.id, turn.text)
+
+
 TWO_SERVICES = next(t for t in suite_tasks("bookings") if t.id == "bookings.italian-centre")
 
 

@@ -136,7 +136,14 @@ _CLOSE = [
     "No, I'm all set. Thank you.",
 ]
 # answering a service's question the user has no view on ("Which area?")
-_NO_PREFERENCE = ["I don't mind.", "Any is fine.", "No preference.", "Doesn't matter to me."]
+_NO_PREFERENCE = [
+    "I don't mind.",
+    "Any is fine.",
+    "No preference.",
+    "Doesn't matter to me.",
+    "Up to you.",
+    "Whatever's easiest.",
+]
 _EDIT = ["Can you change it:", "Almost.", "Close, but", "Could you fix one thing?", "Nearly."]
 _WRONG = [
     "That doesn't work.",
@@ -294,10 +301,10 @@ _FORMAL_SHOTS = [
 # a service user's third example answers an offer (a draft's edit request leaked into
 # bookings as "can you make it more concise?")
 _SERVICE_SHOT_SAID = "I can fix the puncture on Thursday at 10. Shall I book that?"
-_SERVICE_SHOT_PLAN = "Yes, please. I need the bike back by Friday."
+_SERVICE_SHOT_PLAN = "Yes, please. Will the bike be ready by Friday?"
 _CASUAL_SERVICE_SHOTS = [
     *_CASUAL_SHOTS[:2],
-    (_SERVICE_SHOT_SAID, _SERVICE_SHOT_PLAN, 7, "yes pls, need the bike back by fri"),
+    (_SERVICE_SHOT_SAID, _SERVICE_SHOT_PLAN, 8, "yes pls, will the bike be ready by fri?"),
 ]
 _FORMAL_SERVICE_SHOTS = [
     *_FORMAL_SHOTS[:2],
@@ -305,7 +312,7 @@ _FORMAL_SERVICE_SHOTS = [
         _SERVICE_SHOT_SAID,
         _SERVICE_SHOT_PLAN,
         10,
-        "Yes, please. I would need the bike back by Friday.",
+        "Yes, please. Would the bike be ready by Friday?",
     ),
 ]
 FULL_INSTRUCTION_ENVIRONMENTS = frozenset({"tau-retail", "tau2-telecom"})
@@ -614,8 +621,10 @@ class LLMUser:
             act = "switch" if fact.request else "reveal"
             return Plan(act=act, text=_after(prefix, fact.text), fact=fact)
         if questions:
-            # nothing left to reveal: answer from what the user knows
-            plain = self.rng.choice(_YES if is_yes_no(questions[-1]) else _NOTHING_MORE)
+            # nothing left to reveal: answer from what the user knows (a customer asked
+            # "What size?" with nothing more in mind has no preference)
+            unknown = _NO_PREFERENCE if self.service else _NOTHING_MORE
+            plain = self.rng.choice(_YES if is_yes_no(questions[-1]) else unknown)
             return Plan(act="answer", text=_after(prefix, plain), reply=True)
         if unrevealed:
             return self._next("reveal", prefix)
