@@ -142,7 +142,7 @@ _NO_PREFERENCE = [
     "No preference.",
     "Doesn't matter to me.",
     "Up to you.",
-    "Whatever's easiest.",
+    "Either is fine.",
 ]
 _EDIT = ["Can you change it:", "Almost.", "Close, but", "Could you fix one thing?", "Nearly."]
 _WRONG = [
