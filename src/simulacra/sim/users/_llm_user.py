@@ -383,6 +383,11 @@ class LLMUser:
         """Facts of requests the user let go (the assistant could not do them)."""
         self.request: int | None = None
         """The request the user is on (a fact's index), or None: the task's own goal."""
+        self.owner: list[int | None] = []
+        """For each fact, the request it belongs to (itself, for a request), or None: a
+        detail of the task's own goal."""
+        for i, f in enumerate(task.facts):
+            self.owner.append(i if f.request else (self.owner[-1] if self.owner else None))
         self.unhelpful = 0
         self.frustration = 0.0
         self.deflected = False
@@ -417,14 +422,6 @@ class LLMUser:
             if i not in self.revealed and i not in self.dropped
         ]
 
-    def _request_of(self, index: int) -> int | None:
-        """The request whose detail fact ``index`` is (itself, for a request), or None:
-        a detail of the task's own goal."""
-        for i in range(index, -1, -1):
-            if self.task.facts[i].request:
-                return i
-        return None
-
     def _open(self) -> list[int]:
         """The facts the user would say now: the unsaid details of the goal and of the
         requests made so far; the next request only once none of those is left."""
@@ -433,13 +430,13 @@ class LLMUser:
             i
             for i in unsaid
             if not self.task.facts[i].request
-            and (self._request_of(i) is None or self._request_of(i) in self.revealed)
+            and (self.owner[i] is None or self.owner[i] in self.revealed)
         ]
         return now or [i for i in unsaid if self.task.facts[i].request][:1]
 
     def _drop(self, prefix: str) -> Plan:
         """Let the current request go, and turn to the next one or end the conversation."""
-        self.dropped.update(i for i in self._unrevealed() if self._request_of(i) == self.request)
+        self.dropped.update(i for i in self._unrevealed() if self.owner[i] == self.request)
         self.request = None
         drop = self.rng.choice(_DROP)
         nxt = self._open()
@@ -760,9 +757,7 @@ class LLMUser:
         if not unvoiced:
             self.budget.drift_streak = self.budget.drift_streak + 1 if drawn.drifted else 0
         self.budget.calls.append(drawn.calls)
-        text = drawn.said or ""
-        if not text:
-            text = plan.text
+        text = drawn.said or plan.text
         text = apply_style(
             text, self.persona, self.rng, frustration=self.frustration, opening=plan.act == "open"
         )
