@@ -474,6 +474,13 @@ class Runs:
                 "top": [["i need", 0.25], ["can you", 0.125]],
                 "canned": {"hold on, you're missing something": 0.05},
             },
+            "ceiling_at_size": {
+                "size": 18,
+                "index": 81.25,
+                "dimensions": {"turn length": 80.0, "dialogue acts": 82.5},
+                "features": {"mean words": 0.93, "sd words": 0.71, "reveal rate": 0.64},
+                "splits": [80.0, 82.5],
+            },
         }
         config = {
             "name": name,

@@ -282,6 +282,10 @@ def test_feedback_and_realism_tabs(runs: Runs, page: Any, watch: Watch, artifact
     assert features.count() == 4
     assert "reveal rate" in features.nth(2).inner_text()
     assert "0.40\t0.30" in features.nth(2).inner_text()
+    assert "0.64" in features.nth(2).inner_text()  # what 18 real conversations reach
+    assert page.locator("[data-fidelity='at-size']").inner_text() == (
+        "· 18 real conversations reach 81.3"
+    )
     assert "95% CI 66.0 – 78.5" in page.locator("[data-panel='fidelity']").inner_text()
     openers = page.locator("[data-panel='openers']").inner_text()
     assert "i need" in openers and "25.0%" in openers and "5.0%" in openers

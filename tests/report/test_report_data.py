@@ -473,6 +473,13 @@ def test_fidelity_in_the_layout_of_the_fidelity_command(runs: Runs) -> None:
     assert turn_length["ceiling"]["value"] == pytest.approx(0.88)
     assert [f["name"] for f in section["dimensions"][1]["features"]] == ["reveal rate", "no data"]
     assert section["dimensions"][1]["features"][1]["similarity"] is None
+    # what 18 real conversations reach against the rest, overall and per feature
+    assert section["ceiling_at_size"] == {
+        "size": 18,
+        "index": {"value": pytest.approx(0.8125), "low": None, "high": None},
+    }
+    assert turn_length["features"][1]["at_size"]["value"] == pytest.approx(0.71)
+    assert section["dimensions"][1]["features"][1]["at_size"] is None
     # intervals over the run's conversations, on the same 0-1 scale
     assert (section["overall"]["low"], section["overall"]["high"]) == (0.66, 0.785)
     assert turn_length["score"]["low"] == pytest.approx(0.58)

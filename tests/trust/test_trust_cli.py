@@ -209,6 +209,12 @@ def test_fidelity_writes_the_report(runner: CliRunner, tmp_path: Path) -> None:
     low, high = intervals["index"]
     assert 0.0 <= low <= high <= 100.0
     assert len(report["ceiling_splits"]) == 2
+    sized = report["ceiling_at_size"]  # 6 real conversations against the other 36
+    assert sized["size"] == 6 and len(sized["splits"]) == 2
+    assert 0.0 < sized["index"] < report["ceiling"]
+    assert set(sized["features"]) >= {"politeness", "accusation"}
+    assert report["compare"]["ceiling_at_size"]["size"] == 6
+    assert "ceiling (6 real conversations)" in result.stdout
     assert (
         report["openers"]["top"] and "Wait, that's not everything." in report["openers"]["canned"]
     )

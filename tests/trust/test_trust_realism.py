@@ -219,6 +219,59 @@ def test_ceiling_is_the_index_between_seeded_halves() -> None:
     assert 50.0 < ceiling < 100.0
 
 
+def test_ceiling_at_a_size_compares_real_samples_of_that_size_with_the_rest() -> None:
+    human = corpus()
+    sized = r.sized_ceiling(human, 5, splits=1, seed=3)
+    order = np.random.default_rng(3).permutation(len(human))
+    sample = [human[i] for i in order[:5]]
+    rest = [human[i] for i in order[5:]]
+    expected = r.realism_index(r.realism_features(sample, seed=3), r.realism_features(rest, seed=3))
+    assert sized.index == pytest.approx(expected.index)
+    assert sized.size == 5 and sized.splits == [pytest.approx(expected.index)]
+    features = expected.dimensions["communication_style"].features
+    assert sized.features["politeness"] == pytest.approx(features["politeness"].similarity)
+    assert r.sized_ceiling(human, 1000, splits=1).size == len(human) // 2
+    for bad in ({"size": 0}, {"size": 3, "splits": 0}):
+        with pytest.raises(ConfigError):
+            r.sized_ceiling(human, **{"size": 3, **bad})  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="at least 4"):
+        r.sized_ceiling(human[:3], 1)
+
+
+def test_a_small_sample_of_real_people_scores_under_the_half_split_ceiling() -> None:
+    """The reason for the ceiling at a run's size: rare rates are often zero in a small
+    sample, so even real people score lower the fewer conversations there are."""
+    human = corpus()
+    small = r.sized_ceiling(human, 4, splits=8).index
+    halves, _ = r.half_split_ceiling(human, splits=8)
+    assert small < halves - 3
+
+
+def test_a_runs_own_assistant_turns_do_not_teach_the_classifier() -> None:
+    """The classifier learns the corpus's assistants, not the run's: an assistant that
+    parrots its user (as small models do) must not make the user read as an assistant."""
+    human = corpus()
+    replay = human[len(human) // 2 :]
+    parroted = []
+    for conversation in replay:
+        said = ""
+        turns = []
+        for m in conversation:
+            if m["role"] == "user":
+                said = m["content"]
+                turns.append(m)
+            else:
+                turns.append(bot(f"{said} {said}"))
+        parroted.append(turns)
+    result = r.compare_realism(human[: len(human) // 2], {"plain": replay, "parroted": parroted})
+    share = {
+        name: sim.realism.dimensions["communication_style"].features["assistant_likeness"]
+        for name, sim in result.simulators.items()
+    }
+    assert share["parroted"].simulated == pytest.approx(share["plain"].simulated)
+    assert share["plain"].simulated < 0.2
+
+
 def test_classifier_tells_assistant_turns_from_user_turns() -> None:
     human = corpus()
     assistant = [m["content"] for c in human for m in c if m["role"] == "assistant"]

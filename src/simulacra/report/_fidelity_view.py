@@ -4,8 +4,9 @@
 The file compares a run's simulated users with real ones: an ``index`` (0–100) with the
 ``ceiling`` two halves of the human data reach against each other, dimensions each with
 a score and features with a ``simulated`` and a ``human`` value and their similarity
-(0–1), bootstrap intervals over the run's conversations, distribution distances, the
-commonest turn openers, and counts. Scores are shown on a 0–1 scale.
+(0–1), bootstrap intervals over the run's conversations, the ceiling at the run's size
+(samples of as many real conversations against the rest, per feature too), distribution
+distances, the commonest turn openers, and counts. Scores are shown on a 0–1 scale.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def fidelity_section(data: Fidelity | None) -> dict[str, Any] | None:
         return None
     intervals = data.intervals
     compare = data.compare
+    sized = data.ceiling_at_size
     dimensions = []
     for name, dimension in list(data.dimensions.items())[:40]:
         theirs = compare.dimensions.get(name) if compare else None
@@ -44,6 +46,9 @@ def fidelity_section(data: Fidelity | None) -> dict[str, Any] | None:
                             scale=1.0,
                         ),
                         "metric": None,
+                        "at_size": _score(sized.features.get(feature), scale=1.0)
+                        if sized
+                        else None,
                     }
                     for feature, feature_data in list(dimension.features.items())[:40]
                 ],
@@ -52,6 +57,7 @@ def fidelity_section(data: Fidelity | None) -> dict[str, Any] | None:
     return {
         "overall": _score(data.index, intervals.index if intervals else None),
         "ceiling": _score(data.ceiling),
+        "ceiling_at_size": {"size": sized.size, "index": _score(sized.index)} if sized else None,
         "dimensions": dimensions,
         "distributions": [
             {

@@ -323,6 +323,17 @@ class SideCounts(_Record):
     human_skipped: int | None = None
 
 
+class SizedCeilingFidelity(_Record):
+    """What samples of as many real conversations as the run score against the rest of
+    the corpus: the ceiling at the run's size, per dimension and per feature."""
+
+    size: int = 0
+    index: float | None = None
+    dimensions: dict[str, float | None] = Field(default_factory=dict)
+    features: dict[str, float | None] = Field(default_factory=dict)
+    splits: list[float | None] = Field(default_factory=list)
+
+
 class FidelityComparison(_Record):
     """The same measures for a second run (``simulacra fidelity --compare``)."""
 
@@ -332,12 +343,14 @@ class FidelityComparison(_Record):
     distributions: dict[str, DistributionFidelity] = Field(default_factory=dict)
     n_conversations: int | None = None
     n_user_turns: int | None = None
+    ceiling_at_size: SizedCeilingFidelity | None = None
 
 
 class Fidelity(_Record):
     """``fidelity.json``: the run's simulated users against a corpus of real ones. The
     ``index`` (0–100) is the mean of the dimension scores; the ``ceiling`` is what two
-    halves of the human corpus reach against each other."""
+    halves of the human corpus reach against each other, ``ceiling_at_size`` what real
+    samples of the run's size reach against the rest."""
 
     schema_version: int = SCHEMA_VERSION
     index: float | None = None
@@ -355,6 +368,8 @@ class Fidelity(_Record):
     seed: int | None = None
     intervals: FidelityIntervals | None = None
     ceiling_splits: list[float | None] = Field(default_factory=list)
+    ceiling_at_size: SizedCeilingFidelity | None = None
+    """The ceiling at the run's size (older reports: absent)."""
     human_intervals: dict[str, Interval] | None = None
     openers: Openers | None = None
     compare: FidelityComparison | None = None

@@ -533,6 +533,9 @@ def _fidelity(
     table.add_column("sim.", justify="right")
     if intervals:
         table.add_column(f"{intervals.confidence or 0.95:.0%} CI", justify="right")
+    sized = report.ceiling_at_size
+    if sized:
+        table.add_column(f"real, {sized.size}", justify="right")
     if other:
         table.add_column("compare", justify="right")
         table.add_column("sim.", justify="right")
@@ -540,6 +543,8 @@ def _fidelity(
         row = [f"[bold]{_DIMENSION_NAMES.get(dim, dim)}[/]", "", "", _num(content.score, digits=3)]
         if intervals:
             row.append(_interval(intervals.dimensions.get(dim), digits=3))
+        if sized:
+            row.append(_num(sized.dimensions.get(dim), digits=3))
         theirs_dim = other.dimensions.get(dim) if other else None
         if other:
             row += ["", _num(theirs_dim.score if theirs_dim else None, digits=3)]
@@ -553,6 +558,8 @@ def _fidelity(
             ]
             if intervals:
                 cells.append(_interval(intervals.similarity.get(feature), digits=2))
+            if sized:
+                cells.append(_num(sized.features.get(feature), digits=2))
             if other:
                 theirs = theirs_dim.features.get(feature) if theirs_dim else None
                 cells += [
@@ -563,16 +570,33 @@ def _fidelity(
     index_row = ["[bold]index (0–100)[/]", "", "", f"[bold]{_num(report.index, digits=3)}[/]"]
     if intervals:
         index_row.append(_interval(intervals.index, digits=3))
+    if sized:
+        index_row.append(f"[bold]{_num(sized.index, digits=3)}[/]")
     if other:
         index_row += ["", f"[bold]{_num(other.index, digits=3)}[/]"]
     table.add_row(*index_row)
-    splits_seen = [v for v in report.ceiling_splits if v is not None]
-    spread = (
-        [f"{_num(min(splits_seen), digits=3)}–{_num(max(splits_seen), digits=3)}"]
-        if intervals and splits_seen
-        else [""] * bool(intervals)
+
+    def spread(values: list[float | None]) -> list[str]:
+        seen = [v for v in values if v is not None]
+        if not intervals:
+            return []
+        return [f"{_num(min(seen), digits=3)}–{_num(max(seen), digits=3)}" if seen else ""]
+
+    table.add_row(
+        "ceiling (human halves)",
+        "",
+        "",
+        _num(report.ceiling, digits=3),
+        *spread(report.ceiling_splits),
     )
-    table.add_row("ceiling (human halves)", "", "", _num(report.ceiling, digits=3), *spread)
+    if sized:
+        table.add_row(
+            f"ceiling ({sized.size} real conversations)",
+            "",
+            "",
+            _num(sized.index, digits=3),
+            *spread(sized.splits),
+        )
     _console.print(table)
     dist = Table(title="distributions", title_justify="left")
     for column in ("quantity", "median human / run", "Wasserstein", "KS D", "KS p"):
@@ -588,6 +612,12 @@ def _fidelity(
     _console.print(dist)
     n = report.n_conversations
     counted = f"{n.simulated} simulated and {n.human} human conversations; " if n else ""
+    if sized:
+        _console.print(
+            f"column 'real, {sized.size}': the similarities that {sized.size} real "
+            "conversations drawn from the corpus reach against the rest (the ceiling at "
+            "this run's size; a low one marks a feature that is noise at this size)"
+        )
     _console.print(f"{counted}wrote {escape(str(path))}")
 
 

@@ -18,6 +18,8 @@ writes the result atomically. The file's structure::
       "intervals": {"confidence", "n_resamples", "values", "similarity", "dimensions",
                     "index"},      # bootstrap over the run's conversations (or null)
       "ceiling_splits": [index of each halving], "human_intervals": {feature: [lo, hi]},
+      "ceiling_at_size": {"size", "index", "dimensions", "features", "splits"},
+                     # real samples of the run's size against the rest of the corpus
       "openers": {"top": [[opener, share], ...], "canned": {phrase: share}},
       "compare": {"run", "index", "dimensions", "distributions", ...}   # with --compare
     }
@@ -38,7 +40,7 @@ from simulacra.trust._io import json_text, write_files_atomic
 
 CLASSIFIER = (
     "logistic regression on hashed character 3-5-grams and word 1-2-grams, trained on the "
-    "corpora's assistant turns against real user turns (human turns scored out of fold)"
+    "human corpus's assistant turns against its user turns (human turns scored out of fold)"
 )
 
 
@@ -121,6 +123,7 @@ def user_fidelity(
         "seed": seed,
         "intervals": main["intervals"],
         "ceiling_splits": comparison["ceiling_splits"],
+        "ceiling_at_size": main["ceiling_at_size"],
         "human_intervals": comparison["human_intervals"],
         "openers": opener_shares(run_turns, canned=canned),
     }
@@ -133,6 +136,7 @@ def user_fidelity(
             "distributions": second["distributions"],
             "n_conversations": second["n_conversations"],
             "n_user_turns": second["n_user_turns"],
+            "ceiling_at_size": second["ceiling_at_size"],
         }
     return Fidelity.from_dict(report)
 

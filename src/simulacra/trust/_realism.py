@@ -24,9 +24,12 @@ A feature's similarity between a simulator (``s``) and people (``h``) is
 features times 100, and the index the mean of the dimension scores. The same index
 between two random halves of the human corpus is the ceiling: what a perfect simulator
 could score given how much people vary among themselves and how small the corpus is.
+A run of 30 conversations is a smaller sample than half a corpus of 300, so each run is
+also read against the ceiling at its size: random samples of as many real conversations
+against the rest (:func:`sized_ceiling`).
 
 The share of assistant-like turns comes from a logistic regression trained to tell the
-corpora's own assistant turns from real user turns, on hashed character and word n-grams
+human corpus's own assistant turns from its user turns, on hashed character and word n-grams
 (or any embedding passed as ``featurizer``); real user turns are scored out of fold, so
 the classifier never grades a turn it was trained on.
 """
@@ -1276,6 +1279,7 @@ class SimulatorRealism:
     n_conversations: int
     n_user_turns: int
     intervals: RealismIntervals | None = None
+    ceiling_at_size: SizedCeiling | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; NaN becomes ``None``."""
@@ -1285,6 +1289,7 @@ class SimulatorRealism:
             "n_conversations": self.n_conversations,
             "n_user_turns": self.n_user_turns,
             "intervals": self.intervals.to_dict() if self.intervals else None,
+            "ceiling_at_size": self.ceiling_at_size.to_dict() if self.ceiling_at_size else None,
         }
 
 
@@ -1382,6 +1387,85 @@ def ceiling_splits(
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SizedCeiling:
+    """What real people score at a simulated run's size.
+
+    Each split draws ``size`` human conversations at random and compares them, as if
+    they were the run, with the rest of the corpus. ``index`` is the mean over splits
+    (``splits`` each split's), ``dimensions`` and ``features`` the mean dimension scores
+    and feature similarities: a feature that real samples of this size often miss (a rate
+    of a few in a thousand turns) is noise at this size, not a simulator's fault.
+    """
+
+    size: int
+    index: float
+    dimensions: Mapping[str, float]
+    features: Mapping[str, float]
+    splits: Sequence[float] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; NaN becomes ``None``."""
+        return {
+            "size": self.size,
+            "index": jsonable(self.index),
+            "dimensions": jsonable(dict(self.dimensions)),
+            "features": jsonable(dict(self.features)),
+            "splits": jsonable(list(self.splits)),
+        }
+
+
+def sized_ceiling(
+    human: Sequence[Conversation],
+    size: int,
+    *,
+    reference: Mapping[str, int] | TypoIndex | None = None,
+    assistant_scores: Sequence[Sequence[float]] | None = None,
+    splits: int = 5,
+    seed: int = 0,
+) -> SizedCeiling:
+    """The realism index of ``size`` real conversations against the rest of ``human``.
+
+    The half-split ceiling compares two halves of the corpus; a run of 30 conversations
+    compared with 300 is a smaller sample, and its rare rates (accusation, clarifying
+    questions) are more often zero by chance. This is the ceiling at the run's size:
+    ``size`` is capped at half the corpus, so the rest is never the smaller side.
+    """
+    if len(human) < 4:
+        raise ConfigError(f"the ceiling needs at least 4 human conversations, got {len(human)}")
+    if size < 1:
+        raise ConfigError(f"size must be a positive integer, got {size!r}")
+    if splits < 1:
+        raise ConfigError(f"splits must be a positive integer, got {splits!r}")
+    size = min(size, len(human) // 2)
+    rng = np.random.default_rng(seed)
+    indices: list[float] = []
+    per_dimension: dict[str, list[float]] = {name: [] for name in DIMENSIONS}
+    per_feature: dict[str, list[float]] = {name: [] for name in FEATURES}
+
+    def features_of(rows: NDArray[np.intp]) -> dict[str, float]:
+        scores = None if assistant_scores is None else [assistant_scores[i] for i in rows]
+        return realism_features(
+            [human[i] for i in rows], reference=reference, assistant_scores=scores, seed=seed
+        )
+
+    for _ in range(splits):
+        order = rng.permutation(len(human))
+        index = realism_index(features_of(order[:size]), features_of(order[size:]))
+        indices.append(index.index)
+        for name, dim in index.dimensions.items():
+            per_dimension[name].append(dim.score)
+            for feature, compared in dim.features.items():
+                per_feature[feature].append(compared.similarity)
+    return SizedCeiling(
+        size=size,
+        index=_nanmean(indices),
+        dimensions={name: _nanmean(v) for name, v in per_dimension.items()},
+        features={name: _nanmean(v) for name, v in per_feature.items()},
+        splits=indices,
+    )
+
+
 def _nanmean(values: Sequence[float]) -> float:
     finite = [v for v in values if not math.isnan(v)]
     return float(np.mean(finite)) if finite else NAN
@@ -1400,18 +1484,23 @@ def compare_realism(
 ) -> RealismComparison:
     """Compare one or more simulators' conversations with a human corpus.
 
-    The typo reference and the assistant-likeness classifier are shared by all sides
-    (built from every conversation given), so several simulators compared in one call
-    are scored against the very same human values. ``bootstrap`` resamples of each
-    simulator's conversations give intervals for its features, similarities and index;
-    ``human_bootstrap`` resamples of the human corpus give intervals for the human
-    features (slower: the corpus is large).
+    The typo reference and the assistant-likeness classifier are shared by all sides, so
+    several simulators compared in one call are scored against the very same human
+    values. The typo reference is built from every conversation given; the classifier
+    learns the human corpus's own assistant turns against its user turns only. (Trained
+    on the simulated runs' assistant turns as well, it learned those runs' topic words
+    as assistant words: real users of one corpus, scored with the other corpus's
+    conversations as the "run", read as 33% and 90% assistant-like.) ``bootstrap``
+    resamples of each simulator's conversations give intervals for its features,
+    similarities and index; ``human_bootstrap`` resamples of the human corpus give
+    intervals for the human features (slower: the corpus is large). Each simulator gets
+    the ceiling at its own size (:func:`sized_ceiling`, ``splits`` draws).
     """
     if not simulated:
         raise ConfigError("give at least one set of simulated conversations")
     every = [*human, *(c for convs in simulated.values() for c in convs)]
     reference = TypoIndex(vocabulary(str(m.get("content", "")) for c in every for m in c))
-    assistant = [t for c in every for t in assistant_turns(c)]
+    assistant = [t for c in human for t in assistant_turns(c)]
     human_scores, sim_scores = assistant_likeness(
         assistant,
         [user_turns(c) for c in human],
@@ -1449,6 +1538,16 @@ def compare_realism(
             },
             n_conversations=len(convs),
             n_user_turns=len(samples["words_per_turn"]),
+            ceiling_at_size=sized_ceiling(
+                human,
+                len(convs),
+                reference=reference,
+                assistant_scores=human_scores,
+                splits=splits,
+                seed=seed,
+            )
+            if convs
+            else None,
         )
     ceiling, ceiling_dims, per_split = ceiling_splits(
         human,
@@ -1489,6 +1588,7 @@ __all__ = [
     "RealismIndex",
     "RealismIntervals",
     "SimulatorRealism",
+    "SizedCeiling",
     "TurnClassifier",
     "TypoIndex",
     "answers_question",
@@ -1518,6 +1618,7 @@ __all__ = [
     "realism_features",
     "realism_index",
     "self_repetition",
+    "sized_ceiling",
     "text_similarity",
     "type_token_ratio",
     "typo_rate",

@@ -1389,6 +1389,7 @@
       h("span", { class: "value", data: { fidelity: "overall" }, text: overall === null ? "—" : overall.toFixed(1) }),
       h("span", { class: "of", text: "of 100" }),
       ceiling !== null ? h("span", { class: "muted", text: "· human-vs-human ceiling " + ceiling.toFixed(1) }) : null,
+      f.ceiling_at_size && f.ceiling_at_size.index ? h("span", { class: "muted", data: { fidelity: "at-size" }, text: "· " + fmtInt(f.ceiling_at_size.size) + " real conversations reach " + idx(f.ceiling_at_size.index).toFixed(1) }) : null,
       f.overall && isNum(f.overall.low) && isNum(f.overall.high) ? h("span", { class: "muted", text: "· 95% CI " + (f.overall.low * 100).toFixed(1) + " – " + (f.overall.high * 100).toFixed(1) }) : null,
       f.compare && f.compare.index ? h("span", { class: "muted", text: "· compared run " + (f.compare.run || "") + ": " + idx(f.compare.index).toFixed(1) }) : null);
     var bar = overall !== null ? barChart([{ label: "realism index", series: [{ value: overall / 100, cls: "success" }] }], { ref: ceiling !== null ? ceiling / 100 : null, format: function (x) { return (x * 100).toFixed(1); } }) : null;
@@ -1398,11 +1399,13 @@
     if (f.dimensions.length) {
       var withCeiling = f.dimensions.some(function (d) { return d.ceiling; });
       var withCompare = f.dimensions.some(function (d) { return d.compare; });
+      var atSize = f.ceiling_at_size ? f.ceiling_at_size.size : null;
       var body = h("tbody");
       f.dimensions.forEach(function (d) {
         body.appendChild(h("tr", { class: "group", data: { dimension: d.name } },
           h("td", { colspan: "3", text: d.name }),
           h("td", null, d.score ? meter(d.score.value) : null),
+          atSize !== null ? h("td") : null,
           withCeiling ? h("td", { class: "num", text: d.ceiling ? (d.ceiling.value * 100).toFixed(1) : "" }) : null,
           withCompare ? h("td", null, d.compare ? meter(d.compare.value) : null) : null));
         d.features.forEach(function (feat) {
@@ -1411,6 +1414,7 @@
             h("td", { class: "num", text: fmtValue(feat.simulated) }),
             h("td", { class: "num", text: fmtValue(feat.human) }),
             h("td", null, meter(feat.similarity && feat.similarity.value)),
+            atSize !== null ? h("td", { class: "num", text: feat.at_size ? feat.at_size.value.toFixed(2) : "" }) : null,
             withCeiling ? h("td") : null,
             withCompare ? h("td") : null));
         });
@@ -1418,6 +1422,7 @@
       out.push(h("div", { class: "panel", style: { "margin-top": "14px" }, data: { panel: "fidelity-table" } },
         h("table", { class: "data", data: { table: "fidelity" } },
           h("thead", null, h("tr", null, h("th", { text: "dimension · feature" }), h("th", { class: "num", text: "simulated" }), h("th", { class: "num", text: "human" }), h("th", { text: "similarity" }),
+            atSize !== null ? h("th", { class: "num", title: "the similarity samples of as many real conversations as the run reach against the rest of the corpus", text: "real, " + atSize }) : null,
             withCeiling ? h("th", { class: "num", text: "ceiling" }) : null,
             withCompare ? h("th", { text: "compared run" }) : null)),
           body)));
