@@ -4,6 +4,7 @@ Taskmaster samples in the shared data) and catch the labelled drifting turns."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from simulacra.sim.users._guards import (
     answers_request,
     check_turn,
+    dropped_goal,
     echoed,
     guard_rates,
     role_drift,
@@ -78,6 +80,64 @@ def test_an_opening_that_answers_its_own_request_is_role_drift(text: str) -> Non
         )
         is None
     )
+
+
+def _multiwoz_goals() -> list[tuple[str, str, str]]:
+    """(first request, its next detail, the real opening) of each MultiWOZ dialogue: the
+    emphasised values of the first two goal sentences that have any ("particular hotel
+    worth house", "2 people 5 nights saturday"), as the crowd worker was shown them."""
+    path = SHARED / "multiwoz21-dev-sample" / "multiwoz21_dev_sample_raw.json"
+    if not path.exists():
+        pytest.skip(f"shared data not here: {path}")
+    span = re.compile(r"<span class='emphasis'>(.*?)</span>")
+    out = []
+    for dialogue in json.loads(path.read_text(encoding="utf-8")).values():
+        sentences = [span.findall(m) for m in dialogue["goal"]["message"] if span.search(m)]
+        if len(sentences) >= 2:
+            goal, detail = (" ".join(values) for values in sentences[:2])
+            out.append((goal, detail, dialogue["log"][0]["text"]))
+    return out
+
+
+def test_the_dropped_goal_check_flags_under_1_percent_of_real_openings() -> None:
+    """Real people open vaguely ("I need somewhere to go.") or with a detail and the
+    request together; only an opening with a detail of the request and not a word of the
+    request itself is flagged."""
+    goals = _multiwoz_goals()
+    assert len(goals) >= 290
+    flagged = [opening for goal, detail, opening in goals if dropped_goal(opening, goal, [detail])]
+    assert len(flagged) / len(goals) <= 0.01, flagged
+
+
+def test_an_opening_with_the_detail_but_not_the_request_drops_the_goal() -> None:
+    """The embedded model opened a latte order with "Yes, a large one, please."."""
+    goal, details = "Can I get a latte with oat milk?", ["A large one, please."]
+    for text in ["Yes, a large one, please.", "large one pls"]:
+        assert dropped_goal(text, goal, details), text
+        problem = check_turn(
+            text,
+            planned=f"{goal} {details[0]}",
+            fact=None,
+            hidden=[],
+            previous=[],
+            opening=True,
+            goal=goal,
+            details=details,
+        )
+        assert problem is not None and problem[0] == "dropped_goal", problem
+    for text in ["A large oat latte, please.", "Hi, can I order a coffee?", "Lattes?"]:
+        assert not dropped_goal(text, goal, details), text
+    # only an opening is held to its goal: later a detail on its own is how people go on
+    later = check_turn(
+        "Yes, a large one, please.",
+        planned=details[0],
+        fact=None,
+        hidden=[],
+        previous=["Can I get a latte with oat milk?"],
+        goal=goal,
+        details=details,
+    )
+    assert later is None
 
 
 def test_real_people_open_with_sure_and_are_not_flagged() -> None:

@@ -366,3 +366,62 @@ async def test_a_service_user_is_shown_an_offer_answered_not_a_draft_edited() ->
             examples=_SHOT_MARKERS,
         )
         assert problem is not None and problem[0] == "example_leak", leaked
+
+
+@pytest.mark.parametrize(
+    ("question", "asked", "span"),
+    [
+        ("Do you prefer oat milk or any other milk?", "Can I get a latte with oat milk?", "oat milk"),
+        ("What milk would you like?", "Can I get a latte with oat milk?", "oat milk"),
+        ("Would you like whipped cream on that?", "A mocha, but no whipped cream.", "no whipped cream"),
+        ("Hot or iced?", "One iced americano, please.", "iced"),
+        ("What size would you like?", "Can I get a latte with oat milk?", None),
+        ("What time would you like to leave?", "I need a train to London on Friday.", None),
+    ],
+)  # fmt: skip
+def test_what_a_question_asks_of_the_users_own_request(
+    question: str, asked: str, span: str | None
+) -> None:
+    from simulacra.sim.users._llm_user import asked_about
+
+    assert asked_about(question, asked) == span
+
+
+def test_a_confirmation_restates_the_request_and_keeps_its_negation() -> None:
+    from simulacra.sim.users._llm_user import _YES, confirmation
+
+    rng = random.Random(0)
+    said = {confirmation("no whipped cream", yes_no=True, rng=rng) for _ in range(30)}
+    assert said and all(s.startswith("No whipped cream") for s in said)
+    yes = {confirmation("double espresso", yes_no=True, rng=rng) for _ in range(30)}
+    assert all(s.startswith(("Yes, double espresso", "Yeah, double espresso")) for s in yes)
+    # a yes/no question about one word of the request ("Shall I book the table?")
+    assert {confirmation("table", yes_no=True, rng=rng) for _ in range(20)} <= set(_YES)
+    assert confirmation("oat milk", yes_no=False, rng=rng)[0].isupper()
+
+
+async def test_asked_about_what_they_ordered_a_customer_says_it_again() -> None:
+    """The embedded barista asked "Do you prefer oat milk or any other milk?" of a latte
+    with oat milk; the customer said "no idea". A person restates it, without a model
+    call, whether or not details are left to give; asked what the order does not say,
+    they give the next detail as before."""
+    coffee = {t.id: t for t in suite_tasks("coffee")}
+    model = ScriptedModel(echo_plan)
+    terse = PLAIN.model_copy(update={"verbosity": 0.0})  # one thing a turn
+    u = LLMUser(persona=terse, task=coffee["coffee.oat-latte"], model=model, seed=1)
+    opening = await u.next_turn([])
+    assert "large" not in opening.text.lower()
+    calls = len(model.calls)
+    asked = "Sure! Can you tell me if you prefer oat milk or any other milk?"
+    turn = await u.next_turn([user(opening.text), assistant(asked)])
+    assert turn.act == "confirm" and "oat milk" in turn.text.lower()
+    assert len(model.calls) == calls and not turn.stop
+    size = await u.next_turn(
+        [user(opening.text), assistant(asked), user(turn.text), assistant("What size?")]
+    )
+    assert size.act == "reveal" and "large" in size.text.lower()
+    mocha = LLMUser(persona=PLAIN, task=coffee["coffee.mocha-no-cream"], model=model, seed=1)
+    mocha.revealed = {0}
+    mocha.my_turns.append("A mocha, but no whipped cream, with skim milk.")
+    cream = await mocha.next_turn([assistant("Would you like whipped cream on top?")])
+    assert cream.act == "confirm" and cream.text.lower().startswith("no whipped cream")

@@ -385,6 +385,26 @@ def dropped_fact(text: str, fact: Fact | None) -> bool:
     return fact is not None and bool(fact_keys(fact)[0]) and not mentions(fact, text)
 
 
+def _key_stems(text: str) -> set[str]:
+    words = _KEY_WORD.findall(text.lower())
+    return {_stem(w) for w in words if w not in _GENERIC and w not in STOPWORDS}
+
+
+def dropped_goal(text: str, goal: str, details: Sequence[str]) -> bool:
+    """An opening that says a detail of the request and nothing of the request itself:
+    "Yes, a large one, please." for "Can I get a latte with oat milk?" and its detail "A
+    large one, please.". An opening that says neither is left alone: people open
+    vaguely too ("I need somewhere to go.")."""
+    wanted = _key_stems(goal)
+    if not wanted:
+        return False
+    said = _key_stems(text)
+    if said & wanted:
+        return False
+    detail = set().union(*(_key_stems(d) for d in details)) - wanted
+    return bool(said & detail)
+
+
 def example_leak(text: str, context: str, markers: re.Pattern[str] | None) -> str | None:
     """A word of the prompt's worked examples that the turn repeats although nothing in
     this conversation or plan has it (the eggs of an example turning up in a bill split)."""
@@ -493,6 +513,8 @@ def check_turn(
     own: str = "",
     must_say: Sequence[Fact] = (),
     opening: bool = False,
+    goal: str = "",
+    details: Sequence[str] = (),
 ) -> tuple[str, str] | None:
     """The first problem with a candidate turn as ``(guard, detail)``, or ``None``.
 
@@ -503,7 +525,8 @@ def check_turn(
     user said or means to say: a run of words copied from the reply and not the user's
     own is an echo. ``must_say`` are further facts the turn must carry besides ``fact``.
     ``opening``: the turn opens the conversation, so answering the request it should make
-    is role drift too.
+    is role drift too, and saying one of the request's ``details`` without a word of its
+    ``goal`` drops the goal.
     """
     if not text.strip():
         return "empty", "the model wrote nothing usable"
@@ -525,6 +548,8 @@ def check_turn(
         if dropped_fact(text, needed):
             assert needed is not None
             return "dropped_fact", f"the turn should say: {needed.text}"
+    if opening and dropped_goal(text, goal, details):
+        return "dropped_goal", f"the opening should ask: {goal}"
     if on_plan and fact is None and off_plan(text, planned):
         return "off_plan", "the turn does not say what the user meant to say"
     if repeated(text, previous):

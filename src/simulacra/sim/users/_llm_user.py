@@ -188,11 +188,11 @@ PREFIX_RATE = 0.3
 _ASKS_CHANGE = frozenset(
     {"correct", "add", "edit", "object", "push", "follow_up", "switch", "drop"}
 )
-_STOCK_ACTS = frozenset({"answer", "approve", SATISFIED})
+_STOCK_ACTS = frozenset({"answer", "confirm", "approve", SATISFIED})
 """Acts whose plan any agreeing words will do ("Yes, please.", "Perfect, thanks."): no
 off-plan check. A give-up or a push must still say what it means."""
 _UNVOICED_ACTS = frozenset(
-    {"answer", "approve", SATISFIED, GAVE_UP, "push", "deflect", "follow_up"}
+    {"answer", "confirm", "approve", SATISFIED, GAVE_UP, "push", "deflect", "follow_up"}
 )
 """Acts said in the policy's own words, styled to the persona, with no model call: a small
 model voicing "Thanks, that's what I needed." writes "I'm glad you found the information
@@ -231,6 +231,54 @@ _SHORT_FUNCTION_WORDS = frozenset(
 def _topic_words(text: str) -> set[str]:
     words = set(re.findall(r"[a-z]{3,}", text.lower()))
     return words - _SHORT_FUNCTION_WORDS - STOPWORDS
+
+
+_NEGATION = frozenset({"no", "not", "without", "non", "nothing"})
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'%-]*")
+
+
+def asked_about(question: str, request: str) -> str | None:
+    """The words of the user's ``request`` that the assistant's ``question`` asks about,
+    with the words qualifying them: "oat milk" of "Can I get a latte with oat milk?" for
+    "Do you prefer oat milk or another milk?", "no whipped cream" of "A mocha, but no
+    whipped cream." for "Whipped cream on top?". None when they share no content word."""
+    shared = _topic_words(question) & _topic_words(request)
+    if not shared:
+        return None
+    words = _WORD.findall(request)
+    hits = [i for i, w in enumerate(words) if w.lower() in shared]
+    if not hits:
+        return None
+    start, end = hits[0], hits[-1] + 1
+    if end - start > 6:
+        return " ".join(words[i] for i in hits)
+    while start > 0 and end - start < 4:
+        before = words[start - 1].lower()
+        if before in _NEGATION or (
+            before not in _SHORT_FUNCTION_WORDS and before not in STOPWORDS and len(before) > 2
+        ):
+            start -= 1
+            if before in _NEGATION:
+                break
+        else:
+            break
+    return " ".join(words[start:end])
+
+
+def confirmation(span: str, *, yes_no: bool, rng: random.Random) -> str:
+    """A short answer that restates what the user asked for: "Oat milk, please.", "Yes,
+    double espresso.", "No whipped cream, please."; a plain yes to a yes/no question about
+    one word of it."""
+    negated = span.split()[0].lower() in _NEGATION
+    if yes_no and not negated and len(span.split()) < 2:
+        return rng.choice(_YES)  # "Shall I book the table?": "Yes, please.", not "Yes, table."
+    if yes_no and not negated:
+        text = rng.choice([f"Yes, {span}.", f"Yes, {span}, please.", f"Yeah, {span}."])
+    else:
+        text = rng.choice([f"{span}, please.", f"{span}.", f"Just {span}."])
+        if negated and text.startswith("Just"):
+            text = f"{span}, please."
+    return text[0].upper() + text[1:]
 
 
 def _after(opener: str, text: str) -> str:
@@ -388,6 +436,10 @@ class LLMUser:
         detail of the task's own goal."""
         for i, f in enumerate(task.facts):
             self.owner.append(i if f.request else (self.owner[-1] if self.owner else None))
+        self.first_details = [
+            f.text for f, o in zip(task.facts, self.owner, strict=True) if o is None
+        ]
+        """The details of the task's own goal: an opening may carry them, not only them."""
         self.unhelpful = 0
         self.frustration = 0.0
         self.deflected = False
@@ -464,6 +516,19 @@ class LLMUser:
         candidates = self._open()
         best = max(candidates, key=lambda i: (self._relevance(question, i), -i))
         return best if self._relevance(question, best) > 0 else candidates[0]
+
+    def _confirm(self, question: str, prefix: str) -> Plan | None:
+        """Asked about what they already asked for ("Oat milk or regular?" of a latte with
+        oat milk), a person says it again; they do not deflect or say "no preference"."""
+        request = self.task.goal if self.request is None else self.task.facts[self.request].text
+        span = asked_about(question, request)
+        if span is None:
+            return None
+        choice = is_yes_no(question) or bool(re.search(r"\bor\b|\bprefer", question, re.I))
+        if not choice and set(span.lower().split()) <= _topic_words(question):
+            return None  # "What is the repair about?": asks for more than the request says
+        text = confirmation(span, yes_no=is_yes_no(question), rng=self.rng)
+        return Plan(act="confirm", text=_after(prefix, text), reply=True)
 
     def _frustrate(self, amount: float) -> None:
         scale = 0.6 + 0.8 * self.persona.big_five.neuroticism
@@ -605,6 +670,9 @@ class LLMUser:
         if questions and unrevealed:
             index = self._most_relevant(last)
             relevant = self._relevance(last, index) > 0
+            confirmed = None if relevant else self._confirm(questions[-1], prefix)
+            if confirmed is not None:
+                return confirmed
             if is_yes_no(questions[-1]) and not relevant:
                 return Plan(act="answer", text=_after(prefix, self.rng.choice(_YES)), reply=True)
             if not self.deflected and self.rng.random() > self.persona.cooperativeness:
@@ -620,6 +688,9 @@ class LLMUser:
         if questions:
             # nothing left to reveal: answer from what the user knows (a customer asked
             # "What size?" with nothing more in mind has no preference)
+            confirmed = self._confirm(questions[-1], prefix)
+            if confirmed is not None:
+                return confirmed
             unknown = _NO_PREFERENCE if self.service else _NOTHING_MORE
             plain = self.rng.choice(_YES if is_yes_no(questions[-1]) else unknown)
             return Plan(act="answer", text=_after(prefix, plain), reply=True)
@@ -737,6 +808,8 @@ class LLMUser:
                     own=own,
                     must_say=must_say,
                     opening=plan.act == "open",
+                    goal=self.task.goal,
+                    details=self.first_details,
                 )
                 if problem is None:
                     return candidate, None
