@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from simulacra.sim.users._guards import (
+    answers_own_question,
     answers_request,
     check_turn,
     dropped_goal,
@@ -138,6 +139,24 @@ def test_an_opening_with_the_detail_but_not_the_request_drops_the_goal() -> None
         details=details,
     )
     assert later is None
+
+
+def test_a_turn_meant_to_ask_that_answers_instead_is_role_drift() -> None:
+    """The embedded model voiced "Do they take card?" as "yes they take card", and "Is
+    there an entrance fee?" as "Yes, there is an entrance fee."."""
+    cases = [
+        ("Any area is fine but cheap would be nice. yes they take card",
+         "Any area is fine but cheap would be nice. Do they take card?"),
+        ("Yes, there is an entrance fee.", "Is there an entrance fee?"),
+    ]  # fmt: skip
+    for text, planned in cases:
+        assert answers_own_question(text, planned) is not None, text
+        problem = check_turn(text, planned=planned, fact=None, hidden=[], previous=[])
+        assert problem is not None and problem[0] == "role_drift", problem
+    # still asking, or never meant to ask: left alone
+    assert answers_own_question("is there an entrance fee?", "Is there an entrance fee?") is None
+    assert answers_own_question("Yes, it is for 2 people.", "Yes, it's for 2 people.") is None
+    assert role_drift("Based on the message, eating Italian food tonight is a good idea.", "")
 
 
 def test_real_people_open_with_sure_and_are_not_flagged() -> None:

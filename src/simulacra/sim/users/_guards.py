@@ -46,6 +46,9 @@ _ASSISTANT_PHRASES = re.compile(
             r"i will help|the answer\b|to (?:calculate|find|solve|determine)\b)",
             r"\bto (?:calculate|find|determine) (?:the|how|this)\b",
             r"\byour (?:message|request|question)\b",
+            # reading the prompt back ("Based on the message, eating Italian food …")
+            r"\bbased on (?:the|your|this|that) (?:message|information|details?|description|"
+            r"conversation|context|request)\b|\bthe message (?:tells|says|suggests)\b",
             r"\bwould you like\b",  # offering: 16% of MultiWOZ's assistant turns, no user's
             r"^\W*(?:certainly|surely)!",
             r"\bglad (?:you|that you) (?:found|liked|enjoyed)\b|\bglad (?:i could|to hear)\b",
@@ -273,6 +276,23 @@ _ANSWERS_REQUEST = re.compile(
 """An opening that answers the request it was meant to make ("Yes, there is a good
 vegetarian restaurant nearby.", "You should call the train at 10:00."): no opening of
 the 600 real conversations of the shared MultiWOZ and Taskmaster samples does this."""
+
+
+_ANSWERS_QUESTION = re.compile(
+    r"(?:^|[.!?]\s+)\W*(?:yes|yeah|yep|no|nope)\W+(?:there|they|it|that)\b", re.I
+)
+
+
+def answers_own_question(text: str, planned: str) -> str | None:
+    """A turn meant to ask something ("Do they take card?") that answers it instead
+    ("yes they take card"): the assistant's part. None when the turn still asks, or
+    was not meant to."""
+    if "?" not in planned or "?" in text:
+        return None
+    match = _ANSWERS_QUESTION.search(text)
+    if match:
+        return f"answers the question it should ask ({match.group(0).strip(' .!?')!r})"
+    return None
 
 
 def answers_request(text: str) -> str | None:
@@ -530,7 +550,11 @@ def check_turn(
     """
     if not text.strip():
         return "empty", "the model wrote nothing usable"
-    drift = role_drift(text, planned) or (answers_request(text) if opening else None)
+    drift = (
+        role_drift(text, planned)
+        or (answers_request(text) if opening else None)
+        or answers_own_question(text, planned)
+    )
     if drift:
         return "role_drift", drift
     copied = echoed(text, reply, f"{own} {planned}") if reply else None
