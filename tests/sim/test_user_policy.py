@@ -425,3 +425,41 @@ async def test_asked_about_what_they_ordered_a_customer_says_it_again() -> None:
     mocha.my_turns.append("A mocha, but no whipped cream, with skim milk.")
     cream = await mocha.next_turn([assistant("Would you like whipped cream on top?")])
     assert cream.act == "confirm" and cream.text.lower().startswith("no whipped cream")
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        ("What would you like to drink?", True),
+        ("How can I assist you today?", True),
+        ("What kind of coffee are you looking for?", True),
+        ("What type of mocha would you like to make?", True),
+        ("Can you please provide me with your order or any other details?", True),
+        ("What size would you like?", False),
+        ("What time would you like to leave?", False),
+        ("Which area would you like?", False),
+        ("Would you like a receipt?", False),
+    ],
+)
+def test_what_counts_as_asking_what_the_user_wants(question: str, wanted: bool) -> None:
+    from simulacra.sim.users._llm_user import asks_what_wanted
+
+    assert asks_what_wanted(question) is wanted
+
+
+async def test_asked_what_they_want_a_user_says_the_request_again() -> None:
+    """The embedded barista lost the order and asked "What would you like to drink?";
+    the customer said "No preference.". A person says the order again, with the details
+    given so far, and the next one if any is left."""
+    latte = next(t for t in suite_tasks("coffee") if t.id == "coffee.oat-latte")
+    terse = PLAIN.model_copy(update={"verbosity": 0.0})
+    u = LLMUser(persona=terse, task=latte, model=ScriptedModel(echo_plan), seed=1)
+    opening = await u.next_turn([])
+    transcript = [user(opening.text), assistant("Hi! What would you like to drink?")]
+    again = await u.next_turn(transcript)
+    assert again.act == "restate" and "oat milk" in again.text and "large" in again.text
+    assert u.revealed == {0}  # the size, said along with it
+    transcript += [user(again.text), assistant("Sure. So what can I get for you?")]
+    last = await u.next_turn(transcript)
+    assert last.act == "restate" and "latte" in last.text and "large" in last.text.lower()
+    assert not last.stop

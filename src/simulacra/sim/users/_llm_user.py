@@ -221,6 +221,26 @@ _ANYTHING_ELSE = re.compile(
 )
 
 
+_ASKS_WHAT_WANTED = re.compile(
+    r"\bwhat (?:(?:kind|type|sort) of \w+ |specific \w+ |else )?(?:would|do|can|could|will) "
+    r"you (?:like|want|need|wish|have in mind)\b"
+    r"|\bwhat (?:(?:kind|type|sort) of \w+ )?are you (?:looking for|after|interested in)\b"
+    r"|\bwhat can i (?:get|do|help|find|book) (?:you|for you)\b|\bwhat can i help you with\b"
+    r"|\bhow (?:can|may|could) i (?:help|assist)\b"
+    r"|\bwhat(?:'s| is) your (?:order|request)\b"
+    r"|\bprovide (?:me with )?(?:your|the) (?:order|request)\b",
+    re.I,
+)
+"""The assistant asking what the user wants ("What would you like to drink?", "How can I
+assist you today?", "What kind of coffee are you looking for?"), not one detail of it
+("What size would you like?"): a person says their request again."""
+
+
+def asks_what_wanted(question: str) -> bool:
+    """Whether the assistant's question asks what the user wants, as a whole."""
+    return bool(_ASKS_WHAT_WANTED.search(question))
+
+
 # with the guards' stopwords, the short words a question and a fact share by chance
 _SHORT_FUNCTION_WORDS = frozenset(
     {"the", "and", "you", "for", "are", "can", "how", "any", "was", "has", "had", "its"}
@@ -530,6 +550,21 @@ class LLMUser:
         text = confirmation(span, yes_no=is_yes_no(question), rng=self.rng)
         return Plan(act="confirm", text=_after(prefix, text), reply=True)
 
+    def _restate(self, prefix: str) -> Plan:
+        """Asked what they want, as if the assistant had lost it: the request again, with
+        the details already given and the next one (said once, so it is revealed)."""
+        owner = self.request
+        request = self.task.goal if owner is None else self.task.facts[owner].text
+        given = [
+            self.task.facts[i].text
+            for i in sorted(self.revealed)
+            if self.owner[i] == owner and i != owner
+        ]
+        nxt = [i for i in self._open() if self.owner[i] == owner and i != owner]
+        fact = self.task.facts[nxt[0]] if nxt else None
+        parts = [request, *given, *([fact.text] if fact else [])]
+        return Plan(act="restate", text=_after(prefix, " ".join(parts)), fact=fact)
+
     def _frustrate(self, amount: float) -> None:
         scale = 0.6 + 0.8 * self.persona.big_five.neuroticism
         self.frustration = min(1.0, self.frustration + amount * scale)
@@ -673,6 +708,8 @@ class LLMUser:
             confirmed = None if relevant else self._confirm(questions[-1], prefix)
             if confirmed is not None:
                 return confirmed
+            if not relevant and asks_what_wanted(questions[-1]):
+                return self._restate(prefix)
             if is_yes_no(questions[-1]) and not relevant:
                 return Plan(act="answer", text=_after(prefix, self.rng.choice(_YES)), reply=True)
             if not self.deflected and self.rng.random() > self.persona.cooperativeness:
@@ -691,6 +728,8 @@ class LLMUser:
             confirmed = self._confirm(questions[-1], prefix)
             if confirmed is not None:
                 return confirmed
+            if asks_what_wanted(questions[-1]):
+                return self._restate(prefix)
             unknown = _NO_PREFERENCE if self.service else _NOTHING_MORE
             plain = self.rng.choice(_YES if is_yes_no(questions[-1]) else unknown)
             return Plan(act="answer", text=_after(prefix, plain), reply=True)
