@@ -425,6 +425,11 @@ async def test_asked_about_what_they_ordered_a_customer_says_it_again() -> None:
     mocha.my_turns.append("A mocha, but no whipped cream, with skim milk.")
     cream = await mocha.next_turn([assistant("Would you like whipped cream on top?")])
     assert cream.act == "confirm" and cream.text.lower().startswith("no whipped cream")
+    americano = LLMUser(persona=PLAIN, task=coffee["coffee.iced-americano"], model=model, seed=1)
+    americano.revealed = {0}
+    americano.my_turns.append("One iced americano, no sugar, just a little milk.")
+    iced = await americano.next_turn([assistant("Would you like that hot or iced?")])
+    assert iced.act == "confirm" and "iced" in iced.text.lower()  # not "Yes, please."
 
 
 @pytest.mark.parametrize(

@@ -544,10 +544,12 @@ class LLMUser:
         span = asked_about(question, request)
         if span is None:
             return None
-        choice = is_yes_no(question) or bool(re.search(r"\bor\b|\bprefer", question, re.I))
+        either = bool(re.search(r"\bor\b", question, re.I))  # "hot or iced?": no plain yes
+        yes_no = is_yes_no(question) and not either
+        choice = yes_no or either or bool(re.search(r"\bprefer", question, re.I))
         if not choice and set(span.lower().split()) <= _topic_words(question):
             return None  # "What is the repair about?": asks for more than the request says
-        text = confirmation(span, yes_no=is_yes_no(question), rng=self.rng)
+        text = confirmation(span, yes_no=yes_no, rng=self.rng)
         return Plan(act="confirm", text=_after(prefix, text), reply=True)
 
     def _restate(self, prefix: str) -> Plan:
