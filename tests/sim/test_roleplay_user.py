@@ -464,3 +464,18 @@ async def test_code_policy_says_a_give_up_in_the_policys_words_without_a_model_c
     turn = await user.next_turn([assistant("Pancakes are a lovely breakfast.")])
     assert turn.act == GAVE_UP and turn.stop
     assert len(model.calls) == calls and "good idea" not in turn.text.lower()
+
+
+@pytest.mark.parametrize("policy", ["code", "free"])
+async def test_an_opening_with_the_detail_and_not_the_order_is_redrawn(policy: str) -> None:
+    """A role-play customer opened a double espresso order with "To go, please" (the
+    profile puts its details in the first message, so the detail itself is no leak)."""
+    espresso = next(t for t in suite_tasks("coffee") if t.id == "coffee.double-espresso")
+    replies = iter(["To go, please.", "A double espresso to go, please."])
+    user = RoleplayUser(
+        profile=profile(interaction={"opening_facts": 1.0}), task=espresso, model=ScriptedModel(lambda m, p: next(replies)),
+        seed=0, policy=policy,
+    )  # fmt: skip
+    turn = await user.next_turn([])
+    assert [(e.guard, e.action) for e in turn.guard_events] == [("dropped_goal", "regenerate")]
+    assert "espresso" in turn.text.lower()

@@ -49,6 +49,7 @@ from simulacra.sim.users._guards import (
     check_turn,
     clean_turn,
     draw_turn,
+    dropped_goal,
     echoed,
     mentions,
     repeated,
@@ -305,6 +306,8 @@ class RoleplayUser(LLMUser):
             )
         if len(new) > allowed:
             return "leak", f"{len(new)} new details in one turn (at most {allowed})"
+        if opening and dropped_goal(text, self.task.goal, self.first_details):
+            return "dropped_goal", f"the opening should ask: {self.task.goal}"
         if repeated(text, self.my_turns):
             return "repetition", "near-identical to an earlier user turn"
         return None
@@ -403,6 +406,8 @@ class RoleplayUser(LLMUser):
                         own=own,
                         must_say=self.must_say,
                         opening=plan.act == "open",
+                        goal=self.task.goal,
+                        details=self.first_details,
                     )
                     if problem is None:
                         return (candidate, None), None
