@@ -466,5 +466,27 @@ async def test_asked_what_they_want_a_user_says_the_request_again() -> None:
     assert u.revealed == {0}  # the size, said along with it
     transcript += [user(again.text), assistant("Sure. So what can I get for you?")]
     last = await u.next_turn(transcript)
-    assert last.act == "restate" and "latte" in last.text and "large" in last.text.lower()
-    assert not last.stop
+    assert last.act == "restate" and "latte with oat milk" in last.text and not last.stop
+    # asked a second time, the user says so, and counts the assistant unhelpful
+    assert last.text.startswith(("Like I said,", "As I said,", "Again:"))
+    assert u.unhelpful == 1 and last.text != again.text
+
+
+async def test_a_user_asked_twice_does_not_say_the_same_no_preference_twice() -> None:
+    from simulacra.sim.users._llm_user import _NO_PREFERENCE
+
+    latte = next(t for t in suite_tasks("coffee") if t.id == "coffee.oat-latte")
+    said = []
+    for seed in range(8):
+        u = LLMUser(persona=PLAIN, task=latte, model=ScriptedModel(echo_plan), seed=seed)
+        u.revealed = {0}
+        u.my_turns.append("A large latte with oat milk, please.")
+        transcript: list[Message] = []
+        for question in ("Which cup would you like?", "And which lid do you want?"):
+            transcript.append(assistant(question))
+            turn = await u.next_turn(transcript)
+            transcript.append(user(turn.text))
+        first, second = u.my_turns[1:]
+        assert {first, second} <= set(_NO_PREFERENCE) and first != second
+        said.append(first)
+    assert len(set(said)) > 1

@@ -163,6 +163,8 @@ _DROP = [
 _DROPPED_ALL = ["That's all then, thanks.", "OK, that'll do then. Thanks.", "Alright, bye then."]
 _ANNOYED = ["Ugh.", "Come on.", "Seriously?", "Again?", "Look,", "Honestly,"]
 _REPEATED = ["You already said that.", "That's the same as before.", "Same answer again?"]
+_AGAIN = ["Like I said,", "As I said,", "Again:"]
+"""Said before a request given again to an assistant that asked for it once already."""
 CANNED_OPENERS: tuple[str, ...] = tuple(
     dict.fromkeys(
         _CORRECT
@@ -171,6 +173,7 @@ CANNED_OPENERS: tuple[str, ...] = tuple(
         + _WRONG
         + _ANNOYED
         + _REPEATED
+        + _AGAIN
         + _SWITCH
         + _DROP
         + _DROPPED_ALL
@@ -562,10 +565,22 @@ class LLMUser:
             for i in sorted(self.revealed)
             if self.owner[i] == owner and i != owner
         ]
+        if "restate" in self.acts:
+            # asked for it a second time: the assistant is not listening
+            self.unhelpful += 1
+            self._frustrate(0.2)
+            prefix = prefix or self._prefix(_AGAIN, rate=1.0)
         nxt = [i for i in self._open() if self.owner[i] == owner and i != owner]
         fact = self.task.facts[nxt[0]] if nxt else None
         parts = [request, *given, *([fact.text] if fact else [])]
         return Plan(act="restate", text=_after(prefix, " ".join(parts)), fact=fact)
+
+    def _fresh(self, pool: list[str]) -> str:
+        """A phrase of ``pool`` the user has not said yet this conversation, if any is left
+        (people asked twice do not answer "Up to you." twice)."""
+        said = {t.strip().lower() for t in self.my_turns}
+        unsaid = [p for p in pool if p.lower() not in said]
+        return self.rng.choice(unsaid or pool)
 
     def _frustrate(self, amount: float) -> None:
         scale = 0.6 + 0.8 * self.persona.big_five.neuroticism
@@ -720,7 +735,7 @@ class LLMUser:
             self.deflected = False
             if self.service and not relevant:
                 # asked something they have no view on: say so, and go on with their list
-                return self._next("reveal", _after(prefix, self.rng.choice(_NO_PREFERENCE)) + " ")
+                return self._next("reveal", _after(prefix, self._fresh(_NO_PREFERENCE)) + " ")
             fact = self.task.facts[index]
             act = "switch" if fact.request else "reveal"
             return Plan(act=act, text=_after(prefix, fact.text), fact=fact)
@@ -733,7 +748,7 @@ class LLMUser:
             if asks_what_wanted(questions[-1]):
                 return self._restate(prefix)
             unknown = _NO_PREFERENCE if self.service else _NOTHING_MORE
-            plain = self.rng.choice(_YES if is_yes_no(questions[-1]) else unknown)
+            plain = self._fresh(_YES if is_yes_no(questions[-1]) else unknown)
             return Plan(act="answer", text=_after(prefix, plain), reply=True)
         if unrevealed:
             return self._next("reveal", prefix)
