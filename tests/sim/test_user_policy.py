@@ -490,3 +490,14 @@ async def test_a_user_asked_twice_does_not_say_the_same_no_preference_twice() ->
         assert {first, second} <= set(_NO_PREFERENCE) and first != second
         said.append(first)
     assert len(set(said)) > 1
+
+
+async def test_a_second_request_said_again_once_is_not_held_against_the_assistant() -> None:
+    hotel = next(t for t in suite_tasks("bookings") if t.id == "bookings.hotel-north-parking")
+    u = LLMUser(persona=PLAIN, task=hotel, model=ScriptedModel(echo_plan), seed=1)
+    u.revealed, u.request, u.restated = {0, 1, 2, 3}, 3, {None}  # the hotel was said again
+    u.my_turns.append("I'll also need a taxi from the hotel to the station on Monday morning.")
+    turn = await u.next_turn([assistant("Sorry, what can I help you with?")])
+    assert turn.act == "restate" and "taxi" in turn.text and "09:30" in turn.text
+    assert not turn.text.startswith(("Like I said,", "As I said,", "Again:"))
+    assert u.unhelpful == 0

@@ -463,6 +463,8 @@ class LLMUser:
             f.text for f, o in zip(task.facts, self.owner, strict=True) if o is None
         ]
         """The details of the task's own goal: an opening may carry them, not only them."""
+        self.restated: set[int | None] = set()
+        """The requests the user has had to say again (None: the task's own goal)."""
         self.unhelpful = 0
         self.frustration = 0.0
         self.deflected = False
@@ -565,11 +567,12 @@ class LLMUser:
             for i in sorted(self.revealed)
             if self.owner[i] == owner and i != owner
         ]
-        if "restate" in self.acts:
-            # asked for it a second time: the assistant is not listening
+        if owner in self.restated:
+            # asked for this request a second time: the assistant is not listening
             self.unhelpful += 1
             self._frustrate(0.2)
             prefix = prefix or self._prefix(_AGAIN, rate=1.0)
+        self.restated.add(owner)
         nxt = [i for i in self._open() if self.owner[i] == owner and i != owner]
         fact = self.task.facts[nxt[0]] if nxt else None
         parts = [request, *given, *([fact.text] if fact else [])]
