@@ -1358,33 +1358,16 @@ def ceiling_splits(
     seed: int = 0,
 ) -> tuple[float, dict[str, float], list[float]]:
     """:func:`half_split_ceiling`, and the index of each split (their spread shows how
-    noisy the ceiling is)."""
-    if len(human) < 4:
-        raise ConfigError(f"the ceiling needs at least 4 human conversations, got {len(human)}")
-    if splits < 1:
-        raise ConfigError(f"splits must be a positive integer, got {splits!r}")
-    rng = np.random.default_rng(seed)
-    indices: list[float] = []
-    per_dimension: dict[str, list[float]] = {name: [] for name in DIMENSIONS}
-    for _ in range(splits):
-        order = rng.permutation(len(human))
-        halves = order[: len(human) // 2], order[len(human) // 2 :]
-        features = []
-        for half in halves:
-            convs = [human[i] for i in half]
-            scores = None if assistant_scores is None else [assistant_scores[i] for i in half]
-            features.append(
-                realism_features(convs, reference=reference, assistant_scores=scores, seed=seed)
-            )
-        index = realism_index(features[0], features[1])
-        indices.append(index.index)
-        for name, dim in index.dimensions.items():
-            per_dimension[name].append(dim.score)
-    return (
-        _nanmean(indices),
-        {name: _nanmean(v) for name, v in per_dimension.items()},
-        indices,
+    noisy the ceiling is): :func:`sized_ceiling` at half the corpus."""
+    halves = sized_ceiling(
+        human,
+        max(1, len(human) // 2),
+        reference=reference,
+        assistant_scores=assistant_scores,
+        splits=splits,
+        seed=seed,
     )
+    return halves.index, dict(halves.dimensions), list(halves.splits)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -1513,6 +1496,18 @@ def compare_realism(
     )
     human_samples = distribution_samples(human)
     results = {}
+
+    @functools.cache
+    def at_size(size: int) -> SizedCeiling:  # runs of one size share it
+        return sized_ceiling(
+            human,
+            size,
+            reference=reference,
+            assistant_scores=human_scores,
+            splits=splits,
+            seed=seed,
+        )
+
     for name, convs in simulated.items():
         features = realism_features(
             convs,
@@ -1538,16 +1533,7 @@ def compare_realism(
             },
             n_conversations=len(convs),
             n_user_turns=len(samples["words_per_turn"]),
-            ceiling_at_size=sized_ceiling(
-                human,
-                len(convs),
-                reference=reference,
-                assistant_scores=human_scores,
-                splits=splits,
-                seed=seed,
-            )
-            if convs
-            else None,
+            ceiling_at_size=at_size(len(convs)) if convs else None,
         )
     ceiling, ceiling_dims, per_split = ceiling_splits(
         human,

@@ -542,11 +542,14 @@ class LLMUser:
         best = max(candidates, key=lambda i: (self._relevance(question, i), -i))
         return best if self._relevance(question, best) > 0 else candidates[0]
 
+    def _request_text(self) -> str:
+        """What the user is asking for now: the task's goal, or the further request."""
+        return self.task.goal if self.request is None else self.task.facts[self.request].text
+
     def _confirm(self, question: str, prefix: str) -> Plan | None:
         """Asked about what they already asked for ("Oat milk or regular?" of a latte with
         oat milk), a person says it again; they do not deflect or say "no preference"."""
-        request = self.task.goal if self.request is None else self.task.facts[self.request].text
-        span = asked_about(question, request)
+        span = asked_about(question, self._request_text())
         if span is None:
             return None
         either = bool(re.search(r"\bor\b", question, re.I))  # "hot or iced?": no plain yes
@@ -561,7 +564,7 @@ class LLMUser:
         """Asked what they want, as if the assistant had lost it: the request again, with
         the details already given and the next one (said once, so it is revealed)."""
         owner = self.request
-        request = self.task.goal if owner is None else self.task.facts[owner].text
+        request = self._request_text()
         given = [
             self.task.facts[i].text
             for i in sorted(self.revealed)
