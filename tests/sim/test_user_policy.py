@@ -422,7 +422,7 @@ async def test_asked_about_what_they_ordered_a_customer_says_it_again() -> None:
     assert size.act == "reveal" and "large" in size.text.lower()
     mocha = LLMUser(persona=PLAIN, task=coffee["coffee.mocha-no-cream"], model=model, seed=1)
     mocha.revealed = {0}
-    mocha.my_turns.append("A mocha, but no whipped cream, with skim milk.")
+    mocha.my_turns.append("A mocha, but no whipped cream, with 2% milk.")
     cream = await mocha.next_turn([assistant("Would you like whipped cream on top?")])
     assert cream.act == "confirm" and cream.text.lower().startswith("no whipped cream")
     americano = LLMUser(persona=PLAIN, task=coffee["coffee.iced-americano"], model=model, seed=1)

@@ -103,6 +103,48 @@ async def test_repeated_assistant_reply_raises_frustration_more() -> None:
     assert a.frustration > b.frustration
 
 
+async def test_a_refusal_is_not_a_service_done() -> None:
+    """A reply that asks nothing is an order taken, unless it says it cannot help: then
+    the customer asks again whether it can be done (no "Ok great, cheers")."""
+    from simulacra.sim.users._llm_user import _PUSH_SERVICE
+
+    coffee = next(t for t in suite_tasks("coffee") if t.id == "coffee.double-espresso")
+    for refusal, done in (
+        ("I'm sorry, but I can't assist with that.", False),
+        ("I cannot help with that request.", False),
+        ("One double espresso to go, coming right up.", True),
+    ):
+        user = LLMUser(persona=PLAIN, task=coffee, model=ScriptedModel(echo_plan), seed=2)
+        user.revealed = set(range(len(coffee.facts)))
+        user.my_turns = [coffee.goal]
+        turn = await user.next_turn([assistant(refusal)])
+        assert (turn.act == "satisfied") == done, (refusal, turn.act)
+        if not done:
+            assert turn.act == "push" and turn.text in _PUSH_SERVICE and not turn.stop
+
+
+async def test_annoyance_shows_only_when_the_user_is_quite_frustrated() -> None:
+    """A user put out a little (frustration 0.6) keeps their tone; a very frustrated one
+    sometimes opens with "Ugh." or "Come on." (real users show frustration in well under
+    1% of their replies)."""
+    from simulacra.sim.users._llm_user import _ANNOYED
+
+    def annoyed(text: str) -> bool:
+        return any(text.startswith(a.rstrip(",")) for a in _ANNOYED)
+
+    shown = {}
+    for level in (0.6, 1.0):
+        texts = []
+        for seed in range(40):
+            user = LLMUser(persona=PLAIN, task=TASK, model=ScriptedModel(echo_plan), seed=seed)
+            await user.next_turn([])
+            user.frustration = level
+            turn = await user.next_turn([assistant("How many people are you cooking for?")])
+            texts.append(turn.text)
+        shown[level] = sum(map(annoyed, texts))
+    assert shown[0.6] == 0 and shown[1.0] > 0
+
+
 async def test_guards_regenerate_then_fall_back_and_record_events() -> None:
     drifting = ScriptedModel(
         [
@@ -422,6 +464,28 @@ async def test_a_curious_user_of_a_service_asks_what_comes_next_not_how_it_was_w
 
 
 BOOKING = next(t for t in suite_tasks("bookings") if t.id == "bookings.italian-centre")
+
+
+async def test_an_unhelpful_customer_asks_what_there_is_never_to_be_told_roughly() -> None:
+    """A customer who will not answer a booking question asks what there is ("What would
+    you suggest?"); "Just tell me roughly" is for a figure, not a table time."""
+    from simulacra.sim.users._llm_user import _DEFLECT, _DEFLECT_SERVICE
+
+    contrary = PLAIN.model_copy(update={"cooperativeness": 0.0, "verbosity": 0.0})
+    said = {"service": set(), "figure": set()}
+    for seed in range(20):
+        booking = LLMUser(persona=contrary, task=BOOKING, model=ScriptedModel(echo_plan), seed=seed)
+        await booking.next_turn([])
+        turn = await booking.next_turn([assistant("Which day would you like to come in?")])
+        said["service"].add((turn.act, turn.text))
+        numeric = LLMUser(persona=contrary, task=TASK, model=ScriptedModel(echo_plan), seed=seed)
+        await numeric.next_turn([])
+        turn = await numeric.next_turn([assistant("Which flour are you using?")])
+        said["figure"].add((turn.act, turn.text))
+    assert {act for act, _ in said["service"] | said["figure"]} == {"deflect"}
+    assert {text for _, text in said["service"]} <= set(_DEFLECT_SERVICE)
+    assert {text for _, text in said["figure"]} <= set(_DEFLECT)
+    assert len({text for _, text in said["service"]}) > 1
 
 
 async def test_a_service_user_adds_details_in_order_and_says_goodbye_when_asked() -> None:

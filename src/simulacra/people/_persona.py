@@ -64,7 +64,7 @@ class Persona(BaseModel):
     patience: int = Field(default=3, ge=0, le=20, description="unhelpful replies tolerated")
     cooperativeness: float = Field(default=0.7, ge=0.0, le=1.0, description="P(answers a question)")
     verbosity: float = Field(default=0.35, ge=0.0, le=1.0)
-    typo_rate: float = Field(default=0.02, ge=0.0, le=0.3, description="typos per word")
+    typo_rate: float = Field(default=0.01, ge=0.0, le=0.3, description="typos per word")
     language: str = "en"
     style: WritingStyle = Field(default_factory=WritingStyle)
     hidden_preferences: list[str] = Field(default_factory=list)

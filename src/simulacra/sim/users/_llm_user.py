@@ -57,6 +57,13 @@ _PUSH = [
     "Just tell me what I asked, please.",
     "And the result is?",
 ]
+# the same of a service that has said neither yes nor no ("I'm sorry, I can't assist")
+_PUSH_SERVICE = [
+    "So can you do that for me?",
+    "Can you sort that out or not?",
+    "Is that possible, then?",
+    "So, can I get that?",
+]
 _ACCEPT = [
     "Thanks, that's what I needed.",
     "Great, thank you.",
@@ -93,6 +100,14 @@ _DEFLECT = [
     "Does that matter? Just tell me roughly.",
     "Not sure, does it make a difference?",
     "No idea. Can you do it without that?",
+]
+# the same, asked for a detail of a booking or an order: a customer with no view on it asks
+# what there is (a customer never says "just tell me roughly" of a table time)
+_DEFLECT_SERVICE = [
+    "Not sure yet, what do you have?",
+    "What would you suggest?",
+    "Hmm, what are my options?",
+    "I haven't decided. What's usual?",
 ]
 _YES = ["Yes, please.", "Yes.", "Yeah, go ahead.", "Yes, that's right.", "Sure, go on."]
 _NOTHING_MORE = [
@@ -178,7 +193,9 @@ CANNED_OPENERS: tuple[str, ...] = tuple(
         + _DROP
         + _DROPPED_ALL
         + _PUSH
+        + _PUSH_SERVICE
         + _DEFLECT
+        + _DEFLECT_SERVICE
         + _FOLLOW_UP
         + _FOLLOW_UP_SERVICE
         + _NO_PREFERENCE
@@ -186,6 +203,10 @@ CANNED_OPENERS: tuple[str, ...] = tuple(
     )
 )
 """Every stock phrase the policy may open a turn with (a run's share of each is measured)."""
+ANNOYED_FROM = 0.7
+"""The frustration from which a turn may open annoyed ("Ugh.", "Come on."): real users
+show frustration in 0.4% (MultiWOZ) and 0% (Taskmaster coffee) of their replies, and at
+0.5 the default user showed it in 1.2-1.3% on both (docs/trust.md, section 6)."""
 PREFIX_RATE = 0.3
 """How often a turn that adds a missed fact or asks for an edit opens with a stock phrase."""
 _ASKS_CHANGE = frozenset(
@@ -214,7 +235,7 @@ _ASKS_FOR_INFORMATION = re.compile(
 _CANNOT = re.compile(
     r"\b(?:unfortunately|fully booked|no availability|(?:isn't|aren't|is not|are not|not) "
     r"available|(?:can't|cannot|can not|couldn't|could not|unable to|am not able to|"
-    r"won't be able to) (?:find|book|arrange|reserve|get|make|order|do that))\b",
+    r"won't be able to) (?:find|book|arrange|reserve|get|make|order|do that|help|assist))\b",
     re.I,
 )
 _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
@@ -661,7 +682,10 @@ class LLMUser:
         answered = bool(last) and self.task.gives_answer(last, said=self._said())
         if self.service:
             # a booking or an order: a reply that asks nothing has done (or offered) it
-            answered = answered or (bool(last.strip()) and not questions)
+            # ("I'm sorry, but I can't assist with that." has not)
+            answered = answered or (
+                bool(last.strip()) and not questions and not _CANNOT.search(last)
+            )
         # a reply changed after the user asked for a change is a revision, not a repeat
         revised = (
             previous is not None
@@ -691,7 +715,7 @@ class LLMUser:
             return self._drop(prefix)
         if self.unhelpful > self.persona.patience:
             return Plan(act=GAVE_UP, text=self.rng.choice(_GIVE_UP), stop=True)
-        if self.frustration >= 0.5 and not prefix:
+        if self.frustration >= ANNOYED_FROM and not prefix:
             prefix = self._prefix(_ANNOYED, rate=0.5 * self.frustration)
         if questions and _ANYTHING_ELSE.search(questions[-1]):
             # "Is there anything else I can help with?": the next thing, or goodbye
@@ -737,7 +761,8 @@ class LLMUser:
                 return Plan(act="answer", text=_after(prefix, self.rng.choice(_YES)), reply=True)
             if not self.deflected and self.rng.random() > self.persona.cooperativeness:
                 self.deflected = True
-                return Plan(act="deflect", text=_after(prefix, self.rng.choice(_DEFLECT)))
+                pool = _DEFLECT_SERVICE if self.service else _DEFLECT
+                return Plan(act="deflect", text=_after(prefix, self.rng.choice(pool)))
             self.deflected = False
             if self.service and not relevant:
                 # asked something they have no view on: say so, and go on with their list
@@ -758,7 +783,8 @@ class LLMUser:
             return Plan(act="answer", text=_after(prefix, plain), reply=True)
         if unrevealed:
             return self._next("reveal", prefix)
-        return Plan(act="push", text=_after(prefix, self.rng.choice(_PUSH)))
+        push = _PUSH_SERVICE if self.service else _PUSH
+        return Plan(act="push", text=_after(prefix, self._fresh(push)))
 
     # -- voice ----------------------------------------------------------------------------
 

@@ -173,7 +173,7 @@ def apply_style(
         text = text.rstrip(".!")
     elif text[-1] == "?" and rng.random() > (keep_punct + 1) / 2:
         text = text.rstrip("?")
-    if frustration >= 0.6 and text[-1:] == "?" and rng.random() < 0.5:
+    if frustration >= 0.8 and text[-1:] == "?" and rng.random() < 0.5:
         text += "?"
     text, _ = add_typos(text, persona.typo_rate, rng)
     return text
