@@ -23,6 +23,7 @@ from simulacra.sim.users import (
     sharded_view,
     simulator_entry,
 )
+from simulacra.sim.users._guards import mentions
 from simulacra.tasks import suite_tasks
 
 TASK = sharded_view(next(t for t in suite_tasks("everyday") if t.id == "pancakes-scale"))
@@ -222,6 +223,39 @@ async def test_a_front_loading_profile_puts_its_details_in_the_first_message() -
     assert "300 g" in turn.text and "10 people" in turn.text
     turn = await user.next_turn([Message(role="user", content=turn.text), assistant("750 g.")])
     assert turn.act == SATISFIED and turn.stop
+
+
+async def test_a_front_loader_keeps_a_further_request_for_later() -> None:
+    """All of the table's details go into the first message, the taxi waits until the
+    table is done (people open with one thing at a time)."""
+    booking = next(t for t in suite_tasks("bookings") if t.id == "bookings.italian-centre")
+    request = next(i for i, f in enumerate(booking.facts) if f.request)
+    user = RoleplayUser(
+        profile=profile(interaction={"opening_facts": 1.0}),
+        task=booking,
+        model=ScriptedModel(echo),
+        seed=2,
+    )
+    turn = await user.next_turn([])
+    assert all(mentions(fact, turn.text) for fact in booking.facts[:request]), turn.text
+    assert not mentions(booking.facts[request], turn.text), turn.text  # no taxi yet
+    assert user.revealed == set(range(request))
+
+
+async def test_a_profile_says_its_own_phrases_at_its_rate() -> None:
+    """own_phrases 1: every closing is the profile's; 0: none is (the policy's stock
+    closings instead); between, some of each."""
+    used = {}
+    for rate in (0.0, 0.5, 1.0):
+        closings = []
+        for seed in range(30):
+            person = profile(interaction={"opening_facts": 1.0, "own_phrases": rate})
+            user = RoleplayUser(profile=person, task=TASK, model=ScriptedModel(echo), seed=seed)
+            said = await converse(user, ["You need 750 g of flour."])
+            assert said[-1][0] == SATISFIED and said[-1][1]
+            closings.append(said[-1][1] == "Cheers, that's all I needed.")
+        used[rate] = sum(closings)
+    assert used[0.0] == 0 and used[1.0] == 30 and 5 <= used[0.5] <= 25
 
 
 async def test_a_person_who_does_not_say_goodbye_leaves_without_a_word() -> None:

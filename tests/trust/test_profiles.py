@@ -101,6 +101,32 @@ def test_a_phrase_only_one_conversation_used_is_not_kept() -> None:
     assert not any("Zebra" in o for p in profiles for o in p.openings)
 
 
+def test_own_phrases_is_how_often_people_say_a_banked_phrase() -> None:
+    """Two of ten customers close with "Thanks, bye"; the others each in their own words:
+    the profile keeps the phrase and says it about a fifth of the time, not every time."""
+
+    def chat(closing: str) -> list[dict[str, str]]:
+        return [
+            {"role": "user", "content": "Can I get a tea?"},
+            {"role": "assistant", "content": "Sure, here it is."},
+            {"role": "user", "content": closing},
+        ]
+
+    own = [f"Thank you, that {w} it" for w in ("does", "is", "makes", "settles")] + [
+        f"Lovely, {w} thanks" for w in ("great", "super", "brilliant", "wonderful")
+    ]
+    conversations = [chat("Thanks, bye"), chat("Thanks, bye."), *map(chat, own)]
+    profile = extract_profiles(conversations, groups=1, min_count=2).profiles[0]
+    assert profile.closings == ["Thanks, bye"]
+    assert profile.interaction.own_phrases == pytest.approx(0.2)
+    # on the real corpora: MultiWOZ users close in their own words (a shared phrase is a
+    # few percent of closings), Taskmaster customers confirm with a plain "Yes." often
+    woz = profiles_from_file(corpus_path("multiwoz"))[0].profiles
+    tm = profiles_from_file(corpus_path("taskmaster"))[0].profiles
+    assert all(p.interaction.own_phrases < 0.2 for p in woz if p.closings)
+    assert max(p.interaction.own_phrases for p in tm) > 0.4
+
+
 def test_a_population_drawn_from_extracted_profiles_keeps_their_mix() -> None:
     profiles = profiles_from_file(corpus_path("taskmaster"))[0].profiles
     people = sample_profiles(profiles, 3000, seed=1)

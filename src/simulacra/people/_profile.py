@@ -81,6 +81,13 @@ class Interaction(BaseModel):
     politeness_rate: float = Field(
         default=0.2, ge=0.0, le=1.0, description="turns with please, thanks or sorry"
     )
+    own_phrases: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="share of agreeing and closing turns said in the profile's own phrases "
+        "(its acknowledgements and closings); the rest in the common stock ones",
+    )
 
 
 class Profile(BaseModel):

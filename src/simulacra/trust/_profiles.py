@@ -152,6 +152,10 @@ def _phrase(text: str) -> str:
     return " ".join(text.split()).strip()
 
 
+def _key(phrase: str) -> str:
+    return _phrase(phrase).lower().rstrip(".!?, ")
+
+
 def _common(phrases: Sequence[tuple[int, str]], *, min_count: int, top: int) -> list[str]:
     """The phrases most conversations used (each conversation counted once), in their
     commonest spelling; digits never."""
@@ -161,7 +165,7 @@ def _common(phrases: Sequence[tuple[int, str]], *, min_count: int, top: int) -> 
         phrase = _phrase(phrase)
         if not phrase or _DIGIT.search(phrase):
             continue
-        key = phrase.lower().rstrip(".!?, ")
+        key = _key(phrase)
         owners.setdefault(key, set()).add(owner)
         spellings.setdefault(key, Counter())[phrase] += 1
     ranked = sorted(owners, key=lambda k: (-len(owners[k]), k))
@@ -271,6 +275,13 @@ def _profile(
         if word_count(t) <= 12 and not is_question(t) and _CLOSING.search(t)
     ]
     rate = typo_rate(turns, typos)
+    acknowledgements = _common(acks, min_count=min_count, top=6)
+    closings = _common(closing_phrases, min_count=min_count, top=6)
+    banked = {_key(p) for p in acknowledgements + closings}
+    said = [_key(p) for _, p in acks + closing_phrases if _key(p)]
+    # how often these people's agreeing and closing turns are one of the banked phrases:
+    # said every time, a phrase two conversations shared recurs in every conversation
+    own_phrases = sum(k in banked for k in said) / len(said) if said else 1.0
     data: dict[str, Any] = {
         "name": name,
         "background": "",
@@ -301,6 +312,7 @@ def _profile(
             "closing_rate": round(_share(closers), 3),
             "follow_up_rate": round(follow, 3),
             "politeness_rate": round(_share([bool(_POLITE.search(t)) for t in turns]), 3),
+            "own_phrases": round(own_phrases, 3),
         },
     }
     description = _describe(data)
@@ -313,8 +325,8 @@ def _profile(
             "typo_rate": round(0.0 if math.isnan(rate) else min(0.3, rate), 4),
             "cooperativeness": round(0.8 if math.isnan(coop) else coop, 3),
             "openings": _openings(members, min_count),
-            "acknowledgements": _common(acks, min_count=min_count, top=6),
-            "closings": _common(closing_phrases, min_count=min_count, top=6),
+            "acknowledgements": acknowledgements,
+            "closings": closings,
             "weight": round(weight, 4),
             "source": source,
         }

@@ -122,11 +122,18 @@ _FOLLOW_UP = [
     "Can you show me how you worked it out?",
 ]
 # after a service is done (a booking, an order): what people ask next
+# (enough of them that a run's conversations do not share one: people ask different things)
 _FOLLOW_UP_SERVICE = [
     "Anything I should know before I go?",
     "Do I need to do anything else?",
     "How long will that take?",
     "Is that all sorted, then?",
+    "How much will that be?",
+    "Do I pay now or later?",
+    "Will I get a confirmation?",
+    "Can I change it later if I need to?",
+    "Is there a reference for that?",
+    "And what do I owe you?",
 ]
 # openers of a turn that adds a missed fact, or asks to change a draft: each is used at
 # most once an episode, and only now and then, so that no opener dominates a run

@@ -124,17 +124,21 @@ class RoleplayUser(LLMUser):
         """Details this turn's message must carry besides the plan's own fact."""
         self.plain = False
         """This turn is said in the profile's own words, without a model call."""
+        self.own_details = sum(1 for o in self.owner if o is None)
+        """How many details the task's own goal has (a further request's are not)."""
 
     # -- policy: the default user's, shaped by the profile -----------------------------
 
     def _opening(self) -> Plan:
         facts = self.task.facts
         share = self.profile.interaction.opening_facts
-        # a share of the details goes into the first message (rounded at random, so a
-        # share of 0.4 of 2 details is 1 detail 80% of the time)
-        exact = share * len(facts)
-        count = min(len(facts), int(exact) + (self.rng.random() < exact - int(exact)))
-        told = list(range(count))
+        # a share of the goal's own details goes into the first message (rounded at
+        # random, so a share of 0.4 of 2 details is 1 detail 80% of the time); a further
+        # request ("I'll also need a taxi") waits until the first is done
+        own = [i for i in range(len(facts)) if self.owner[i] is None]
+        exact = share * len(own)
+        count = min(len(own), int(exact) + (self.rng.random() < exact - int(exact)))
+        told = own[:count]
         self.revealed.update(told)
         self.must_say = [facts[i] for i in told]
         text = " ".join([self.task.goal, *(facts[i].text for i in told)])
@@ -181,7 +185,13 @@ class RoleplayUser(LLMUser):
         # an answer is said in the person's words only when it agrees ("Yes, please."),
         # not when it says they know no more
         agreeing = plan.act != "answer" or any(plan.text.endswith(yes) for yes in _YES)
-        if plan.act in _PLAIN_ACTS and agreeing and self._bank(plan.act):
+        if (
+            plan.act in _PLAIN_ACTS
+            and agreeing
+            and self._bank(plan.act)
+            and (interaction.own_phrases >= 1.0 or self.rng.random() < interaction.own_phrases)
+        ):
+            # the profile's own phrases, at its rate; otherwise the plan's stock words
             plan.text = self.rng.choice(self._bank(plan.act))
             plan.reply = False
             self.plain = True
@@ -301,9 +311,7 @@ class RoleplayUser(LLMUser):
         new = [i for i in self._unrevealed() if mentions(self.task.facts[i], text)]
         allowed = 1
         if opening:
-            allowed = max(
-                0, math.ceil(self.profile.interaction.opening_facts * len(self.task.facts))
-            )
+            allowed = max(0, math.ceil(self.profile.interaction.opening_facts * self.own_details))
         if len(new) > allowed:
             return "leak", f"{len(new)} new details in one turn (at most {allowed})"
         if opening and dropped_goal(text, self.task.goal, self.first_details):
