@@ -236,3 +236,24 @@ def test_check_turn_names_the_echo_and_lets_a_fresh_turn_through() -> None:
         reply=reply,
     )
     assert fine is None
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_real_users_close_a_done_service_with_more_than_ok_thanks(corpus: str) -> None:
+    """After an assistant turn that asks nothing (the booking or the order done), few real
+    last turns are a bare acknowledgement ("ok thanks"): people say they are done. So the
+    service user closes so too (``_DONE``), where it used to say "Ok great, cheers."."""
+    from simulacra.sim.users._llm_user import _ACCEPT, _DONE
+    from simulacra.trust._realism import is_acknowledgement
+
+    closings = []
+    for turns in _conversations(corpus):
+        said = [(role, text) for role, text in turns if text.strip()]
+        last = max(i for i, (role, _) in enumerate(said) if role == "user")
+        before = [text for role, text in said[:last] if role == "assistant"]
+        if before and "?" not in before[-1]:
+            closings.append(said[last][1])
+    bare = sum(map(is_acknowledgement, closings)) / len(closings)
+    assert len(closings) > 80 and bare < 0.2, bare
+    assert not any(map(is_acknowledgement, _DONE))
+    assert sum(map(is_acknowledgement, _ACCEPT)) / len(_ACCEPT) > 0.5

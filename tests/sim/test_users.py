@@ -123,6 +123,39 @@ async def test_a_refusal_is_not_a_service_done() -> None:
             assert turn.act == "push" and turn.text in _PUSH_SERVICE and not turn.stop
 
 
+async def test_a_customer_confirms_a_read_back_and_closes_a_done_order_in_words() -> None:
+    """With everything said: "Is that correct?" gets a yes that it is (not "Sure, go
+    on."), "Will that be all?" a yes that it is all, and an order done ("Coming right
+    up.") a closing that says so; a figure answered is still accepted with thanks."""
+    from simulacra.sim.users._llm_user import _ACCEPT, _DONE, _RIGHT, _THATS_ALL
+
+    coffee = next(t for t in suite_tasks("coffee") if t.id == "coffee.double-espresso")
+    seen: dict[str, set[str]] = {"right": set(), "all": set(), "done": set(), "figure": set()}
+    for seed in range(12):
+        for key, reply in (
+            ("right", "One double espresso to go. Is that correct?"),
+            ("all", "A double espresso to go. Will that be all for today?"),
+            ("done", "One double espresso to go, coming right up."),
+        ):
+            user = LLMUser(persona=PLAIN, task=coffee, model=ScriptedModel(echo_plan), seed=seed)
+            user.revealed = set(range(len(coffee.facts)))
+            user.my_turns = [coffee.goal]
+            turn = await user.next_turn([assistant(reply)])
+            if turn.act == "follow_up":
+                continue  # a curious customer asks first (PLAIN's curiosity is 0.1)
+            assert turn.stop == (key != "right"), (key, turn)
+            seen[key].add(turn.text)
+        numeric = LLMUser(persona=PLAIN, task=TASK, model=ScriptedModel(echo_plan), seed=seed)
+        numeric.revealed = {0, 1}
+        numeric.my_turns = ["How much flour for 10?"]
+        turn = await numeric.next_turn([assistant("You need 750 g of flour for 10 people.")])
+        if turn.act == "satisfied":
+            seen["figure"].add(turn.text)
+    assert seen["right"] <= set(_RIGHT) and seen["all"] <= set(_THATS_ALL)
+    assert seen["done"] <= set(_DONE) and len(seen["done"]) > 2
+    assert seen["figure"] and seen["figure"] <= set(_ACCEPT)
+
+
 async def test_annoyance_shows_only_when_the_user_is_quite_frustrated() -> None:
     """A user put out a little (frustration 0.6) keeps their tone; a very frustrated one
     sometimes opens with "Ugh." or "Come on." (real users show frustration in well under
