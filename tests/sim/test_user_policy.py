@@ -470,6 +470,9 @@ async def test_asked_what_they_want_a_user_says_the_request_again() -> None:
     # asked a second time, the user says so, and counts the assistant unhelpful
     assert last.text.startswith(("Like I said,", "As I said,", "Again:"))
     assert u.unhelpful == 1 and last.text != again.text
+    # said in the user's own words, with no model call: a voice writing only "You already
+    # said that." would drop the order itself
+    assert again.meta["user_calls"] == 0 and last.meta["user_calls"] == 0
 
 
 async def test_a_user_asked_twice_does_not_say_the_same_no_preference_twice() -> None:

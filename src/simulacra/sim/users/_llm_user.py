@@ -254,11 +254,13 @@ _STOCK_ACTS = frozenset({"answer", "confirm", "approve", SATISFIED})
 """Acts whose plan any agreeing words will do ("Yes, please.", "Perfect, thanks."): no
 off-plan check. A give-up or a push must still say what it means."""
 _UNVOICED_ACTS = frozenset(
-    {"answer", "confirm", "approve", SATISFIED, GAVE_UP, "push", "deflect", "follow_up"}
+    {"answer", "confirm", "restate", "approve", SATISFIED, GAVE_UP, "push", "deflect", "follow_up"}
 )
 """Acts said in the policy's own words, styled to the persona, with no model call: a small
 model voicing "Thanks, that's what I needed." writes "I'm glad you found the information
-helpful", and these short turns are where people sound most alike anyway."""
+helpful", and these short turns are where people sound most alike anyway. A request said
+again is the user's own words again (voiced, "You already said that." came out without
+the request)."""
 _YES_NO_QUESTION = re.compile(
     r"^\W*(?:so |ok(?:ay)?,? |and )?(?:do|does|did|is|are|was|were|can|could|would|will|"
     r"shall|should|may|have|has|am)\b",
