@@ -283,15 +283,40 @@ _ANSWERS_QUESTION = re.compile(
 )
 
 
+# a sentence that asks without a question mark ("do they take card", "any parking"), or
+# a request put as a statement ("I need their number", "let me know if they take card")
+_ASKS_ANYWAY = re.compile(
+    r"(?:^|[.!,;:]\s*)\W*(?:(?:so|and|also|oh|ok|okay|but|then|hi|hello|hey|great|thanks|"
+    r"thank you|yes|yeah)\W+)*(?:what|whats|how|why|when|where|who|which|can|could|would|"
+    r"should|may|is|are|do|does|did|will|have you|isn'?t|don'?t|doesn'?t)\b"
+    r"|\b(?:can|could|would|may|will) (?:i|you|u|we)\b|\b(?:do|does|is|are) (?:you|they|it|there)\b"
+    r"|\b(?:need|want|like|looking for|please|pls|give me|tell me|let me|know|"
+    r"wonder\w*|check|find out|whether|if)\b",
+    re.I,
+)
+# what an answer about the assistant's side has ("they take card", "entrance fee is $5")
+# and a bare request ("the address and postcode") has not; a turn about the user's own
+# situation ("we're 10") is left to the other guards
+_ASSERTS = re.compile(
+    r"\b(?:they|it|there|he|she|is|are|was|were|has|have|had|isn'?t|aren'?t|don'?t|"
+    r"doesn'?t|can'?t|won'?t|takes?|costs?|accepts?|offers?|serves?|opens?|closes?)\b",
+    re.I,
+)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i'd|i'll|me|my|we|we're|we'd|us|our)\b", re.I)
+
+
 def answers_own_question(text: str, planned: str) -> str | None:
     """A turn meant to ask something ("Do they take card?") that answers it instead
-    ("yes they take card"): the assistant's part. None when the turn still asks, or
-    was not meant to."""
-    if "?" not in planned or "?" in text:
+    ("yes they take card", "They take card", "entrance fee is $5"): the assistant's part.
+    None when the turn still asks (with or without a question mark, or as a request: "I
+    need to know if they take card", "the address and postcode"), or was not meant to."""
+    if not planned.rstrip().endswith("?") or "?" in text or _ASKS_ANYWAY.search(text):
         return None
     match = _ANSWERS_QUESTION.search(text)
     if match:
         return f"answers the question it should ask ({match.group(0).strip(' .!?')!r})"
+    if _ASSERTS.search(text) and not _FIRST_PERSON.search(text):
+        return "states what it should ask"
     return None
 
 
