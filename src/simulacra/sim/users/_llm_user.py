@@ -59,10 +59,10 @@ _PUSH = [
 ]
 # the same of a service that has said neither yes nor no ("I'm sorry, I can't assist")
 _PUSH_SERVICE = [
-    "So can you do that for me?",
-    "Can you sort that out or not?",
-    "Is that possible, then?",
     "So, can I get that?",
+    "So is that a yes?",
+    "Can I have that then?",
+    "Can that be done?",
 ]
 _ACCEPT = [
     "Thanks, that's what I needed.",
@@ -90,7 +90,7 @@ _DONE = [
     "Thanks, I think that's everything.",
     "Lovely, that's all I needed. Cheers.",
     "Thanks so much, that's it for me.",
-    "Great, thank you for your help.",
+    "Great, thanks a lot.",
     "Brilliant, that's everything I needed.",
 ]
 # the assistant reading an order or booking back ("Is that correct?"): it is confirmed
@@ -111,9 +111,9 @@ _APPROVE = [
     "Nice, it works now.",
 ]
 _GIVE_UP = [
-    "This isn't helping, I'll work it out myself.",
+    "This isn't helping, I'll do it myself.",
     "Forget it, I'll figure it out another way.",
-    "Never mind, this is going nowhere.",
+    "Never mind, I'll try elsewhere.",
     "I give up, thanks anyway.",
     "Let's leave it, I'll ask someone else.",
 ]
@@ -126,12 +126,12 @@ _DEFLECT = [
 # the same, asked for a detail of a booking or an order: a customer with no view on it asks
 # what there is (a customer never says "just tell me roughly" of a table time)
 _DEFLECT_SERVICE = [
-    "Not sure yet, what do you have?",
-    "What would you suggest?",
-    "Hmm, what are my options?",
+    "Not sure, what is there?",
+    "I'm not sure, what's good?",
+    "No idea, what do people usually get?",
     "I haven't decided. What's usual?",
 ]
-_YES = ["Yes, please.", "Yes.", "Yeah, go ahead.", "Yes, that's right.", "Sure, go on."]
+_YES = ["Yes, please.", "Yes.", "Yeah, go ahead.", "Yes, that's right.", "Ok, sounds good."]
 _NOTHING_MORE = [
     "I don't know any more than that.",
     "That's all I know.",
@@ -148,14 +148,14 @@ _FOLLOW_UP = [
 _FOLLOW_UP_SERVICE = [
     "Anything I should know before I go?",
     "Do I need to do anything else?",
-    "How long will that take?",
-    "Is that all sorted, then?",
-    "How much will that be?",
+    "Will it take long?",
+    "What's the total?",
+    "What's the price?",
     "Do I pay now or later?",
     "Will I get a confirmation?",
     "Can I change it later if I need to?",
-    "Is there a reference for that?",
-    "And what do I owe you?",
+    "Do I get a reference number?",
+    "Will I get a receipt?",
 ]
 # openers of a turn that adds a missed fact, or asks to change a draft: each is used at
 # most once an episode, and only now and then, so that no opener dominates a run
@@ -170,7 +170,7 @@ _CORRECT = [
     "But",
 ]
 # openers of a turn that adds a detail to a service request (a booking, an order)
-_ADD = ["Oh, and", "Also,", "One more thing:", "Oh, I forgot:", "And"]
+_ADD = ["Oh, also,", "Also,", "One more thing:", "Oh, I forgot:", "And"]
 # closing a service when the assistant asks whether there is anything else
 _CLOSE = [
     "No, that's all. Thanks!",
@@ -189,11 +189,11 @@ _THATS_ALL = [
 ]
 _NO_PREFERENCE = [
     "I don't mind.",
-    "Any is fine.",
+    "It doesn't matter.",
     "No preference.",
     "Doesn't matter to me.",
-    "Up to you.",
-    "Either is fine.",
+    "I don't care.",
+    "Any of them is fine.",
 ]
 _EDIT = ["Can you change it:", "Almost.", "Close, but", "Could you fix one thing?", "Nearly."]
 _WRONG = [
@@ -209,11 +209,11 @@ _DROP = [
     "Never mind then.",
     "Oh well, forget that then.",
     "OK, let's skip that.",
-    "Fine, I'll sort that out myself.",
+    "Fine, I'll do that myself.",
 ]
 _DROPPED_ALL = ["That's all then, thanks.", "OK, that'll do then. Thanks.", "Alright, bye then."]
 _ANNOYED = ["Ugh.", "Come on.", "Seriously?", "Again?", "Look,", "Honestly,"]
-_REPEATED = ["You already said that.", "That's the same as before.", "Same answer again?"]
+_REPEATED = ["You said that already.", "That's the same as before.", "Same answer again?"]
 _AGAIN = ["Like I said,", "As I said,", "Again:"]
 """Said before a request given again to an assistant that asked for it once already."""
 CANNED_OPENERS: tuple[str, ...] = tuple(
