@@ -22,7 +22,7 @@ from simulacra.sim.users import (
     length_target,
     simulator_entry,
 )
-from simulacra.sim.users._llm_user import LLMSimulatorOptions
+from simulacra.sim.users._llm_user import _REPEATED, LLMSimulatorOptions
 from simulacra.tasks import Fact, Task, suite_tasks
 from simulacra.tasks._env_tasks import as_task
 from simulacra.tasks.envs import EnvTask
@@ -114,7 +114,7 @@ async def test_a_draft_missing_a_requirement_gets_an_edit_request_then_a_revisio
     transcript += [user(edit.text), assistant(TWEAKED)]
     again = await u.next_turn(transcript)
     assert again.act == "edit" and u.unhelpful == 0
-    assert not again.text.startswith(("You already said", "That's the same"))
+    assert not again.text.startswith(tuple(_REPEATED))
 
 
 async def test_a_finished_draft_is_approved_or_objected_to() -> None:

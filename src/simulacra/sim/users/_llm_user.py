@@ -170,7 +170,7 @@ _CORRECT = [
     "But",
 ]
 # openers of a turn that adds a detail to a service request (a booking, an order)
-_ADD = ["Oh, also,", "Also,", "One more thing:", "Oh, I forgot:", "And"]
+_ADD = ["Oh, and", "Also,", "One more thing:", "Oh, I forgot:", "And"]
 # closing a service when the assistant asks whether there is anything else
 _CLOSE = [
     "No, that's all. Thanks!",
@@ -213,7 +213,7 @@ _DROP = [
 ]
 _DROPPED_ALL = ["That's all then, thanks.", "OK, that'll do then. Thanks.", "Alright, bye then."]
 _ANNOYED = ["Ugh.", "Come on.", "Seriously?", "Again?", "Look,", "Honestly,"]
-_REPEATED = ["You said that already.", "That's the same as before.", "Same answer again?"]
+_REPEATED = ["We've been through that.", "That's the same as before.", "Same answer again?"]
 _AGAIN = ["Like I said,", "As I said,", "Again:"]
 """Said before a request given again to an assistant that asked for it once already."""
 CANNED_OPENERS: tuple[str, ...] = tuple(
