@@ -22,11 +22,13 @@ def runner() -> CliRunner:
     return CliRunner(env={"COLUMNS": "200"})
 
 
-def episode(eid: str, turns: list[tuple[str, str]], target: str = "bot") -> dict[str, object]:
+def episode(
+    eid: str, turns: list[tuple[str, str]], target: str = "bot", task: str = "t"
+) -> dict[str, object]:
     return {
         "id": eid,
         "persona": {"name": "p"},
-        "task": {"id": "t", "goal": "get help"},
+        "task": {"id": task, "goal": "get help"},
         "target": target,
         "status": "ok",
         "messages": [{"role": role, "content": text} for role, text in turns],
@@ -218,6 +220,22 @@ def test_fidelity_writes_the_report(runner: CliRunner, tmp_path: Path) -> None:
     assert (
         report["openers"]["top"] and "Wait, that's not everything." in report["openers"]["canned"]
     )
+
+
+def test_a_runs_conversations_say_their_task(tmp_path: Path) -> None:
+    from simulacra.trust import TaskConversation, run_corpus
+    from simulacra.trust._realism import ngram_repetition
+
+    table = [("user", "a table for 4 at 19:30 please"), ("assistant", "Booked.")]
+    train = [("user", "a train to london on friday please"), ("assistant", "Booked.")]
+    rows = [episode("e0", table, task="table"), episode("e1", table, task="table"),
+            episode("e2", train, task="train")]  # fmt: skip
+    (tmp_path / "episodes.jsonl").write_text("".join(json.dumps(e) + "\n" for e in rows))
+    conversations = run_corpus(tmp_path).conversations
+    assert all(isinstance(c, TaskConversation) for c in conversations)
+    assert [getattr(c, "task", None) for c in conversations] == ["table", "table", "train"]
+    # the two people who asked for the same table are not each other's template
+    assert ngram_repetition(conversations) < ngram_repetition([list(c) for c in conversations])
 
 
 def test_fidelity_errors(runner: CliRunner, tmp_path: Path) -> None:

@@ -353,6 +353,35 @@ def test_cross_conversation_repetition_by_hand() -> None:
     )
 
 
+def test_conversations_of_one_task_are_not_compared_with_each_other() -> None:
+    """Six people asked for the same booking share its words without any template: the
+    cross-conversation features compare conversations of different tasks only."""
+    booking = [user("a table for 4 at 19:30"), bot("done"), user("thanks, that's all")]
+    train = [user("a train to london on friday"), bot("done"), user("thanks, that's all")]
+
+    def played(conversation: list[dict[str, str]], task: str) -> r.TaskConversation:
+        return r.TaskConversation([dict(m) for m in conversation], task=task)
+
+    same_task = [played(booking, "table") for _ in range(3)]
+    # as plain conversations, three copies of one are all repetition
+    assert r.ngram_repetition([list(c) for c in same_task]) == pytest.approx(1.0)
+    assert r.opening_uniformity([list(c) for c in same_task]) == pytest.approx(1.0)
+    # of one task, there is nothing to compare them with
+    assert math.isnan(r.ngram_repetition(same_task))
+    assert math.isnan(r.opener_repetition(same_task))
+    assert math.isnan(r.opening_uniformity(same_task))
+    # with another task, only what crosses tasks counts: "thanks that's all" (1 of the
+    # table's 6 trigrams, "19:30" being two words, and 1 of the train's 5), never the
+    # booking the three share
+    runs = [*same_task, played(train, "train")]
+    table_share, train_share = 1 / 6, 1 / 5
+    assert r.ngram_repetition(runs) == pytest.approx((3 * table_share + train_share) / 4)
+    assert r.opener_repetition(runs) == pytest.approx(0.5)  # "thanks that's" of 2 openers
+    assert r.opening_uniformity(runs) < 0.2
+    # conversations that do not say their task each count as their own (as before)
+    assert r.ngram_repetition([list(c) for c in runs]) > r.ngram_repetition(runs)
+
+
 def test_content_reactivity_by_hand() -> None:
     conv = [
         user("I need a hotel"),

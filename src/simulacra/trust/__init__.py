@@ -57,6 +57,7 @@ _EXPORTS = {
     "realism_index": "simulacra.trust._realism",
     "feature_similarity": "simulacra.trust._realism",
     "DIMENSIONS": "simulacra.trust._realism",
+    "TaskConversation": "simulacra.trust._realism",
 }
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "SegmentFidelity",
     "Selection",
     "SystemRanking",
+    "TaskConversation",
     "annotation_rows",
     "bootstrap_realism",
     "calibrate",
@@ -121,6 +123,7 @@ if TYPE_CHECKING:
         DIMENSIONS,
         RealismComparison,
         RealismIntervals,
+        TaskConversation,
         bootstrap_realism,
         compare_realism,
         feature_similarity,

@@ -18,6 +18,7 @@ from typing import Any
 from simulacra._records import read_jsonl_values
 from simulacra.errors import ConfigError, RunError
 from simulacra.rundir import Episode
+from simulacra.trust._realism import TaskConversation
 
 Message = dict[str, str]
 
@@ -110,7 +111,8 @@ def read_conversations(path: str | Path) -> Corpus:
 
 
 def run_corpus(run_dir: str | Path) -> Corpus:
-    """The conversations of a run directory's episodes (those with a user turn)."""
+    """The conversations of a run directory's episodes (those with a user turn), each a
+    :class:`~simulacra.trust.TaskConversation` naming its task."""
     from simulacra.rundir import RunDir
 
     run = RunDir.open(run_dir)
@@ -122,7 +124,8 @@ def run_corpus(run_dir: str | Path) -> Corpus:
         if not any(m["role"] == "user" and m["content"].strip() for m in messages):
             skipped += 1
             continue
-        conversations.append(messages)
+        # conversations of one task are not compared with each other (TaskConversation)
+        conversations.append(TaskConversation(messages, task=episode.task.id))
         ids.append(episode.id)
     if not conversations:
         raise RunError(f"{run.path}: no episode with a user turn")

@@ -56,6 +56,28 @@ FloatArray = NDArray[np.float64]
 
 Message = Mapping[str, Any]
 Conversation = Sequence[Message]
+
+
+class TaskConversation(list[Any]):
+    """A conversation that says which task it played (a run's episode). The features
+    that compare conversations with each other (opening uniformity, opener and n-gram
+    repetition) skip pairs of one task: six people asked for the same booking share its
+    words without any template, and a corpus of real people has one conversation a
+    goal. Other conversations (a plain list) each count as their own task."""
+
+    task: str | None
+
+    def __init__(self, messages: Iterable[Any] = (), *, task: str | None = None) -> None:
+        super().__init__(messages)
+        self.task = task
+
+
+def _task_of(conversation: Conversation) -> object:
+    """The task ``conversation`` played, or the conversation itself when it does not say."""
+    task = getattr(conversation, "task", None)
+    return ("task", task) if task is not None else ("conversation", id(conversation))
+
+
 Featurizer = Callable[[Sequence[str]], Any]
 """Maps texts to a 2-D feature matrix (a numpy array or a scipy sparse matrix)."""
 
@@ -494,16 +516,23 @@ def text_similarity(a: str, b: str) -> float:
     return dot / math.sqrt(sum(c * c for c in x.values()) * sum(c * c for c in y.values()))
 
 
-def mean_pairwise_similarity(texts: Sequence[str], *, max_texts: int = 400, seed: int = 0) -> float:
+def mean_pairwise_similarity(
+    texts: Sequence[str],
+    *,
+    max_texts: int = 400,
+    seed: int = 0,
+    groups: Sequence[object] | None = None,
+) -> float:
     """Mean :func:`text_similarity` over all pairs of texts (at most ``max_texts``, a
-    seeded sample beyond that); NaN with fewer than two texts."""
+    seeded sample beyond that); pairs of one of ``groups`` (one per text) are left out.
+    NaN with no pair to compare."""
     if len(texts) < 2:
         return NAN
-    chosen = list(texts)
-    if len(chosen) > max_texts:
+    order = list(range(len(texts)))
+    if len(order) > max_texts:
         rng = np.random.default_rng(seed)
-        chosen = [chosen[i] for i in sorted(rng.choice(len(chosen), max_texts, replace=False))]
-    bags = [_bag(text) for text in chosen]
+        order = sorted(int(i) for i in rng.choice(len(order), max_texts, replace=False))
+    bags = [_bag(texts[i]) for i in order]
     keys = {key: i for i, key in enumerate({k for bag in bags for k in bag})}
     matrix = np.zeros((len(bags), max(len(keys), 1)))
     for row, bag in enumerate(bags):
@@ -513,7 +542,12 @@ def mean_pairwise_similarity(texts: Sequence[str], *, max_texts: int = 400, seed
     unit = matrix / np.where(norms > 0, norms, 1.0)[:, None]
     sims = unit @ unit.T
     upper = np.triu_indices(len(bags), k=1)
-    return float(sims[upper].mean())
+    values = sims[upper]
+    if groups is not None:
+        labels = [groups[i] for i in order]
+        apart = np.array([labels[a] != labels[b] for a, b in zip(*upper, strict=True)], bool)
+        values = values[apart]
+    return float(values.mean()) if values.size else NAN
 
 
 # --- conversation-level features ---------------------------------------------------------
@@ -521,9 +555,12 @@ def mean_pairwise_similarity(texts: Sequence[str], *, max_texts: int = 400, seed
 
 def opening_uniformity(conversations: Sequence[Conversation], *, seed: int = 0) -> float:
     """Stylistic uniformity across conversations: mean pairwise similarity of the first
-    user turns. Simulators tend to open every conversation alike; people do not."""
-    openings = [turns[0] for turns in map(user_turns, conversations) if turns]
-    return mean_pairwise_similarity(openings, seed=seed)
+    user turns, over pairs of different tasks (:class:`TaskConversation`). Simulators
+    tend to open every conversation alike; people do not."""
+    opened = [(turns[0], _task_of(c)) for c in conversations if (turns := user_turns(c))]
+    return mean_pairwise_similarity(
+        [text for text, _ in opened], seed=seed, groups=[task for _, task in opened]
+    )
 
 
 def self_repetition(conversations: Sequence[Conversation]) -> float:
@@ -537,46 +574,55 @@ def self_repetition(conversations: Sequence[Conversation]) -> float:
     return float(np.mean(scores)) if scores else NAN
 
 
-def _cross_share(sets: Sequence[frozenset[Any]], owners: Sequence[int]) -> float:
+def _cross_share(sets: Sequence[frozenset[Any]], conversations: Sequence[Conversation]) -> float:
     """Mean over conversations of the share of their items found in another conversation
-    (each other conversation weighted alike): ``(d - 1) / (C - 1)`` per item, where ``d``
-    is the number of conversations holding it. ``owners`` tells which entries are the
-    same conversation (a bootstrap resample repeats some)."""
-    distinct: dict[int, frozenset[Any]] = dict(zip(owners, sets, strict=True))
+    of another task (each such conversation weighted alike): ``d / C`` per item, where
+    ``d`` of the ``C`` conversations of other tasks hold it. A bootstrap resample repeats
+    some conversations; each counts once."""
+    distinct: dict[int, tuple[object, frozenset[Any]]] = {
+        id(c): (_task_of(c), items) for c, items in zip(conversations, sets, strict=True)
+    }
     if len(distinct) < 2:
         return NAN
-    holders: Counter[Any] = Counter(item for items in distinct.values() for item in items)
-    others = len(distinct) - 1
-    shares = [
-        sum(holders[item] - 1 for item in items) / (len(items) * others) for items in sets if items
-    ]
+    holders: Counter[Any] = Counter(item for _, items in distinct.values() for item in items)
+    per_task: dict[object, Counter[Any]] = {}
+    sizes: Counter[object] = Counter()
+    for task, items in distinct.values():
+        per_task.setdefault(task, Counter()).update(items)
+        sizes[task] += 1
+    total = len(distinct)
+    shares = []
+    for conversation, items in zip(conversations, sets, strict=True):
+        task = _task_of(conversation)
+        others = total - sizes[task]
+        if items and others:
+            own = per_task[task]
+            found = sum(holders[item] - own[item] for item in items)
+            shares.append(found / (len(items) * others))
     return float(np.mean(shares)) if shares else NAN
-
-
-def _owners(conversations: Sequence[Conversation]) -> list[int]:
-    return [id(conversation) for conversation in conversations]
 
 
 def opener_repetition(conversations: Sequence[Conversation]) -> float:
     """How often user turns of different conversations open alike: the mean share of a
     conversation's turn openers (first two words) that open a user turn of another
-    conversation too, averaged over the other conversations so that corpora of different
-    sizes compare. Canned openers ("wait, that's not everything") raise it."""
+    conversation too (of another task, :class:`TaskConversation`), averaged over those
+    conversations so that corpora of different sizes compare. Canned openers ("wait,
+    that's not everything") raise it."""
     sets = [
         frozenset(tuple(tokens(turn)[:2]) for turn in user_turns(c) if tokens(turn))
         for c in conversations
     ]
-    return _cross_share(sets, _owners(conversations))
+    return _cross_share(sets, conversations)
 
 
 def ngram_repetition(conversations: Sequence[Conversation], *, n: int = 3) -> float:
     """Like :func:`opener_repetition` for every word ``n``-gram of the user turns: how
-    much of one conversation's wording recurs in another's."""
+    much of one conversation's wording recurs in another's (of another task)."""
     sets = [
         frozenset(g for turn in user_turns(c) for g in _ngrams(tokens(turn), n))
         for c in conversations
     ]
-    return _cross_share(sets, _owners(conversations))
+    return _cross_share(sets, conversations)
 
 
 def replies_to_assistant(conversations: Sequence[Conversation]) -> Iterator[tuple[str, str]]:
@@ -1575,6 +1621,7 @@ __all__ = [
     "RealismIntervals",
     "SimulatorRealism",
     "SizedCeiling",
+    "TaskConversation",
     "TurnClassifier",
     "TypoIndex",
     "answers_question",
