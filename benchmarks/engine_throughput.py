@@ -239,10 +239,23 @@ def assistant_like_case(
             f"{rates[middle][1]:.1f} conversations/s ({ratios[middle]:.3f} of the bare loop; "
             f"rounds {', '.join(f'{r:.3f}' for r in ratios)})",
         ),
-        ("  user calls per user turn", f"{user_calls / user_turns:.2f} (1.00 is no regeneration)"),
-        ("  regenerations", f"{regenerations} ({regenerations / user_turns:.2f} per user turn)"),
-        ("  fallbacks", str(guards.get("fallbacks", 0))),
+        (
+            "  user calls per user turn",
+            f"{user_calls / user_turns:.2f} (last round; 1.00 is no regeneration)",
+        ),
+        (
+            "  regenerations",
+            f"{regenerations} ({regenerations / user_turns:.2f} per user turn, last round)",
+        ),
+        ("  fallbacks", f"{guards.get('fallbacks', 0)} (last round)"),
     ]
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main() -> None:
@@ -264,7 +277,7 @@ def main() -> None:
     )
     parser.add_argument("--only-assistant-like", action="store_true", help="run case (c) alone")
     parser.add_argument(
-        "--repeats", type=int, default=3, help="timed rounds of case (c) (the median is shown)"
+        "--repeats", type=positive, default=3, help="timed rounds of case (c) (the median is shown)"
     )
     args = parser.parse_args()
     if args.only_assistant_like:

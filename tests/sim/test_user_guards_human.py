@@ -158,25 +158,47 @@ def test_a_turn_meant_to_ask_that_answers_instead_is_role_drift() -> None:
         ("They take card", "Do they take card?"),
         ("They don't take card", "Do they take card?"),
         ("yes, entrance fee is $5", "Is there an entrance fee?"),
+        ("Cool. It has free parking", "Does it have free parking?"),
     ]:
-        assert answers_own_question(text, planned) == "states what it should ask", text
-    # still asking, or never meant to ask: left alone
-    assert answers_own_question("is there an entrance fee?", "Is there an entrance fee?") is None
-    assert answers_own_question("do they take card", "Do they take card?") is None
-    assert answers_own_question("I need to know if they take card", "Do they take card?") is None
-    assert answers_own_question("the address and postcode", "What's the address?") is None
+        problem = answers_own_question(text, planned)
+        assert problem is not None and problem.startswith("states what it should ask"), text
+    # an answer with more after it is still an answer
+    for text in [
+        "Yes they take card, if that helps",
+        "Yes they take card, no need for cash",
+        "yes they take card, just so you know",
+        "Yes they do, they take all cards please",
+    ]:
+        assert answers_own_question(text, "Do they take card?") is not None, text
+    # still asking (a question word, an inverted question, a request), a bare request,
+    # the user's own situation, or never meant to ask: left alone
+    for text, planned in [
+        ("is there an entrance fee?", "Is there an entrance fee?"),
+        ("do they take card", "Do they take card?"),
+        ("Is it open on Sunday", "Is it open on Sunday?"),
+        ("Open on Sunday", "Is it open on Sunday?"),
+        ("it closes at what time", "When does it close?"),
+        ("opens when", "When does it open?"),
+        ("Has wifi", "Does it have wifi?"),
+        ("wifi there", "Is there wifi?"),
+        ("Cost for two", "How much for two?"),
+        ("tell me whether they take card", "Do they take card?"),
+        ("I need to know if they take card", "Do they take card?"),
+        ("the address and postcode", "What's the address?"),
+        ("We are 10; 300 g serves 4.", "How much flour do I need?"),
+        ("Yeah that should work can I please get the address", "Can I get the address?"),
+    ]:
+        assert answers_own_question(text, planned) is None, text
     assert answers_own_question("Yes, it is for 2 people.", "Yes, it's for 2 people.") is None
     assert role_drift("Based on the message, eating Italian food tonight is a good idea.", "")
 
 
 @pytest.mark.parametrize("corpus", CORPORA)
 def test_real_questions_without_their_question_mark_still_ask(corpus: str) -> None:
-    """People drop question marks: a real user question with its "?" made a full stop,
-    checked against itself as the plan, is flagged in under 1% of cases (MultiWOZ 3 of
-    635, all typos such as "what s the arrival time"; Taskmaster 0 of 140)."""
-    questions = [
-        t for c in _conversations(corpus) for r, t in c if r == "user" and t.rstrip().endswith("?")
-    ]
+    """People drop question marks: a real user turn that asks, its "?" made a full stop
+    and checked against itself as the plan, is flagged in under 1% of cases (none of
+    MultiWOZ's 703 or Taskmaster's 147)."""
+    questions = [t for c in _conversations(corpus) for r, t in c if r == "user" and "?" in t]
     assert len(questions) >= 100
     flagged = [q for q in questions if answers_own_question(q.replace("?", "."), q)]
     assert len(flagged) <= 0.01 * len(questions), flagged

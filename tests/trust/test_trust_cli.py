@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -217,6 +218,10 @@ def test_fidelity_writes_the_report(runner: CliRunner, tmp_path: Path) -> None:
     assert set(sized["features"]) >= {"politeness", "accusation"}
     assert report["compare"]["ceiling_at_size"]["size"] == 6
     assert "ceiling (6 real conversations)" in result.stdout
+    # every episode of these runs plays one task: the cross-conversation features say so
+    assert "nothing to compare" in result.stdout
+    repeated = report["dimensions"]["communication_style"]["features"]["ngram_repetition"]
+    assert repeated["simulated"] is None or math.isnan(repeated["simulated"])
     assert (
         report["openers"]["top"] and "Wait, that's not everything." in report["openers"]["canned"]
     )
@@ -236,6 +241,18 @@ def test_a_runs_conversations_say_their_task(tmp_path: Path) -> None:
     assert [getattr(c, "task", None) for c in conversations] == ["table", "table", "train"]
     # the two people who asked for the same table are not each other's template
     assert ngram_repetition(conversations) < ngram_repetition([list(c) for c in conversations])
+    # a corpus line that names its task (as an export does) is read the same way
+    from simulacra.trust import read_conversations
+
+    lines = [{"messages": [{"role": r, "content": t} for r, t in table], "task": "table"},
+             {"messages": [{"role": r, "content": t} for r, t in table],
+              "metadata": {"task": {"id": "table"}}},
+             {"messages": [{"role": r, "content": t} for r, t in train]}]  # fmt: skip
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    read = read_conversations(corpus).conversations
+    assert [getattr(c, "task", None) for c in read] == ["table", "table", None]
+    assert ngram_repetition(read) == pytest.approx(ngram_repetition(conversations))
 
 
 def test_fidelity_errors(runner: CliRunner, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ exits with code 2, before any output file is written.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -618,7 +619,21 @@ def _fidelity(
             "conversations drawn from the corpus reach against the rest (the ceiling at "
             "this run's size; a low one marks a feature that is noise at this size)"
         )
+    style = report.dimensions.get("communication_style")
+    cross = ("opening_uniformity", "opener_repetition", "ngram_repetition")
+    if style and all(
+        feature in style.features and not _finite(style.features[feature].simulated)
+        for feature in cross
+    ):
+        _console.print(
+            "opening_uniformity, opener_repetition, ngram_repetition: nothing to compare "
+            "(they compare conversations of different tasks, and this run's play one task)"
+        )
     _console.print(f"{counted}wrote {escape(str(path))}")
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,8 @@
 """Loading conversations: a corpus of real chats, or a run directory's episodes.
 
 A corpus file is JSONL, one conversation per line, either a bare list of messages or an
-object with ``messages`` (and optionally ``id`` and ``metadata``). A message is
+object with ``messages`` (and optionally ``id``, ``metadata`` and ``task``: lines of one
+task are not compared with each other, see :class:`~simulacra.trust.TaskConversation`). A message is
 ``{"role": ..., "content": ...}``; ``{"from": ..., "value": ...}`` is accepted too, and
 so is content given as a list of ``{"type": "text", "text": ...}`` parts. Roles
 ``human`` and ``gpt``/``bot``/``model`` are read as ``user`` and ``assistant``; other
@@ -78,6 +79,18 @@ def _message(raw: Any, number: int, index: int, source: str) -> Message:
     }
 
 
+def _task(row: Mapping[str, Any]) -> str | None:
+    """The task a corpus line says it played: ``task`` (a name, or an object with an
+    ``id``, as simulacra's exports write it) or ``metadata.task``."""
+    metadata = row.get("metadata")
+    for given in (row.get("task"), metadata.get("task") if isinstance(metadata, Mapping) else None):
+        if isinstance(given, Mapping):
+            given = given.get("id")
+        if isinstance(given, str | int) and str(given).strip():
+            return str(given)
+    return None
+
+
 def read_conversations(path: str | Path) -> Corpus:
     """Read a JSONL corpus of conversations, validating every line and message."""
     file = Path(path)
@@ -86,11 +99,13 @@ def read_conversations(path: str | Path) -> Corpus:
     ids: list[str] = []
     skipped = 0
     for number, value in read_jsonl_values(file):
+        task: str | None = None
         if isinstance(value, Mapping):
             raw = next(
                 (value[k] for k in ("messages", "conversation", "turns") if k in value), None
             )
             identifier = value.get("id")
+            task = _task(value)
         else:
             raw, identifier = value, None
         if not isinstance(raw, list):
@@ -103,7 +118,8 @@ def read_conversations(path: str | Path) -> Corpus:
         if not any(m["role"] == "user" and m["content"].strip() for m in messages):
             skipped += 1
             continue
-        conversations.append(messages)
+        # a line that names its task (an exported run) is compared only with other tasks
+        conversations.append(TaskConversation(messages, task=task) if task else messages)
         ids.append(str(identifier) if identifier is not None else f"line-{number}")
     if not conversations:
         raise ConfigError("no conversation with a user turn in this file", source=source)

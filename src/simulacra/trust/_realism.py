@@ -544,9 +544,9 @@ def mean_pairwise_similarity(
     upper = np.triu_indices(len(bags), k=1)
     values = sims[upper]
     if groups is not None:
-        labels = [groups[i] for i in order]
-        apart = np.array([labels[a] != labels[b] for a, b in zip(*upper, strict=True)], bool)
-        values = values[apart]
+        codes: dict[object, int] = {}
+        labels = np.array([codes.setdefault(groups[i], len(codes)) for i in order])
+        values = values[labels[upper[0]] != labels[upper[1]]]
     return float(values.mean()) if values.size else NAN
 
 

@@ -278,45 +278,62 @@ vegetarian restaurant nearby.", "You should call the train at 10:00."): no openi
 the 600 real conversations of the shared MultiWOZ and Taskmaster samples does this."""
 
 
-_ANSWERS_QUESTION = re.compile(
-    r"(?:^|[.!?]\s+)\W*(?:yes|yeah|yep|no|nope)\W+(?:there|they|it|that)\b", re.I
-)
-
-
-# a sentence that asks without a question mark ("do they take card", "any parking"), or
-# a request put as a statement ("I need their number", "let me know if they take card")
-_ASKS_ANYWAY = re.compile(
-    r"(?:^|[.!,;:]\s*)\W*(?:(?:so|and|also|oh|ok|okay|but|then|hi|hello|hey|great|thanks|"
-    r"thank you|yes|yeah)\W+)*(?:what|whats|how|why|when|where|who|which|can|could|would|"
-    r"should|may|is|are|do|does|did|will|have you|isn'?t|don'?t|doesn'?t)\b"
-    r"|\b(?:can|could|would|may|will) (?:i|you|u|we)\b|\b(?:do|does|is|are) (?:you|they|it|there)\b"
-    r"|\b(?:need|want|like|looking for|please|pls|give me|tell me|let me|know|"
-    r"wonder\w*|check|find out|whether|if)\b",
+_CLAUSE_BREAK = re.compile(r"[.!?,;:]+")
+# a clause that answers a question with yes or no ("yes they take card")
+_YES_NO_ANSWER = re.compile(r"\W*(?:yes|yeah|yep|no|nope)\W+(?:there|they|it|that)\b", re.I)
+# a clause that asks without a question mark ("do they take card", "so is it open")
+_ASKING_CLAUSE = re.compile(
+    r"\W*(?:(?:so|and|also|oh|ok|okay|but|then|hi|hello|hey|great|thanks|thank you|yes|"
+    r"yeah)\W+)*(?:can|could|would|should|may|is|are|do|does|did|will|have you|isn'?t|"
+    r"don'?t|doesn'?t)\b",
     re.I,
 )
-# what an answer about the assistant's side has ("they take card", "entrance fee is $5")
-# and a bare request ("the address and postcode") has not; a turn about the user's own
-# situation ("we're 10") is left to the other guards
+# anywhere in a turn: a question word ("it closes at what time"), an inverted question
+# ("can you", "do they"), or a request put as a statement ("tell me whether …")
+_ASKS_ANYWAY = re.compile(
+    r"\b(?:what|whats|what's|how|why|when|where|who|which|whether|wonder\w*)\b"
+    r"|\b(?:can|could|would|may|will) (?:i|you|u|we)\b|\b(?:do|does|is|are) (?:you|they|it|there)\b"
+    r"|\b(?:give me|tell me|let me know|find out)\b",
+    re.I,
+)
+# what an answer about the assistant's side has: a subject with its verb ("they take
+# card", "it has free parking") or a thing with its value ("entrance fee is $5"); not a
+# bare request ("the address and postcode", "open on sunday")
 _ASSERTS = re.compile(
-    r"\b(?:they|it|there|he|she|is|are|was|were|has|have|had|isn'?t|aren'?t|don'?t|"
-    r"doesn'?t|can'?t|won'?t|takes?|costs?|accepts?|offers?|serves?|opens?|closes?)\b",
+    r"\b(?:they|it|there|he|she)(?:'s|'re|\s+(?:is|are|was|were|has|have|had|do|does|did|"
+    r"don'?t|doesn'?t|can'?t|won'?t|isn'?t|aren'?t|takes?|costs?|accepts?|offers?|serves?|"
+    r"opens?|closes?|charges?))\b"
+    r"|\b\w+ (?:is|are|costs?) (?:\$|£|€|\d|free|open|closed|included|available|not)",
     re.I,
 )
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i'd|i'll|me|my|we|we're|we'd|us|our)\b", re.I)
 
 
+def _clauses(text: str) -> list[str]:
+    # split first, then match each clause from its start: a pattern scanning for a
+    # clause start itself backtracks badly on a long run of punctuation
+    return [part for part in _CLAUSE_BREAK.split(text[:2000]) if part.strip()]
+
+
 def answers_own_question(text: str, planned: str) -> str | None:
     """A turn meant to ask something ("Do they take card?") that answers it instead
     ("yes they take card", "They take card", "entrance fee is $5"): the assistant's part.
-    None when the turn still asks (with or without a question mark, or as a request: "I
-    need to know if they take card", "the address and postcode"), or was not meant to."""
-    if not planned.rstrip().endswith("?") or "?" in text or _ASKS_ANYWAY.search(text):
+    None when the turn still asks (with or without a question mark, or as a request:
+    "tell me whether they take card"), says only a bare request ("the address and
+    postcode"), speaks of the user's own situation ("we're 10"), or was not meant to
+    ask."""
+    if "?" not in planned or "?" in text:
         return None
-    match = _ANSWERS_QUESTION.search(text)
-    if match:
-        return f"answers the question it should ask ({match.group(0).strip(' .!?')!r})"
-    if _ASSERTS.search(text) and not _FIRST_PERSON.search(text):
-        return "states what it should ask"
+    clauses = _clauses(text)
+    for clause in clauses:
+        match = _YES_NO_ANSWER.match(clause)
+        if match and not _ASKS_ANYWAY.search(clause):  # not "yeah that works, can I …"
+            return f"answers the question it should ask ({match.group(0).strip()!r})"
+    if _ASKS_ANYWAY.search(text) or any(_ASKING_CLAUSE.match(c) for c in clauses):
+        return None
+    stated = _ASSERTS.search(text)
+    if stated and not _FIRST_PERSON.search(text):
+        return f"states what it should ask ({stated.group(0).strip()!r})"
     return None
 
 
