@@ -2,11 +2,11 @@
 
 A corpus file is JSONL, one conversation per line, either a bare list of messages or an
 object with ``messages`` (and optionally ``id``, ``metadata`` and ``task``: lines of one
-task are not compared with each other, see :class:`~simulacra.trust.TaskConversation`). A message is
-``{"role": ..., "content": ...}``; ``{"from": ..., "value": ...}`` is accepted too, and
-so is content given as a list of ``{"type": "text", "text": ...}`` parts. Roles
-``human`` and ``gpt``/``bot``/``model`` are read as ``user`` and ``assistant``; other
-roles (system, tool) are kept and ignored by the measures.
+task are not compared with each other, see :class:`~simulacra.trust.TaskConversation`).
+A message is ``{"role": ..., "content": ...}``; ``{"from": ..., "value": ...}`` is
+accepted too, and so is content given as a list of ``{"type": "text", "text": ...}``
+parts. Roles ``human`` and ``gpt``/``bot``/``model`` are read as ``user`` and
+``assistant``; other roles (system, tool) are kept and ignored by the measures.
 """
 
 from __future__ import annotations
