@@ -57,6 +57,11 @@ FloatArray = NDArray[np.float64]
 Message = Mapping[str, Any]
 Conversation = Sequence[Message]
 
+Featurizer = Callable[[Sequence[str]], Any]
+"""Maps texts to a 2-D feature matrix (a numpy array or a scipy sparse matrix)."""
+
+NAN = float("nan")
+
 
 class TaskConversation(list[Any]):
     """A conversation that says which task it played (a run's episode). The features
@@ -77,11 +82,6 @@ def _task_of(conversation: Conversation) -> object:
     task = getattr(conversation, "task", None)
     return ("task", task) if task is not None else ("conversation", id(conversation))
 
-
-Featurizer = Callable[[Sequence[str]], Any]
-"""Maps texts to a 2-D feature matrix (a numpy array or a scipy sparse matrix)."""
-
-NAN = float("nan")
 
 SHORT_TURN_WORDS = 8
 """A user turn of at most this many words counts as a short message."""
